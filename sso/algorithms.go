@@ -1,0 +1,131 @@
+package sso
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"time"
+)
+
+// XML-DSig signature algorithm URIs accepted in IdPConfig.SignatureAlgorithm.
+const (
+	AlgRSASHA1     = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
+	AlgRSASHA256   = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+	AlgRSASHA384   = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384"
+	AlgRSASHA512   = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"
+	AlgECDSASHA1   = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1"
+	AlgECDSASHA256 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+	AlgECDSASHA384 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384"
+	AlgECDSASHA512 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512"
+)
+
+// XML-DSig digest algorithm URIs.
+const (
+	DigestSHA1   = "http://www.w3.org/2000/09/xmldsig#sha1"
+	DigestSHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+	DigestSHA384 = "http://www.w3.org/2001/04/xmldsig-more#sha384"
+	DigestSHA512 = "http://www.w3.org/2001/04/xmlenc#sha512"
+)
+
+// hash strength tiers: a policy accepts every algorithm of its tier or above.
+const (
+	tierSHA1   = 1
+	tierSHA256 = 2
+	tierSHA384 = 3
+	tierSHA512 = 4
+)
+
+var signatureTier = map[string]int{
+	AlgRSASHA1: tierSHA1, AlgECDSASHA1: tierSHA1,
+	AlgRSASHA256: tierSHA256, AlgECDSASHA256: tierSHA256,
+	AlgRSASHA384: tierSHA384, AlgECDSASHA384: tierSHA384,
+	AlgRSASHA512: tierSHA512, AlgECDSASHA512: tierSHA512,
+}
+
+var digestTier = map[string]int{
+	DigestSHA1:   tierSHA1,
+	DigestSHA256: tierSHA256,
+	DigestSHA384: tierSHA384,
+	DigestSHA512: tierSHA512,
+}
+
+// algorithmPolicy is the weakest accepted tier for signatures and digests.
+type algorithmPolicy struct{ min int }
+
+// policyFor returns the policy of an IdPConfig.SignatureAlgorithm value.
+func policyFor(alg string) (algorithmPolicy, error) {
+	if alg == "" {
+		return algorithmPolicy{min: tierSHA256}, nil
+	}
+	t, ok := signatureTier[alg]
+	if !ok {
+		return algorithmPolicy{}, fmt.Errorf("unknown XML-DSig signature algorithm %q", alg)
+	}
+	return algorithmPolicy{min: t}, nil
+}
+
+// checkSignatureMethod reports whether a SignatureMethod URI is allowed.
+func (p algorithmPolicy) checkSignatureMethod(uri string) error {
+	t, ok := signatureTier[uri]
+	if !ok {
+		return failf(CheckAlgorithm, "signature algorithm %q is not supported", uri)
+	}
+	if t < p.min {
+		return failf(CheckAlgorithm, "signature algorithm %q is weaker than the organization allows", uri)
+	}
+	return nil
+}
+
+// checkDigestMethod reports whether a DigestMethod URI is allowed.
+func (p algorithmPolicy) checkDigestMethod(uri string) error {
+	t, ok := digestTier[uri]
+	if !ok {
+		return failf(CheckAlgorithm, "digest algorithm %q is not supported", uri)
+	}
+	if t < p.min {
+		return failf(CheckAlgorithm, "digest algorithm %q is weaker than the organization allows", uri)
+	}
+	return nil
+}
+
+// parseCertificatePEM parses one PEM CERTIFICATE block (trailing text allowed
+// only if it is white space). field names the config field for errors.
+func parseCertificatePEM(field, s string) (*x509.Certificate, error) {
+	block, rest := pem.Decode([]byte(s))
+	if block == nil {
+		return nil, configErr(field, "not a PEM block")
+	}
+	if block.Type != "CERTIFICATE" {
+		return nil, configErr(field, "PEM block is %q, want CERTIFICATE", block.Type)
+	}
+	if len(trimSpaceBytes(rest)) != 0 {
+		return nil, configErr(field, "more than one PEM block; give each certificate separately")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, &ConfigError{Field: field, Reason: "not an X.509 certificate", Err: err}
+	}
+	return cert, nil
+}
+
+// checkCertificateTime reports a certificate outside its validity at now.
+func checkCertificateTime(field string, cert *x509.Certificate, now time.Time) error {
+	if now.After(cert.NotAfter) {
+		return configErr(field, "certificate expired on %s (now %s)", cert.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	if now.Before(cert.NotBefore) {
+		return configErr(field, "certificate is not valid until %s (now %s)", cert.NotBefore.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+func trimSpaceBytes(b []byte) []byte {
+	i, j := 0, len(b)
+	for i < j && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
+	}
+	for j > i && (b[j-1] == ' ' || b[j-1] == '\n' || b[j-1] == '\r' || b[j-1] == '\t') {
+		j--
+	}
+	return b[i:j]
+}

@@ -1,0 +1,143 @@
+package sso
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Every error the package returns wraps one of them, so callers
+// branch with errors.Is and log the full error for the operator.
+var (
+	// ErrInvalidResponse is wrapped by every SAML response validation failure.
+	// The *ValidationError it comes in names the check that failed.
+	ErrInvalidResponse = errors.New("sso: invalid SAML response")
+	// ErrReplay: the assertion was already used (or the request it answers was).
+	ErrReplay = errors.New("sso: assertion replayed")
+	// ErrUnknownOrganization: no organization has that SSO name.
+	ErrUnknownOrganization = errors.New("sso: unknown organization")
+	// ErrSSODisabled: the organization has not enabled SSO.
+	ErrSSODisabled = errors.New("sso: SSO is not enabled for this organization")
+	// ErrAccessDenied: the identity is valid but the organization's rules refuse it.
+	ErrAccessDenied = errors.New("sso: access denied")
+	// ErrNotOwner: the action is reserved to the organization's owner.
+	ErrNotOwner = errors.New("sso: only the organization owner may do this")
+	// ErrNotFound is what every Store returns for an unknown key.
+	ErrNotFound = errors.New("sso: not found")
+	// ErrInvalidConfig is wrapped by every configuration error: an invalid SSO
+	// name, organization, IdP configuration, IdP metadata or Service config.
+	ErrInvalidConfig = errors.New("sso: invalid configuration")
+)
+
+// ConfigError says which configuration field is invalid and why. It wraps
+// ErrInvalidConfig and, when there is one, the underlying cause.
+type ConfigError struct {
+	Field  string // e.g. "SSOName", "IdP.Certificates[1]"
+	Reason string
+	Err    error // optional cause
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string {
+	msg := "sso: invalid " + e.Field + ": " + e.Reason
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap returns ErrInvalidConfig and the cause, for errors.Is and errors.As.
+func (e *ConfigError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrInvalidConfig, e.Err}
+	}
+	return []error{ErrInvalidConfig}
+}
+
+func configErr(field, format string, args ...any) *ConfigError {
+	return &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Check names one check of SAML response validation. A Check is itself an error
+// value, so errors.Is(err, sso.CheckAudience) tells which check failed.
+type Check string
+
+// The checks Validator.Validate runs, roughly in order.
+const (
+	CheckSize           Check = "size"            // posted value over MaxResponseSize
+	CheckEncoding       Check = "encoding"        // not base64
+	CheckXML            Check = "xml"             // not well-formed, DTD, comments, too deep, does not survive a round trip
+	CheckSchema         Check = "schema"          // not a SAML 2.0 Response, or a required element missing
+	CheckStatus         Check = "status"          // status is not Success
+	CheckAssertionCount Check = "assertion_count" // not exactly one assertion
+	CheckDecryption     Check = "decryption"      // encrypted assertion cannot be decrypted
+	CheckAlgorithm      Check = "algorithm"       // signature or digest algorithm below policy
+	CheckSignature      Check = "signature"       // unsigned, not covering the assertion, untrusted key, bad value
+	CheckCertificate    Check = "certificate"     // the trusted signing certificate is outside its validity
+	CheckIssuer         Check = "issuer"          // Issuer is not the IdP entity ID
+	CheckDestination    Check = "destination"     // Response Destination is not the ACS URL
+	CheckRecipient      Check = "recipient"       // SubjectConfirmationData Recipient is not the ACS URL
+	CheckAudience       Check = "audience"        // Audience is not the SP entity ID
+	CheckNotYetValid    Check = "not_before"      // NotBefore is after now (+ skew)
+	CheckExpired        Check = "not_on_or_after" // NotOnOrAfter is at or before now (- skew)
+	CheckInResponseTo   Check = "in_response_to"  // unknown, missing or unsolicited
+	CheckSubject        Check = "subject"         // no NameID, or no bearer subject confirmation
+)
+
+// Error implements error, so a Check can be the target of errors.Is.
+func (c Check) Error() string { return "sso: " + string(c) + " check failed" }
+
+// ValidationError is the error of a failed response validation. It names the
+// check, gives expected and actual values where they are safe to log, and wraps
+// ErrInvalidResponse, the Check and the underlying cause:
+//
+//	var ve *sso.ValidationError
+//	if errors.As(err, &ve) { log.Printf("SAML check %s failed", ve.Check) }
+//	errors.Is(err, sso.ErrInvalidResponse) // true
+//	errors.Is(err, sso.CheckAudience)      // true for an audience failure
+type ValidationError struct {
+	Check  Check
+	Want   string // expected value, when safe to log
+	Got    string // actual value, when safe to log
+	Reason string // what was wrong, for the operator
+	Err    error  // underlying cause, may be nil
+}
+
+// Error implements error.
+func (e *ValidationError) Error() string {
+	msg := "sso: invalid SAML response: " + string(e.Check) + " check failed"
+	if e.Reason != "" {
+		msg += ": " + e.Reason
+	}
+	if e.Want != "" || e.Got != "" {
+		msg += fmt.Sprintf(" (want %q, got %q)", e.Want, e.Got)
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap returns ErrInvalidResponse, the Check and the cause.
+func (e *ValidationError) Unwrap() []error {
+	errs := []error{ErrInvalidResponse, e.Check}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+func fail(c Check, reason string) *ValidationError {
+	return &ValidationError{Check: c, Reason: reason}
+}
+
+func failf(c Check, format string, args ...any) *ValidationError {
+	return &ValidationError{Check: c, Reason: fmt.Sprintf(format, args...)}
+}
+
+func mismatch(c Check, what, want, got string) *ValidationError {
+	return &ValidationError{Check: c, Reason: what + " does not match", Want: want, Got: got}
+}
+
+func wrapFail(c Check, reason string, err error) *ValidationError {
+	return &ValidationError{Check: c, Reason: reason, Err: err}
+}
