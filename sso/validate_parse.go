@@ -16,6 +16,7 @@ const (
 	nsProtocol  = "urn:oasis:names:tc:SAML:2.0:protocol"
 	nsAssertion = "urn:oasis:names:tc:SAML:2.0:assertion"
 	nsDSig      = "http://www.w3.org/2000/09/xmldsig#"
+	nsXML       = "http://www.w3.org/XML/1998/namespace"
 
 	statusSuccess      = "urn:oasis:names:tc:SAML:2.0:status:Success"
 	confirmationBearer = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
@@ -133,6 +134,11 @@ func checkTree(root *etree.Element) error {
 		if f.depth > maxXMLDepth {
 			return failf(CheckXML, "elements nested deeper than %d", maxXMLDepth)
 		}
+		for _, a := range f.el.Attr {
+			if a.Space == "xmlns" && (a.Key == "xmlns" || (a.Key == "xml") != (a.Value == nsXML)) {
+				return failf(CheckXML, "reserved namespace prefix %q redeclared", a.Key)
+			}
+		}
 		for _, tok := range f.el.Child {
 			switch t := tok.(type) {
 			case *etree.Element:
@@ -188,6 +194,7 @@ func checkUniqueStructure(root *etree.Element) error {
 			Want: "1", Got: strconv.Itoa(direct)}
 	}
 	ids := make(map[string]bool)
+	dupID := ""
 	assertions, responses := 0, 0
 	stack := []*etree.Element{root}
 	for len(stack) > 0 {
@@ -201,20 +208,22 @@ func checkUniqueStructure(root *etree.Element) error {
 		}
 		for _, a := range el.Attr {
 			if a.Key == "ID" && a.Space == "" {
-				if ids[a.Value] {
-					return failf(CheckSignature, "ID %q is used by more than one element", truncate(a.Value, 80))
+				if ids[a.Value] && dupID == "" {
+					dupID = a.Value
 				}
 				ids[a.Value] = true
 			}
 		}
 		stack = append(stack, el.ChildElements()...)
 	}
-	if responses != 1 {
-		return fail(CheckSchema, "a Response must not contain another Response")
-	}
-	if assertions != 1 {
+	switch {
+	case responses != 1:
+		return fail(CheckSignature, "a Response nested inside the Response (signature wrapping)")
+	case assertions != 1:
 		return &ValidationError{Check: CheckAssertionCount, Reason: "assertion elements found outside the Response's direct children",
 			Want: "1", Got: strconv.Itoa(assertions)}
+	case dupID != "":
+		return failf(CheckSignature, "ID %q is used by more than one element (signature wrapping)", truncate(dupID, 80))
 	}
 	return nil
 }
