@@ -18,7 +18,7 @@ import (
 // must refuse it.
 type adversarialCase struct {
 	name     string
-	resp     func(*ssotest.Response)              // knobs on a valid response
+	resp     func(*ssotest.Response)               // knobs on a valid response
 	raw      func(t *testing.T, f *fixture) string // or a hand-made posted value
 	cfg      func(*sso.ValidatorConfig)
 	requests []string // pending request IDs; nil = testRequestID
@@ -50,11 +50,15 @@ func TestValidateAdversarial(t *testing.T) {
 			}
 		}, want: sso.CheckSignature},
 		{name: "tampered NameID", resp: func(r *ssotest.Response) {
-			r.AfterSign = func(d *etree.Document) { setText(d.Root().FindElement("./Assertion/Subject/NameID"), "mallory@acme.example") }
+			r.AfterSign = func(d *etree.Document) {
+				setText(d.Root().FindElement("./Assertion/Subject/NameID"), "mallory@acme.example")
+			}
 		}, want: sso.CheckSignature},
 		{name: "tampered signed response content", resp: func(r *ssotest.Response) {
 			r.Sign = ssotest.SignResponse
-			r.AfterSign = func(d *etree.Document) { setText(d.Root().FindElement("./Assertion/Subject/NameID"), "mallory@acme.example") }
+			r.AfterSign = func(d *etree.Document) {
+				setText(d.Root().FindElement("./Assertion/Subject/NameID"), "mallory@acme.example")
+			}
 		}, want: sso.CheckSignature},
 		{name: "reference to another element", resp: func(r *ssotest.Response) {
 			r.AfterSign = func(d *etree.Document) {
@@ -349,7 +353,9 @@ func TestValidateAccepts(t *testing.T) {
 		{name: "within clock skew", resp: func(r *ssotest.Response) { r.NotBefore = testNow.Add(2 * time.Minute) }},
 		{name: "second certificate during rotation", cfg: func(c *sso.ValidatorConfig) {
 			c.IdP.Certificates = []string{f.idp.CertificatePEM(), rotated.idp.CertificatePEM()}
-		}, resp: func(r *ssotest.Response) { r.SigningKey, r.SigningCert = loadKey(t, "attacker.key.pem"), rotated.idp.Certificate() }},
+		}, resp: func(r *ssotest.Response) {
+			r.SigningKey, r.SigningCert = loadKey(t, "attacker.key.pem"), rotated.idp.Certificate()
+		}},
 		{name: "rotation without KeyInfo", cfg: func(c *sso.ValidatorConfig) {
 			c.IdP.Certificates = []string{rotated.idp.CertificatePEM(), f.idp.CertificatePEM()}
 		}, resp: func(r *ssotest.Response) { r.OmitKeyInfo = true }},
