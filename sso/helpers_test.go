@@ -143,7 +143,3 @@ func selfSigned(t testing.TB, key *rsa.PrivateKey, cn string) *x509.Certificate 
 	}
 	return c
 }
-
-func pemOf(c *x509.Certificate) string {
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
-}

@@ -1,0 +1,396 @@
+package sso
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/beevik/etree"
+)
+
+// MaxIdPMetadataSize bounds the IdP metadata document ParseIdPMetadata accepts,
+// in bytes. Real IdP metadata is a few kilobytes; a federation aggregate of
+// thousands of entities is not something to import for one organization.
+const MaxIdPMetadataSize = 1 << 20
+
+// SAML 2.0 metadata vocabulary.
+const (
+	mdNamespace      = "urn:oasis:names:tc:SAML:2.0:metadata"
+	mdDSigNamespace  = "http://www.w3.org/2000/09/xmldsig#"
+	mdProtocolSAML2  = "urn:oasis:names:tc:SAML:2.0:protocol"
+	mdBindingPOST    = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+	mdBindingRedir   = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+	mdMaxDepth       = 64   // far deeper than any metadata; bounds recursion
+	mdMaxEntityIDLen = 1024 // the schema's limit on entityID
+)
+
+// mdField is the ConfigError Field of every ParseIdPMetadata error.
+const mdField = "IdP metadata"
+
+// ParseIdPMetadata reads an identity provider's SAML 2.0 metadata document, as
+// Okta, Entra ID (Azure AD), AD FS, Google Workspace, OneLogin and others
+// publish it, and returns the IdP configuration it describes:
+//
+//   - EntityID: the entityID of the md:EntityDescriptor;
+//   - SSOURL: the Location of its SingleSignOnService with the HTTP-Redirect
+//     binding, or else the one with the HTTP-POST binding;
+//   - Certificates: the ds:X509Certificate of every KeyDescriptor with
+//     use="signing" or no use (encryption keys are skipped), as PEM, each
+//     checked to be X.509 and listed once however often the IdP repeats it;
+//   - SignatureAlgorithm: "" (the default policy); metadata does not say.
+//
+// The document is an md:EntityDescriptor, or an md:EntitiesDescriptor in which
+// exactly one entity has a SAML 2.0 IDPSSODescriptor. Namespaces are resolved,
+// so any prefixes (or none) work; elements of other namespaces (WS-Federation
+// role descriptors, extensions, a metadata signature) are ignored. The
+// metadata's own signature, if any, is not verified: import metadata from a
+// source you trust, such as the IdP's https URL or the admin console.
+//
+// The input is untrusted: it is refused when empty, over MaxIdPMetadataSize,
+// not well-formed, or carrying a DTD. Every error is a *ConfigError with Field
+// "IdP metadata" wrapping ErrInvalidConfig, saying what is missing or wrong.
+// Certificate validity periods are not judged here; IdPConfig.ValidateAt does
+// that.
+func ParseIdPMetadata(xml []byte) (IdPConfig, error) {
+	root, err := mdParseDocument(xml)
+	if err != nil {
+		return IdPConfig{}, err
+	}
+	entity, err := mdFindIdPEntity(root)
+	if err != nil {
+		return IdPConfig{}, err
+	}
+	return mdParseEntity(entity)
+}
+
+// mdParseDocument parses untrusted XML into its document element.
+func mdParseDocument(raw []byte) (*etree.Element, error) {
+	if len(raw) > MaxIdPMetadataSize {
+		return nil, configErr(mdField, "is %d bytes, over the %d-byte limit", len(raw), MaxIdPMetadataSize)
+	}
+	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")) // UTF-8 byte order mark
+	if len(trimSpaceBytes(raw)) == 0 {
+		return nil, configErr(mdField, "is empty")
+	}
+	if bytes.Contains(bytes.ToUpper(raw), []byte("<!DOCTYPE")) {
+		return nil, configErr(mdField, "contains a DTD (<!DOCTYPE>), which is not allowed")
+	}
+	doc := etree.NewDocument()
+	doc.ReadSettings.MaxDepth = mdMaxDepth
+	if err := doc.ReadFromBytes(raw); err != nil {
+		if errors.Is(err, etree.ErrMaxDepth) {
+			return nil, configErr(mdField, "nests elements more than %d deep", mdMaxDepth)
+		}
+		return nil, &ConfigError{Field: mdField, Reason: "is not well-formed XML", Err: err}
+	}
+	var root *etree.Element
+	for _, tok := range doc.Child {
+		switch t := tok.(type) {
+		case *etree.Element:
+			if root != nil {
+				return nil, configErr(mdField, "is not well-formed XML: more than one document element")
+			}
+			root = t
+		case *etree.CharData:
+			if !t.IsWhitespace() {
+				return nil, configErr(mdField, "is not well-formed XML: text outside the document element")
+			}
+		case *etree.Directive:
+			return nil, configErr(mdField, "contains an XML directive (<!%s…>), which is not allowed", mdCut(t.Data, 16))
+		}
+	}
+	if root == nil {
+		return nil, configErr(mdField, "is not XML: no document element")
+	}
+	mdResolveNamespaces(root, nil)
+	return root, nil
+}
+
+// mdScope is the namespace declarations of one element, linked to those in
+// scope at its parent.
+type mdScope struct {
+	parent *mdScope
+	decls  map[string]string // prefix ("" = default namespace) -> URI
+}
+
+func (s *mdScope) lookup(prefix string) string {
+	for ; s != nil; s = s.parent {
+		if uri, ok := s.decls[prefix]; ok {
+			return uri
+		}
+	}
+	return ""
+}
+
+// mdResolveNamespaces replaces the prefix in the Space of el and of every
+// element under it by the namespace URI it stands for ("" when undeclared).
+// Resolving once, with a chain of declaring elements no longer than the depth
+// limit, keeps every later name test O(1) however many attributes or elements
+// a hostile document has. The tree is ours alone and never serialized.
+func mdResolveNamespaces(el *etree.Element, parent *mdScope) {
+	scope := parent
+	var decls map[string]string
+	for _, a := range el.Attr {
+		prefix, ok := "", false
+		switch {
+		case a.Space == "xmlns":
+			prefix, ok = a.Key, true
+		case a.Space == "" && a.Key == "xmlns":
+			ok = true
+		}
+		if ok {
+			if decls == nil {
+				decls = make(map[string]string)
+			}
+			decls[prefix] = a.Value
+		}
+	}
+	if decls != nil {
+		scope = &mdScope{parent: parent, decls: decls}
+	}
+	el.Space = scope.lookup(el.Space)
+	for _, c := range el.ChildElements() {
+		mdResolveNamespaces(c, scope)
+	}
+}
+
+// mdFindIdPEntity returns the one md:EntityDescriptor of the document that has
+// a SAML 2.0 IDPSSODescriptor.
+func mdFindIdPEntity(root *etree.Element) (*etree.Element, error) {
+	switch {
+	case mdIs(root, mdNamespace, "EntityDescriptor"):
+		if len(mdIdPDescriptors(root)) == 0 {
+			return nil, configErr(mdField, "EntityDescriptor %s has no SAML 2.0 IDPSSODescriptor (is this service provider metadata?)",
+				mdQuoteEntityID(root))
+		}
+		return root, nil
+	case mdIs(root, mdNamespace, "EntitiesDescriptor"):
+		var idps []*etree.Element
+		mdCollectIdPs(root, &idps)
+		switch len(idps) {
+		case 0:
+			return nil, configErr(mdField, "EntitiesDescriptor holds no entity with a SAML 2.0 IDPSSODescriptor")
+		case 1:
+			return idps[0], nil
+		default:
+			return nil, configErr(mdField, "EntitiesDescriptor holds %d identity providers (%s, %s, …); import the metadata of one",
+				len(idps), mdQuoteEntityID(idps[0]), mdQuoteEntityID(idps[1]))
+		}
+	default:
+		return nil, configErr(mdField, "document element is %s, want md:EntityDescriptor or md:EntitiesDescriptor (namespace %s)",
+			mdName(root), mdNamespace)
+	}
+}
+
+// mdCollectIdPs appends to idps every EntityDescriptor under an
+// EntitiesDescriptor (nested ones included) that has an IDPSSODescriptor. The
+// parser's depth limit bounds the recursion.
+func mdCollectIdPs(entities *etree.Element, idps *[]*etree.Element) {
+	for _, c := range entities.ChildElements() {
+		switch {
+		case mdIs(c, mdNamespace, "EntityDescriptor"):
+			if len(mdIdPDescriptors(c)) > 0 {
+				*idps = append(*idps, c)
+			}
+		case mdIs(c, mdNamespace, "EntitiesDescriptor"):
+			mdCollectIdPs(c, idps)
+		}
+	}
+}
+
+// mdIdPDescriptors returns the IDPSSODescriptor children of an
+// EntityDescriptor that support the SAML 2.0 protocol.
+func mdIdPDescriptors(entity *etree.Element) []*etree.Element {
+	var out []*etree.Element
+	for _, c := range entity.ChildElements() {
+		if !mdIs(c, mdNamespace, "IDPSSODescriptor") {
+			continue
+		}
+		for _, p := range strings.Fields(mdAttr(c, "protocolSupportEnumeration")) {
+			if p == mdProtocolSAML2 {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// mdParseEntity extracts the IdP configuration of one EntityDescriptor.
+func mdParseEntity(entity *etree.Element) (IdPConfig, error) {
+	entityID := mdAttr(entity, "entityID")
+	if strings.TrimSpace(entityID) == "" {
+		return IdPConfig{}, configErr(mdField, "EntityDescriptor has no entityID")
+	}
+	if len(entityID) > mdMaxEntityIDLen {
+		return IdPConfig{}, configErr(mdField, "entityID is %d characters long, over the %d allowed", len(entityID), mdMaxEntityIDLen)
+	}
+	descs := mdIdPDescriptors(entity)
+	if len(descs) != 1 {
+		return IdPConfig{}, configErr(mdField, "entity %s has %d SAML 2.0 IDPSSODescriptors, want exactly one",
+			mdQuoteEntityID(entity), len(descs))
+	}
+	idp := descs[0]
+	ssoURL, err := mdSSOURL(idp)
+	if err != nil {
+		return IdPConfig{}, err
+	}
+	certs, err := mdSigningCertificates(idp)
+	if err != nil {
+		return IdPConfig{}, err
+	}
+	return IdPConfig{EntityID: entityID, SSOURL: ssoURL, Certificates: certs}, nil
+}
+
+// mdSSOURL returns the Location of the first HTTP-Redirect SingleSignOnService
+// of an IDPSSODescriptor, or else of the first HTTP-POST one.
+func mdSSOURL(idp *etree.Element) (string, error) {
+	var redirect, post *etree.Element
+	n := 0
+	for _, c := range idp.ChildElements() {
+		if !mdIs(c, mdNamespace, "SingleSignOnService") {
+			continue
+		}
+		n++
+		switch mdAttr(c, "Binding") {
+		case mdBindingRedir:
+			if redirect == nil {
+				redirect = c
+			}
+		case mdBindingPOST:
+			if post == nil {
+				post = c
+			}
+		}
+	}
+	svc := redirect
+	if svc == nil {
+		svc = post
+	}
+	if svc == nil {
+		if n == 0 {
+			return "", configErr(mdField, "IDPSSODescriptor has no SingleSignOnService")
+		}
+		return "", configErr(mdField, "IDPSSODescriptor has no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding (found %d with other bindings)", n)
+	}
+	loc := strings.TrimSpace(mdAttr(svc, "Location"))
+	if loc == "" {
+		return "", configErr(mdField, "SingleSignOnService (%s) has no Location", mdAttr(svc, "Binding"))
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		return "", &ConfigError{Field: mdField, Reason: "SingleSignOnService Location is not a URL", Err: err}
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" {
+		return "", configErr(mdField, "SingleSignOnService Location %q is not an absolute http(s) URL", mdCut(loc, 200))
+	}
+	return loc, nil
+}
+
+// mdSigningCertificates returns, as PEM, the X.509 certificates of the
+// KeyDescriptors of an IDPSSODescriptor with use="signing" or no use, in
+// document order and without duplicates.
+func mdSigningCertificates(idp *etree.Element) ([]string, error) {
+	var certs []string
+	seen := make(map[string]bool)
+	for i, kd := range mdChildren(idp, mdNamespace, "KeyDescriptor") {
+		if use := mdAttr(kd, "use"); use != "" && use != "signing" {
+			continue
+		}
+		for _, ki := range mdChildren(kd, mdDSigNamespace, "KeyInfo") {
+			for _, data := range mdChildren(ki, mdDSigNamespace, "X509Data") {
+				for _, xc := range mdChildren(data, mdDSigNamespace, "X509Certificate") {
+					der, err := mdDecodeCertificate(xc.Text())
+					if err != nil {
+						return nil, &ConfigError{Field: mdField,
+							Reason: fmt.Sprintf("KeyDescriptor %d (signing): X509Certificate is not a base64 X.509 certificate", i), Err: err}
+					}
+					if seen[string(der)] {
+						continue
+					}
+					seen[string(der)] = true
+					certs = append(certs, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+				}
+			}
+		}
+	}
+	if len(certs) == 0 {
+		return nil, configErr(mdField, "IDPSSODescriptor has no signing certificate (a KeyDescriptor with use=\"signing\" or no use, holding a ds:X509Certificate)")
+	}
+	return certs, nil
+}
+
+// mdDecodeCertificate decodes base64 DER, ignoring white space anywhere (IdPs
+// wrap lines and indent), and checks it is one X.509 certificate.
+func mdDecodeCertificate(text string) ([]byte, error) {
+	clean := strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\r', '\n':
+			return -1
+		}
+		return r
+	}, text)
+	if clean == "" {
+		return nil, errors.New("empty")
+	}
+	der, err := base64.StdEncoding.DecodeString(clean)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := x509.ParseCertificate(der); err != nil {
+		return nil, err
+	}
+	return der, nil
+}
+
+// mdIs reports whether el is the element local in namespace ns, whatever
+// prefix (or default namespace) the document uses for it. It needs a tree from
+// mdParseDocument, whose element Spaces hold namespace URIs.
+func mdIs(el *etree.Element, ns, local string) bool {
+	return el.Tag == local && el.Space == ns
+}
+
+// mdChildren returns the child elements of el named local in namespace ns.
+func mdChildren(el *etree.Element, ns, local string) []*etree.Element {
+	var out []*etree.Element
+	for _, c := range el.ChildElements() {
+		if mdIs(c, ns, local) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// mdAttr returns the value of el's unqualified attribute key, or "". (etree's
+// SelectAttrValue would also match a prefixed attribute of that name.)
+func mdAttr(el *etree.Element, key string) string {
+	for _, a := range el.Attr {
+		if a.Space == "" && a.Key == key {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// mdName describes an element for an error: {namespace}local.
+func mdName(el *etree.Element) string {
+	return fmt.Sprintf("{%s}%s", mdCut(el.Space, 100), mdCut(el.Tag, 100))
+}
+
+// mdQuoteEntityID quotes an entity's entityID for an error message.
+func mdQuoteEntityID(entity *etree.Element) string {
+	return fmt.Sprintf("%q", mdCut(mdAttr(entity, "entityID"), 200))
+}
+
+// mdCut shortens s to at most n bytes for an error message.
+func mdCut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

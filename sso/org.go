@@ -1,0 +1,141 @@
+package sso
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Validate checks o at the current time; see ValidateAt.
+func (o *Organization) Validate() error { return o.ValidateAt(time.Now()) }
+
+// ValidateAt checks o, judging certificate validity at now:
+//
+//   - the SSO name follows ValidateSSOName;
+//   - SessionTimeout is 0 (DefaultSessionTimeout) or within
+//     [MinSessionTimeout, MaxSessionTimeout];
+//   - the role mapping is valid (the error then matches both ErrInvalidConfig
+//     and rolemap.ErrInvalidConfig);
+//   - when Enabled, the IdP configuration is complete (IdPConfig.ValidateAt).
+//     A draft (not Enabled) may lack any IdP field, but every field it does set
+//     must be well-formed: certificates must parse, though their validity
+//     period is only judged once the organization is enabled.
+//
+// The first problem found is returned as a *ConfigError wrapping
+// ErrInvalidConfig. A nil o is an error, not a panic.
+func (o *Organization) ValidateAt(now time.Time) error {
+	if o == nil {
+		return configErr("Organization", "is nil")
+	}
+	if err := ValidateSSOName(o.SSOName); err != nil {
+		return err
+	}
+	if t := o.SessionTimeout; t != 0 && (t < MinSessionTimeout || t > MaxSessionTimeout) {
+		return configErr("SessionTimeout", "%s is outside %s to %s (0 means the default, %s)",
+			t, MinSessionTimeout, MaxSessionTimeout, DefaultSessionTimeout)
+	}
+	if err := o.RoleMapping.Validate(); err != nil {
+		return &ConfigError{Field: "RoleMapping", Reason: "role mapping rejected", Err: err}
+	}
+	if o.Enabled {
+		return o.IdP.ValidateAt(now)
+	}
+	return o.IdP.check(time.Time{}, false)
+}
+
+// EffectiveSessionTimeout returns the lifetime of the organization's SSO
+// sessions: DefaultSessionTimeout when SessionTimeout is 0 (or o is nil), and
+// otherwise SessionTimeout held within [MinSessionTimeout, MaxSessionTimeout]
+// (a value ValidateAt refuses never lengthens or shortens a session past the
+// bounds).
+func (o *Organization) EffectiveSessionTimeout() time.Duration {
+	if o == nil || o.SessionTimeout == 0 {
+		return DefaultSessionTimeout
+	}
+	return min(max(o.SessionTimeout, MinSessionTimeout), MaxSessionTimeout)
+}
+
+// Validate checks c at the current time; see ValidateAt.
+func (c IdPConfig) Validate() error { return c.ValidateAt(time.Now()) }
+
+// ValidateAt checks c as the complete IdP configuration of an enabled
+// organization, judging certificate validity at now:
+//
+//   - EntityID is optional, but if set it is not blank;
+//   - SSOURL is an absolute https URL (http only for localhost, 127.0.0.1 and
+//     ::1, for development), without user credentials;
+//   - there is at least one certificate, and each is one PEM X.509 certificate
+//     valid at now (an expired one is an error that says so);
+//   - SignatureAlgorithm is "" (the default policy) or one of the Alg* URIs.
+//
+// The first problem found is returned as a *ConfigError wrapping
+// ErrInvalidConfig, with Field naming it, e.g. "IdP.Certificates[1]".
+func (c IdPConfig) ValidateAt(now time.Time) error { return c.check(now, true) }
+
+// check validates c. complete requires every field and judges certificate
+// validity at now; otherwise (a draft) only the fields that are set are
+// checked, and certificates need only parse.
+func (c IdPConfig) check(now time.Time, complete bool) error {
+	if c.EntityID != "" && strings.TrimSpace(c.EntityID) == "" {
+		return configErr("IdP.EntityID", "is blank")
+	}
+	switch {
+	case c.SSOURL != "":
+		if err := checkIdPSSOURL("IdP.SSOURL", c.SSOURL); err != nil {
+			return err
+		}
+	case complete:
+		return configErr("IdP.SSOURL", "is empty: the IdP's single sign-on URL is required")
+	}
+	if complete && len(c.Certificates) == 0 {
+		return configErr("IdP.Certificates", "no IdP signing certificate configured")
+	}
+	for i, p := range c.Certificates {
+		field := "IdP.Certificates[" + strconv.Itoa(i) + "]"
+		cert, err := parseCertificatePEM(field, p)
+		if err != nil {
+			return err
+		}
+		if complete {
+			if err := checkCertificateTime(field, cert, now); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := policyFor(c.SignatureAlgorithm); err != nil {
+		return &ConfigError{Field: "IdP.SignatureAlgorithm", Reason: "unknown algorithm", Err: err}
+	}
+	return nil
+}
+
+// checkIdPSSOURL reports whether raw is an acceptable IdP single sign-on URL:
+// absolute, https (or http to a loopback host), a host, no user credentials.
+func checkIdPSSOURL(field, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return &ConfigError{Field: field, Reason: "is not a URL", Err: err}
+	}
+	if !u.IsAbs() || u.Opaque != "" || u.Hostname() == "" {
+		return configErr(field, "%q is not an absolute URL with a host", raw)
+	}
+	if u.User != nil {
+		return configErr(field, "must not contain user credentials")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopbackHostname(u.Hostname()) {
+			return configErr(field, "must use https (http is allowed only for localhost, 127.0.0.1 and ::1)")
+		}
+	default:
+		return configErr(field, "scheme %q is not https", u.Scheme)
+	}
+	return nil
+}
+
+// isLoopbackHostname reports whether host (as from url.URL.Hostname) names the
+// local machine: localhost, 127.0.0.1 or ::1.
+func isLoopbackHostname(host string) bool {
+	return strings.EqualFold(host, "localhost") || host == "127.0.0.1" || host == "::1"
+}

@@ -1,0 +1,169 @@
+package sso
+
+import (
+	"crypto/x509"
+	"encoding/base64"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/beevik/etree"
+)
+
+// The SAML attribute names orgsso asks an organization's IdP to send, in
+// SPDetails.Attributes and the SP metadata. AttrRoles is optional: it carries
+// the IdP roles (groups) the role mapping reads.
+const (
+	AttrEmail     = "email"
+	AttrFirstName = "first_name"
+	AttrLastName  = "last_name"
+	AttrRoles     = "roles"
+)
+
+// SP metadata vocabulary.
+const (
+	spAttrNameFormatBasic = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic"
+	spEncAES256GCM        = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+	spEncAES128GCM        = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
+	spEncRSAOAEP          = "http://www.w3.org/2009/xmlenc11#rsa-oaep"
+	spEncRSAOAEPMGF1P     = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
+)
+
+// NewSPDetails derives what an organization's IdP needs to know about us from
+// the application's base URL and the organization's SSO name:
+//
+//	ACSURL       {baseURL}/sso/{ssoName}/acs
+//	EntityID     {baseURL}/sso/{ssoName}/metadata (where the SP metadata is served)
+//	NameIDFormat NameIDFormatEmail
+//	Attributes   email, first_name, last_name, roles
+//
+// baseURL is an absolute http or https URL with a host and optionally a path,
+// without user credentials, query or fragment; trailing slashes are dropped.
+// ssoName must pass ValidateSSOName. Errors wrap ErrInvalidConfig.
+func NewSPDetails(baseURL, ssoName string) (SPDetails, error) {
+	base, err := spCheckBaseURL(baseURL)
+	if err != nil {
+		return SPDetails{}, err
+	}
+	if err := ValidateSSOName(ssoName); err != nil {
+		return SPDetails{}, err
+	}
+	prefix := base + "/sso/" + ssoName
+	return SPDetails{
+		EntityID:     prefix + "/metadata",
+		ACSURL:       prefix + "/acs",
+		NameIDFormat: NameIDFormatEmail,
+		Attributes:   []string{AttrEmail, AttrFirstName, AttrLastName, AttrRoles},
+	}, nil
+}
+
+// spCheckBaseURL validates an application base URL and returns it without
+// trailing slashes.
+func spCheckBaseURL(raw string) (string, error) {
+	const field = "BaseURL"
+	base := strings.TrimRight(raw, "/")
+	if base == "" {
+		return "", configErr(field, "is empty")
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", &ConfigError{Field: field, Reason: "is not a URL", Err: err}
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return "", configErr(field, "%q is not an absolute http or https URL", mdCut(raw, 200))
+	}
+	if u.Opaque != "" || u.Hostname() == "" {
+		return "", configErr(field, "%q has no host", mdCut(raw, 200))
+	}
+	if u.User != nil {
+		return "", configErr(field, "must not contain user credentials")
+	}
+	if u.RawQuery != "" || u.ForceQuery || strings.Contains(base, "#") {
+		return "", configErr(field, "%q must not have a query or fragment", mdCut(raw, 200))
+	}
+	return base, nil
+}
+
+// SPMetadata renders the SAML 2.0 metadata of an organization's service
+// provider: an md:EntityDescriptor (entityID d.EntityID) with one
+// SPSSODescriptor that wants signed assertions, the NameID format, the ACS
+// URL (HTTP-POST binding, index 0, default) and an AttributeConsumingService
+// requesting d.Attributes (all required but AttrRoles).
+//
+// When spCert is not nil the SP signs its AuthnRequests (AuthnRequestsSigned)
+// and the certificate is listed twice: for signing, and for encryption with
+// the algorithms orgsso decrypts (AES-256-GCM, AES-128-GCM; RSA-OAEP key
+// transport). The output is indented UTF-8 with an XML declaration and is
+// deterministic, so it can be cached and compared.
+//
+// d.EntityID and d.ACSURL are required; errors wrap ErrInvalidConfig.
+func SPMetadata(d SPDetails, spCert *x509.Certificate) ([]byte, error) {
+	if d.EntityID == "" {
+		return nil, configErr("SP.EntityID", "is empty")
+	}
+	if d.ACSURL == "" {
+		return nil, configErr("SP.ACSURL", "is empty")
+	}
+	for i, a := range d.Attributes {
+		if strings.TrimSpace(a) == "" {
+			return nil, configErr("SP.Attributes["+strconv.Itoa(i)+"]", "is blank")
+		}
+	}
+	if spCert != nil && len(spCert.Raw) == 0 {
+		return nil, configErr("SPCertificate", "has no DER encoding (parse it with x509.ParseCertificate)")
+	}
+
+	doc := etree.NewDocument()
+	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
+	ed := doc.CreateElement("md:EntityDescriptor")
+	ed.CreateAttr("xmlns:md", mdNamespace)
+	if spCert != nil {
+		ed.CreateAttr("xmlns:ds", mdDSigNamespace)
+	}
+	ed.CreateAttr("entityID", d.EntityID)
+
+	sp := ed.CreateElement("md:SPSSODescriptor")
+	sp.CreateAttr("AuthnRequestsSigned", strconv.FormatBool(spCert != nil))
+	sp.CreateAttr("WantAssertionsSigned", "true")
+	sp.CreateAttr("protocolSupportEnumeration", mdProtocolSAML2)
+
+	if spCert != nil {
+		b64 := base64.StdEncoding.EncodeToString(spCert.Raw)
+		for _, use := range []string{"signing", "encryption"} {
+			kd := sp.CreateElement("md:KeyDescriptor")
+			kd.CreateAttr("use", use)
+			kd.CreateElement("ds:KeyInfo").CreateElement("ds:X509Data").CreateElement("ds:X509Certificate").SetText(b64)
+			if use == "encryption" {
+				for _, alg := range []string{spEncAES256GCM, spEncAES128GCM, spEncRSAOAEP, spEncRSAOAEPMGF1P} {
+					kd.CreateElement("md:EncryptionMethod").CreateAttr("Algorithm", alg)
+				}
+			}
+		}
+	}
+	if d.NameIDFormat != "" {
+		sp.CreateElement("md:NameIDFormat").SetText(d.NameIDFormat)
+	}
+	acs := sp.CreateElement("md:AssertionConsumerService")
+	acs.CreateAttr("Binding", mdBindingPOST)
+	acs.CreateAttr("Location", d.ACSURL)
+	acs.CreateAttr("index", "0")
+	acs.CreateAttr("isDefault", "true")
+
+	if len(d.Attributes) > 0 {
+		svc := sp.CreateElement("md:AttributeConsumingService")
+		svc.CreateAttr("index", "0")
+		svc.CreateAttr("isDefault", "true")
+		name := svc.CreateElement("md:ServiceName")
+		name.CreateAttr("xml:lang", "en")
+		name.SetText(d.EntityID)
+		for _, a := range d.Attributes {
+			ra := svc.CreateElement("md:RequestedAttribute")
+			ra.CreateAttr("Name", a)
+			ra.CreateAttr("NameFormat", spAttrNameFormatBasic)
+			ra.CreateAttr("isRequired", strconv.FormatBool(a != AttrRoles))
+		}
+	}
+
+	doc.Indent(2)
+	return doc.WriteToBytes()
+}

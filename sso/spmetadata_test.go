@@ -1,0 +1,292 @@
+package sso
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/beevik/etree"
+)
+
+// spTestCert reads the SP certificate the golden files were made with.
+func spTestCert(t *testing.T) *x509.Certificate {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "golden", "spmetadata_cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		t.Fatal("spmetadata_cert.pem: no PEM block")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
+func TestNewSPDetails(t *testing.T) {
+	tests := []struct {
+		name       string
+		baseURL    string
+		ssoName    string
+		wantBase   string // expected prefix of the URLs, before /sso/
+		wantErr    error
+		wantReason string
+	}{
+		{name: "https", baseURL: "https://app.example.com", ssoName: "acme", wantBase: "https://app.example.com"},
+		{name: "trailing slash", baseURL: "https://app.example.com/", ssoName: "acme", wantBase: "https://app.example.com"},
+		{name: "trailing slashes", baseURL: "https://app.example.com//", ssoName: "acme", wantBase: "https://app.example.com"},
+		{name: "path and port", baseURL: "https://example.com:8443/app/", ssoName: "acme-2", wantBase: "https://example.com:8443/app"},
+		{name: "http for development", baseURL: "http://localhost:8080", ssoName: "acme", wantBase: "http://localhost:8080"},
+
+		{name: "empty base URL", baseURL: "", ssoName: "acme", wantErr: ErrInvalidConfig, wantReason: "BaseURL: is empty"},
+		{name: "only a slash", baseURL: "/", ssoName: "acme", wantErr: ErrInvalidConfig, wantReason: "BaseURL: is empty"},
+		{name: "relative", baseURL: "app.example.com", ssoName: "acme", wantErr: ErrInvalidConfig, wantReason: "not an absolute http or https URL"},
+		{name: "other scheme", baseURL: "ftp://app.example.com", ssoName: "acme", wantErr: ErrInvalidConfig, wantReason: "not an absolute http or https URL"},
+		{name: "no host", baseURL: "https:///app", ssoName: "acme", wantErr: ErrInvalidConfig, wantReason: "has no host"},
+		{name: "opaque", baseURL: "https:app.example.com", ssoName: "acme", wantErr: ErrInvalidConfig, wantReason: "has no host"},
+		{name: "query", baseURL: "https://app.example.com/?x=1", ssoName: "acme", wantErr: ErrInvalidConfig, wantReason: "query or fragment"},
+		{name: "empty query", baseURL: "https://app.example.com?", ssoName: "acme", wantErr: ErrInvalidConfig, wantReason: "query or fragment"},
+		{name: "fragment", baseURL: "https://app.example.com#top", ssoName: "acme", wantErr: ErrInvalidConfig, wantReason: "query or fragment"},
+		{name: "empty fragment", baseURL: "https://app.example.com#", ssoName: "acme", wantErr: ErrInvalidConfig, wantReason: "query or fragment"},
+		{name: "credentials", baseURL: "https://u:p@app.example.com", ssoName: "acme", wantErr: ErrInvalidConfig, wantReason: "credentials"},
+		{name: "not a URL", baseURL: "https://app.example.com/%zz", ssoName: "acme", wantErr: ErrInvalidConfig, wantReason: "not a URL"},
+		{name: "control character", baseURL: "https://app.example.com/\n", ssoName: "acme", wantErr: ErrInvalidConfig, wantReason: "not a URL"},
+		{name: "bad SSO name", baseURL: "https://app.example.com", ssoName: "Acme", wantErr: ErrSSONameCharacters, wantReason: "SSOName"},
+		{name: "path traversal in SSO name", baseURL: "https://app.example.com", ssoName: "../admin", wantErr: ErrSSONameCharacters, wantReason: "SSOName"},
+		{name: "empty SSO name", baseURL: "https://app.example.com", ssoName: "", wantErr: ErrSSONameLength, wantReason: "SSOName"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := NewSPDetails(tt.baseURL, tt.ssoName)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("NewSPDetails(%q, %q) err = %v; want %v", tt.baseURL, tt.ssoName, err, tt.wantErr)
+				}
+				if !errors.Is(err, ErrInvalidConfig) {
+					t.Errorf("NewSPDetails(%q, %q) err = %v; want it to wrap %v", tt.baseURL, tt.ssoName, err, ErrInvalidConfig)
+				}
+				if !strings.Contains(err.Error(), tt.wantReason) {
+					t.Errorf("NewSPDetails(%q, %q) err = %q; want it to contain %q", tt.baseURL, tt.ssoName, err, tt.wantReason)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("NewSPDetails(%q, %q) err = %v; want nil", tt.baseURL, tt.ssoName, err)
+			}
+			want := SPDetails{
+				EntityID:     tt.wantBase + "/sso/" + tt.ssoName + "/metadata",
+				ACSURL:       tt.wantBase + "/sso/" + tt.ssoName + "/acs",
+				NameIDFormat: NameIDFormatEmail,
+				Attributes:   []string{"email", "first_name", "last_name", "roles"},
+			}
+			if got.EntityID != want.EntityID || got.ACSURL != want.ACSURL || got.NameIDFormat != want.NameIDFormat ||
+				!slices.Equal(got.Attributes, want.Attributes) {
+				t.Errorf("NewSPDetails(%q, %q) = %+v; want %+v", tt.baseURL, tt.ssoName, got, want)
+			}
+		})
+	}
+}
+
+func TestNewSPDetailsAttributesNotShared(t *testing.T) {
+	a, _ := NewSPDetails("https://app.example.com", "acme")
+	a.Attributes[0] = "changed"
+	b, _ := NewSPDetails("https://app.example.com", "acme")
+	if b.Attributes[0] != AttrEmail {
+		t.Errorf("NewSPDetails() Attributes[0] = %q after changing an earlier result; want %q", b.Attributes[0], AttrEmail)
+	}
+}
+
+func TestSPMetadataGolden(t *testing.T) {
+	d, err := NewSPDetails("https://app.example.com", "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		golden string
+		cert   *x509.Certificate
+	}{
+		{"spmetadata.xml", nil},
+		{"spmetadata_signed.xml", spTestCert(t)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			got, err := SPMetadata(d, tt.cert)
+			if err != nil {
+				t.Fatalf("SPMetadata() err = %v; want nil", err)
+			}
+			again, _ := SPMetadata(d, tt.cert)
+			if !bytes.Equal(got, again) {
+				t.Errorf("SPMetadata() differs between two calls; want deterministic output")
+			}
+			checkGolden(t, tt.golden, got)
+		})
+	}
+}
+
+func TestSPMetadataParsesBack(t *testing.T) {
+	cert := spTestCert(t)
+	d, err := NewSPDetails("https://app.example.com/tenant&co", "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, withCert := range []bool{false, true} {
+		var c *x509.Certificate
+		if withCert {
+			c = cert
+		}
+		out, err := SPMetadata(d, c)
+		if err != nil {
+			t.Fatalf("SPMetadata(cert=%v) err = %v; want nil", withCert, err)
+		}
+		if !bytes.HasPrefix(out, []byte(`<?xml version="1.0" encoding="UTF-8"?>`+"\n")) {
+			t.Errorf("SPMetadata(cert=%v) does not start with an XML declaration:\n%s", withCert, out)
+		}
+		root, err := mdParseDocument(out)
+		if err != nil {
+			t.Fatalf("SPMetadata(cert=%v) output does not parse: %v", withCert, err)
+		}
+		if !mdIs(root, mdNamespace, "EntityDescriptor") || mdAttr(root, "entityID") != d.EntityID {
+			t.Errorf("root = %s entityID %q; want md:EntityDescriptor entityID %q", mdName(root), mdAttr(root, "entityID"), d.EntityID)
+		}
+		sps := mdChildren(root, mdNamespace, "SPSSODescriptor")
+		if len(sps) != 1 {
+			t.Fatalf("%d SPSSODescriptors; want 1", len(sps))
+		}
+		sp := sps[0]
+		for attr, want := range map[string]string{
+			"protocolSupportEnumeration": mdProtocolSAML2,
+			"WantAssertionsSigned":       "true",
+			"AuthnRequestsSigned":        map[bool]string{false: "false", true: "true"}[withCert],
+		} {
+			if got := mdAttr(sp, attr); got != want {
+				t.Errorf("SPSSODescriptor %s = %q; want %q", attr, got, want)
+			}
+		}
+		acs := mdChildren(sp, mdNamespace, "AssertionConsumerService")
+		if len(acs) != 1 || mdAttr(acs[0], "Location") != d.ACSURL || mdAttr(acs[0], "Binding") != mdBindingPOST ||
+			mdAttr(acs[0], "index") != "0" || mdAttr(acs[0], "isDefault") != "true" {
+			t.Errorf("AssertionConsumerService = %d elements, want one HTTP-POST at %q index 0 default", len(acs), d.ACSURL)
+		}
+		if nf := mdChildren(sp, mdNamespace, "NameIDFormat"); len(nf) != 1 || nf[0].Text() != NameIDFormatEmail {
+			t.Errorf("NameIDFormat: want one, %q", NameIDFormatEmail)
+		}
+
+		var required []string
+		var optional []string
+		for _, svc := range mdChildren(sp, mdNamespace, "AttributeConsumingService") {
+			for _, ra := range mdChildren(svc, mdNamespace, "RequestedAttribute") {
+				if mdAttr(ra, "isRequired") == "true" {
+					required = append(required, mdAttr(ra, "Name"))
+				} else {
+					optional = append(optional, mdAttr(ra, "Name"))
+				}
+			}
+		}
+		if want := []string{AttrEmail, AttrFirstName, AttrLastName}; !slices.Equal(required, want) {
+			t.Errorf("required attributes = %q; want %q", required, want)
+		}
+		if want := []string{AttrRoles}; !slices.Equal(optional, want) {
+			t.Errorf("optional attributes = %q; want %q", optional, want)
+		}
+
+		uses := map[string]*etree.Element{}
+		for _, kd := range mdChildren(sp, mdNamespace, "KeyDescriptor") {
+			uses[mdAttr(kd, "use")] = kd
+			var certs []string
+			for _, ki := range mdChildren(kd, mdDSigNamespace, "KeyInfo") {
+				for _, xd := range mdChildren(ki, mdDSigNamespace, "X509Data") {
+					for _, xc := range mdChildren(xd, mdDSigNamespace, "X509Certificate") {
+						certs = append(certs, xc.Text())
+					}
+				}
+			}
+			if want := base64.StdEncoding.EncodeToString(cert.Raw); len(certs) != 1 || certs[0] != want {
+				t.Errorf("KeyDescriptor use=%q certificates = %q; want the SP certificate", mdAttr(kd, "use"), certs)
+			}
+		}
+		if !withCert {
+			if len(uses) != 0 {
+				t.Errorf("SPMetadata(nil cert) has %d KeyDescriptors; want none", len(uses))
+			}
+			continue
+		}
+		if len(uses) != 2 || uses["signing"] == nil || uses["encryption"] == nil {
+			t.Fatalf("KeyDescriptors = %v; want one signing and one encryption", uses)
+		}
+		var algs []string
+		for _, em := range mdChildren(uses["encryption"], mdNamespace, "EncryptionMethod") {
+			algs = append(algs, mdAttr(em, "Algorithm"))
+		}
+		for _, want := range []string{spEncAES256GCM, spEncAES128GCM, spEncRSAOAEP} {
+			if !slices.Contains(algs, want) {
+				t.Errorf("encryption methods = %q; want %q among them", algs, want)
+			}
+		}
+		if n := len(mdChildren(uses["signing"], mdNamespace, "EncryptionMethod")); n != 0 {
+			t.Errorf("signing KeyDescriptor has %d EncryptionMethods; want none", n)
+		}
+	}
+}
+
+func TestSPMetadataErrors(t *testing.T) {
+	good, err := NewSPDetails("https://app.example.com", "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := func(f func(d *SPDetails)) SPDetails {
+		d := good
+		d.Attributes = slices.Clone(good.Attributes)
+		f(&d)
+		return d
+	}
+	tests := []struct {
+		name       string
+		d          SPDetails
+		cert       *x509.Certificate
+		wantErr    error
+		wantReason string
+	}{
+		{"zero details", SPDetails{}, nil, ErrInvalidConfig, "SP.EntityID"},
+		{"no entity ID", with(func(d *SPDetails) { d.EntityID = "" }), nil, ErrInvalidConfig, "SP.EntityID"},
+		{"no ACS URL", with(func(d *SPDetails) { d.ACSURL = "" }), nil, ErrInvalidConfig, "SP.ACSURL"},
+		{"blank attribute", with(func(d *SPDetails) { d.Attributes[2] = " " }), nil, ErrInvalidConfig, "SP.Attributes[2]"},
+		{"certificate without DER", good, &x509.Certificate{}, ErrInvalidConfig, "SPCertificate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := SPMetadata(tt.d, tt.cert)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("SPMetadata() err = %v; want %v", err, tt.wantErr)
+			}
+			if !strings.Contains(err.Error(), tt.wantReason) {
+				t.Errorf("SPMetadata() err = %q; want it to contain %q", err, tt.wantReason)
+			}
+			if out != nil {
+				t.Errorf("SPMetadata() = %d bytes with an error; want nil", len(out))
+			}
+		})
+	}
+}
+
+func TestSPMetadataMinimal(t *testing.T) {
+	// No NameID format and no attributes: neither element is written.
+	out, err := SPMetadata(SPDetails{EntityID: "urn:sp", ACSURL: "https://sp.example.com/acs"}, nil)
+	if err != nil {
+		t.Fatalf("SPMetadata() err = %v; want nil", err)
+	}
+	for _, absent := range []string{"NameIDFormat", "AttributeConsumingService", "KeyDescriptor", "xmlns:ds"} {
+		if bytes.Contains(out, []byte(absent)) {
+			t.Errorf("SPMetadata() contains %s; want it absent:\n%s", absent, out)
+		}
+	}
+}
