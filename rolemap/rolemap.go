@@ -17,19 +17,6 @@ const (
 	RoleOwner  OrgRole = "owner"
 )
 
-// rank orders roles so the highest matched one wins.
-func (r OrgRole) rank() int {
-	switch r {
-	case RoleMember:
-		return 1
-	case RoleAdmin:
-		return 2
-	case RoleOwner:
-		return 3
-	}
-	return 0
-}
-
 // Mapping grants an organization role and stack roles to the holders of one IdP
 // role (a group or role name, or its UID, exactly as the IdP sends it).
 type Mapping struct {
