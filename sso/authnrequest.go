@@ -48,9 +48,6 @@ const (
 // SAML names used by AuthnRequests. Distinct from the response validator's
 // constants so the two files stay independent.
 const (
-	authnProtocolNS   = "urn:oasis:names:tc:SAML:2.0:protocol"
-	authnAssertionNS  = "urn:oasis:names:tc:SAML:2.0:assertion"
-	authnBindingPOST  = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 	authnInstant      = "2006-01-02T15:04:05Z"
 	authnParamRequest = "SAMLRequest"
 	authnParamRelay   = "RelayState"
@@ -271,13 +268,13 @@ func (o AuthnRequestOptions) requestXML(id string) ([]byte, error) {
 	}
 	doc := etree.NewDocument()
 	root := doc.CreateElement("samlp:AuthnRequest")
-	root.CreateAttr("xmlns:samlp", authnProtocolNS)
-	root.CreateAttr("xmlns:saml", authnAssertionNS)
+	root.CreateAttr("xmlns:samlp", nsProtocol)
+	root.CreateAttr("xmlns:saml", nsAssertion)
 	root.CreateAttr("ID", id)
 	root.CreateAttr("Version", "2.0")
 	root.CreateAttr("IssueInstant", o.Now.UTC().Format(authnInstant))
 	root.CreateAttr("Destination", o.IdPSSOURL)
-	root.CreateAttr("ProtocolBinding", authnBindingPOST)
+	root.CreateAttr("ProtocolBinding", bindingPOST)
 	root.CreateAttr("AssertionConsumerServiceURL", o.SP.ACSURL)
 	if o.ForceAuthn {
 		root.CreateAttr("ForceAuthn", "true")
@@ -556,7 +553,7 @@ func parseAuthnRequestXML(b []byte) (*AuthnRequest, error) {
 	if root == nil {
 		return nil, requestErr(param, "no document element")
 	}
-	if root.Tag != "AuthnRequest" || root.NamespaceURI() != authnProtocolNS {
+	if root.Tag != "AuthnRequest" || root.NamespaceURI() != nsProtocol {
 		return nil, requestErr(param, "document element is {%s}%s, want a SAML 2.0 protocol AuthnRequest", authnClip(root.NamespaceURI()), authnClip(root.Tag))
 	}
 
@@ -589,12 +586,12 @@ func parseAuthnRequestXML(b []byte) (*AuthnRequest, error) {
 	var issuer, policy *etree.Element
 	for _, el := range root.ChildElements() {
 		switch {
-		case el.Tag == "Issuer" && el.NamespaceURI() == authnAssertionNS:
+		case el.Tag == "Issuer" && el.NamespaceURI() == nsAssertion:
 			if issuer != nil {
 				return nil, requestErr(param, "more than one Issuer")
 			}
 			issuer = el
-		case el.Tag == "NameIDPolicy" && el.NamespaceURI() == authnProtocolNS:
+		case el.Tag == "NameIDPolicy" && el.NamespaceURI() == nsProtocol:
 			if policy != nil {
 				return nil, requestErr(param, "more than one NameIDPolicy")
 			}

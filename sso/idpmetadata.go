@@ -20,11 +20,6 @@ const MaxIdPMetadataSize = 1 << 20
 
 // SAML 2.0 metadata vocabulary.
 const (
-	mdNamespace      = "urn:oasis:names:tc:SAML:2.0:metadata"
-	mdDSigNamespace  = "http://www.w3.org/2000/09/xmldsig#"
-	mdProtocolSAML2  = "urn:oasis:names:tc:SAML:2.0:protocol"
-	mdBindingPOST    = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
-	mdBindingRedir   = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 	mdMaxDepth       = 64   // far deeper than any metadata; bounds recursion
 	mdMaxEntityIDLen = 1024 // the schema's limit on entityID
 )
@@ -163,13 +158,13 @@ func mdResolveNamespaces(el *etree.Element, parent *mdScope) {
 // a SAML 2.0 IDPSSODescriptor.
 func mdFindIdPEntity(root *etree.Element) (*etree.Element, error) {
 	switch {
-	case mdIs(root, mdNamespace, "EntityDescriptor"):
+	case mdIs(root, nsMetadata, "EntityDescriptor"):
 		if len(mdIdPDescriptors(root)) == 0 {
 			return nil, configErr(mdField, "EntityDescriptor %s has no SAML 2.0 IDPSSODescriptor (is this service provider metadata?)",
 				mdQuoteEntityID(root))
 		}
 		return root, nil
-	case mdIs(root, mdNamespace, "EntitiesDescriptor"):
+	case mdIs(root, nsMetadata, "EntitiesDescriptor"):
 		var idps []*etree.Element
 		mdCollectIdPs(root, &idps)
 		switch len(idps) {
@@ -183,7 +178,7 @@ func mdFindIdPEntity(root *etree.Element) (*etree.Element, error) {
 		}
 	default:
 		return nil, configErr(mdField, "document element is %s, want md:EntityDescriptor or md:EntitiesDescriptor (namespace %s)",
-			mdName(root), mdNamespace)
+			mdName(root), nsMetadata)
 	}
 }
 
@@ -193,11 +188,11 @@ func mdFindIdPEntity(root *etree.Element) (*etree.Element, error) {
 func mdCollectIdPs(entities *etree.Element, idps *[]*etree.Element) {
 	for _, c := range entities.ChildElements() {
 		switch {
-		case mdIs(c, mdNamespace, "EntityDescriptor"):
+		case mdIs(c, nsMetadata, "EntityDescriptor"):
 			if len(mdIdPDescriptors(c)) > 0 {
 				*idps = append(*idps, c)
 			}
-		case mdIs(c, mdNamespace, "EntitiesDescriptor"):
+		case mdIs(c, nsMetadata, "EntitiesDescriptor"):
 			mdCollectIdPs(c, idps)
 		}
 	}
@@ -208,11 +203,11 @@ func mdCollectIdPs(entities *etree.Element, idps *[]*etree.Element) {
 func mdIdPDescriptors(entity *etree.Element) []*etree.Element {
 	var out []*etree.Element
 	for _, c := range entity.ChildElements() {
-		if !mdIs(c, mdNamespace, "IDPSSODescriptor") {
+		if !mdIs(c, nsMetadata, "IDPSSODescriptor") {
 			continue
 		}
 		for _, p := range strings.Fields(mdAttr(c, "protocolSupportEnumeration")) {
-			if p == mdProtocolSAML2 {
+			if p == nsProtocol {
 				out = append(out, c)
 				break
 			}
@@ -253,16 +248,16 @@ func mdSSOURL(idp *etree.Element) (string, error) {
 	var redirect, post *etree.Element
 	n := 0
 	for _, c := range idp.ChildElements() {
-		if !mdIs(c, mdNamespace, "SingleSignOnService") {
+		if !mdIs(c, nsMetadata, "SingleSignOnService") {
 			continue
 		}
 		n++
 		switch mdAttr(c, "Binding") {
-		case mdBindingRedir:
+		case bindingRedirect:
 			if redirect == nil {
 				redirect = c
 			}
-		case mdBindingPOST:
+		case bindingPOST:
 			if post == nil {
 				post = c
 			}
@@ -298,13 +293,13 @@ func mdSSOURL(idp *etree.Element) (string, error) {
 func mdSigningCertificates(idp *etree.Element) ([]string, error) {
 	var certs []string
 	seen := make(map[string]bool)
-	for i, kd := range mdChildren(idp, mdNamespace, "KeyDescriptor") {
+	for i, kd := range mdChildren(idp, nsMetadata, "KeyDescriptor") {
 		if use := mdAttr(kd, "use"); use != "" && use != "signing" {
 			continue
 		}
-		for _, ki := range mdChildren(kd, mdDSigNamespace, "KeyInfo") {
-			for _, data := range mdChildren(ki, mdDSigNamespace, "X509Data") {
-				for _, xc := range mdChildren(data, mdDSigNamespace, "X509Certificate") {
+		for _, ki := range mdChildren(kd, nsDSig, "KeyInfo") {
+			for _, data := range mdChildren(ki, nsDSig, "X509Data") {
+				for _, xc := range mdChildren(data, nsDSig, "X509Certificate") {
 					der, err := mdDecodeCertificate(xc.Text())
 					if err != nil {
 						return nil, &ConfigError{Field: mdField,

@@ -116,16 +116,16 @@ func SPMetadata(d SPDetails, spCert *x509.Certificate) ([]byte, error) {
 	doc := etree.NewDocument()
 	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
 	ed := doc.CreateElement("md:EntityDescriptor")
-	ed.CreateAttr("xmlns:md", mdNamespace)
+	ed.CreateAttr("xmlns:md", nsMetadata)
 	if spCert != nil {
-		ed.CreateAttr("xmlns:ds", mdDSigNamespace)
+		ed.CreateAttr("xmlns:ds", nsDSig)
 	}
 	ed.CreateAttr("entityID", d.EntityID)
 
 	sp := ed.CreateElement("md:SPSSODescriptor")
 	sp.CreateAttr("AuthnRequestsSigned", strconv.FormatBool(spCert != nil))
 	sp.CreateAttr("WantAssertionsSigned", "true")
-	sp.CreateAttr("protocolSupportEnumeration", mdProtocolSAML2)
+	sp.CreateAttr("protocolSupportEnumeration", nsProtocol)
 
 	if spCert != nil {
 		b64 := base64.StdEncoding.EncodeToString(spCert.Raw)
@@ -144,7 +144,7 @@ func SPMetadata(d SPDetails, spCert *x509.Certificate) ([]byte, error) {
 		sp.CreateElement("md:NameIDFormat").SetText(d.NameIDFormat)
 	}
 	acs := sp.CreateElement("md:AssertionConsumerService")
-	acs.CreateAttr("Binding", mdBindingPOST)
+	acs.CreateAttr("Binding", bindingPOST)
 	acs.CreateAttr("Location", d.ACSURL)
 	acs.CreateAttr("index", "0")
 	acs.CreateAttr("isDefault", "true")

@@ -155,16 +155,16 @@ func TestSPMetadataParsesBack(t *testing.T) {
 		if err != nil {
 			t.Fatalf("SPMetadata(cert=%v) output does not parse: %v", withCert, err)
 		}
-		if !mdIs(root, mdNamespace, "EntityDescriptor") || mdAttr(root, "entityID") != d.EntityID {
+		if !mdIs(root, nsMetadata, "EntityDescriptor") || mdAttr(root, "entityID") != d.EntityID {
 			t.Errorf("root = %s entityID %q; want md:EntityDescriptor entityID %q", mdName(root), mdAttr(root, "entityID"), d.EntityID)
 		}
-		sps := mdChildren(root, mdNamespace, "SPSSODescriptor")
+		sps := mdChildren(root, nsMetadata, "SPSSODescriptor")
 		if len(sps) != 1 {
 			t.Fatalf("%d SPSSODescriptors; want 1", len(sps))
 		}
 		sp := sps[0]
 		for attr, want := range map[string]string{
-			"protocolSupportEnumeration": mdProtocolSAML2,
+			"protocolSupportEnumeration": nsProtocol,
 			"WantAssertionsSigned":       "true",
 			"AuthnRequestsSigned":        map[bool]string{false: "false", true: "true"}[withCert],
 		} {
@@ -172,19 +172,19 @@ func TestSPMetadataParsesBack(t *testing.T) {
 				t.Errorf("SPSSODescriptor %s = %q; want %q", attr, got, want)
 			}
 		}
-		acs := mdChildren(sp, mdNamespace, "AssertionConsumerService")
-		if len(acs) != 1 || mdAttr(acs[0], "Location") != d.ACSURL || mdAttr(acs[0], "Binding") != mdBindingPOST ||
+		acs := mdChildren(sp, nsMetadata, "AssertionConsumerService")
+		if len(acs) != 1 || mdAttr(acs[0], "Location") != d.ACSURL || mdAttr(acs[0], "Binding") != bindingPOST ||
 			mdAttr(acs[0], "index") != "0" || mdAttr(acs[0], "isDefault") != "true" {
 			t.Errorf("AssertionConsumerService = %d elements, want one HTTP-POST at %q index 0 default", len(acs), d.ACSURL)
 		}
-		if nf := mdChildren(sp, mdNamespace, "NameIDFormat"); len(nf) != 1 || nf[0].Text() != NameIDFormatEmail {
+		if nf := mdChildren(sp, nsMetadata, "NameIDFormat"); len(nf) != 1 || nf[0].Text() != NameIDFormatEmail {
 			t.Errorf("NameIDFormat: want one, %q", NameIDFormatEmail)
 		}
 
 		var required []string
 		var optional []string
-		for _, svc := range mdChildren(sp, mdNamespace, "AttributeConsumingService") {
-			for _, ra := range mdChildren(svc, mdNamespace, "RequestedAttribute") {
+		for _, svc := range mdChildren(sp, nsMetadata, "AttributeConsumingService") {
+			for _, ra := range mdChildren(svc, nsMetadata, "RequestedAttribute") {
 				if mdAttr(ra, "isRequired") == "true" {
 					required = append(required, mdAttr(ra, "Name"))
 				} else {
@@ -200,12 +200,12 @@ func TestSPMetadataParsesBack(t *testing.T) {
 		}
 
 		uses := map[string]*etree.Element{}
-		for _, kd := range mdChildren(sp, mdNamespace, "KeyDescriptor") {
+		for _, kd := range mdChildren(sp, nsMetadata, "KeyDescriptor") {
 			uses[mdAttr(kd, "use")] = kd
 			var certs []string
-			for _, ki := range mdChildren(kd, mdDSigNamespace, "KeyInfo") {
-				for _, xd := range mdChildren(ki, mdDSigNamespace, "X509Data") {
-					for _, xc := range mdChildren(xd, mdDSigNamespace, "X509Certificate") {
+			for _, ki := range mdChildren(kd, nsDSig, "KeyInfo") {
+				for _, xd := range mdChildren(ki, nsDSig, "X509Data") {
+					for _, xc := range mdChildren(xd, nsDSig, "X509Certificate") {
 						certs = append(certs, xc.Text())
 					}
 				}
@@ -224,7 +224,7 @@ func TestSPMetadataParsesBack(t *testing.T) {
 			t.Fatalf("KeyDescriptors = %v; want one signing and one encryption", uses)
 		}
 		var algs []string
-		for _, em := range mdChildren(uses["encryption"], mdNamespace, "EncryptionMethod") {
+		for _, em := range mdChildren(uses["encryption"], nsMetadata, "EncryptionMethod") {
 			algs = append(algs, mdAttr(em, "Algorithm"))
 		}
 		for _, want := range []string{spEncAES256GCM, spEncAES128GCM, spEncRSAOAEP} {
@@ -232,7 +232,7 @@ func TestSPMetadataParsesBack(t *testing.T) {
 				t.Errorf("encryption methods = %q; want %q among them", algs, want)
 			}
 		}
-		if n := len(mdChildren(uses["signing"], mdNamespace, "EncryptionMethod")); n != 0 {
+		if n := len(mdChildren(uses["signing"], nsMetadata, "EncryptionMethod")); n != 0 {
 			t.Errorf("signing KeyDescriptor has %d EncryptionMethods; want none", n)
 		}
 	}

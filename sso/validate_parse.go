@@ -11,17 +11,6 @@ import (
 	xrv "github.com/mattermost/xml-roundtrip-validator"
 )
 
-// XML namespaces of SAML 2.0 and XML-DSig.
-const (
-	nsProtocol  = "urn:oasis:names:tc:SAML:2.0:protocol"
-	nsAssertion = "urn:oasis:names:tc:SAML:2.0:assertion"
-	nsDSig      = "http://www.w3.org/2000/09/xmldsig#"
-	nsXML       = "http://www.w3.org/XML/1998/namespace"
-
-	statusSuccess      = "urn:oasis:names:tc:SAML:2.0:status:Success"
-	confirmationBearer = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
-)
-
 // maxXMLDepth bounds element nesting; real responses stay under 15.
 const maxXMLDepth = 64
 
