@@ -3,6 +3,8 @@ package sso
 import (
 	"errors"
 	"fmt"
+
+	"github.com/orgsso/orgsso/session"
 )
 
 // Sentinel errors. Every error the package returns wraps one of them, so callers
@@ -21,8 +23,11 @@ var (
 	ErrAccessDenied = errors.New("sso: access denied")
 	// ErrNotOwner: the action is reserved to the organization's owner.
 	ErrNotOwner = errors.New("sso: only the organization owner may do this")
-	// ErrNotFound is what every Store returns for an unknown key.
-	ErrNotFound = errors.New("sso: not found")
+	// ErrNotFound is what every Store returns for an unknown key. It is the
+	// same value as session.ErrNotFound.
+	ErrNotFound = session.ErrNotFound
+	// ErrSSONameTaken: another organization already uses the SSO name.
+	ErrSSONameTaken = errors.New("sso: SSO name already taken")
 	// ErrInvalidConfig is wrapped by every configuration error: an invalid SSO
 	// name, organization, IdP configuration, IdP metadata or Service config.
 	ErrInvalidConfig = errors.New("sso: invalid configuration")

@@ -1,0 +1,36 @@
+package sso
+
+import (
+	"context"
+	"time"
+)
+
+// PendingRequest is an AuthnRequest awaiting its response.
+type PendingRequest struct {
+	ID, OrgID, ReturnTo, TesterUserID string // TesterUserID is set for a Test SSO round trip
+	ExpiresAt                         time.Time
+}
+
+// Store is what a Service needs to keep. Every store in orgsso/store
+// implements it (and session.Store); unknown keys give ErrNotFound.
+// Implementations must be safe for concurrent use, and when several replicas
+// share one store, ConsumeRequest and UseAssertion must be atomic across them.
+type Store interface {
+	Organization(ctx context.Context, id string) (*Organization, error)
+	OrganizationBySSOName(ctx context.Context, ssoName string) (*Organization, error)
+	// SaveOrganization creates or replaces an organization by ID. Another
+	// organization holding the same SSO name is an error (ErrSSONameTaken).
+	SaveOrganization(ctx context.Context, org *Organization) error
+	// Member looks a member up by organization and email, case-insensitively.
+	Member(ctx context.Context, orgID, email string) (*Member, error)
+	// SaveMember creates or replaces a member by (OrgID, email).
+	SaveMember(ctx context.Context, m *Member) error
+	SaveRequest(ctx context.Context, req *PendingRequest) error
+	// ConsumeRequest returns and deletes a pending request: at most one caller
+	// ever gets it. An unknown or already consumed ID is ErrNotFound. Expiry is
+	// the caller's to judge.
+	ConsumeRequest(ctx context.Context, id string) (*PendingRequest, error)
+	// UseAssertion records an assertion ID as used until the given time; if it
+	// is already recorded for the organization, it returns ErrReplay.
+	UseAssertion(ctx context.Context, orgID, assertionID string, until time.Time) error
+}
