@@ -34,3 +34,9 @@ type Store interface {
 	// is already recorded for the organization, it returns ErrReplay.
 	UseAssertion(ctx context.Context, orgID, assertionID string, until time.Time) error
 }
+
+// Cleaner is implemented by stores that can evict expired pending requests,
+// used assertion IDs and sessions. Service.Cleanup calls it.
+type Cleaner interface {
+	Cleanup(ctx context.Context, now time.Time) (int, error)
+}

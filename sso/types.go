@@ -37,6 +37,50 @@ type Organization struct {
 	RoleMapping          rolemap.Config
 	JITProvisioning      bool
 	AllowIdPInitiated    bool
+	// Attributes names the assertion attributes identities are read from;
+	// empty fields use the defaults (see AttributeNames).
+	Attributes AttributeNames
+}
+
+// AttributeNames lists, per identity field, the assertion attribute names to
+// read, first match wins. An empty list means the defaults, which cover what
+// orgsso asks IdPs for (email, first_name, last_name, roles), the Azure AD /
+// Entra ID claim URIs, the LDAP OIDs and common spellings (groups, memberOf).
+type AttributeNames struct {
+	Email, FirstName, LastName, Roles []string
+}
+
+// DefaultAttributeNames returns the default attribute names.
+func DefaultAttributeNames() AttributeNames {
+	return AttributeNames{
+		Email: []string{AttrEmail, "mail", "Email", "emailaddress", "User.Email",
+			"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+			"urn:oid:0.9.2342.19200300.100.1.3"},
+		FirstName: []string{AttrFirstName, "firstName", "FirstName", "givenName", "givenname", "User.FirstName",
+			"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname", "urn:oid:2.5.4.42"},
+		LastName: []string{AttrLastName, "lastName", "LastName", "surname", "sn", "User.LastName",
+			"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname", "urn:oid:2.5.4.4"},
+		Roles: []string{AttrRoles, "Roles", "role", "groups", "Groups", "memberOf",
+			"http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+			"http://schemas.microsoft.com/ws/2008/06/identity/claims/role"},
+	}
+}
+
+func (n AttributeNames) withDefaults() AttributeNames {
+	d := DefaultAttributeNames()
+	if len(n.Email) > 0 {
+		d.Email = n.Email
+	}
+	if len(n.FirstName) > 0 {
+		d.FirstName = n.FirstName
+	}
+	if len(n.LastName) > 0 {
+		d.LastName = n.LastName
+	}
+	if len(n.Roles) > 0 {
+		d.Roles = n.Roles
+	}
+	return d
 }
 
 // IdPConfig is what orgsso knows of an organization's identity provider.

@@ -1,0 +1,216 @@
+package sso
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/session"
+)
+
+// Identity is who the IdP says signed in.
+type Identity struct {
+	NameID, Email, FirstName, LastName string
+	IdPRoles                           []string
+	Attributes                         map[string][]string
+}
+
+// TestReport is what a Test SSO round trip found: the identity and IdP roles
+// received, what the role mapping would grant, and any problems an owner
+// should fix before enabling SSO.
+type TestReport struct {
+	Identity Identity
+	Mapping  rolemap.Result
+	Problems []string
+}
+
+// Result is the outcome of a successful HandleACS.
+type Result struct {
+	Org      *Organization
+	Member   *Member // nil for a test
+	Identity Identity
+	Mapping  rolemap.Result
+	Session  *session.Session // nil for a test
+	Token    string           // session token for the host's cookie; never log it
+	ReturnTo string           // safe relative path
+	Test     *TestReport      // non-nil for a Test SSO round trip
+}
+
+// formOverhead bounds the form fields around SAMLResponse (RelayState, names).
+const formOverhead = 16 << 10
+
+// HandleACS consumes a SAMLResponse posted to the organization's ACS URL. In
+// order: the organization must exist and (except for a Test SSO round trip)
+// have SSO enabled; the response is validated by the organization's cached
+// Validator; its assertion ID must be unused (a resubmitted response is
+// ErrReplay); it must answer a pending request of this organization (consumed
+// here: a second use fails), or be unsolicited with IdP-initiated sign-in
+// allowed. A test round trip returns Result.Test and writes nothing else. A
+// sign-in applies the organization's membership and role-mapping rules and
+// creates the session.
+func (s *Service) HandleACS(ctx context.Context, ssoName string, r *http.Request) (*Result, error) {
+	res, err := s.handleACS(ctx, ssoName, r)
+	if err != nil {
+		var org *Organization
+		email := ""
+		if res != nil {
+			org, email = res.Org, res.Identity.Email
+		}
+		return nil, s.failed(ctx, org, ssoName, email, err)
+	}
+	return res, nil
+}
+
+// handleACS returns, with an error, a partial Result for the failure event.
+func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request) (*Result, error) {
+	org, err := s.lookup(ctx, ssoName)
+	if err != nil {
+		return nil, err
+	}
+	part := &Result{Org: org}
+	if r == nil || r.Method != http.MethodPost {
+		return part, fail(CheckEncoding, "the ACS accepts only an HTTP POST form (HTTP-POST binding)")
+	}
+	r.Body = http.MaxBytesReader(nil, r.Body, 3*s.maxSize+formOverhead)
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return part, fail(CheckSize, "posted form is larger than the limit")
+		}
+		return part, wrapFail(CheckEncoding, "posted form does not parse", err)
+	}
+	relay := r.PostForm.Get("RelayState")
+	if !org.Enabled && relay != relayTest {
+		return part, ErrSSODisabled
+	}
+	posted := r.PostForm.Get("SAMLResponse")
+	if posted == "" {
+		return part, fail(CheckEncoding, "no SAMLResponse in the posted form")
+	}
+
+	v, err := s.validator(org)
+	if err != nil {
+		return part, err
+	}
+	// The request is consumed after full validation and the replay check, so
+	// a resubmitted response is reported as a replay and only authentic
+	// responses can use up a request.
+	a, err := v.ValidateFunc(posted, func(string) error { return nil })
+	if err != nil {
+		return part, err
+	}
+	until := a.NotOnOrAfter.Add(s.validatorSkew())
+	if err := s.store.UseAssertion(ctx, org.ID, a.ID, until); err != nil {
+		return part, err
+	}
+	part.Identity = identityOf(org, a)
+
+	var req *PendingRequest
+	if a.InResponseTo != "" {
+		if req, err = s.consume(ctx, org, a.InResponseTo); err != nil {
+			return part, err
+		}
+	}
+	if req != nil && req.TesterUserID != "" {
+		return s.testResult(ctx, org, part.Identity)
+	}
+	if !org.Enabled {
+		return part, ErrSSODisabled
+	}
+	returnTo := "/"
+	if req != nil {
+		returnTo = SafeReturnTo(req.ReturnTo)
+	}
+	return s.signIn(ctx, org, part.Identity, returnTo)
+}
+
+func (s *Service) validatorSkew() time.Duration {
+	if s.skew == 0 {
+		return DefaultClockSkew
+	}
+	return s.skew
+}
+
+// consume takes the pending request a response answers.
+func (s *Service) consume(ctx context.Context, org *Organization, id string) (*PendingRequest, error) {
+	req, err := s.store.ConsumeRequest(ctx, id)
+	switch {
+	case isNotFound(err):
+		return nil, &ValidationError{Check: CheckInResponseTo, Reason: "response answers an unknown, expired or already used request", Got: truncate(id, 100)}
+	case err != nil:
+		return nil, err
+	case req.OrgID != org.ID:
+		return nil, &ValidationError{Check: CheckInResponseTo, Reason: "response answers a request of another organization", Got: truncate(id, 100)}
+	case !s.now().Before(req.ExpiresAt):
+		return nil, &ValidationError{Check: CheckInResponseTo, Reason: "the request this response answers has expired", Got: truncate(id, 100)}
+	}
+	return req, nil
+}
+
+// testResult reports a Test SSO round trip without acting on it.
+func (s *Service) testResult(ctx context.Context, org *Organization, id Identity) (*Result, error) {
+	m := org.RoleMapping.Map(id.IdPRoles)
+	rep := &TestReport{Identity: id, Mapping: m}
+	if id.Email == "" {
+		rep.Problems = append(rep.Problems, "no email address: send an email attribute or an emailAddress NameID")
+	}
+	if id.FirstName == "" || id.LastName == "" {
+		rep.Problems = append(rep.Problems, "first or last name missing: send first_name and last_name attributes")
+	}
+	if org.RoleMapping.Enabled || len(org.RoleMapping.Mappings) > 0 {
+		switch {
+		case len(id.IdPRoles) == 0:
+			rep.Problems = append(rep.Problems, "no IdP roles received: send a roles attribute for role mapping")
+		case m.OrgRole == "":
+			rep.Problems = append(rep.Problems, fmt.Sprintf("none of the IdP roles %q maps to a role: with role mapping enabled this user would be denied", id.IdPRoles))
+		}
+	}
+	s.emit(ctx, Event{Type: EventTestCompleted, OrgID: org.ID, SSOName: org.SSOName, Email: id.Email, UserID: org.OwnerID})
+	return &Result{Org: org, Identity: id, Mapping: m, Test: rep, ReturnTo: "/"}, nil
+}
+
+// identityOf reads the identity from the assertion with the organization's
+// attribute names.
+func identityOf(org *Organization, a *Assertion) Identity {
+	names := org.Attributes.withDefaults()
+	id := Identity{NameID: a.NameID, Attributes: a.Attributes}
+	id.Email = strings.TrimSpace(firstValue(a.Attributes, names.Email))
+	if id.Email == "" && (a.NameIDFormat == NameIDFormatEmail || (a.NameIDFormat == nameIDUnspecified && strings.Contains(a.NameID, "@"))) {
+		id.Email = a.NameID
+	}
+	id.FirstName = strings.TrimSpace(firstValue(a.Attributes, names.FirstName))
+	id.LastName = strings.TrimSpace(firstValue(a.Attributes, names.LastName))
+	var raw []string
+	for _, n := range names.Roles {
+		raw = append(raw, a.Attributes[n]...)
+	}
+	id.IdPRoles = rolemap.ParseRoles(raw, org.RoleMapping.Delimiter)
+	return id
+}
+
+const nameIDUnspecified = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+
+func firstValue(attrs map[string][]string, names []string) string {
+	for _, n := range names {
+		for _, v := range attrs[n] {
+			if strings.TrimSpace(v) != "" {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// newUserID returns a random user ID for a provisioned member.
+func (s *Service) newUserID() (string, error) {
+	var b [16]byte
+	if err := s.readRand(b[:]); err != nil {
+		return "", err
+	}
+	return "user_" + hex.EncodeToString(b[:]), nil
+}

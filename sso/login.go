@@ -1,0 +1,108 @@
+package sso
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// TriggerParam is the login-page query parameter that skips the login form
+// and starts SSO for an organization: /login?trigger_sso_flow=acme.
+const TriggerParam = "trigger_sso_flow"
+
+// ReturnToParam is the query parameter carrying the local path to land on
+// after sign-in.
+const ReturnToParam = "return_to"
+
+// relayTest marks the RelayState of a Test SSO round trip, so the ACS of an
+// organization whose SSO is disabled lets it through to validation. It is a
+// hint only: the pending request decides.
+const relayTest = "orgsso-test"
+
+// StartLogin begins an SP-initiated sign-in: it remembers an AuthnRequest for
+// the organization and returns where to redirect the browser. returnTo is
+// where to land afterwards; anything but a local path becomes "/".
+func (s *Service) StartLogin(ctx context.Context, ssoName, returnTo string) (*Redirect, error) {
+	org, err := s.lookup(ctx, ssoName)
+	if err != nil {
+		return nil, err
+	}
+	if !org.Enabled {
+		return nil, ErrSSODisabled
+	}
+	return s.start(ctx, org, SafeReturnTo(returnTo), "", "")
+}
+
+// StartTest begins a Test SSO round trip for the organization's owner, before
+// or after SSO is enabled. The response it brings back is reported
+// (Result.Test), not acted on: no member changes, no session.
+func (s *Service) StartTest(ctx context.Context, ssoName, testerUserID string) (*Redirect, error) {
+	org, err := s.lookup(ctx, ssoName)
+	if err != nil {
+		return nil, err
+	}
+	if testerUserID == "" || testerUserID != org.OwnerID {
+		return nil, ErrNotOwner
+	}
+	if err := org.IdP.ValidateAt(s.now()); err != nil {
+		return nil, err
+	}
+	return s.start(ctx, org, "", testerUserID, relayTest)
+}
+
+// StartLoginFromRequest starts SSO when a login page request carries
+// TriggerParam; ok is false when it does not (show the login form). The
+// ReturnToParam query parameter, if any, is the landing path.
+func (s *Service) StartLoginFromRequest(ctx context.Context, r *http.Request) (rd *Redirect, ok bool, err error) {
+	q := r.URL.Query()
+	name := strings.TrimSpace(q.Get(TriggerParam))
+	if name == "" {
+		return nil, false, nil
+	}
+	rd, err = s.StartLogin(ctx, strings.ToLower(name), q.Get(ReturnToParam))
+	return rd, true, err
+}
+
+func (s *Service) start(ctx context.Context, org *Organization, returnTo, tester, relay string) (*Redirect, error) {
+	if org.IdP.SSOURL == "" {
+		return nil, configErr("IdP.SSOURL", "is not configured")
+	}
+	now := s.now()
+	rd, err := NewAuthnRequest(AuthnRequestOptions{
+		SP:         s.Details(org),
+		IdPSSOURL:  org.IdP.SSOURL,
+		RelayState: relay,
+		Now:        now,
+		Rand:       lockedRand{s},
+		SigningKey: s.spKeyPair,
+	})
+	if err != nil {
+		return nil, err
+	}
+	req := &PendingRequest{ID: rd.RequestID, OrgID: org.ID, ReturnTo: returnTo, TesterUserID: tester, ExpiresAt: now.Add(s.reqTTL)}
+	if err := s.store.SaveRequest(ctx, req); err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+// SafeReturnTo returns p if it is a local path ("/x"), else "/". It refuses
+// scheme-relative ("//host", "/\host") and absolute URLs, control characters
+// and backslashes, which browsers may read as a host.
+func SafeReturnTo(p string) string {
+	if len(p) == 0 || p[0] != '/' || len(p) > 2048 {
+		return "/"
+	}
+	if len(p) > 1 && (p[1] == '/' || p[1] == '\\') {
+		return "/"
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	return p
+}
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -1,0 +1,280 @@
+package sso
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/orgsso/orgsso/session"
+)
+
+// DefaultRequestTTL is how long an AuthnRequest waits for its response.
+const DefaultRequestTTL = 10 * time.Minute
+
+// Config configures a Service. Zero and nil fields mean safe defaults; New
+// rejects what cannot work.
+type Config struct {
+	// BaseURL is where the application is served, e.g. https://app.example.com.
+	// ACS URLs and entity IDs derive from it. Required.
+	BaseURL string
+	// Store keeps organizations, members, pending requests and used
+	// assertion IDs. Required.
+	Store Store
+	// Sessions makes the sessions of successful sign-ins. Required.
+	Sessions *session.Manager
+	// Now is the clock of every time decision. nil = time.Now.
+	Now func() time.Time
+	// Rand supplies request IDs and generated user IDs. nil = crypto/rand.
+	Rand io.Reader
+	// SPKeyPair, when set, signs AuthnRequests, decrypts encrypted assertions
+	// and is published in SP metadata. Its String never prints the key.
+	SPKeyPair *tls.Certificate
+	// Logger receives operator logs. It never receives a SAML response, a
+	// token or a key. nil = no logs.
+	Logger *slog.Logger
+	// OnEvent, when set, is called synchronously for every Event.
+	OnEvent func(ctx context.Context, e Event)
+	// ClockSkew tolerated on NotBefore / NotOnOrAfter. 0 = DefaultClockSkew.
+	ClockSkew time.Duration
+	// MaxResponseSize bounds the posted SAMLResponse. 0 = DefaultMaxResponseSize.
+	MaxResponseSize int64
+	// RequestTTL is the lifetime of a pending AuthnRequest. 0 = DefaultRequestTTL.
+	RequestTTL time.Duration
+	// ProvisionUser returns the host's user ID for a member orgsso is about to
+	// create (just-in-time or through role mapping); the host may create its
+	// user here. nil = a random ID "user_" + 32 hex digits.
+	ProvisionUser func(ctx context.Context, org *Organization, id Identity) (userID string, err error)
+}
+
+// Service runs SSO for every organization of an application: sign-in start,
+// the ACS, Test SSO, enable/disable and the password-login policy. It is safe
+// for concurrent use; build it once with New.
+type Service struct {
+	baseURL   string
+	store     Store
+	sessions  *session.Manager
+	now       func() time.Time
+	rand      io.Reader
+	randMu    sync.Mutex
+	spKeyPair *tls.Certificate
+	spCert    *x509.Certificate
+	log       *slog.Logger
+	onEvent   func(context.Context, Event)
+	skew      time.Duration
+	maxSize   int64
+	reqTTL    time.Duration
+	provision func(context.Context, *Organization, Identity) (string, error)
+
+	mu         sync.Mutex
+	validators map[string]cachedValidator // by organization ID
+}
+
+type cachedValidator struct {
+	key string
+	v   *Validator
+}
+
+// New checks cfg and returns a Service.
+func New(cfg Config) (*Service, error) {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, &ConfigError{Field: "BaseURL", Reason: "must be an absolute http(s) URL without query or fragment", Err: err}
+	}
+	if cfg.Store == nil {
+		return nil, configErr("Store", "is nil")
+	}
+	if cfg.Sessions == nil {
+		return nil, configErr("Sessions", "is nil")
+	}
+	if cfg.ClockSkew < 0 || cfg.MaxResponseSize < 0 || cfg.RequestTTL < 0 {
+		return nil, configErr("ClockSkew/MaxResponseSize/RequestTTL", "must not be negative")
+	}
+	s := &Service{
+		baseURL:    strings.TrimRight(cfg.BaseURL, "/"),
+		store:      cfg.Store,
+		sessions:   cfg.Sessions,
+		now:        cfg.Now,
+		rand:       cfg.Rand,
+		spKeyPair:  cfg.SPKeyPair,
+		log:        cfg.Logger,
+		onEvent:    cfg.OnEvent,
+		skew:       cfg.ClockSkew,
+		maxSize:    cfg.MaxResponseSize,
+		reqTTL:     cfg.RequestTTL,
+		provision:  cfg.ProvisionUser,
+		validators: make(map[string]cachedValidator),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.maxSize == 0 {
+		s.maxSize = DefaultMaxResponseSize
+	}
+	if s.reqTTL == 0 {
+		s.reqTTL = DefaultRequestTTL
+	}
+	if kp := cfg.SPKeyPair; kp != nil {
+		if kp.PrivateKey == nil || len(kp.Certificate) == 0 {
+			return nil, configErr("SPKeyPair", "needs a certificate and its private key")
+		}
+		c := kp.Leaf
+		if c == nil {
+			if c, err = x509.ParseCertificate(kp.Certificate[0]); err != nil {
+				return nil, &ConfigError{Field: "SPKeyPair", Reason: "certificate does not parse", Err: err}
+			}
+		}
+		s.spCert = c
+	}
+	return s, nil
+}
+
+// Details returns what the organization's IdP needs to know about us: ACS URL
+// {BaseURL}/sso/{name}/acs, entity ID {BaseURL}/sso/{name}/metadata, NameID
+// format and attributes.
+func (s *Service) Details(org *Organization) SPDetails {
+	if org == nil {
+		return SPDetails{}
+	}
+	d, err := NewSPDetails(s.baseURL, org.SSOName)
+	if err != nil {
+		// An invalid name has no endpoints; say so by leaving them empty.
+		return SPDetails{NameIDFormat: NameIDFormatEmail, Attributes: []string{AttrEmail, AttrFirstName, AttrLastName, AttrRoles}}
+	}
+	return d
+}
+
+// Metadata returns the organization's SP metadata XML, served at its entity ID.
+func (s *Service) Metadata(org *Organization) ([]byte, error) {
+	if org == nil {
+		return nil, configErr("Organization", "is nil")
+	}
+	if err := ValidateSSOName(org.SSOName); err != nil {
+		return nil, err
+	}
+	return SPMetadata(s.Details(org), s.spCert)
+}
+
+// validator returns the organization's Validator, building it only when the
+// organization's configuration changed since the last call.
+func (s *Service) validator(org *Organization) (*Validator, error) {
+	sp := s.Details(org)
+	key := validatorKey(sp, org)
+	s.mu.Lock()
+	c, ok := s.validators[org.ID]
+	s.mu.Unlock()
+	if ok && c.key == key {
+		return c.v, nil
+	}
+	v, err := NewValidator(ValidatorConfig{
+		SP:                sp,
+		IdP:               org.IdP,
+		Now:               s.now,
+		ClockSkew:         s.skew,
+		AllowIdPInitiated: org.AllowIdPInitiated,
+		SPKeyPair:         s.spKeyPair,
+		MaxResponseSize:   s.maxSize,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.validators[org.ID] = cachedValidator{key: key, v: v}
+	s.mu.Unlock()
+	return v, nil
+}
+
+// validatorKey fingerprints what a Validator is built from.
+func validatorKey(sp SPDetails, org *Organization) string {
+	h := sha256.New()
+	w := func(s string) {
+		io.WriteString(h, strconv.Itoa(len(s)))
+		io.WriteString(h, ":")
+		io.WriteString(h, s)
+	}
+	w(sp.EntityID)
+	w(sp.ACSURL)
+	w(org.IdP.EntityID)
+	w(org.IdP.SignatureAlgorithm)
+	for _, c := range org.IdP.Certificates {
+		w(c)
+	}
+	w(strconv.FormatBool(org.AllowIdPInitiated))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// readRand fills b from the injected randomness, serialised so that a Rand
+// that is not safe for concurrent use can be injected.
+func (s *Service) readRand(b []byte) error {
+	s.randMu.Lock()
+	defer s.randMu.Unlock()
+	_, err := io.ReadFull(s.rand, b)
+	return err
+}
+
+// lockedRand is an io.Reader over the Service's serialised randomness.
+type lockedRand struct{ s *Service }
+
+func (r lockedRand) Read(b []byte) (int, error) {
+	if err := r.s.readRand(b); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// lookup loads an organization by SSO name, mapping not-found to
+// ErrUnknownOrganization.
+func (s *Service) lookup(ctx context.Context, ssoName string) (*Organization, error) {
+	if err := ValidateSSOName(ssoName); err != nil {
+		return nil, &lookupError{name: ssoName, err: ErrUnknownOrganization}
+	}
+	org, err := s.store.OrganizationBySSOName(ctx, ssoName)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, &lookupError{name: ssoName, err: ErrUnknownOrganization}
+		}
+		return nil, err
+	}
+	return org, nil
+}
+
+type lookupError struct {
+	name string
+	err  error
+}
+
+func (e *lookupError) Error() string {
+	return e.err.Error() + ": " + strconv.Quote(truncate(e.name, 64))
+}
+func (e *lookupError) Unwrap() error { return e.err }
+
+// Cleanup evicts what has expired at the Service's clock: pending requests,
+// used assertion IDs (when the Store implements Cleaner) and sessions. Call it
+// periodically, e.g. from a time.Ticker; it returns how many entries went.
+func (s *Service) Cleanup(ctx context.Context) (int, error) {
+	n := 0
+	if c, ok := s.store.(Cleaner); ok {
+		m, err := c.Cleanup(ctx, s.now())
+		if err != nil {
+			return m, err
+		}
+		n += m
+	}
+	m, err := s.sessions.Cleanup(ctx)
+	return n + m, err
+}

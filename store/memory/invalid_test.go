@@ -1,0 +1,136 @@
+package memory_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/orgsso/orgsso/session"
+	"github.com/orgsso/orgsso/sso"
+	"github.com/orgsso/orgsso/store/memory"
+)
+
+// call is one method call with arguments that are fine unless the test
+// replaces the store or context.
+type call struct {
+	name string
+	do   func(st *memory.Store, ctx context.Context) error
+}
+
+var calls = []call{
+	{"Organization", func(st *memory.Store, ctx context.Context) error {
+		_, err := st.Organization(ctx, "o")
+		return ignoreNotFound(err)
+	}},
+	{"OrganizationBySSOName", func(st *memory.Store, ctx context.Context) error {
+		_, err := st.OrganizationBySSOName(ctx, "acme")
+		return ignoreNotFound(err)
+	}},
+	{"SaveOrganization", func(st *memory.Store, ctx context.Context) error {
+		return st.SaveOrganization(ctx, &sso.Organization{ID: "o"})
+	}},
+	{"Member", func(st *memory.Store, ctx context.Context) error {
+		_, err := st.Member(ctx, "o", "e")
+		return ignoreNotFound(err)
+	}},
+	{"SaveMember", func(st *memory.Store, ctx context.Context) error {
+		return st.SaveMember(ctx, &sso.Member{OrgID: "o", Email: "e"})
+	}},
+	{"SaveRequest", func(st *memory.Store, ctx context.Context) error {
+		return st.SaveRequest(ctx, &sso.PendingRequest{ID: "r"})
+	}},
+	{"ConsumeRequest", func(st *memory.Store, ctx context.Context) error {
+		_, err := st.ConsumeRequest(ctx, "r")
+		return ignoreNotFound(err)
+	}},
+	{"UseAssertion", func(st *memory.Store, ctx context.Context) error { return st.UseAssertion(ctx, "o", "a", t0) }},
+	{"CreateSession", func(st *memory.Store, ctx context.Context) error {
+		return st.CreateSession(ctx, &session.Session{ID: "s", OrgID: "o"})
+	}},
+	{"Session", func(st *memory.Store, ctx context.Context) error {
+		_, err := st.Session(ctx, "s")
+		return ignoreNotFound(err)
+	}},
+	{"DeleteSession", func(st *memory.Store, ctx context.Context) error { return ignoreNotFound(st.DeleteSession(ctx, "s")) }},
+	{"DeleteOrgSessions", func(st *memory.Store, ctx context.Context) error {
+		_, err := st.DeleteOrgSessions(ctx, "o", "")
+		return err
+	}},
+	{"DeleteExpiredSessions", func(st *memory.Store, ctx context.Context) error {
+		_, err := st.DeleteExpiredSessions(ctx, t0)
+		return err
+	}},
+	{"Cleanup", func(st *memory.Store, ctx context.Context) error { _, err := st.Cleanup(ctx, t0); return err }},
+}
+
+func ignoreNotFound(err error) error {
+	if errors.Is(err, sso.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// TestEveryMethodGuards: every method fails cleanly, without panicking, on a
+// nil store, a nil context or a cancelled one, and works on a zero Store.
+func TestEveryMethodGuards(t *testing.T) {
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	var nilCtx context.Context
+	tests := []struct {
+		name    string
+		st      *memory.Store
+		ctx     context.Context
+		wantErr error
+	}{
+		{name: "nil store", st: nil, ctx: t.Context(), wantErr: memory.ErrInvalidArgument},
+		{name: "nil context", st: memory.New(), ctx: nilCtx, wantErr: memory.ErrInvalidArgument},
+		{name: "cancelled context", st: memory.New(), ctx: cancelled, wantErr: context.Canceled},
+		{name: "zero Store works", st: &memory.Store{}, ctx: t.Context()},
+		{name: "New works", st: memory.New(), ctx: t.Context()},
+	}
+	for _, tt := range tests {
+		for _, c := range calls {
+			t.Run(tt.name+"/"+c.name, func(t *testing.T) {
+				if err := c.do(tt.st, tt.ctx); !errors.Is(err, tt.wantErr) {
+					t.Errorf("%s() err = %v; want %v", c.name, err, tt.wantErr)
+				}
+			})
+		}
+	}
+}
+
+// TestInvalidValues: nil values and missing key fields are refused.
+func TestInvalidValues(t *testing.T) {
+	ctx := t.Context()
+	st := memory.New()
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"SaveOrganization(nil)", st.SaveOrganization(ctx, nil)},
+		{"SaveOrganization(no ID)", st.SaveOrganization(ctx, &sso.Organization{SSOName: "acme"})},
+		{"SaveMember(nil)", st.SaveMember(ctx, nil)},
+		{"SaveMember(no org)", st.SaveMember(ctx, &sso.Member{Email: "a@b"})},
+		{"SaveMember(no email)", st.SaveMember(ctx, &sso.Member{OrgID: "o", UserID: "u"})},
+		{"SaveRequest(nil)", st.SaveRequest(ctx, nil)},
+		{"SaveRequest(no ID)", st.SaveRequest(ctx, &sso.PendingRequest{OrgID: "o"})},
+		{"CreateSession(nil)", st.CreateSession(ctx, nil)},
+		{"CreateSession(no ID)", st.CreateSession(ctx, &session.Session{OrgID: "o"})},
+		{"CreateSession(no org)", st.CreateSession(ctx, &session.Session{ID: "s"})},
+	}
+	for _, tt := range tests {
+		if !errors.Is(tt.err, memory.ErrInvalidArgument) {
+			t.Errorf("%s err = %v; want ErrInvalidArgument", tt.name, tt.err)
+		}
+	}
+	// Nothing refused was stored.
+	if _, err := st.OrganizationBySSOName(ctx, "acme"); !errors.Is(err, sso.ErrNotFound) {
+		t.Errorf("OrganizationBySSOName(acme) err = %v; want ErrNotFound", err)
+	}
+	if _, err := st.Member(ctx, "", "a@b"); !errors.Is(err, sso.ErrNotFound) {
+		t.Errorf("Member(\"\", a@b) err = %v; want ErrNotFound", err)
+	}
+	if _, err := st.Session(ctx, "s"); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("Session(s) err = %v; want ErrNotFound", err)
+	}
+}
