@@ -278,3 +278,14 @@ func (s *Service) Cleanup(ctx context.Context) (int, error) {
 	m, err := s.sessions.Cleanup(ctx)
 	return n + m, err
 }
+
+// MetadataFor returns the SP metadata XML of the organization with this SSO
+// name, for the host's GET {BaseURL}/sso/{name}/metadata handler. An unknown
+// name is ErrUnknownOrganization.
+func (s *Service) MetadataFor(ctx context.Context, ssoName string) ([]byte, error) {
+	org, err := s.lookup(ctx, ssoName)
+	if err != nil {
+		return nil, err
+	}
+	return s.Metadata(org)
+}

@@ -687,6 +687,13 @@ func TestDetailsAndMetadata(t *testing.T) {
 	if err != nil || !strings.Contains(string(md), d.ACSURL) {
 		t.Errorf("Metadata() = %q, %v", md, err)
 	}
+	byName, err := e.svc.MetadataFor(ctx, "acme")
+	if err != nil || string(byName) != string(md) {
+		t.Errorf("MetadataFor(acme) = %q, %v; want Metadata(org)", byName, err)
+	}
+	if _, err := e.svc.MetadataFor(ctx, "ghost"); !errors.Is(err, sso.ErrUnknownOrganization) {
+		t.Errorf("MetadataFor(ghost) err = %v; want ErrUnknownOrganization", err)
+	}
 }
 
 func TestUserMessageIsSafe(t *testing.T) {
