@@ -785,3 +785,27 @@ func TestConcurrentSignInsAndReplays(t *testing.T) {
 		t.Errorf("ok, replays, other = %d, %d, %d; want %d, %d, 0", ok.Load(), replays.Load(), other.Load(), n, n)
 	}
 }
+
+func TestSessionCookieRoundTrip(t *testing.T) {
+	e := newEnv(t, nil)
+	res, err := e.signIn(t, user("alice@acme.example", "Admins"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.svc.SessionCookie(res)
+	if c == nil || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || !c.Expires.Equal(res.Session.ExpiresAt) || c.Value != res.Token {
+		t.Fatalf("SessionCookie() = %+v", c)
+	}
+	r, _ := http.NewRequest(http.MethodGet, "https://app.example.com/", nil)
+	if _, err := e.svc.SessionFromRequest(r); !errors.Is(err, session.ErrUnknownSession) {
+		t.Errorf("no cookie: err = %v; want ErrUnknownSession", err)
+	}
+	r.AddCookie(c)
+	s, err := e.svc.SessionFromRequest(r)
+	if err != nil || s.ID != res.Session.ID {
+		t.Errorf("SessionFromRequest() = %v, %v; want the session", s, err)
+	}
+	if e.svc.SessionCookie(&sso.Result{Test: &sso.TestReport{}}) != nil {
+		t.Error("SessionCookie(test result) should be nil")
+	}
+}

@@ -1,0 +1,41 @@
+package sso
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/orgsso/orgsso/session"
+)
+
+// SessionCookieName is the cookie SessionCookie sets and SessionFromRequest reads.
+const SessionCookieName = "orgsso_session"
+
+// SessionCookie returns the cookie that carries a sign-in's session token:
+// HttpOnly, SameSite=Lax (the IdP's POST to the ACS is cross-site, the redirect
+// after it is not), Secure when BaseURL is https, Path "/", expiring with the
+// session. Set it with http.SetCookie. It is nil for a test round trip.
+func (s *Service) SessionCookie(res *Result) *http.Cookie {
+	if res == nil || res.Session == nil || res.Token == "" {
+		return nil
+	}
+	return &http.Cookie{
+		Name:     SessionCookieName,
+		Value:    res.Token,
+		Path:     "/",
+		Expires:  res.Session.ExpiresAt,
+		HttpOnly: true,
+		Secure:   strings.HasPrefix(s.baseURL, "https://"),
+		SameSite: http.SameSiteLaxMode,
+	}
+}
+
+// SessionFromRequest validates the session cookie of a request (as set from
+// SessionCookie) and returns its session: session.ErrUnknownSession when
+// there is none or it is unknown, session.ErrExpired when it has expired.
+func (s *Service) SessionFromRequest(r *http.Request) (*session.Session, error) {
+	c, err := r.Cookie(SessionCookieName)
+	if err != nil {
+		return nil, session.ErrUnknownSession
+	}
+	return s.sessions.Validate(r.Context(), c.Value)
+}
