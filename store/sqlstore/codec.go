@@ -1,0 +1,218 @@
+package sqlstore
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/sso"
+)
+
+// timeLayout is how times are stored: UTC, fixed width, nanoseconds. Every
+// stored time has exactly this shape, so comparing the text compares the
+// times, in SQLite (BINARY) as in PostgreSQL (COLLATE "C").
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// encodeTime returns the stored form of t. It round-trips to the nanosecond:
+// decodeTime(encodeTime(t)) equals t.UTC() without its monotonic reading.
+// Times outside the years 0–9999 do not fit the fixed width and are refused.
+func encodeTime(what string, t time.Time) (string, error) {
+	u := t.UTC()
+	if y := u.Year(); y < 0 || y > 9999 {
+		return "", errorf(ErrInvalidArgument, "%s %v outside the years 0-9999", what, t)
+	}
+	return u.Format(timeLayout), nil
+}
+
+// encodeBound returns the stored form of t for comparing with stored times.
+// Out of range, it returns a string below ("") or above ("~", after every
+// digit) every stored time, so comparisons stay right.
+func encodeBound(t time.Time) string {
+	u := t.UTC()
+	switch y := u.Year(); {
+	case y < 0:
+		return ""
+	case y > 9999:
+		return "~"
+	}
+	return u.Format(timeLayout)
+}
+
+// decodeTime parses a stored time; its location is UTC.
+func decodeTime(s string) (time.Time, error) {
+	return time.Parse(timeLayout, s)
+}
+
+// storable reports whether a string can be stored and read back unchanged in
+// every dialect: valid UTF-8 (JSON would replace invalid bytes, PostgreSQL
+// refuses them) without NUL bytes (PostgreSQL text cannot hold them).
+func storable(s string) bool {
+	return utf8.ValidString(s) && !strings.Contains(s, "\x00")
+}
+
+// checkStorable returns an error wrapping ErrInvalidArgument if any string
+// in v, a struct or pointer to one (with strings, slices and maps of them,
+// at any depth), is not storable.
+func checkStorable(what string, v any) error {
+	if !storableValue(reflect.ValueOf(v)) {
+		return errorf(ErrInvalidArgument, "%s holds a string that is not valid UTF-8 or holds a NUL byte", what)
+	}
+	return nil
+}
+
+func storableValue(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String:
+		return storable(v.String())
+	case reflect.Pointer:
+		return v.IsNil() || storableValue(v.Elem())
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() && !storableValue(v.Field(i)) {
+				return false
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if !storableValue(v.Index(i)) {
+				return false
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if !storableValue(it.Key()) || !storableValue(it.Value()) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// The JSON columns have their own types, with explicit names, so that
+// renaming a Go field never changes the stored data. Nil slices and maps are
+// stored as null and empty ones as [] and {}: both round-trip exactly.
+
+type mappingJSON struct {
+	IdPRole    string              `json:"idp_role"`
+	OrgRole    string              `json:"org_role"`
+	StackRoles map[string][]string `json:"stack_roles"`
+}
+
+type attributesJSON struct {
+	Email     []string `json:"email"`
+	FirstName []string `json:"first_name"`
+	LastName  []string `json:"last_name"`
+	Roles     []string `json:"roles"`
+}
+
+// orgRow is an organization as its row stores it.
+type orgRow struct {
+	id, ssoName, ownerID               string
+	enabled, strictMode                bool
+	idpEntityID, idpSSOURL, idpSigAlg  string
+	idpCertificates                    string // JSON
+	sessionTimeout                     int64
+	roleMappingEnabled                 bool
+	roleDelimiter                      string
+	roleMappings                       string // JSON
+	jitProvisioning, allowIdPInitiated bool
+	attributes                         string // JSON
+}
+
+func encodeOrg(o *sso.Organization) (*orgRow, error) {
+	certs, err := json.Marshal(o.IdP.Certificates)
+	if err != nil {
+		return nil, err
+	}
+	var mappings []mappingJSON
+	if o.RoleMapping.Mappings != nil {
+		mappings = make([]mappingJSON, len(o.RoleMapping.Mappings))
+		for i, m := range o.RoleMapping.Mappings {
+			mappings[i] = mappingJSON{IdPRole: m.IdPRole, OrgRole: string(m.OrgRole), StackRoles: m.StackRoles}
+		}
+	}
+	mapJSON, err := json.Marshal(mappings)
+	if err != nil {
+		return nil, err
+	}
+	attrs, err := json.Marshal(attributesJSON{
+		Email:     o.Attributes.Email,
+		FirstName: o.Attributes.FirstName,
+		LastName:  o.Attributes.LastName,
+		Roles:     o.Attributes.Roles,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &orgRow{
+		id: o.ID, ssoName: o.SSOName, ownerID: o.OwnerID,
+		enabled: o.Enabled, strictMode: o.StrictMode,
+		idpEntityID: o.IdP.EntityID, idpSSOURL: o.IdP.SSOURL, idpSigAlg: o.IdP.SignatureAlgorithm,
+		idpCertificates:    string(certs),
+		sessionTimeout:     int64(o.SessionTimeout),
+		roleMappingEnabled: o.RoleMapping.Enabled,
+		roleDelimiter:      o.RoleMapping.Delimiter,
+		roleMappings:       string(mapJSON),
+		jitProvisioning:    o.JITProvisioning,
+		allowIdPInitiated:  o.AllowIdPInitiated,
+		attributes:         string(attrs),
+	}, nil
+}
+
+// args returns the row's values in the order of orgColumns.
+func (r *orgRow) args() []any {
+	return []any{
+		r.id, r.ssoName, r.ownerID, r.enabled, r.idpEntityID, r.idpSSOURL,
+		r.idpCertificates, r.idpSigAlg, r.strictMode, r.sessionTimeout,
+		r.roleMappingEnabled, r.roleDelimiter, r.roleMappings,
+		r.jitProvisioning, r.allowIdPInitiated, r.attributes,
+	}
+}
+
+// dests returns pointers to the row's fields in the order of orgColumns.
+func (r *orgRow) dests() []any {
+	return []any{
+		&r.id, &r.ssoName, &r.ownerID, &r.enabled, &r.idpEntityID, &r.idpSSOURL,
+		&r.idpCertificates, &r.idpSigAlg, &r.strictMode, &r.sessionTimeout,
+		&r.roleMappingEnabled, &r.roleDelimiter, &r.roleMappings,
+		&r.jitProvisioning, &r.allowIdPInitiated, &r.attributes,
+	}
+}
+
+func (r *orgRow) decode() (*sso.Organization, error) {
+	o := &sso.Organization{
+		ID: r.id, SSOName: r.ssoName, OwnerID: r.ownerID, Enabled: r.enabled,
+		IdP: sso.IdPConfig{
+			EntityID:           r.idpEntityID,
+			SSOURL:             r.idpSSOURL,
+			SignatureAlgorithm: r.idpSigAlg,
+		},
+		StrictMode:        r.strictMode,
+		SessionTimeout:    time.Duration(r.sessionTimeout),
+		RoleMapping:       rolemap.Config{Enabled: r.roleMappingEnabled, Delimiter: r.roleDelimiter},
+		JITProvisioning:   r.jitProvisioning,
+		AllowIdPInitiated: r.allowIdPInitiated,
+	}
+	if err := json.Unmarshal([]byte(r.idpCertificates), &o.IdP.Certificates); err != nil {
+		return nil, errorf(err, "organization %q: idp_certificates", r.id)
+	}
+	var mappings []mappingJSON
+	if err := json.Unmarshal([]byte(r.roleMappings), &mappings); err != nil {
+		return nil, errorf(err, "organization %q: role_mappings", r.id)
+	}
+	if mappings != nil {
+		o.RoleMapping.Mappings = make([]rolemap.Mapping, len(mappings))
+		for i, m := range mappings {
+			o.RoleMapping.Mappings[i] = rolemap.Mapping{IdPRole: m.IdPRole, OrgRole: rolemap.OrgRole(m.OrgRole), StackRoles: m.StackRoles}
+		}
+	}
+	var attrs attributesJSON
+	if err := json.Unmarshal([]byte(r.attributes), &attrs); err != nil {
+		return nil, errorf(err, "organization %q: attributes", r.id)
+	}
+	o.Attributes = sso.AttributeNames{Email: attrs.Email, FirstName: attrs.FirstName, LastName: attrs.LastName, Roles: attrs.Roles}
+	return o, nil
+}

@@ -1,0 +1,186 @@
+package sqlstore
+
+import (
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestTimeRoundTrip(t *testing.T) {
+	tests := []time.Time{
+		{},
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(1969, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Unix(0, 0),
+		time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.FixedZone("X", -3*3600-1800)),
+		time.Now(), // with a monotonic reading
+		time.Date(2262, 4, 11, 23, 47, 16, 854775808, time.UTC), // past UnixNano's range
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+	}
+	for _, in := range tests {
+		s, err := encodeTime("t", in)
+		if err != nil {
+			t.Errorf("encodeTime(%v) err = %v; want nil", in, err)
+			continue
+		}
+		if len(s) != len(timeLayout) {
+			t.Errorf("encodeTime(%v) = %q; want %d characters", in, s, len(timeLayout))
+		}
+		if b := encodeBound(in); b != s {
+			t.Errorf("encodeBound(%v) = %q; want %q as encodeTime", in, b, s)
+		}
+		out, err := decodeTime(s)
+		if err != nil || out != in.UTC().Round(0) {
+			t.Errorf("decodeTime(encodeTime(%v)) = %v, %v; want %v", in, out, err, in.UTC().Round(0))
+		}
+	}
+}
+
+func TestTimeOutOfRange(t *testing.T) {
+	for _, in := range []time.Time{
+		time.Date(-1, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("W", -3600)), // 10000 in UTC
+	} {
+		if s, err := encodeTime("t", in); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("encodeTime(%v) = %q, %v; want ErrInvalidArgument", in, s, err)
+		}
+	}
+	low, high := encodeBound(time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC)), encodeBound(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
+	for _, in := range []time.Time{{}, time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)} {
+		s, _ := encodeTime("t", in)
+		if !(low < s && s < high) {
+			t.Errorf("bounds %q, %q do not enclose %q", low, high, s)
+		}
+	}
+}
+
+// TestTimeOrder: text order of encoded times is time order, which the
+// database's comparisons rely on.
+func TestTimeOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var times []time.Time
+	for range 2000 {
+		base := time.Date(r.IntN(10000), 1, 1, 0, 0, 0, 0, time.UTC)
+		times = append(times, base.Add(time.Duration(r.Int64N(int64(365*24*time.Hour)))))
+	}
+	times = append(times, t0Plus(0), t0Plus(1), t0Plus(999), t0Plus(1000), t0Plus(-1))
+	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+	var enc []string
+	for _, tm := range times {
+		s, err := encodeTime("t", tm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc = append(enc, s)
+	}
+	if !slices.IsSorted(enc) {
+		t.Error("encoded times are not in time order")
+	}
+}
+
+func t0Plus(ns int) time.Time {
+	return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(ns))
+}
+
+func TestRebind(t *testing.T) {
+	q := `INSERT INTO x (a, b) VALUES (?, ?) WHERE c = ? AND d <> 'é'`
+	if got := SQLite.rebind(q); got != q {
+		t.Errorf("SQLite.rebind() = %q; want it unchanged", got)
+	}
+	want := `INSERT INTO x (a, b) VALUES ($1, $2) WHERE c = $3 AND d <> 'é'`
+	if got := Postgres.rebind(q); got != want {
+		t.Errorf("Postgres.rebind() = %q; want %q", got, want)
+	}
+}
+
+// TestQueriesHaveNoLiteralQuestionMarks: rebind counts every ?; a literal
+// one in a query would shift the placeholders.
+func TestQueriesHaveNoLiteralQuestionMarks(t *testing.T) {
+	var st statements
+	for _, s := range st.all() {
+		if strings.Contains(s.query, "'?") || strings.Contains(s.query, "?'") {
+			t.Errorf("query has a ? in a literal: %s", s.query)
+		}
+		if *s.stmt != nil {
+			t.Error("all() on a zero statements returned a prepared statement")
+		}
+	}
+}
+
+func TestDialect(t *testing.T) {
+	for _, tt := range []struct {
+		d     Dialect
+		name  string
+		valid bool
+	}{
+		{SQLite, "sqlite", true},
+		{Postgres, "postgres", true},
+		{0, "Dialect(0)", false},
+		{42, "Dialect(42)", false},
+	} {
+		if got := tt.d.String(); got != tt.name {
+			t.Errorf("Dialect(%d).String() = %q; want %q", int(tt.d), got, tt.name)
+		}
+		if got := tt.d.valid(); got != tt.valid {
+			t.Errorf("Dialect(%d).valid() = %t; want %t", int(tt.d), got, tt.valid)
+		}
+	}
+}
+
+func TestMigrationsEmbedded(t *testing.T) {
+	for _, d := range []Dialect{SQLite, Postgres} {
+		ms, err := migrations(d)
+		if err != nil || len(ms) == 0 {
+			t.Fatalf("migrations(%v) = %d migrations, %v; want some, nil", d, len(ms), err)
+		}
+		for i, m := range ms {
+			if m.version != i+1 || !strings.Contains(m.sql, "CREATE") {
+				t.Errorf("migrations(%v)[%d] = version %d %s; want version %d with SQL", d, i, m.version, m.name, i+1)
+			}
+		}
+	}
+	// Both dialects have the same migrations, by name.
+	s, _ := migrations(SQLite)
+	p, _ := migrations(Postgres)
+	if len(s) != len(p) {
+		t.Fatalf("SQLite has %d migrations, PostgreSQL %d; want the same", len(s), len(p))
+	}
+	for i := range s {
+		if s[i].name != p[i].name {
+			t.Errorf("migration %d is %s for SQLite, %s for PostgreSQL; want one name", i+1, s[i].name, p[i].name)
+		}
+	}
+}
+
+func TestStorable(t *testing.T) {
+	type inner struct {
+		M map[string][]string
+		p string // unexported: not checked
+	}
+	type outer struct {
+		S  string
+		L  []string
+		In inner
+		P  *inner
+	}
+	ok := outer{S: "Ωmega ✓", L: []string{"", "x"}, In: inner{M: map[string][]string{"k": {"v"}}, p: "\xff"}}
+	if err := checkStorable("v", &ok); err != nil {
+		t.Errorf("checkStorable(valid) err = %v; want nil", err)
+	}
+	for name, bad := range map[string]outer{
+		"string":    {S: "\xff"},
+		"slice":     {L: []string{"a", "b\x00"}},
+		"map key":   {In: inner{M: map[string][]string{"\xc3": nil}}},
+		"map value": {In: inner{M: map[string][]string{"k": {"\x00"}}}},
+		"pointer":   {P: &inner{M: map[string][]string{"k": {"\xfe"}}}},
+	} {
+		if err := checkStorable("v", &bad); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("checkStorable(bad %s) err = %v; want ErrInvalidArgument", name, err)
+		}
+	}
+}

@@ -1,0 +1,56 @@
+// Package sqlstore implements sso.Store, sso.Cleaner and session.Store on
+// database/sql, for SQLite and PostgreSQL. It imports no driver: open the
+// database with store/sqlite or store/postgres (which pick the driver and
+// its settings), or open a *sql.DB yourself and call New with its Dialect.
+//
+//	st, err := sqlite.Open(ctx, "/var/lib/app/orgsso.db") // or postgres.Open(ctx, dsn)
+//	if err != nil { … }
+//	defer st.Close()
+//	svc, err := sso.New(sso.Config{Store: st, Sessions: session.NewManager(st), …})
+//
+// # Migrations
+//
+// New brings the schema up to date with SQL files embedded in the binary
+// (migrations/sqlite/0001_init.sql, migrations/postgres/0001_init.sql, …).
+// Each is applied in its own transaction together with its row in the
+// schema_migrations table, so a migration is applied completely or not at
+// all. Several processes may start at once: PostgreSQL serializes them with
+// an advisory lock per schema, SQLite with its write lock (BEGIN IMMEDIATE,
+// waiting on the busy timeout); the one that comes second sees the version
+// applied and moves on. A database whose schema is newer than the code gives
+// ErrSchemaTooNew. Tables go to the connection's current schema (PostgreSQL:
+// the first of search_path), so one database can hold several stores.
+//
+// # Schema
+//
+//	organizations    id PK; sso_name unique where not '' (drafts have ''); IdP,
+//	                 policy and role-mapping columns; certificates, mappings
+//	                 and attribute names as JSON (jsonb on PostgreSQL)
+//	members          PK (org_id, email_key): email_key is strings.ToLower(email),
+//	                 computed in Go; email as given; stack_roles as JSON
+//	pending_requests id PK; expires_at indexed
+//	used_assertions  PK (org_id, assertion_id); until indexed
+//	sessions         id PK (the token hash); indexed by (org_id, method) and
+//	                 by expires_at
+//
+// Times are stored as text, UTC, fixed width with nanoseconds
+// (2026-03-01T12:00:00.000000000Z): text order is time order, and every time
+// round-trips exactly, which PostgreSQL's timestamptz (microseconds) would
+// not. Times must lie in the years 0–9999. Values read back have their
+// times in UTC without a monotonic reading; everything else is as saved,
+// nil and empty slices and maps kept apart. Strings must be valid UTF-8
+// without NUL bytes (what PostgreSQL can store); others are refused with
+// ErrInvalidArgument, and lookups by such keys find nothing.
+//
+// # Atomicity
+//
+// ConsumeRequest is one DELETE … RETURNING, UseAssertion one INSERT … ON
+// CONFLICT DO NOTHING that counts the rows it inserted, and the SSO name's
+// uniqueness is a unique index: each is atomic in the database, so every
+// replica sharing it agrees. Every value is passed as a placeholder of a
+// prepared statement, never spliced into SQL.
+//
+// Like store/memory, the store has no clock: expired rows stay until
+// Store.Cleanup, which the application calls periodically (sso.Service.Cleanup
+// does).
+package sqlstore

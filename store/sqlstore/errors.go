@@ -1,0 +1,46 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Errors of this package, besides the shared sso.ErrNotFound (which is
+// session.ErrNotFound), sso.ErrReplay and sso.ErrSSONameTaken. A database
+// failure is returned wrapped, with the operation named.
+var (
+	// ErrInvalidArgument is returned for a nil store, context, *sql.DB or
+	// value, an unknown Dialect, a value missing a key field (an ID, an
+	// organization ID, an email), a string that is not valid UTF-8 or holds a
+	// NUL byte, or a time outside the years 0–9999.
+	ErrInvalidArgument = errors.New("sqlstore: invalid argument")
+	// ErrDuplicateID is returned when creating a pending request or a session
+	// whose ID the store already holds.
+	ErrDuplicateID = errors.New("sqlstore: duplicate ID")
+	// ErrClosed is returned by every method of a closed Store.
+	ErrClosed = errors.New("sqlstore: store is closed")
+	// ErrMigration is wrapped by every failure to bring the schema up to date
+	// in New, with the database's error.
+	ErrMigration = errors.New("sqlstore: migration failed")
+	// ErrSchemaTooNew: the database holds a schema version this code does not
+	// know, written by a newer orgsso. New's error then wraps ErrMigration
+	// too. Roll the application forward, or restore the database it had.
+	ErrSchemaTooNew = errors.New("sqlstore: database schema is newer than this orgsso")
+)
+
+// errorf returns an error that wraps sentinel and says which value it is
+// about.
+func errorf(sentinel error, format string, args ...any) error {
+	return fmt.Errorf("sqlstore: "+format+": %w", append(args, sentinel)...)
+}
+
+// dbErr wraps an error of the database, naming the operation. If ctx has
+// ended, the error wraps ctx.Err() too, whatever the driver made of it (a
+// statement the server cancelled, a dropped connection).
+func dbErr(ctx context.Context, op string, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("sqlstore: %s: %w: %w", op, cerr, err)
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}

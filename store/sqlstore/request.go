@@ -1,0 +1,101 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/orgsso/orgsso/sso"
+)
+
+// SaveRequest stores a pending AuthnRequest. req needs an ID; an ID the
+// store already holds is an error wrapping ErrDuplicateID.
+func (s *Store) SaveRequest(ctx context.Context, req *sso.PendingRequest) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	if req == nil {
+		return errorf(ErrInvalidArgument, "nil pending request")
+	}
+	if req.ID == "" {
+		return errorf(ErrInvalidArgument, "pending request without an ID")
+	}
+	if err := checkStorable("pending request", req); err != nil {
+		return err
+	}
+	expires, err := encodeTime("pending request ExpiresAt", req.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	n, err := rowsAffected(s.stmts.saveRequest.ExecContext(ctx, req.ID, req.OrgID, req.ReturnTo, req.TesterUserID, expires))
+	if err != nil {
+		return dbErr(ctx, "save request", err)
+	}
+	if n == 0 {
+		return errorf(ErrDuplicateID, "pending request %q", req.ID)
+	}
+	return nil
+}
+
+// ConsumeRequest returns the pending request with this ID and deletes it, in
+// one DELETE … RETURNING: of any number of concurrent callers, in any number
+// of processes, at most one gets it. An unknown or already consumed ID is an
+// error wrapping sso.ErrNotFound.
+//
+// It returns an expired request too, until Cleanup evicts it: judging
+// ExpiresAt is the caller's job.
+func (s *Store) ConsumeRequest(ctx context.Context, id string) (*sso.PendingRequest, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if !storable(id) {
+		return nil, errorf(sso.ErrNotFound, "pending request %q", id)
+	}
+	r := &sso.PendingRequest{ID: id}
+	var expires string
+	err := s.stmts.consumeRequest.QueryRowContext(ctx, id).Scan(&r.OrgID, &r.ReturnTo, &r.TesterUserID, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errorf(sso.ErrNotFound, "pending request %q", id)
+	}
+	if err != nil {
+		return nil, dbErr(ctx, "consume request", err)
+	}
+	if r.ExpiresAt, err = decodeTime(expires); err != nil {
+		return nil, dbErr(ctx, "consume request: expires_at", err)
+	}
+	return r, nil
+}
+
+// UseAssertion records assertionID as used in organization orgID until the
+// given time. If the ID is already recorded for that organization, it returns
+// an error wrapping sso.ErrReplay; of any number of concurrent callers, in
+// any number of processes, at most one gets nil. The same ID in another
+// organization is independent.
+//
+// A recorded ID stays replay-protected until Cleanup runs at a time after
+// until; the store never evicts on its own, so a recorded ID whose until has
+// passed is still a replay until then. Recording it again does not extend it.
+func (s *Store) UseAssertion(ctx context.Context, orgID, assertionID string, until time.Time) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	if orgID == "" || assertionID == "" {
+		return errorf(ErrInvalidArgument, "assertion without an organization ID or assertion ID")
+	}
+	if !storable(orgID) || !storable(assertionID) {
+		return errorf(ErrInvalidArgument, "organization ID or assertion ID is not valid UTF-8 or holds a NUL byte")
+	}
+	u, err := encodeTime("assertion until", until)
+	if err != nil {
+		return err
+	}
+	n, err := rowsAffected(s.stmts.useAssertion.ExecContext(ctx, orgID, assertionID, u))
+	if err != nil {
+		return dbErr(ctx, "use assertion", err)
+	}
+	if n == 0 {
+		return errorf(sso.ErrReplay, "assertion %q of organization %q", assertionID, orgID)
+	}
+	return nil
+}

@@ -1,0 +1,223 @@
+package storetest
+
+import (
+	"context"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/session"
+	"github.com/orgsso/orgsso/sso"
+)
+
+// Store is what the suite tests: everything an orgsso store provides.
+type Store interface {
+	sso.Store
+	session.Store
+	sso.Cleaner
+}
+
+// test is one subtest: it gets a new, empty store.
+type test struct {
+	name string
+	run  func(t *testing.T, ctx context.Context, st Store)
+}
+
+// group is a named list of subtests.
+type group struct {
+	name  string
+	tests []test
+}
+
+// Run runs the suite against the stores newStore makes. Every subtest calls
+// newStore once for a new, empty store, and the subtests run in parallel
+// (t.Parallel), so newStore must be safe for concurrent use; it should
+// register the store's cleanup with t.Cleanup and fail t if it cannot make
+// a store.
+func Run(t *testing.T, newStore func(t *testing.T) Store) {
+	t.Helper()
+	if newStore == nil {
+		t.Fatal("storetest.Run: nil newStore")
+	}
+	for _, g := range groups() {
+		t.Run(g.name, func(t *testing.T) {
+			for _, tt := range g.tests {
+				t.Run(tt.name, func(t *testing.T) {
+					t.Parallel()
+					st := newStore(t)
+					if st == nil {
+						t.Fatal("newStore returned nil")
+					}
+					tt.run(t, t.Context(), st)
+				})
+			}
+		})
+	}
+}
+
+func groups() []group {
+	return []group{
+		{"Organization", orgTests},
+		{"Member", memberTests},
+		{"Request", requestTests},
+		{"Assertion", assertionTests},
+		{"Session", sessionTests},
+		{"Cleanup", cleanupTests},
+		{"Concurrency", concurrencyTests},
+		{"Guards", guardTests},
+	}
+}
+
+// t0 is the instant tests measure expiry from.
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// normTime is how the suite compares times: in UTC, without a monotonic
+// reading. A store need not keep the location.
+func normTime(t time.Time) time.Time { return t.UTC().Round(0) }
+
+// normRequest returns a copy of r with its time normalized; nil stays nil.
+func normRequest(r *sso.PendingRequest) *sso.PendingRequest {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	c.ExpiresAt = normTime(c.ExpiresAt)
+	return &c
+}
+
+// normSession returns a copy of s with its times normalized; nil stays nil.
+func normSession(s *session.Session) *session.Session {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.CreatedAt = normTime(c.CreatedAt)
+	c.ExpiresAt = normTime(c.ExpiresAt)
+	return &c
+}
+
+// fullOrg returns an organization with every field set, slices and maps
+// non-empty; the FixturesFullyPopulated test keeps it so when fields are
+// added to sso.Organization.
+func fullOrg(id, name string) *sso.Organization {
+	return &sso.Organization{
+		ID:      id,
+		SSOName: name,
+		OwnerID: "owner-" + id,
+		Enabled: true,
+		IdP: sso.IdPConfig{
+			EntityID:           "https://idp.example.com/" + id,
+			SSOURL:             "https://idp.example.com/" + id + "/sso",
+			Certificates:       []string{"-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n", "-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n"},
+			SignatureAlgorithm: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+		},
+		StrictMode:     true,
+		SessionTimeout: 8 * time.Hour,
+		RoleMapping: rolemap.Config{
+			Enabled:   true,
+			Delimiter: ",",
+			Mappings: []rolemap.Mapping{
+				{IdPRole: "admins", OrgRole: rolemap.RoleAdmin, StackRoles: map[string][]string{"stack1": {"developer", "admin"}}},
+				{IdPRole: "devs", OrgRole: rolemap.RoleMember, StackRoles: map[string][]string{"stack2": {"developer"}, "stack3": {"viewer"}}},
+			},
+		},
+		JITProvisioning:   true,
+		AllowIdPInitiated: true,
+		Attributes: sso.AttributeNames{
+			Email:     []string{"email", "mail"},
+			FirstName: []string{"first_name"},
+			LastName:  []string{"last_name"},
+			Roles:     []string{"roles", "groups"},
+		},
+	}
+}
+
+// fullMember returns a member with every field set.
+func fullMember(orgID, email string) *sso.Member {
+	return &sso.Member{
+		OrgID:           orgID,
+		UserID:          "user-" + email,
+		Email:           email,
+		FirstName:       "Ada",
+		LastName:        "Lovelace",
+		OrgRole:         rolemap.RoleAdmin,
+		StackRoles:      map[string][]string{"stack1": {"developer"}, "stack2": {"viewer", "admin"}},
+		AllowWithoutSSO: true,
+	}
+}
+
+// newSession returns a session expiring at expires, made an hour before.
+func newSession(id, orgID, method string, expires time.Time) *session.Session {
+	return &session.Session{
+		ID: id, OrgID: orgID, UserID: "user-" + id, Method: method,
+		CreatedAt: expires.Add(-time.Hour), ExpiresAt: expires,
+	}
+}
+
+// zeroFields lists the paths of fields in v that are zero (or empty slices
+// and maps), recursing into structs, slices and maps.
+func zeroFields(v reflect.Value, path string) []string {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return []string{path}
+		}
+		return zeroFields(v.Elem(), path)
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			if v.IsZero() {
+				return []string{path}
+			}
+			return nil
+		}
+		var zero []string
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() {
+				zero = append(zero, zeroFields(v.Field(i), path+"."+f.Name)...)
+			}
+		}
+		return zero
+	case reflect.Slice, reflect.Map:
+		if v.Len() == 0 {
+			return []string{path}
+		}
+		var zero []string
+		if v.Kind() == reflect.Slice {
+			for i := range v.Len() {
+				zero = append(zero, zeroFields(v.Index(i), path+"[i]")...)
+			}
+		} else {
+			for it := v.MapRange(); it.Next(); {
+				zero = append(zero, zeroFields(it.Value(), path+"[k]")...)
+			}
+		}
+		return zero
+	default:
+		if v.IsZero() {
+			return []string{path}
+		}
+		return nil
+	}
+}
+
+// racers is how many goroutines the concurrency tests release at once.
+const racers = 100
+
+// race runs f in racers goroutines released together and returns their
+// errors, by goroutine.
+func race(f func(i int) error) []error {
+	errs := make([]error, racers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Go(func() {
+			<-start
+			errs[i] = f(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
