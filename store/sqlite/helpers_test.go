@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/orgsso/orgsso/store/sqlite"
@@ -20,4 +21,9 @@ func open(t testing.TB, path string) *sqlstore.Store {
 		}
 	})
 	return st
+}
+
+// openNoCleanup opens a store the test closes itself (to reopen the file).
+func openNoCleanup(ctx context.Context, path string) (*sqlstore.Store, error) {
+	return sqlite.Open(ctx, path)
 }
