@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/orgsso/orgsso/session"
+	"github.com/orgsso/orgsso/sso"
+)
+
+// config is what run needs; main fills it from flags, tests from temp dirs.
+type config struct {
+	// Addr is the app's listen address; a missing host means 127.0.0.1.
+	Addr string
+	// IdPAddr is the bundled IdP's listen address; "" means the first free
+	// port from 8081 on.
+	IdPAddr string
+	// DB is the SQLite file. The IdP's key pair is kept next to it.
+	DB string
+	// Log receives the operator log (text slog) and samlidp's log. nil =
+	// io.Discard.
+	Log io.Writer
+	// PasswordIterations is the PBKDF2 cost of new app passwords; 0 means
+	// 600,000. Tests lower it.
+	PasswordIterations int
+}
+
+// urls are where the demo listens.
+type urls struct {
+	App string // http://localhost:PORT
+	IdP string // http://localhost:PORT
+}
+
+// app is the demo SaaS application: its own users and pages on net/http and
+// html/template, SSO through an orgsso Service.
+type app struct {
+	baseURL  string
+	log      *slog.Logger
+	store    demoStore
+	users    *userTable
+	sessions *session.Manager
+	svc      *sso.Service
+	idp      *bundledIdP
+	events   *eventLog
+	pages    pages
+	now      func() time.Time
+	pwIter   int // PBKDF2 iterations of new passwords
+}
+
+// sessionCookie is the app's session cookie. It must differ from samlidp's
+// "session": cookies do not separate ports, and both run on localhost.
+const sessionCookie = "demo_session"
+
+// passwordSessionTTL is the lifetime of a password sign-in's session (SSO
+// sessions use the organization's timeout).
+const passwordSessionTTL = 12 * time.Hour
+
+// run starts the bundled IdP and the app, seeds the demo data and returns
+// where they listen and a function that stops both.
+func run(ctx context.Context, cfg config) (urls, func() error, error) {
+	if cfg.DB == "" {
+		return urls{}, nil, errors.New("no database path")
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	logger := slog.New(slog.NewTextHandler(cfg.Log, nil))
+
+	st, users, closeStore, err := openStore(ctx, cfg.DB)
+	if err != nil {
+		return urls{}, nil, fmt.Errorf("opening %s: %w", cfg.DB, err)
+	}
+	var cleanup []func() error // run in reverse on failure and at stop
+	cleanup = append(cleanup, closeStore)
+	fail := func(err error) (urls, func() error, error) {
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			cleanup[i]()
+		}
+		return urls{}, nil, err
+	}
+
+	appLn, err := net.Listen("tcp", loopbackDefault(cfg.Addr, ":8080"))
+	if err != nil {
+		return fail(fmt.Errorf("app listener: %w", err))
+	}
+	cleanup = append(cleanup, func() error { appLn.Close(); return nil })
+	idpLn, err := listenIdP(cfg.IdPAddr)
+	if err != nil {
+		return fail(fmt.Errorf("IdP listener: %w", err))
+	}
+	idp, err := startIdP(idpLn, filepath.Dir(cfg.DB), cfg.Log)
+	if err != nil {
+		idpLn.Close()
+		return fail(fmt.Errorf("bundled IdP: %w", err))
+	}
+	cleanup = append(cleanup, func() error { return idp.close(context.Background()) })
+
+	a := &app{
+		baseURL: "http://localhost:" + strconv.Itoa(appLn.Addr().(*net.TCPAddr).Port),
+		log:     logger,
+		store:   st,
+		users:   users,
+		idp:     idp,
+		events:  newEventLog(20),
+		now:     time.Now,
+		pwIter:  cfg.PasswordIterations,
+	}
+	if a.pwIter <= 0 {
+		a.pwIter = defaultPasswordIterations
+	}
+	if a.pages, err = loadPages(); err != nil {
+		return fail(err)
+	}
+	a.sessions = session.NewManager(st)
+	a.svc, err = sso.New(sso.Config{
+		BaseURL:       a.baseURL,
+		Store:         st,
+		Sessions:      a.sessions,
+		Logger:        logger,
+		OnEvent:       a.events.add,
+		ProvisionUser: a.provisionUser,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if err := a.seed(ctx); err != nil {
+		return fail(fmt.Errorf("seeding: %w", err))
+	}
+
+	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	go srv.Serve(appLn)
+	stopCleanup := a.cleanupLoop(5 * time.Minute)
+
+	stop := func() error {
+		stopCleanup()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		errs := []error{srv.Shutdown(sctx), idp.close(sctx)}
+		errs = append(errs, closeStore())
+		return errors.Join(errs...)
+	}
+	return urls{App: a.baseURL, IdP: idp.URL}, stop, nil
+}
+
+// loopbackDefault returns addr (or def when empty) with 127.0.0.1 as the
+// host when it has none: the demo serves the local machine only.
+func loopbackDefault(addr, def string) string {
+	if addr == "" {
+		addr = def
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host != "" {
+		return addr
+	}
+	return net.JoinHostPort("127.0.0.1", port)
+}
+
+// listenIdP listens on addr, or when it is empty on the first free port of
+// 127.0.0.1:8081–8099.
+func listenIdP(addr string) (net.Listener, error) {
+	if addr != "" {
+		return net.Listen("tcp", loopbackDefault(addr, ""))
+	}
+	var firstErr error
+	for port := 8081; port < 8100; port++ {
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err == nil {
+			return ln, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	return nil, firstErr
+}
+
+// cleanupLoop evicts expired requests, assertion IDs and sessions every
+// interval until the returned function is called.
+func (a *app) cleanupLoop(every time.Duration) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if n, err := a.svc.Cleanup(ctx); err != nil {
+					a.log.Warn("cleanup", "err", err)
+				} else if n > 0 {
+					a.log.Info("cleanup", "evicted", n)
+				}
+			}
+		}
+	}()
+	return cancel
+}
+
+// routes is the app's HTTP surface.
+func (a *app) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", a.handleDashboard)
+	mux.HandleFunc("GET /login", a.handleLoginPage)
+	mux.HandleFunc("POST /login", a.handlePasswordLogin)
+	mux.HandleFunc("GET /login/sso", a.handleSSOLoginPage)
+	mux.HandleFunc("POST /login/sso", a.handleSSOLogin)
+	mux.HandleFunc("POST /logout", a.handleLogout)
+	mux.HandleFunc("POST /sso/{name}/acs", a.handleACS)
+	mux.HandleFunc("GET /sso/{name}/metadata", a.handleMetadata)
+	mux.HandleFunc("GET /settings", a.handleSettings)
+	mux.HandleFunc("POST /settings/name", a.handleSaveName)
+	mux.HandleFunc("POST /settings/idp", a.handleSaveIdP)
+	mux.HandleFunc("POST /settings/idp/metadata", a.handleImportMetadata)
+	mux.HandleFunc("POST /settings/users", a.handleSaveUsers)
+	mux.HandleFunc("POST /settings/members", a.handleSaveMember)
+	mux.HandleFunc("POST /settings/test", a.handleTestSSO)
+	mux.HandleFunc("POST /settings/enable", a.handleEnable)
+	mux.HandleFunc("POST /settings/disable", a.handleDisable)
+
+	// Cross-origin POSTs are refused (Go's CSRF protection, by Sec-Fetch-Site
+	// and Origin), except at the ACS: the IdP's auto-post form is
+	// cross-origin by design, and the SAML checks protect it.
+	cop := http.NewCrossOriginProtection()
+	cop.AddInsecureBypassPattern("POST /sso/{name}/acs")
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.renderError(w, r, http.StatusForbidden, "Request refused", "This form was sent from another site. Reload the page and try again.")
+	}))
+	return securityHeaders(cop.Handler(mux))
+}
+
+// securityHeaders sets headers every page gets. The pages need no script.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// provisionUser is orgsso's ProvisionUser hook: before it creates a member
+// (role mapping or JIT), the app links the identity to its own user with
+// that email, or creates one without a password.
+func (a *app) provisionUser(ctx context.Context, org *sso.Organization, id sso.Identity) (string, error) {
+	u, err := a.users.ByEmail(ctx, id.Email)
+	switch {
+	case err == nil:
+		return u.ID, nil
+	case !errors.Is(err, errNoUser):
+		return "", err
+	}
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	u = User{ID: "user_" + hex.EncodeToString(b), OrgID: org.ID, Email: id.Email,
+		Name: strings.TrimSpace(id.FirstName + " " + id.LastName)}
+	return u.ID, a.users.Save(ctx, u)
+}
+
+// defaultDBPath is the SQLite file when -db is not given.
+func defaultDBPath() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "orgsso-demo", "demo.db")
+}
