@@ -3,6 +3,7 @@ package sso
 import (
 	"bytes"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/xml"
 	"errors"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/russellhaering/gosaml2/types"
 	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/russellhaering/goxmldsig/etreeutils"
+
+	"github.com/orgsso/orgsso/internal/xmldsig"
 )
 
 // verified is what signature verification leaves to read: the assertion, from
@@ -69,16 +72,108 @@ func (v *Validator) verify(resp *response, now time.Time) (*verified, error) {
 }
 
 // verifyElement verifies the enveloped signature sigEl of el and returns the
-// signed content as goxmldsig canonicalised it (signature removed).
+// element whose content it covers. Signatures with exclusive C14N (what every
+// SAML IdP sends) are verified in place by orgsso's own XML-DSig core, and el
+// itself is returned: the caller reads exactly the tree that was digested,
+// with no copy and no re-parse. Other canonicalizations go through goxmldsig.
 func (v *Validator) verifyElement(el, sigEl *etree.Element, now time.Time) (*etree.Element, error) {
 	id := el.SelectAttrValue("ID", "")
 	if id == "" {
 		return nil, failf(CheckSignature, "signed <%s> has no ID", el.Tag)
 	}
-	if err := v.checkSignedInfo(sigEl, id, isElement(el, nsProtocol, "Response")); err != nil {
+	isResponse := isElement(el, nsProtocol, "Response")
+	if err := v.checkSignedInfo(sigEl, id, isResponse); err != nil {
 		return nil, err
 	}
+	certs, err := v.signingCandidates(sigEl, now)
+	if err != nil {
+		return nil, err
+	}
+	if !exclusiveC14NOnly(sigEl) {
+		return v.verifyElementDsig(el, certs, now)
+	}
+	_, err = xmldsig.Verify(el, sigEl, xmldsig.VerifyOptions{
+		Certificates: certs,
+		Allow:        v.allowAlgorithms,
+		DocumentRoot: isResponse,
+	})
+	switch {
+	case err == nil:
+		return el, nil
+	case errors.Is(err, xmldsig.ErrUnsupportedAlgorithm):
+		return nil, wrapFail(CheckAlgorithm, "signature algorithm refused", err)
+	default:
+		return nil, wrapFail(CheckSignature, "signature does not verify", err)
+	}
+}
 
+// signingCandidates returns the configured certificates that may have made
+// the signature: the one its KeyInfo names (which must be configured), or
+// every configured one when KeyInfo names none; only those valid at now.
+func (v *Validator) signingCandidates(sig *etree.Element, now time.Time) ([]*x509.Certificate, error) {
+	der, present, err := keyInfoCertificate(sig)
+	if err != nil {
+		return nil, err
+	}
+	var out []*x509.Certificate
+	var timeErr error
+	for _, tc := range v.certs {
+		if present && !bytes.Equal(tc.cert.Raw, der) {
+			continue
+		}
+		if err := checkCertificateTime("IdP certificate", tc.cert, now); err != nil {
+			if timeErr == nil {
+				timeErr = wrapFail(CheckCertificate, "IdP signing certificate is not valid now", err)
+			}
+			continue
+		}
+		out = append(out, tc.cert)
+	}
+	switch {
+	case len(out) > 0:
+		return out, nil
+	case timeErr != nil:
+		return nil, timeErr
+	}
+	return nil, fail(CheckSignature, "signed with a certificate that is not configured for this IdP")
+}
+
+// allowAlgorithms applies the organization's algorithm policy for xmldsig.
+func (v *Validator) allowAlgorithms(sigAlg, digestAlg string) error {
+	if err := v.policy.checkSignatureMethod(sigAlg); err != nil {
+		return err
+	}
+	return v.policy.checkDigestMethod(digestAlg)
+}
+
+// exclusiveC14NOnly reports whether the signature canonicalizes SignedInfo
+// and the signed element with exclusive C14N (without comments) only.
+func exclusiveC14NOnly(sig *etree.Element) bool {
+	si := firstChild(sig, nsDSig, "SignedInfo")
+	if si == nil {
+		return true // let Verify report the shape
+	}
+	if cm := firstChild(si, nsDSig, "CanonicalizationMethod"); cm != nil && cm.SelectAttrValue("Algorithm", "") != xmldsig.ExclusiveC14N {
+		return false
+	}
+	for _, ref := range children(si, nsDSig, "Reference") {
+		if ts := firstChild(ref, nsDSig, "Transforms"); ts != nil {
+			for _, t := range children(ts, nsDSig, "Transform") {
+				switch t.SelectAttrValue("Algorithm", "") {
+				case xmldsig.ExclusiveC14N, string(dsig.EnvelopedSignatureAltorithmId):
+				default:
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// verifyElementDsig verifies with goxmldsig, for the inclusive
+// canonicalizations some IdPs still use; it returns goxmldsig's canonical copy
+// of the signed content.
+func (v *Validator) verifyElementDsig(el *etree.Element, certs []*x509.Certificate, now time.Time) (*etree.Element, error) {
 	target := el
 	if el.Parent() != nil {
 		ctx, err := etreeutils.NSBuildParentContext(el)
@@ -93,37 +188,17 @@ func (v *Validator) verifyElement(el, sigEl *etree.Element, now time.Time) (*etr
 		target = el.Copy()
 	}
 	sig := firstChild(target, nsDSig, "Signature")
-
-	candidates := v.certs
-	if cert, present, err := keyInfoCertificate(sig); err != nil {
-		return nil, err
-	} else if present {
-		candidates = nil
-		for _, tc := range v.certs {
-			if bytes.Equal(tc.cert.Raw, cert) {
-				candidates = append(candidates, tc)
-				break
-			}
+	if _, present, _ := keyInfoCertificate(sig); !present {
+		if ki := firstChild(sig, nsDSig, "KeyInfo"); ki != nil {
+			// KeyInfo without a certificate (a KeyName, say): we try the
+			// configured certificates ourselves, so goxmldsig must not look.
+			sig.RemoveChild(ki)
 		}
-		if len(candidates) == 0 {
-			return nil, fail(CheckSignature, "signed with a certificate that is not configured for this IdP")
-		}
-	} else if ki := firstChild(sig, nsDSig, "KeyInfo"); ki != nil {
-		// KeyInfo without a certificate (a KeyName, say): we try the configured
-		// certificates ourselves, so goxmldsig must not look at it.
-		sig.RemoveChild(ki)
 	}
-
 	var firstErr error
-	for _, tc := range candidates {
-		if err := checkCertificateTime("IdP certificate", tc.cert, now); err != nil {
-			if firstErr == nil {
-				firstErr = wrapFail(CheckCertificate, "IdP signing certificate is not valid now", err)
-			}
-			continue
-		}
+	for _, c := range certs {
 		ctx := &dsig.ValidationContext{
-			CertificateStore: tc.store,
+			CertificateStore: &dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{c}},
 			IdAttribute:      "ID",
 			Clock:            dsig.NewFakeClockAt(now),
 		}
@@ -131,7 +206,7 @@ func (v *Validator) verifyElement(el, sigEl *etree.Element, now time.Time) (*etr
 		if err == nil {
 			return out, nil
 		}
-		if firstErr == nil || errors.Is(firstErr, CheckCertificate) {
+		if firstErr == nil {
 			firstErr = wrapFail(CheckSignature, "signature does not verify", err)
 		}
 	}

@@ -21,7 +21,7 @@ type Validator struct {
 	allowIdPInitiated bool
 	maxSize           int64
 	policy            algorithmPolicy
-	certs             []trustedCert
+	certs             []trustedCert // parsed once
 	spKeyPair         *tls.Certificate
 }
 

@@ -3,37 +3,34 @@ package ssotest
 import (
 	"crypto"
 	"crypto/rsa"
-	_ "crypto/sha1"   // SHA-1 digests and signatures, on request
-	_ "crypto/sha256" // SHA-256
-	_ "crypto/sha512" // SHA-384 and SHA-512
-	"encoding/base64"
+	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/beevik/etree"
-	dsig "github.com/russellhaering/goxmldsig"
-	"github.com/russellhaering/goxmldsig/etreeutils"
 
+	"github.com/orgsso/orgsso/internal/xmldsig"
 	"github.com/orgsso/orgsso/sso"
 )
 
-// digestHashes maps the XML-DSig digest URIs to their hash functions.
-var digestHashes = map[string]crypto.Hash{
-	sso.DigestSHA1:   crypto.SHA1,
-	sso.DigestSHA256: crypto.SHA256,
-	sso.DigestSHA384: crypto.SHA384,
-	sso.DigestSHA512: crypto.SHA512,
+// rsaMethods are the signature methods an RSA key can make.
+var rsaMethods = map[string]bool{
+	sso.AlgRSASHA1: true, sso.AlgRSASHA256: true, sso.AlgRSASHA384: true, sso.AlgRSASHA512: true,
 }
 
-// signer makes enveloped XML-DSig signatures with exclusive C14N.
+// digestMethods are the digest methods a signature may use.
+var digestMethods = map[string]bool{
+	sso.DigestSHA1: true, sso.DigestSHA256: true, sso.DigestSHA384: true, sso.DigestSHA512: true,
+}
+
+// signer makes enveloped XML-DSig signatures with exclusive C14N, the way
+// SAML IdPs do (orgsso's own XML-DSig core, which has no element-count limit,
+// so responses with thousands of group values can be signed).
 type signer struct {
-	key        crypto.Signer
-	certDER    []byte // certificate for KeyInfo; nil = no KeyInfo
-	method     string // SignatureMethod URI
-	digestURI  string
-	digestHash crypto.Hash
-	rand       io.Reader
+	key       crypto.Signer
+	cert      *x509.Certificate // for KeyInfo; nil = no KeyInfo
+	method    string            // SignatureMethod URI
+	digestURI string
 }
 
 // newSigner resolves the signing knobs of r.
@@ -42,7 +39,6 @@ func (idp *IdP) newSigner(r Response) (*signer, error) {
 		key:       idp.key,
 		method:    or(r.SignatureMethod, sso.AlgRSASHA256),
 		digestURI: or(r.DigestMethod, sso.DigestSHA256),
-		rand:      lockedRand{idp},
 	}
 	switch {
 	case r.SigningKey != nil:
@@ -54,44 +50,25 @@ func (idp *IdP) newSigner(r Response) (*signer, error) {
 			return nil, respErr("SigningCert", "is required with SigningKey unless OmitKeyInfo")
 		}
 	case r.SigningCert == nil:
-		s.certDER = idp.cert.Raw
+		s.cert = idp.cert
 	}
 	if r.SigningCert != nil {
 		if len(r.SigningCert.Raw) == 0 {
 			return nil, respErr("SigningCert", "has no DER encoding (Raw); use a parsed certificate")
 		}
-		s.certDER = r.SigningCert.Raw
+		s.cert = r.SigningCert
 	}
 	if r.OmitKeyInfo {
-		s.certDER = nil
+		s.cert = nil
 	}
-	h, ok := digestHashes[s.digestURI]
-	if !ok {
+	if !digestMethods[s.digestURI] {
 		return nil, respErr("DigestMethod", fmt.Sprintf("unsupported algorithm %q", s.digestURI))
 	}
-	s.digestHash = h
-	if _, err := s.context(); err != nil {
-		return nil, &sso.ConfigError{Field: "Response.SignatureMethod", Reason: "unsupported with an RSA key", Err: err}
+	if !rsaMethods[s.method] {
+		return nil, &sso.ConfigError{Field: "Response.SignatureMethod", Reason: "unsupported with an RSA key",
+			Err: fmt.Errorf("signature method %q", s.method)}
 	}
 	return s, nil
-}
-
-// context returns a goxmldsig signing context for the signature method, with
-// exclusive C14N.
-func (s *signer) context() (*dsig.SigningContext, error) {
-	var certs [][]byte
-	if s.certDER != nil {
-		certs = [][]byte{s.certDER}
-	}
-	ctx, err := dsig.NewSigningContext(s.key, certs)
-	if err != nil {
-		return nil, err
-	}
-	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
-	if err := ctx.SetSignatureMethod(s.method); err != nil {
-		return nil, err
-	}
-	return ctx, nil
 }
 
 // sign adds an enveloped signature of el (Reference URI "#" + its ID) right
@@ -100,80 +77,12 @@ func (s *signer) sign(el *etree.Element) error {
 	if el.SelectAttrValue("ID", "") == "" {
 		return errors.New("element to sign has no ID")
 	}
-	ctx, err := s.context()
-	if err != nil {
-		return err
-	}
-	// Canonicalize a detached copy that declares every namespace in scope:
-	// goxmldsig canonicalizes in place and without the ancestors' context.
-	nsCtx, err := etreeutils.NSBuildParentContext(el)
-	if err != nil {
-		return err
-	}
-	detached, err := etreeutils.NSDetatch(nsCtx, el)
-	if err != nil {
-		return err
-	}
-	// goxmldsig uses one hash for the digest and the signature: build the
-	// signature with the digest hash, then re-sign SignedInfo with the
-	// signature method's hash when they differ.
-	sigHash := ctx.Hash
-	ctx.Hash = s.digestHash
-	sig, err := ctx.ConstructSignature(detached, true)
-	if err != nil {
-		return err
-	}
-	if sigHash != s.digestHash {
-		if err := s.resign(sig, ctx.Canonicalizer, sigHash); err != nil {
-			return err
-		}
-	}
-	if s.certDER == nil {
-		if ki := childElement(sig, "KeyInfo"); ki != nil {
-			sig.RemoveChild(ki)
-		}
-	}
-	at := 0
-	if iss := childElement(el, "Issuer"); iss != nil {
-		at = iss.Index() + 1
-	}
-	el.InsertChildAt(at, sig)
-	return nil
-}
-
-// resign sets SignedInfo's SignatureMethod to s.method and replaces the
-// SignatureValue with a signature of the canonical SignedInfo hashed with h.
-func (s *signer) resign(sig *etree.Element, c dsig.Canonicalizer, h crypto.Hash) error {
-	si := childElement(sig, dsig.SignedInfoTag)
-	if si == nil {
-		return errors.New("signature without SignedInfo")
-	}
-	sm := childElement(si, dsig.SignatureMethodTag)
-	sv := childElement(sig, dsig.SignatureValueTag)
-	if sm == nil || sv == nil {
-		return errors.New("signature without SignatureMethod or SignatureValue")
-	}
-	sm.CreateAttr(dsig.AlgorithmAttr, s.method)
-	nsCtx, err := etreeutils.NSBuildParentContext(si)
-	if err != nil {
-		return err
-	}
-	detached, err := etreeutils.NSDetatch(nsCtx, si)
-	if err != nil {
-		return err
-	}
-	canonical, err := c.Canonicalize(detached)
-	if err != nil {
-		return err
-	}
-	hh := h.New()
-	hh.Write(canonical)
-	value, err := s.key.Sign(s.rand, hh.Sum(nil), h)
-	if err != nil {
-		return err
-	}
-	sv.SetText(base64.StdEncoding.EncodeToString(value))
-	return nil
+	_, err := xmldsig.SignEnveloped(el, s.key, xmldsig.SignOptions{
+		SignatureMethod: s.method,
+		DigestMethod:    s.digestURI,
+		Certificate:     s.cert,
+	})
+	return err
 }
 
 // childElement returns el's first child element with the local name tag.
