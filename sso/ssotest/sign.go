@@ -84,13 +84,3 @@ func (s *signer) sign(el *etree.Element) error {
 	})
 	return err
 }
-
-// childElement returns el's first child element with the local name tag.
-func childElement(el *etree.Element, tag string) *etree.Element {
-	for _, c := range el.ChildElements() {
-		if c.Tag == tag {
-			return c
-		}
-	}
-	return nil
-}
