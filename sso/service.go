@@ -3,13 +3,12 @@ package sso
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,8 +79,20 @@ type Service struct {
 }
 
 type cachedValidator struct {
-	key string
-	v   *Validator
+	sp       SPDetails
+	idp      IdPConfig
+	allowIdP bool
+	v        *Validator
+}
+
+// matches reports whether the cached Validator was built from this
+// configuration: field-by-field string comparison, cheaper than hashing and
+// free of collisions.
+func (c cachedValidator) matches(sp SPDetails, org *Organization) bool {
+	return c.v != nil && c.allowIdP == org.AllowIdPInitiated &&
+		c.sp.EntityID == sp.EntityID && c.sp.ACSURL == sp.ACSURL &&
+		c.idp.EntityID == org.IdP.EntityID && c.idp.SignatureAlgorithm == org.IdP.SignatureAlgorithm &&
+		slices.Equal(c.idp.Certificates, org.IdP.Certificates)
 }
 
 // New checks cfg and returns a Service.
@@ -174,11 +185,10 @@ func (s *Service) Metadata(org *Organization) ([]byte, error) {
 // organization's configuration changed since the last call.
 func (s *Service) validator(org *Organization) (*Validator, error) {
 	sp := s.Details(org)
-	key := validatorKey(sp, org)
 	s.mu.Lock()
 	c, ok := s.validators[org.ID]
 	s.mu.Unlock()
-	if ok && c.key == key {
+	if ok && c.matches(sp, org) {
 		return c.v, nil
 	}
 	v, err := NewValidator(ValidatorConfig{
@@ -194,28 +204,9 @@ func (s *Service) validator(org *Organization) (*Validator, error) {
 		return nil, err
 	}
 	s.mu.Lock()
-	s.validators[org.ID] = cachedValidator{key: key, v: v}
+	s.validators[org.ID] = cachedValidator{sp: sp, idp: org.IdP, allowIdP: org.AllowIdPInitiated, v: v}
 	s.mu.Unlock()
 	return v, nil
-}
-
-// validatorKey fingerprints what a Validator is built from.
-func validatorKey(sp SPDetails, org *Organization) string {
-	h := sha256.New()
-	w := func(s string) {
-		io.WriteString(h, strconv.Itoa(len(s)))
-		io.WriteString(h, ":")
-		io.WriteString(h, s)
-	}
-	w(sp.EntityID)
-	w(sp.ACSURL)
-	w(org.IdP.EntityID)
-	w(org.IdP.SignatureAlgorithm)
-	for _, c := range org.IdP.Certificates {
-		w(c)
-	}
-	w(strconv.FormatBool(org.AllowIdPInitiated))
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // readRand fills b from the injected randomness, serialised so that a Rand

@@ -66,8 +66,11 @@ func DefaultAttributeNames() AttributeNames {
 	}
 }
 
+// defaultAttributeNames is read, never written: withDefaults copies it.
+var defaultAttributeNames = DefaultAttributeNames()
+
 func (n AttributeNames) withDefaults() AttributeNames {
-	d := DefaultAttributeNames()
+	d := defaultAttributeNames
 	if len(n.Email) > 0 {
 		d.Email = n.Email
 	}
