@@ -132,7 +132,9 @@ func BenchmarkGosaml2Raw(b *testing.B) {
 	for _, s := range w.shapes(b) {
 		b.Run(s.name, func(b *testing.B) {
 			if err := check(s.posted); err != nil {
-				b.Fatal(err)
+				// The large shape: goxmldsig refuses elements with more than
+				// 1,000 descendants ("traversal limit reached").
+				b.Skipf("gosaml2 cannot validate the %s shape: %v", s.name, err)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
@@ -165,8 +167,8 @@ func BenchmarkCrewjamParseXMLResponse(b *testing.B) {
 	b.Cleanup(func() { saml.TimeNow = saved })
 	for _, s := range w.shapes(b) {
 		b.Run(s.name, func(b *testing.B) {
-			if _, err := sp.ParseXMLResponse(s.xml, []string{requestID}, *acs); err != nil {
-				b.Fatalf("%v: %+v", err, err.(*saml.InvalidResponseError).PrivateErr)
+			if err := crewjamOnce(sp, s.xml, *acs); err != nil {
+				b.Skipf("crewjam cannot validate the %s shape: %v", s.name, err)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
@@ -176,4 +178,21 @@ func BenchmarkCrewjamParseXMLResponse(b *testing.B) {
 			}
 		})
 	}
+}
+
+// crewjamOnce runs ParseXMLResponse once, turning its failure (or panic: on
+// the large shape its signature check dereferences nil) into an error.
+func crewjamOnce(sp *saml.ServiceProvider, xml []byte, acs url.URL) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	if _, err := sp.ParseXMLResponse(xml, []string{requestID}, acs); err != nil {
+		if ire, ok := err.(*saml.InvalidResponseError); ok {
+			return fmt.Errorf("%v: %v", err, ire.PrivateErr)
+		}
+		return err
+	}
+	return nil
 }
