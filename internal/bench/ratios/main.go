@@ -21,11 +21,17 @@ func main() {
 	al := map[string][]float64{}
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	pkg := ""
 	for sc.Scan() {
+		if p, ok := strings.CutPrefix(sc.Text(), "pkg: "); ok {
+			pkg = p[strings.LastIndex(p, "/")+1:] + "."
+			continue
+		}
 		m := line.FindStringSubmatch(sc.Text())
 		if m == nil {
 			continue
 		}
+		m[1] = pkg + m[1]
 		v, _ := strconv.ParseFloat(m[2], 64)
 		ns[m[1]] = append(ns[m[1]], v)
 		if a := allocs.FindStringSubmatch(m[3]); a != nil {
@@ -69,18 +75,15 @@ func main() {
 	}
 	fmt.Println()
 	for _, s := range []string{"minimal", "typical", "large"} {
-		v := "BenchmarkOrgssoValidate/" + s
-		ratio("Validate / floor ("+s+")", v, "BenchmarkFloor/"+s, map[bool]string{true: "target <= 2.5x", false: "target <= 2.0x"}[s == "large"])
-		aratio("Validate allocs / floor allocs ("+s+")", v, "BenchmarkFloor/"+s, "target <= 2x")
-		ratio("gosaml2 raw / Validate ("+s+")", "BenchmarkGosaml2Raw/"+s, v, "target >= 3x")
-		ratio("crewjam / Validate ("+s+")", "BenchmarkCrewjamParseXMLResponse/"+s, v, "target >= 4x")
+		v := "bench.BenchmarkOrgssoValidate/" + s
+		ratio("Validate / floor ("+s+")", v, "bench.BenchmarkFloor/"+s, map[bool]string{true: "target <= 2.5x", false: "target <= 2.0x"}[s == "large"])
+		aratio("Validate allocs / floor allocs ("+s+")", v, "bench.BenchmarkFloor/"+s, "target <= 2x")
+		ratio("gosaml2 raw / Validate ("+s+")", "bench.BenchmarkGosaml2Raw/"+s, v, "target >= 3x")
+		ratio("crewjam / Validate ("+s+")", "bench.BenchmarkCrewjamParseXMLResponse/"+s, v, "target >= 4x")
 	}
-	ratio("HandleACS (memory) / Validate (typical)", "BenchmarkHandleACS", "BenchmarkOrgssoValidate/typical", "target <= 1.2x")
-	for k := range ns {
-		if strings.Contains(k, "HandleACS") && k != "BenchmarkHandleACS" {
-			ratio(k+" / Validate (typical)", k, "BenchmarkOrgssoValidate/typical", "")
-		}
-	}
+	ratio("HandleACS memory / Validate, same process (sso)", "sso.BenchmarkHandleACS", "sso.BenchmarkValidate", "target <= 1.2x")
+	ratio("HandleACS memory / Validate typical (sqlite pkg vs bench pkg)", "sqlite.BenchmarkHandleACS/memory", "bench.BenchmarkOrgssoValidate/typical", "")
+	ratio("HandleACS sqlite / HandleACS memory (same process)", "sqlite.BenchmarkHandleACS/sqlite", "sqlite.BenchmarkHandleACS/memory", "")
 }
 
 func dur(ns float64) string {
