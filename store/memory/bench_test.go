@@ -54,3 +54,13 @@ func BenchmarkSessionParallel(b *testing.B) {
 		}
 	})
 }
+
+// t0 is the instant the benchmarks' sessions expire from.
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func newSession(id, orgID, method string, expires time.Time) *session.Session {
+	return &session.Session{
+		ID: id, OrgID: orgID, UserID: "user-" + id, Method: method,
+		CreatedAt: expires.Add(-time.Hour), ExpiresAt: expires,
+	}
+}
