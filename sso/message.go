@@ -2,29 +2,72 @@ package sso
 
 import "errors"
 
-// UserMessage turns any error of this package into a message that is safe to
-// show on the login page: it never reveals which check failed, a value from
-// the response, or configuration. Log the error itself for the operator.
-func UserMessage(err error) string {
+// Error codes returned by ErrorCode: short, stable, and safe in a URL.
+const (
+	CodeSSORequired     = "sso_required"
+	CodeUnknownOrg      = "unknown_org"
+	CodeSSODisabled     = "sso_disabled"
+	CodeNotOwner        = "not_owner"
+	CodeAccessDenied    = "denied"
+	CodeReplay          = "replay"
+	CodeExpired         = "expired"
+	CodeInvalidResponse = "invalid_response"
+	CodeFailed          = "failed"
+)
+
+var messages = map[string]string{
+	CodeSSORequired:     "This organization requires single sign-on. Use “Login via SSO”.",
+	CodeUnknownOrg:      "No organization uses that SSO name. Check it with your administrator.",
+	CodeSSODisabled:     "Single sign-on is not enabled for this organization. Sign in with your password.",
+	CodeNotOwner:        "Only the organization owner can do this.",
+	CodeAccessDenied:    "Your identity provider account does not give you access to this organization. Ask your administrator.",
+	CodeReplay:          "This sign-in was already used. Please sign in again.",
+	CodeExpired:         "The sign-in took too long or was started elsewhere. Please sign in again.",
+	CodeInvalidResponse: "We could not verify the answer from your identity provider. Please try again or contact your administrator.",
+	CodeFailed:          "Sign-in failed. Please try again.",
+}
+
+// ErrorCode classifies any error of this package into a short, stable code
+// that is safe to carry in a redirect (/login?error=denied) and reveals
+// nothing of the failed check; MessageFor turns it back into the message for
+// the login page. nil gives "".
+func ErrorCode(err error) string {
 	switch {
 	case err == nil:
 		return ""
 	case errors.Is(err, ErrSSORequired):
-		return "This organization requires single sign-on. Use “Login via SSO”."
+		return CodeSSORequired
 	case errors.Is(err, ErrUnknownOrganization):
-		return "No organization uses that SSO name. Check it with your administrator."
+		return CodeUnknownOrg
 	case errors.Is(err, ErrSSODisabled):
-		return "Single sign-on is not enabled for this organization. Sign in with your password."
+		return CodeSSODisabled
 	case errors.Is(err, ErrNotOwner):
-		return "Only the organization owner can do this."
+		return CodeNotOwner
 	case errors.Is(err, ErrAccessDenied):
-		return "Your identity provider account does not give you access to this organization. Ask your administrator."
+		return CodeAccessDenied
 	case errors.Is(err, ErrReplay):
-		return "This sign-in was already used. Please sign in again."
+		return CodeReplay
 	case errors.Is(err, CheckExpired), errors.Is(err, CheckNotYetValid), errors.Is(err, CheckInResponseTo):
-		return "The sign-in took too long or was started elsewhere. Please sign in again."
+		return CodeExpired
 	case errors.Is(err, ErrInvalidResponse):
-		return "We could not verify the answer from your identity provider. Please try again or contact your administrator."
+		return CodeInvalidResponse
 	}
-	return "Sign-in failed. Please try again."
+	return CodeFailed
 }
+
+// MessageFor returns the login-page message of an ErrorCode; an unknown code
+// (say, one edited in the URL) gets the generic message.
+func MessageFor(code string) string {
+	if code == "" {
+		return ""
+	}
+	if m, ok := messages[code]; ok {
+		return m
+	}
+	return messages[CodeFailed]
+}
+
+// UserMessage turns any error of this package into a message that is safe to
+// show on the login page: it never reveals which check failed, a value from
+// the response, or configuration. Log the error itself for the operator.
+func UserMessage(err error) string { return MessageFor(ErrorCode(err)) }

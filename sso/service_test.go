@@ -809,3 +809,32 @@ func TestSessionCookieRoundTrip(t *testing.T) {
 		t.Error("SessionCookie(test result) should be nil")
 	}
 }
+
+func TestErrorCodeRoundTrip(t *testing.T) {
+	tests := []struct {
+		err  error
+		code string
+	}{
+		{nil, ""},
+		{sso.ErrSSORequired, sso.CodeSSORequired},
+		{sso.ErrUnknownOrganization, sso.CodeUnknownOrg},
+		{sso.ErrSSODisabled, sso.CodeSSODisabled},
+		{sso.ErrNotOwner, sso.CodeNotOwner},
+		{sso.ErrAccessDenied, sso.CodeAccessDenied},
+		{sso.ErrReplay, sso.CodeReplay},
+		{&sso.ValidationError{Check: sso.CheckExpired}, sso.CodeExpired},
+		{&sso.ValidationError{Check: sso.CheckAudience}, sso.CodeInvalidResponse},
+		{errors.New("disk full"), sso.CodeFailed},
+	}
+	for _, tt := range tests {
+		if got := sso.ErrorCode(tt.err); got != tt.code {
+			t.Errorf("ErrorCode(%v) = %q; want %q", tt.err, got, tt.code)
+		}
+		if got, want := sso.MessageFor(sso.ErrorCode(tt.err)), sso.UserMessage(tt.err); got != want {
+			t.Errorf("MessageFor(ErrorCode(%v)) = %q; want UserMessage %q", tt.err, got, want)
+		}
+	}
+	if sso.MessageFor("<script>") != sso.MessageFor(sso.CodeFailed) {
+		t.Error("unknown code should give the generic message")
+	}
+}
