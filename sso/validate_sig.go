@@ -82,14 +82,19 @@ func (v *Validator) verifyElement(el, sigEl *etree.Element, now time.Time) (*etr
 		return nil, failf(CheckSignature, "signed <%s> has no ID", el.Tag)
 	}
 	isResponse := isElement(el, nsProtocol, "Response")
-	if err := v.checkSignedInfo(sigEl, id, isResponse); err != nil {
-		return nil, err
+	exclusive := exclusiveC14NOnly(sigEl)
+	if !exclusive {
+		// xmldsig.Verify enforces the SAML profile and the algorithm policy
+		// itself; goxmldsig does neither, so check them first.
+		if err := v.checkSignedInfo(sigEl, id, isResponse); err != nil {
+			return nil, err
+		}
 	}
 	certs, err := v.signingCandidates(sigEl, now)
 	if err != nil {
 		return nil, err
 	}
-	if !exclusiveC14NOnly(sigEl) {
+	if !exclusive {
 		return v.verifyElementDsig(el, certs, now)
 	}
 	_, err = xmldsig.Verify(el, sigEl, xmldsig.VerifyOptions{
@@ -117,17 +122,17 @@ func (v *Validator) signingCandidates(sig *etree.Element, now time.Time) ([]*x50
 	}
 	var out []*x509.Certificate
 	var timeErr error
-	for _, tc := range v.certs {
-		if present && !bytes.Equal(tc.cert.Raw, der) {
+	for _, c := range v.certs {
+		if present && !bytes.Equal(c.Raw, der) {
 			continue
 		}
-		if err := checkCertificateTime("IdP certificate", tc.cert, now); err != nil {
+		if err := checkCertificateTime("IdP certificate", c, now); err != nil {
 			if timeErr == nil {
 				timeErr = wrapFail(CheckCertificate, "IdP signing certificate is not valid now", err)
 			}
 			continue
 		}
-		out = append(out, tc.cert)
+		out = append(out, c)
 	}
 	switch {
 	case len(out) > 0:
@@ -214,8 +219,8 @@ func (v *Validator) verifyElementDsig(el *etree.Element, certs []*x509.Certifica
 }
 
 // checkSignedInfo enforces the SAML profile of XML-DSig (one Reference, to the
-// enclosing element's ID) and the organization's algorithm policy, before any
-// cryptography runs.
+// enclosing element's ID) and the organization's algorithm policy, before
+// goxmldsig runs (xmldsig.Verify does the same itself).
 func (v *Validator) checkSignedInfo(sig *etree.Element, id string, isRoot bool) error {
 	sis := children(sig, nsDSig, "SignedInfo")
 	if len(sis) != 1 {

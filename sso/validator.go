@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-
-	dsig "github.com/russellhaering/goxmldsig"
 )
 
 // Validator checks SAML responses for one organization's IdP and SP settings.
@@ -21,15 +19,8 @@ type Validator struct {
 	allowIdPInitiated bool
 	maxSize           int64
 	policy            algorithmPolicy
-	certs             []trustedCert // parsed once
+	certs             []*x509.Certificate // parsed once
 	spKeyPair         *tls.Certificate
-}
-
-// trustedCert is one configured IdP signing certificate with the certificate
-// store goxmldsig verifies against, built once.
-type trustedCert struct {
-	cert  *x509.Certificate
-	store dsig.X509CertificateStore
 }
 
 // NewValidator checks cfg and builds a Validator. The SP entity ID and ACS URL
@@ -79,10 +70,7 @@ func NewValidator(cfg ValidatorConfig) (*Validator, error) {
 		if err != nil {
 			return nil, err
 		}
-		v.certs = append(v.certs, trustedCert{
-			cert:  c,
-			store: &dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{c}},
-		})
+		v.certs = append(v.certs, c)
 	}
 	if kp := cfg.SPKeyPair; kp != nil {
 		if kp.PrivateKey == nil || len(kp.Certificate) == 0 {
