@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/orgsso/orgsso/rolemap"
 	"github.com/orgsso/orgsso/session"
@@ -104,7 +103,7 @@ func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request
 	if err != nil {
 		return part, err
 	}
-	until := a.NotOnOrAfter.Add(s.validatorSkew())
+	until := a.NotOnOrAfter.Add(s.skew)
 	if err := s.store.UseAssertion(ctx, org.ID, a.ID, until); err != nil {
 		return part, err
 	}
@@ -127,13 +126,6 @@ func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request
 		returnTo = SafeReturnTo(req.ReturnTo)
 	}
 	return s.signIn(ctx, org, part.Identity, returnTo)
-}
-
-func (s *Service) validatorSkew() time.Duration {
-	if s.skew == 0 {
-		return DefaultClockSkew
-	}
-	return s.skew
 }
 
 // consume takes the pending request a response answers.

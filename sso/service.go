@@ -134,6 +134,9 @@ func New(cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if s.skew == 0 {
+		s.skew = DefaultClockSkew
+	}
 	if s.maxSize == 0 {
 		s.maxSize = DefaultMaxResponseSize
 	}
