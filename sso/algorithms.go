@@ -4,8 +4,9 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"github.com/orgsso/orgsso/internal/xmldsig"
 	"time"
+
+	"github.com/orgsso/orgsso/internal/xmldsig"
 )
 
 // XML-DSig signature algorithm URIs accepted in IdPConfig.SignatureAlgorithm.
