@@ -3,7 +3,6 @@ package sso
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -72,7 +71,9 @@ func mdParseDocument(raw []byte) (*etree.Element, error) {
 	if len(trimSpaceBytes(raw)) == 0 {
 		return nil, configErr(mdField, "is empty")
 	}
-	if bytes.Contains(bytes.ToUpper(raw), []byte("<!DOCTYPE")) {
+	// Case-sensitive like XML: "<!doctype" is no DTD, and any other <!…>
+	// declaration is refused as a directive below.
+	if bytes.Contains(raw, []byte("<!DOCTYPE")) {
 		return nil, configErr(mdField, "contains a DTD (<!DOCTYPE>), which is not allowed")
 	}
 	doc := etree.NewDocument()
@@ -323,17 +324,10 @@ func mdSigningCertificates(idp *etree.Element) ([]string, error) {
 // mdDecodeCertificate decodes base64 DER, ignoring white space anywhere (IdPs
 // wrap lines and indent), and checks it is one X.509 certificate.
 func mdDecodeCertificate(text string) ([]byte, error) {
-	clean := strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '\r', '\n':
-			return -1
-		}
-		return r
-	}, text)
-	if clean == "" {
+	if strings.TrimSpace(text) == "" {
 		return nil, errors.New("empty")
 	}
-	der, err := base64.StdEncoding.DecodeString(clean)
+	der, err := decodeBase64(text)
 	if err != nil {
 		return nil, err
 	}
