@@ -97,6 +97,9 @@ func mdParseDocument(raw []byte) (*etree.Element, error) {
 				return nil, configErr(mdField, "is not well-formed XML: text outside the document element")
 			}
 		case *etree.Directive:
+			if len(t.Data) >= 7 && strings.EqualFold(t.Data[:7], "doctype") {
+				return nil, configErr(mdField, "contains a DTD (<!%s…>), which is not allowed", mdCut(t.Data, 16))
+			}
 			return nil, configErr(mdField, "contains an XML directive (<!%s…>), which is not allowed", mdCut(t.Data, 16))
 		}
 	}
