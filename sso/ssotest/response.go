@@ -26,12 +26,12 @@ const (
 	DefaultLifetime      = 5 * time.Minute // NotOnOrAfter = IssueInstant + 5m
 )
 
-// The attribute names the IdP sends by default, as orgsso asks for them.
+// The attribute names the IdP sends by default: the ones orgsso asks for.
 const (
-	AttrEmail     = "email"
-	AttrFirstName = "first_name"
-	AttrLastName  = "last_name"
-	AttrRoles     = "roles"
+	AttrEmail     = sso.AttrEmail
+	AttrFirstName = sso.AttrFirstName
+	AttrLastName  = sso.AttrLastName
+	AttrRoles     = sso.AttrRoles
 )
 
 // User is the subject of a response.

@@ -40,7 +40,7 @@ func (s *Store) OrganizationBySSOName(ctx context.Context, ssoName string) (*sso
 	}
 	s.mu.RLock()
 	var o *sso.Organization
-	if id, ok := s.orgIDByName[ssoName]; ok && ssoName != "" {
+	if id, ok := s.orgIDByName[ssoName]; ok { // "" (a draft) is never a key
 		o = s.orgs[id]
 	}
 	s.mu.RUnlock()
