@@ -14,9 +14,6 @@ var (
 	// ErrExpired: the session exists but its ExpiresAt is at or before the
 	// Manager's now. It does not wrap ErrUnknownSession.
 	ErrExpired = errors.New("session: session expired")
-	// ErrInvalidArgument is wrapped by every *ArgumentError: a bad orgID,
-	// userID, method or ttl.
-	ErrInvalidArgument = errors.New("session: invalid argument")
 	// ErrNoStore: the Manager was built with a nil Store (or is nil itself).
 	ErrNoStore = errors.New("session: manager has no store")
 )

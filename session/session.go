@@ -12,9 +12,17 @@ const (
 	MethodPassword = "password"
 )
 
-// ErrNotFound is what every Store returns for an unknown key. Package sso
-// re-exports it as sso.ErrNotFound, so one errors.Is works for all stores.
-var ErrNotFound = errors.New("orgsso: not found")
+// The errors every Store returns, whatever its backend. Package sso
+// re-exports them, so one errors.Is works for all stores.
+var (
+	// ErrNotFound: no entry has that key.
+	ErrNotFound = errors.New("orgsso: not found")
+	// ErrDuplicateID: a pending request or session with that ID already exists.
+	ErrDuplicateID = errors.New("orgsso: duplicate ID")
+	// ErrInvalidArgument: a nil store, context or value, a missing key field,
+	// or (for a Manager) a bad orgID, userID, method or ttl.
+	ErrInvalidArgument = errors.New("orgsso: invalid argument")
+)
 
 // Session is a signed-in user's session in one organization.
 //

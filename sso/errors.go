@@ -26,6 +26,9 @@ var (
 	// ErrNotFound is what every Store returns for an unknown key. It is the
 	// same value as session.ErrNotFound.
 	ErrNotFound = session.ErrNotFound
+	// ErrDuplicateID is what every Store returns for a pending request whose
+	// ID it already holds (session.ErrDuplicateID).
+	ErrDuplicateID = session.ErrDuplicateID
 	// ErrSSONameTaken: another organization already uses the SSO name.
 	ErrSSONameTaken = errors.New("sso: SSO name already taken")
 	// ErrInvalidConfig is wrapped by every configuration error: an invalid SSO

@@ -1,19 +1,20 @@
 package memory
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/orgsso/orgsso/session"
 )
 
 // Errors of this package, besides the shared sso.ErrNotFound (which is
 // session.ErrNotFound), sso.ErrReplay and sso.ErrSSONameTaken.
 var (
-	// ErrInvalidArgument is returned for a nil store, context or value, or a
-	// value missing a key field (an ID, an organization ID, an email).
-	ErrInvalidArgument = errors.New("memory: invalid argument")
-	// ErrDuplicateID is returned when creating a pending request or a session
-	// whose ID the store already holds.
-	ErrDuplicateID = errors.New("memory: duplicate ID")
+	// ErrInvalidArgument is session.ErrInvalidArgument, shared by every store:
+	// a nil store, context or value, or a value missing a key field.
+	ErrInvalidArgument = session.ErrInvalidArgument
+	// ErrDuplicateID is session.ErrDuplicateID, shared by every store: a
+	// pending request or session whose ID the store already holds.
+	ErrDuplicateID = session.ErrDuplicateID
 )
 
 // errorf returns an error that wraps sentinel and says which value it is

@@ -98,39 +98,3 @@ func TestEveryMethodGuards(t *testing.T) {
 		}
 	}
 }
-
-// TestInvalidValues: nil values and missing key fields are refused.
-func TestInvalidValues(t *testing.T) {
-	ctx := t.Context()
-	st := memory.New()
-	tests := []struct {
-		name string
-		err  error
-	}{
-		{"SaveOrganization(nil)", st.SaveOrganization(ctx, nil)},
-		{"SaveOrganization(no ID)", st.SaveOrganization(ctx, &sso.Organization{SSOName: "acme"})},
-		{"SaveMember(nil)", st.SaveMember(ctx, nil)},
-		{"SaveMember(no org)", st.SaveMember(ctx, &sso.Member{Email: "a@b"})},
-		{"SaveMember(no email)", st.SaveMember(ctx, &sso.Member{OrgID: "o", UserID: "u"})},
-		{"SaveRequest(nil)", st.SaveRequest(ctx, nil)},
-		{"SaveRequest(no ID)", st.SaveRequest(ctx, &sso.PendingRequest{OrgID: "o"})},
-		{"CreateSession(nil)", st.CreateSession(ctx, nil)},
-		{"CreateSession(no ID)", st.CreateSession(ctx, &session.Session{OrgID: "o"})},
-		{"CreateSession(no org)", st.CreateSession(ctx, &session.Session{ID: "s"})},
-	}
-	for _, tt := range tests {
-		if !errors.Is(tt.err, memory.ErrInvalidArgument) {
-			t.Errorf("%s err = %v; want ErrInvalidArgument", tt.name, tt.err)
-		}
-	}
-	// Nothing refused was stored.
-	if _, err := st.OrganizationBySSOName(ctx, "acme"); !errors.Is(err, sso.ErrNotFound) {
-		t.Errorf("OrganizationBySSOName(acme) err = %v; want ErrNotFound", err)
-	}
-	if _, err := st.Member(ctx, "", "a@b"); !errors.Is(err, sso.ErrNotFound) {
-		t.Errorf("Member(\"\", a@b) err = %v; want ErrNotFound", err)
-	}
-	if _, err := st.Session(ctx, "s"); !errors.Is(err, session.ErrNotFound) {
-		t.Errorf("Session(s) err = %v; want ErrNotFound", err)
-	}
-}

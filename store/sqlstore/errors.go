@@ -4,20 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/orgsso/orgsso/session"
 )
 
 // Errors of this package, besides the shared sso.ErrNotFound (which is
 // session.ErrNotFound), sso.ErrReplay and sso.ErrSSONameTaken. A database
 // failure is returned wrapped, with the operation named.
 var (
-	// ErrInvalidArgument is returned for a nil store, context, *sql.DB or
-	// value, an unknown Dialect, a value missing a key field (an ID, an
-	// organization ID, an email), a string that is not valid UTF-8 or holds a
-	// NUL byte, or a time outside the years 0–9999.
-	ErrInvalidArgument = errors.New("sqlstore: invalid argument")
-	// ErrDuplicateID is returned when creating a pending request or a session
-	// whose ID the store already holds.
-	ErrDuplicateID = errors.New("sqlstore: duplicate ID")
+	// ErrInvalidArgument is session.ErrInvalidArgument, shared by every store:
+	// a nil store, context or value, or a value missing a key field (and, here,
+	// a string that is not valid UTF-8 or holds NUL, or a time outside the
+	// years 0–9999).
+	ErrInvalidArgument = session.ErrInvalidArgument
+	// ErrDuplicateID is session.ErrDuplicateID, shared by every store: a
+	// pending request or session whose ID the store already holds.
+	ErrDuplicateID = session.ErrDuplicateID
 	// ErrClosed is returned by every method of a closed Store.
 	ErrClosed = errors.New("sqlstore: store is closed")
 	// ErrMigration is wrapped by every failure to bring the schema up to date

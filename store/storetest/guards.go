@@ -122,7 +122,7 @@ func testCancelledContext(t *testing.T, ctx context.Context, st Store) {
 }
 
 // testInvalidValues: nil values and values missing a key field are refused
-// with an error (not a panic), and nothing refused is stored.
+// with session.ErrInvalidArgument (not a panic), and nothing refused is stored.
 func testInvalidValues(t *testing.T, ctx context.Context, st Store) {
 	tests := []struct {
 		name string
@@ -140,8 +140,8 @@ func testInvalidValues(t *testing.T, ctx context.Context, st Store) {
 		{"CreateSession(no org)", st.CreateSession(ctx, &session.Session{ID: "s"})},
 	}
 	for _, tt := range tests {
-		if tt.err == nil {
-			t.Errorf("%s err = nil; want an error", tt.name)
+		if !errors.Is(tt.err, session.ErrInvalidArgument) {
+			t.Errorf("%s err = %v; want ErrInvalidArgument", tt.name, tt.err)
 		}
 	}
 	if _, err := st.OrganizationBySSOName(ctx, "acme"); !errors.Is(err, sso.ErrNotFound) {
