@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"strings"
 
 	"github.com/orgsso/orgsso/sso"
 )
@@ -10,10 +9,9 @@ import (
 // memberKey identifies a member: organization ID and lowercased email.
 type memberKey struct{ orgID, email string }
 
-// newMemberKey folds email with strings.ToLower: simple Unicode lowercasing,
-// not full case folding (so "ß" and "SS" stay different).
+// newMemberKey keys a member by sso.MemberEmailKey, like every store.
 func newMemberKey(orgID, email string) memberKey {
-	return memberKey{orgID: orgID, email: strings.ToLower(email)}
+	return memberKey{orgID: orgID, email: sso.MemberEmailKey(email)}
 }
 
 // Organization returns a copy of the organization with this ID, or an error
@@ -88,9 +86,8 @@ func (s *Store) SaveOrganization(ctx context.Context, org *sso.Organization) err
 }
 
 // Member returns a copy of the member of organization orgID with this email,
-// or an error wrapping sso.ErrNotFound. The email matches case-insensitively
-// (strings.ToLower on both sides: simple lowercasing, not full Unicode case
-// folding).
+// or an error wrapping sso.ErrNotFound. The email matches by
+// sso.MemberEmailKey.
 func (s *Store) Member(ctx context.Context, orgID, email string) (*sso.Member, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err

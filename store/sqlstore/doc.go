@@ -26,7 +26,7 @@
 //	organizations    id PK; sso_name unique where not '' (drafts have ''); IdP,
 //	                 policy and role-mapping columns; certificates, mappings
 //	                 and attribute names as JSON (jsonb on PostgreSQL)
-//	members          PK (org_id, email_key): email_key is strings.ToLower(email),
+//	members          PK (org_id, email_key): email_key is sso.MemberEmailKey(email),
 //	                 computed in Go; email as given; stack_roles as JSON
 //	pending_requests id PK; expires_at indexed
 //	used_assertions  PK (org_id, assertion_id); until indexed

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strings"
 
 	"github.com/orgsso/orgsso/rolemap"
 	"github.com/orgsso/orgsso/sso"
@@ -109,9 +108,8 @@ func (s *Store) SaveOrganization(ctx context.Context, org *sso.Organization) err
 }
 
 // Member returns the member of organization orgID with this email, or an
-// error wrapping sso.ErrNotFound. The email matches case-insensitively:
-// strings.ToLower on both sides, computed in Go (simple Unicode lowercasing,
-// not full case folding, exactly as store/memory).
+// error wrapping sso.ErrNotFound. The email matches by sso.MemberEmailKey,
+// computed in Go, as in every store.
 func (s *Store) Member(ctx context.Context, orgID, email string) (*sso.Member, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
@@ -121,7 +119,7 @@ func (s *Store) Member(ctx context.Context, orgID, email string) (*sso.Member, e
 	}
 	m := &sso.Member{OrgID: orgID}
 	var role, stackRoles string
-	err := s.stmts.member.QueryRowContext(ctx, orgID, strings.ToLower(email)).
+	err := s.stmts.member.QueryRowContext(ctx, orgID, sso.MemberEmailKey(email)).
 		Scan(&m.Email, &m.UserID, &m.FirstName, &m.LastName, &role, &stackRoles, &m.AllowWithoutSSO)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errorf(sso.ErrNotFound, "member %q of organization %q", email, orgID)
@@ -157,7 +155,7 @@ func (s *Store) SaveMember(ctx context.Context, m *sso.Member) error {
 	if err != nil {
 		return errorf(ErrInvalidArgument, "member stack roles: %v", err)
 	}
-	_, err = s.stmts.saveMember.ExecContext(ctx, m.OrgID, strings.ToLower(m.Email), m.Email, m.UserID,
+	_, err = s.stmts.saveMember.ExecContext(ctx, m.OrgID, sso.MemberEmailKey(m.Email), m.Email, m.UserID,
 		m.FirstName, m.LastName, string(m.OrgRole), string(stackRoles), m.AllowWithoutSSO)
 	if err != nil {
 		return dbErr(ctx, "save member", err)

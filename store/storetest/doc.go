@@ -15,8 +15,8 @@
 //
 // The behaviour it checks is that of store/memory, the reference: exact
 // round trips (times compared in UTC without their monotonic reading; nil
-// and empty slices and maps kept apart), case-insensitive emails by Go's
-// strings.ToLower, SSO names unique except the empty name of drafts,
+// and empty slices and maps kept apart), case-insensitive emails by
+// sso.MemberEmailKey, SSO names unique except the empty name of drafts,
 // sso.ErrNotFound for every unknown key, ConsumeRequest and UseAssertion
 // atomic under 100 concurrent callers, and eviction only by Cleanup, with
 // its boundaries to the nanosecond.
