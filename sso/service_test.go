@@ -3,6 +3,7 @@ package sso_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -825,6 +826,8 @@ func TestErrorCodeRoundTrip(t *testing.T) {
 		{&sso.ValidationError{Check: sso.CheckExpired}, sso.CodeExpired},
 		{&sso.ValidationError{Check: sso.CheckAudience}, sso.CodeInvalidResponse},
 		{errors.New("disk full"), sso.CodeFailed},
+		{fmt.Errorf("wrapped: %w", sso.ErrAccessDenied), sso.CodeAccessDenied},
+		{&sso.ValidationError{Check: sso.CheckInResponseTo}, sso.CodeExpired},
 	}
 	for _, tt := range tests {
 		if got := sso.ErrorCode(tt.err); got != tt.code {

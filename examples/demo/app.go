@@ -59,9 +59,10 @@ type app struct {
 	pwIter   int // PBKDF2 iterations of new passwords
 }
 
-// sessionCookie is the app's session cookie. It must differ from samlidp's
-// "session": cookies do not separate ports, and both run on localhost.
-const sessionCookie = "demo_session"
+// sessionCookie is the app's session cookie, orgsso's. It must differ from
+// samlidp's "session": cookies do not separate ports, and both run on
+// localhost.
+const sessionCookie = sso.SessionCookieName
 
 // passwordSessionTTL is the lifetime of a password sign-in's session (SSO
 // sessions use the organization's timeout).

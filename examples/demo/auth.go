@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/orgsso/orgsso/rolemap"
 	"github.com/orgsso/orgsso/session"
@@ -20,7 +19,6 @@ type viewer struct {
 	User    User
 	Member  *sso.Member
 	Org     *sso.Organization
-	token   string
 }
 
 // IsOwner reports whether the viewer owns the organization.
@@ -31,12 +29,8 @@ func (v *viewer) IsOwner() bool {
 // viewer returns who is signed in, or nil. The member is found through the
 // app's user (session UserID → user → email → orgsso member).
 func (a *app) viewer(r *http.Request) (*viewer, error) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return nil, nil
-	}
 	ctx := r.Context()
-	sess, err := a.sessions.Validate(ctx, c.Value)
+	sess, err := a.svc.SessionFromRequest(r)
 	switch {
 	case errors.Is(err, session.ErrUnknownSession), errors.Is(err, session.ErrExpired):
 		return nil, nil
@@ -59,20 +53,7 @@ func (a *app) viewer(r *http.Request) (*viewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &viewer{Session: sess, User: u, Member: m, Org: org, token: c.Value}, nil
-}
-
-// setSessionCookie hands the browser its session token.
-func (a *app) setSessionCookie(w http.ResponseWriter, token string, expires time.Time) {
-	http.SetCookie(w, &http.Cookie{
-		Name:     sessionCookie,
-		Value:    token,
-		Path:     "/",
-		Expires:  expires,
-		HttpOnly: true,
-		Secure:   strings.HasPrefix(a.baseURL, "https://"),
-		SameSite: http.SameSiteLaxMode,
-	})
+	return &viewer{Session: sess, User: u, Member: m, Org: org}, nil
 }
 
 // clearSessionCookie makes the browser forget its session cookie.
@@ -80,45 +61,9 @@ func clearSessionCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
-// Login page messages travel as short codes in the URL (?error=denied), never
-// as text, so nobody can make the login page say something else. Each code
-// stands for a sentinel whose sso.UserMessage is the text shown.
-var loginErrors = []struct {
-	code string
-	err  error
-}{
-	{"sso_required", sso.ErrSSORequired},
-	{"unknown_org", sso.ErrUnknownOrganization},
-	{"sso_disabled", sso.ErrSSODisabled},
-	{"denied", sso.ErrAccessDenied},
-	{"replay", sso.ErrReplay},
-	{"expired", sso.CheckExpired},
-	{"invalid", sso.ErrInvalidResponse},
-	{"failed", errors.New("other")},
-}
-
-// loginErrorCode returns the code whose message is err's sso.UserMessage.
-func loginErrorCode(err error) string {
-	msg := sso.UserMessage(err)
-	for _, e := range loginErrors {
-		if sso.UserMessage(e.err) == msg {
-			return e.code
-		}
-	}
-	return "failed"
-}
-
-// loginErrorMessage returns the message of a login error code, "" for an
-// unknown code.
-func loginErrorMessage(code string) string {
-	for _, e := range loginErrors {
-		if e.code == code {
-			return sso.UserMessage(e.err)
-		}
-	}
-	return ""
-}
-
+// Login page messages travel as short codes in the URL (?error=denied, from
+// sso.ErrorCode), never as text, so nobody can make the login page say
+// something else: sso.MessageFor turns a code back into its fixed message.
 var loginInfos = map[string]string{
 	"signed_out": "You are signed out.",
 	"expired":    "Your session has ended. Please sign in again.",
@@ -166,7 +111,7 @@ func (a *app) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := a.loginPageData(returnTo)
-	p.Error = loginErrorMessage(r.URL.Query().Get("error"))
+	p.Error = sso.MessageFor(r.URL.Query().Get("error"))
 	p.Info = loginInfos[r.URL.Query().Get("info")]
 	if v, err := a.viewer(r); err == nil && v != nil {
 		if p.Error == "" && p.Info == "" {
@@ -224,7 +169,7 @@ func (a *app) handlePasswordLogin(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	a.setSessionCookie(w, token, sess.ExpiresAt)
+	http.SetCookie(w, a.svc.SessionCookie(&sso.Result{Session: sess, Token: token}))
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
 }
 
@@ -293,7 +238,7 @@ func (a *app) handleACS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// orgsso has logged the detail (Config.Logger) and sent the event
 		// (Config.OnEvent): the browser gets a safe message on the login page.
-		http.Redirect(w, r, "/login?error="+loginErrorCode(err), http.StatusSeeOther)
+		http.Redirect(w, r, "/login?error="+sso.ErrorCode(err), http.StatusSeeOther)
 		return
 	}
 	if res.Test != nil {
@@ -310,7 +255,7 @@ func (a *app) handleACS(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	a.setSessionCookie(w, res.Token, res.Session.ExpiresAt)
+	http.SetCookie(w, a.svc.SessionCookie(res))
 	http.Redirect(w, r, res.ReturnTo, http.StatusSeeOther)
 }
 

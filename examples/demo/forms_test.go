@@ -8,8 +8,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
-	"errors"
-	"fmt"
 	"math/big"
 	"reflect"
 	"strings"
@@ -159,26 +157,6 @@ func TestConfigMessage(t *testing.T) {
 		if got := configMessage(tt.err); !strings.Contains(got, tt.want) {
 			t.Errorf("configMessage(%v) = %q; want it to contain %q", tt.err, got, tt.want)
 		}
-	}
-}
-
-func TestLoginErrorCodes(t *testing.T) {
-	for _, e := range loginErrors {
-		if got := loginErrorCode(fmt.Errorf("wrapped: %w", e.err)); got != e.code {
-			t.Errorf("loginErrorCode(%v) = %q; want %q", e.err, got, e.code)
-		}
-		if got, want := loginErrorMessage(e.code), sso.UserMessage(e.err); got != want {
-			t.Errorf("loginErrorMessage(%q) = %q; want %q", e.code, got, want)
-		}
-	}
-	if got := loginErrorCode(&sso.ValidationError{Check: sso.CheckInResponseTo}); got != "expired" {
-		t.Errorf("loginErrorCode(in_response_to) = %q; want expired", got)
-	}
-	if got := loginErrorMessage("<script>"); got != "" {
-		t.Errorf("loginErrorMessage(unknown) = %q; want empty", got)
-	}
-	if got := loginErrorCode(errors.New("store down")); got != "failed" {
-		t.Errorf("loginErrorCode(other) = %q; want failed", got)
 	}
 }
 
