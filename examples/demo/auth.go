@@ -127,9 +127,8 @@ func (a *app) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 // organization lets this member use a password at all.
 func (a *app) handlePasswordLogin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		a.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read. Please try again.")
+	if err := parseForm(w, r, 64<<10); err != nil {
+		a.badForm(w, r, err)
 		return
 	}
 	email := strings.TrimSpace(r.PostForm.Get("email"))
@@ -195,9 +194,8 @@ func (a *app) handleSSOLoginPage(w http.ResponseWriter, r *http.Request) {
 
 // handleSSOLogin starts an SP-initiated sign-in for the SSO name typed in.
 func (a *app) handleSSOLogin(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		a.renderError(w, r, http.StatusBadRequest, "Bad request", "The form could not be read. Please try again.")
+	if err := parseForm(w, r, 64<<10); err != nil {
+		a.badForm(w, r, err)
 		return
 	}
 	p := a.ssoLoginData(sso.SafeReturnTo(r.PostForm.Get(sso.ReturnToParam)))

@@ -166,6 +166,20 @@ func (a *app) handleSettings(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// ownerForm is owner, then parseForm: the owner's settings form, read, or nil
+// when the answer was already sent.
+func (a *app) ownerForm(w http.ResponseWriter, r *http.Request, limit int64) *viewer {
+	v := a.owner(w, r)
+	if v == nil {
+		return nil
+	}
+	if err := parseForm(w, r, limit); err != nil {
+		a.badForm(w, r, err)
+		return nil
+	}
+	return v
+}
+
 // parseForm reads a urlencoded or multipart form of at most limit bytes.
 func parseForm(w http.ResponseWriter, r *http.Request, limit int64) error {
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
@@ -187,12 +201,8 @@ func (a *app) badForm(w http.ResponseWriter, r *http.Request, err error) {
 
 // handleSaveName saves step 1, the SSO name (only while SSO is disabled).
 func (a *app) handleSaveName(w http.ResponseWriter, r *http.Request) {
-	v := a.owner(w, r)
+	v := a.ownerForm(w, r, 16<<10)
 	if v == nil {
-		return
-	}
-	if err := parseForm(w, r, 16<<10); err != nil {
-		a.badForm(w, r, err)
 		return
 	}
 	ctx := r.Context()
@@ -202,11 +212,7 @@ func (a *app) handleSaveName(w http.ResponseWriter, r *http.Request) {
 			p.Name = nameForm{SSOName: cut(name, 200), Error: msg}
 		})
 	}
-	org, err := a.store.Organization(ctx, v.Org.ID)
-	if err != nil {
-		a.internalError(w, r, err)
-		return
-	}
+	org := v.Org // loaded for this request by owner(); settingsData reloads it
 	if name == org.SSOName {
 		saved(w, r, "name")
 		return
@@ -237,12 +243,8 @@ func (a *app) handleSaveName(w http.ResponseWriter, r *http.Request) {
 // handleSaveIdP saves step 2 entered by hand: SSO URL, entity ID,
 // certificates (pasted or uploaded), algorithm.
 func (a *app) handleSaveIdP(w http.ResponseWriter, r *http.Request) {
-	v := a.owner(w, r)
+	v := a.ownerForm(w, r, 1<<20)
 	if v == nil {
-		return
-	}
-	if err := parseForm(w, r, 1<<20); err != nil {
-		a.badForm(w, r, err)
 		return
 	}
 	ctx := r.Context()
@@ -266,11 +268,7 @@ func (a *app) handleSaveIdP(w http.ResponseWriter, r *http.Request) {
 	} else if file != "" {
 		f.Certificates = strings.TrimSpace(f.Certificates + "\n" + file)
 	}
-	org, err := a.store.Organization(ctx, v.Org.ID)
-	if err != nil {
-		a.internalError(w, r, err)
-		return
-	}
+	org := v.Org // loaded for this request by owner(); settingsData reloads it
 	cfg, err := f.config(org.IdP.SignatureAlgorithm)
 	if err != nil {
 		fail(err.Error())
@@ -294,12 +292,8 @@ func (a *app) handleSaveIdP(w http.ResponseWriter, r *http.Request) {
 // handleImportMetadata saves step 2 from the IdP's metadata XML (pasted or
 // uploaded).
 func (a *app) handleImportMetadata(w http.ResponseWriter, r *http.Request) {
-	v := a.owner(w, r)
+	v := a.ownerForm(w, r, 2*sso.MaxIdPMetadataSize+(64<<10))
 	if v == nil {
-		return
-	}
-	if err := parseForm(w, r, 2*sso.MaxIdPMetadataSize+(64<<10)); err != nil {
-		a.badForm(w, r, err)
 		return
 	}
 	ctx := r.Context()
@@ -324,11 +318,7 @@ func (a *app) handleImportMetadata(w http.ResponseWriter, r *http.Request) {
 		fail(configMessage(err))
 		return
 	}
-	org, err := a.store.Organization(ctx, v.Org.ID)
-	if err != nil {
-		a.internalError(w, r, err)
-		return
-	}
+	org := v.Org // loaded for this request by owner(); settingsData reloads it
 	// Metadata does not say which algorithm the IdP signs with: keep the
 	// owner's choice.
 	cfg.SignatureAlgorithm = org.IdP.SignatureAlgorithm
@@ -373,12 +363,8 @@ func readUpload(r *http.Request, field string, limit int64) (string, error) {
 // handleSaveUsers saves step 3: strict mode, session timeout, role mapping,
 // JIT. Its "Add row" button only shows the form again with one more row.
 func (a *app) handleSaveUsers(w http.ResponseWriter, r *http.Request) {
-	v := a.owner(w, r)
+	v := a.ownerForm(w, r, 256<<10)
 	if v == nil {
-		return
-	}
-	if err := parseForm(w, r, 256<<10); err != nil {
-		a.badForm(w, r, err)
 		return
 	}
 	ctx := r.Context()
@@ -390,11 +376,7 @@ func (a *app) handleSaveUsers(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	org, err := a.store.Organization(ctx, v.Org.ID)
-	if err != nil {
-		a.internalError(w, r, err)
-		return
-	}
+	org := v.Org // loaded for this request by owner(); settingsData reloads it
 	c, err := f.apply(org, a.now())
 	if err != nil {
 		a.showSettings(w, r, v, http.StatusUnprocessableEntity, func(p *settingsPage) {
@@ -442,12 +424,8 @@ func parseUsersForm(r *http.Request) usersForm {
 
 // handleSaveMember sets a member's "allow access without SSO" (step 3).
 func (a *app) handleSaveMember(w http.ResponseWriter, r *http.Request) {
-	v := a.owner(w, r)
+	v := a.ownerForm(w, r, 16<<10)
 	if v == nil {
-		return
-	}
-	if err := parseForm(w, r, 16<<10); err != nil {
-		a.badForm(w, r, err)
 		return
 	}
 	ctx := r.Context()
