@@ -54,9 +54,6 @@ func (v *Validator) parse(samlResponse string) (*response, error) {
 	if err := checkUniqueStructure(root); err != nil {
 		return nil, err
 	}
-	if err := checkSignaturePlacement(root); err != nil {
-		return nil, err
-	}
 	return &response{doc: doc, root: root}, nil
 }
 
@@ -233,7 +230,8 @@ func checkStatus(root *etree.Element) error {
 
 // checkUniqueStructure defeats signature wrapping: exactly one assertion
 // (plain or encrypted) and it is a direct child of the Response; no other
-// Response or Assertion element anywhere; no ID attribute value used twice.
+// Response or Assertion element anywhere; no ID attribute value used twice;
+// signatures only where SAML puts them (one walk for all of it).
 func checkUniqueStructure(root *etree.Element) error {
 	direct := 0
 	for _, c := range root.ChildElements() {
@@ -247,6 +245,7 @@ func checkUniqueStructure(root *etree.Element) error {
 	}
 	ids := make(map[string]bool)
 	dupID := ""
+	var misplaced error
 	assertions, responses := 0, 0
 	stack := []*etree.Element{root}
 	for len(stack) > 0 {
@@ -257,6 +256,9 @@ func checkUniqueStructure(root *etree.Element) error {
 			assertions++
 		case isElement(el, nsProtocol, "Response"):
 			responses++
+		}
+		if misplaced == nil {
+			misplaced = checkPlacedSignature(root, el)
 		}
 		for _, a := range el.Attr {
 			if a.Key == "ID" && a.Space == "" {
@@ -276,6 +278,8 @@ func checkUniqueStructure(root *etree.Element) error {
 			Want: "1", Got: strconv.Itoa(assertions)}
 	case dupID != "":
 		return failf(CheckSignature, "ID %q is used by more than one element (signature wrapping)", truncate(dupID, 80))
+	case misplaced != nil:
+		return misplaced
 	}
 	return nil
 }

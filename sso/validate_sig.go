@@ -354,15 +354,23 @@ func checkSignaturePlacement(root *etree.Element) error {
 	for len(stack) > 0 {
 		el := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for _, c := range el.ChildElements() {
-			if c.Tag == "Signature" && c.NamespaceURI() == nsDSig {
-				if el != root && !(el.Parent() == root && isElement(el, nsAssertion, "Assertion")) {
-					return fail(CheckSignature, "signature in an unexpected place (signature wrapping?)")
-				}
-				continue
-			}
-			stack = append(stack, c)
+		if err := checkPlacedSignature(root, el); err != nil {
+			return err
 		}
+		stack = append(stack, el.ChildElements()...)
 	}
 	return nil
+}
+
+// checkPlacedSignature refuses el if it is a ds:Signature anywhere but as a
+// direct child of root or of a direct-child Assertion of root.
+func checkPlacedSignature(root, el *etree.Element) error {
+	if el.Tag != "Signature" || el.NamespaceURI() != nsDSig {
+		return nil
+	}
+	p := el.Parent()
+	if p == root || (p != nil && p.Parent() == root && isElement(p, nsAssertion, "Assertion")) {
+		return nil
+	}
+	return fail(CheckSignature, "signature in an unexpected place (signature wrapping?)")
 }
