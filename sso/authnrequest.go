@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -57,7 +58,14 @@ const (
 
 // Redirect is where to send the browser to start a sign-in, and the ID of the
 // AuthnRequest it carries (remembered to match the response's InResponseTo).
-type Redirect struct{ URL, RequestID string }
+type Redirect struct {
+	URL, RequestID string
+	// Cookie binds the sign-in to the browser that started it. The host sets
+	// it (http.SetCookie) on the response that redirects to URL; HandleACS
+	// refuses an SP-initiated or test response posted without it. Nil from
+	// NewAuthnRequest, which knows no browser.
+	Cookie *http.Cookie
+}
 
 // AuthnRequestOptions configures one AuthnRequest. NewAuthnRequest validates
 // it; every problem is a *ConfigError wrapping ErrInvalidConfig.

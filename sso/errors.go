@@ -89,6 +89,9 @@ const (
 	CheckExpired        Check = "not_on_or_after" // NotOnOrAfter is at or before now (- skew)
 	CheckInResponseTo   Check = "in_response_to"  // unknown, missing or unsolicited
 	CheckSubject        Check = "subject"         // no NameID, or no bearer subject confirmation
+	CheckUnsolicited    Check = "unsolicited"     // no signed InResponseTo, and IdP-initiated sign-in is off
+	CheckBinding        Check = "binding"         // the posting browser is not the one that started the sign-in
+	CheckIdentity       Check = "identity"        // the identity values (email, names) are malformed or too long
 )
 
 // Error implements error, so a Check can be the target of errors.Is.

@@ -132,4 +132,8 @@ type Assertion struct {
 	// NotOnOrAfter is the earliest expiry the assertion carries; a replay cache
 	// keeps its ID until then.
 	NotOnOrAfter time.Time
+	// EncryptionMethod is the XML-Enc data encryption URI of an encrypted
+	// assertion ("" when it came in clear), so a Test SSO can warn about
+	// AES-CBC.
+	EncryptionMethod string
 }
