@@ -218,7 +218,7 @@ func TestValidateAdversarial(t *testing.T) {
 
 		// InResponseTo.
 		{name: "wrong InResponseTo", resp: func(r *ssotest.Response) { r.InResponseTo = "id-not-ours" }, want: sso.CheckInResponseTo},
-		{name: "missing InResponseTo, IdP-initiated not allowed", resp: func(r *ssotest.Response) { r.InResponseTo = "" }, want: sso.CheckInResponseTo},
+		{name: "missing InResponseTo, IdP-initiated not allowed", resp: func(r *ssotest.Response) { r.InResponseTo = "" }, want: sso.CheckUnsolicited},
 		{name: "InResponseTo without pending requests", requests: []string{}, want: sso.CheckInResponseTo},
 		{name: "response and subject InResponseTo disagree", resp: func(r *ssotest.Response) {
 			r.AfterSign = func(d *etree.Document) { d.Root().CreateAttr("InResponseTo", "id-other") }

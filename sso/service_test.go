@@ -525,8 +525,8 @@ func TestRequestOfAnotherOrganizationFails(t *testing.T) {
 func TestIdPInitiatedOnlyWhenAllowed(t *testing.T) {
 	e := newEnv(t, nil)
 	posted, _ := e.idp.Response(e.resp("", user("alice@acme.example", "Admins"), nil))
-	if _, err := e.post(t, posted, ""); !errors.Is(err, sso.CheckInResponseTo) {
-		t.Errorf("unsolicited, not allowed: err = %v; want CheckInResponseTo", err)
+	if _, err := e.post(t, posted, ""); !errors.Is(err, sso.CheckUnsolicited) {
+		t.Errorf("unsolicited, not allowed: err = %v; want CheckUnsolicited", err)
 	}
 	e.updateOrg(t, func(o *sso.Organization) { o.AllowIdPInitiated = true })
 	posted, _ = e.idp.Response(e.resp("", user("alice@acme.example", "Admins"), nil))

@@ -109,14 +109,20 @@ func (v *Validator) ValidateFunc(samlResponse string, match func(inResponseTo st
 	if match == nil {
 		return nil, configErr("match", "is nil")
 	}
+	return v.validate(samlResponse, match, nil)
+}
+
+// validate runs the three stages; tr, when not nil, records what was signed
+// and what was read (tests only).
+func (v *Validator) validate(samlResponse string, match func(string) error, tr *trace) (*Assertion, error) {
 	now := v.now()
 	resp, err := v.parse(samlResponse)
 	if err != nil {
 		return nil, err
 	}
-	a, err := v.verify(resp, now)
+	ver, err := v.verify(resp, now, tr)
 	if err != nil {
 		return nil, err
 	}
-	return v.checkAssertion(resp, a, now, match)
+	return v.checkAssertion(ver, now, match, tr)
 }

@@ -2,6 +2,7 @@ package xmldsig
 
 import (
 	"crypto/subtle"
+	"io"
 	"crypto/x509"
 
 	"github.com/beevik/etree"
@@ -33,6 +34,10 @@ type VerifyOptions struct {
 	// DocumentRoot says the signed element is the whole document, so that a
 	// Reference URI "" (the document) names it too.
 	DocumentRoot bool
+
+	// Digested, when not nil, also receives the canonical bytes of the signed
+	// element that were digested (tests hold what a caller reads to them).
+	Digested io.Writer
 }
 
 // Verify checks the enveloped signature sig, which must be a ds:Signature
@@ -103,7 +108,11 @@ func Verify(signed, sig *etree.Element, opts VerifyOptions) (*x509.Certificate, 
 
 	// Digest of the signed element without the signature.
 	dh := digestMethods[s.digestMethod].New()
-	if err := canonicalizeInContext(dh, signed, opts.Inherited, signed, s.referencePrefixes, sig); err != nil {
+	var w io.Writer = dh
+	if opts.Digested != nil {
+		w = io.MultiWriter(dh, opts.Digested)
+	}
+	if err := canonicalizeInContext(w, signed, opts.Inherited, signed, s.referencePrefixes, sig); err != nil {
 		return nil, err
 	}
 	if subtle.ConstantTimeCompare(dh.Sum(nil), s.digestValue) != 1 {

@@ -72,7 +72,7 @@ func TestValidatorChecks(t *testing.T) {
 		{name: "expired", r: ssotest.Response{IssueInstant: t0.Add(-10 * time.Minute), NotBefore: t0.Add(-15 * time.Minute), NotOnOrAfter: t0.Add(-5 * time.Minute), SubjectNotOnOrAfter: t0.Add(5 * time.Minute)}, want: sso.CheckExpired},
 		{name: "subject expired", r: ssotest.Response{SubjectNotOnOrAfter: t0.Add(-5 * time.Minute)}, want: sso.CheckExpired},
 		{name: "unknown InResponseTo", r: ssotest.Response{InResponseTo: "id-other"}, want: sso.CheckInResponseTo},
-		{name: "unsolicited", r: ssotest.Response{InResponseTo: "-"}, want: sso.CheckInResponseTo},
+		{name: "unsolicited", r: ssotest.Response{InResponseTo: "-"}, want: sso.CheckUnsolicited},
 		{name: "no NameID", r: ssotest.Response{OmitNameID: true}, want: sso.CheckSubject},
 		{name: "no subject confirmation", r: ssotest.Response{OmitSubjectConfirmation: true}, want: sso.CheckSubject},
 		{name: "holder-of-key", r: ssotest.Response{SubjectConfirmationMethod: "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key"}, want: sso.CheckSubject},
