@@ -21,6 +21,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
+
+	"github.com/orgsso/orgsso/internal/safexml"
 )
 
 // This file implements the SP-initiated AuthnRequest of the SAML 2.0
@@ -527,46 +529,26 @@ func inflateAuthnRequest(s string) ([]byte, error) {
 	return out, nil
 }
 
-// parseAuthnRequestXML parses and checks the AuthnRequest document.
+// parseAuthnRequestXML parses and checks the AuthnRequest document with the
+// strict reader (comments and processing instructions tolerated, as the
+// request is not signed XML-wise and nothing reads across them).
 func parseAuthnRequestXML(b []byte) (*AuthnRequest, error) {
 	const param = authnParamRequest
-	doc := etree.NewDocument()
-	doc.ReadSettings = etree.ReadSettings{
-		CharsetReader: func(label string, _ io.Reader) (io.Reader, error) {
-			return nil, fmt.Errorf("encoding %q is not supported, only UTF-8", authnClip(label))
-		},
-		PreserveDuplicateAttrs: true, // so checkAuthnTree sees and refuses them
-		MaxDepth:               maxAuthnDepth,
-	}
-	if err := doc.ReadFromBytes(b); err != nil {
+	doc, err := safexml.Parse(b, safexml.Options{MaxDepth: maxAuthnDepth, AllowComments: true})
+	if err != nil {
+		var se *safexml.Error
+		if errors.As(err, &se) {
+			return nil, requestErr(param, "%s", se.Reason)
+		}
 		return nil, &RequestError{Param: param, Reason: "not well-formed XML", Err: err}
 	}
-	if err := checkAuthnTree(&doc.Element); err != nil {
-		return nil, err
-	}
-	var root *etree.Element
-	for _, tok := range doc.Child {
-		switch t := tok.(type) {
-		case *etree.Element:
-			if root != nil {
-				return nil, requestErr(param, "more than one document element")
-			}
-			root = t
-		case *etree.CharData:
-			if strings.TrimSpace(t.Data) != "" {
-				return nil, requestErr(param, "text outside the document element")
-			}
-		}
-	}
-	if root == nil {
-		return nil, requestErr(param, "no document element")
-	}
-	if root.Tag != "AuthnRequest" || root.NamespaceURI() != nsProtocol {
-		return nil, requestErr(param, "document element is {%s}%s, want a SAML 2.0 protocol AuthnRequest", authnClip(root.NamespaceURI()), authnClip(root.Tag))
+	root := doc.Root()
+	if !doc.Is(root, nsProtocol, "AuthnRequest") {
+		return nil, requestErr(param, "document element is {%s}%s, want a SAML 2.0 protocol AuthnRequest", authnClip(doc.Namespace(root)), authnClip(root.Tag))
 	}
 
 	req := &AuthnRequest{}
-	attr := func(name string) string { return authnAttr(root, name) }
+	attr := func(name string) string { return safexml.AttrValue(root, name) }
 	if v := attr("Version"); v != "2.0" {
 		return nil, requestErr(param, "Version is %q, want \"2.0\"", authnClip(v))
 	}
@@ -591,81 +573,28 @@ func parseAuthnRequestXML(b []byte) (*AuthnRequest, error) {
 		return nil, requestErr(param, "ForceAuthn %q is not an xs:boolean", authnClip(v))
 	}
 
-	var issuer, policy *etree.Element
-	for _, el := range root.ChildElements() {
-		switch {
-		case el.Tag == "Issuer" && el.NamespaceURI() == nsAssertion:
-			if issuer != nil {
-				return nil, requestErr(param, "more than one Issuer")
-			}
-			issuer = el
-		case el.Tag == "NameIDPolicy" && el.NamespaceURI() == nsProtocol:
-			if policy != nil {
-				return nil, requestErr(param, "more than one NameIDPolicy")
-			}
-			policy = el
-		}
-	}
-	if issuer == nil {
+	switch doc.Count(root, nsAssertion, "Issuer") {
+	case 0:
 		return nil, requestErr(param, "no saml:Issuer, which the Web Browser SSO profile requires")
+	case 1:
+	default:
+		return nil, requestErr(param, "more than one Issuer")
 	}
-	var text strings.Builder
-	for _, tok := range issuer.Child {
-		switch t := tok.(type) {
-		case *etree.CharData:
-			text.WriteString(t.Data)
-		case *etree.Element:
-			return nil, requestErr(param, "Issuer holds an element")
-		}
+	if doc.Count(root, nsProtocol, "NameIDPolicy") > 1 {
+		return nil, requestErr(param, "more than one NameIDPolicy")
 	}
-	req.Issuer = strings.TrimSpace(text.String())
+	issuer, ok := safexml.TrimmedText(doc.Child(root, nsAssertion, "Issuer"))
+	if !ok {
+		return nil, requestErr(param, "Issuer holds an element")
+	}
+	req.Issuer = issuer
 	if req.Issuer == "" {
 		return nil, requestErr(param, "Issuer is empty")
 	}
-	if policy != nil {
-		req.NameIDFormat = authnAttr(policy, "Format")
+	if policy := doc.Child(root, nsProtocol, "NameIDPolicy"); policy != nil {
+		req.NameIDFormat = safexml.AttrValue(policy, "Format")
 	}
 	return req, nil
-}
-
-// authnAttr returns the value of an unprefixed attribute; etree's SelectAttr
-// would also match foo:name. checkAuthnTree has refused duplicates.
-func authnAttr(el *etree.Element, name string) string {
-	for _, a := range el.Attr {
-		if a.Space == "" && a.Key == name {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-// checkAuthnTree walks the document without recursion, refusing DTDs and other
-// directives anywhere and repeated attributes on any element.
-func checkAuthnTree(doc *etree.Element) error {
-	type attrName struct{ space, key string }
-	seen := make(map[attrName]struct{})
-	stack := []*etree.Element{doc}
-	for len(stack) > 0 {
-		el := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		clear(seen)
-		for _, a := range el.Attr {
-			n := attrName{a.Space, a.Key}
-			if _, dup := seen[n]; dup {
-				return requestErr(authnParamRequest, "attribute %s repeated on %s", authnClip(a.FullKey()), authnClip(el.FullTag()))
-			}
-			seen[n] = struct{}{}
-		}
-		for _, tok := range el.Child {
-			switch t := tok.(type) {
-			case *etree.Directive:
-				return requestErr(authnParamRequest, "DTDs and other XML directives are not allowed")
-			case *etree.Element:
-				stack = append(stack, t)
-			}
-		}
-	}
-	return nil
 }
 
 // authnClip shortens an untrusted value quoted in an error, so a hostile

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"github.com/orgsso/orgsso/internal/safexml"
 )
 
 // MaxIdPMetadataSize bounds the IdP metadata document ParseIdPMetadata accepts,
@@ -51,19 +53,22 @@ const mdField = "IdP metadata"
 // Certificate validity periods are not judged here; IdPConfig.ValidateAt does
 // that.
 func ParseIdPMetadata(xml []byte) (IdPConfig, error) {
-	root, err := mdParseDocument(xml)
+	doc, err := mdParseDocument(xml)
 	if err != nil {
 		return IdPConfig{}, err
 	}
-	entity, err := mdFindIdPEntity(root)
+	md := mdReader{doc}
+	entity, err := md.findIdPEntity(doc.Root())
 	if err != nil {
 		return IdPConfig{}, err
 	}
-	return mdParseEntity(entity)
+	return md.parseEntity(entity)
 }
 
-// mdParseDocument parses untrusted XML into its document element.
-func mdParseDocument(raw []byte) (*etree.Element, error) {
+// mdParseDocument parses untrusted metadata with the strict reader, which
+// tolerates comments and processing instructions here (metadata files carry
+// them) but nothing else it refuses in SAML messages.
+func mdParseDocument(raw []byte) (*safexml.Doc, error) {
 	if len(raw) > MaxIdPMetadataSize {
 		return nil, configErr(mdField, "is %d bytes, over the %d-byte limit", len(raw), MaxIdPMetadataSize)
 	}
@@ -71,106 +76,40 @@ func mdParseDocument(raw []byte) (*etree.Element, error) {
 	if len(trimSpaceBytes(raw)) == 0 {
 		return nil, configErr(mdField, "is empty")
 	}
-	// Case-sensitive like XML: "<!doctype" is no DTD, and any other <!…>
-	// declaration is refused as a directive below.
-	if bytes.Contains(raw, []byte("<!DOCTYPE")) {
+	if bytes.Contains(raw, []byte("<!DOCTYPE")) || bytes.Contains(raw, []byte("<!doctype")) {
 		return nil, configErr(mdField, "contains a DTD (<!DOCTYPE>), which is not allowed")
 	}
-	doc := etree.NewDocument()
-	doc.ReadSettings.MaxDepth = mdMaxDepth
-	if err := doc.ReadFromBytes(raw); err != nil {
-		if errors.Is(err, etree.ErrMaxDepth) {
+	doc, err := safexml.Parse(raw, safexml.Options{MaxDepth: mdMaxDepth, AllowComments: true, AllowProcInst: true})
+	if err != nil {
+		var se *safexml.Error
+		if errors.As(err, &se) && strings.Contains(se.Reason, "nested deeper") {
 			return nil, configErr(mdField, "nests elements more than %d deep", mdMaxDepth)
+		}
+		if errors.As(err, &se) && strings.Contains(se.Reason, "directive") {
+			return nil, configErr(mdField, "contains an XML directive or DTD, which is not allowed")
 		}
 		return nil, &ConfigError{Field: mdField, Reason: "is not well-formed XML", Err: err}
 	}
-	var root *etree.Element
-	for _, tok := range doc.Child {
-		switch t := tok.(type) {
-		case *etree.Element:
-			if root != nil {
-				return nil, configErr(mdField, "is not well-formed XML: more than one document element")
-			}
-			root = t
-		case *etree.CharData:
-			if !t.IsWhitespace() {
-				return nil, configErr(mdField, "is not well-formed XML: text outside the document element")
-			}
-		case *etree.Directive:
-			if len(t.Data) >= 7 && strings.EqualFold(t.Data[:7], "doctype") {
-				return nil, configErr(mdField, "contains a DTD (<!%s…>), which is not allowed", mdCut(t.Data, 16))
-			}
-			return nil, configErr(mdField, "contains an XML directive (<!%s…>), which is not allowed", mdCut(t.Data, 16))
-		}
-	}
-	if root == nil {
-		return nil, configErr(mdField, "is not XML: no document element")
-	}
-	mdResolveNamespaces(root, nil)
-	return root, nil
+	return doc, nil
 }
 
-// mdScope is the namespace declarations of one element, linked to those in
-// scope at its parent.
-type mdScope struct {
-	parent *mdScope
-	decls  map[string]string // prefix ("" = default namespace) -> URI
-}
-
-func (s *mdScope) lookup(prefix string) string {
-	for ; s != nil; s = s.parent {
-		if uri, ok := s.decls[prefix]; ok {
-			return uri
-		}
-	}
-	return ""
-}
-
-// mdResolveNamespaces replaces the prefix in the Space of el and of every
-// element under it by the namespace URI it stands for ("" when undeclared).
-// Resolving once, with a chain of declaring elements no longer than the depth
-// limit, keeps every later name test O(1) however many attributes or elements
-// a hostile document has. The tree is ours alone and never serialized.
-func mdResolveNamespaces(el *etree.Element, parent *mdScope) {
-	scope := parent
-	var decls map[string]string
-	for _, a := range el.Attr {
-		prefix, ok := "", false
-		switch {
-		case a.Space == "xmlns":
-			prefix, ok = a.Key, true
-		case a.Space == "" && a.Key == "xmlns":
-			ok = true
-		}
-		if ok {
-			if decls == nil {
-				decls = make(map[string]string)
-			}
-			decls[prefix] = a.Value
-		}
-	}
-	if decls != nil {
-		scope = &mdScope{parent: parent, decls: decls}
-	}
-	el.Space = scope.lookup(el.Space)
-	for _, c := range el.ChildElements() {
-		mdResolveNamespaces(c, scope)
-	}
-}
+// mdReader reads a metadata document through its strict Doc: elements by
+// namespace URI and local name, attributes unprefixed only.
+type mdReader struct{ doc *safexml.Doc }
 
 // mdFindIdPEntity returns the one md:EntityDescriptor of the document that has
 // a SAML 2.0 IDPSSODescriptor.
-func mdFindIdPEntity(root *etree.Element) (*etree.Element, error) {
+func (md mdReader) findIdPEntity(root *etree.Element) (*etree.Element, error) {
 	switch {
-	case mdIs(root, nsMetadata, "EntityDescriptor"):
-		if len(mdIdPDescriptors(root)) == 0 {
+	case md.is(root, nsMetadata, "EntityDescriptor"):
+		if len(md.idpDescriptors(root)) == 0 {
 			return nil, configErr(mdField, "EntityDescriptor %s has no SAML 2.0 IDPSSODescriptor (is this service provider metadata?)",
 				mdQuoteEntityID(root))
 		}
 		return root, nil
-	case mdIs(root, nsMetadata, "EntitiesDescriptor"):
+	case md.is(root, nsMetadata, "EntitiesDescriptor"):
 		var idps []*etree.Element
-		mdCollectIdPs(root, &idps)
+		md.collectIdPs(root, &idps)
 		switch len(idps) {
 		case 0:
 			return nil, configErr(mdField, "EntitiesDescriptor holds no entity with a SAML 2.0 IDPSSODescriptor")
@@ -182,32 +121,32 @@ func mdFindIdPEntity(root *etree.Element) (*etree.Element, error) {
 		}
 	default:
 		return nil, configErr(mdField, "document element is %s, want md:EntityDescriptor or md:EntitiesDescriptor (namespace %s)",
-			mdName(root), nsMetadata)
+			md.name(root), nsMetadata)
 	}
 }
 
 // mdCollectIdPs appends to idps every EntityDescriptor under an
 // EntitiesDescriptor (nested ones included) that has an IDPSSODescriptor. The
 // parser's depth limit bounds the recursion.
-func mdCollectIdPs(entities *etree.Element, idps *[]*etree.Element) {
+func (md mdReader) collectIdPs(entities *etree.Element, idps *[]*etree.Element) {
 	for _, c := range entities.ChildElements() {
 		switch {
-		case mdIs(c, nsMetadata, "EntityDescriptor"):
-			if len(mdIdPDescriptors(c)) > 0 {
+		case md.is(c, nsMetadata, "EntityDescriptor"):
+			if len(md.idpDescriptors(c)) > 0 {
 				*idps = append(*idps, c)
 			}
-		case mdIs(c, nsMetadata, "EntitiesDescriptor"):
-			mdCollectIdPs(c, idps)
+		case md.is(c, nsMetadata, "EntitiesDescriptor"):
+			md.collectIdPs(c, idps)
 		}
 	}
 }
 
 // mdIdPDescriptors returns the IDPSSODescriptor children of an
 // EntityDescriptor that support the SAML 2.0 protocol.
-func mdIdPDescriptors(entity *etree.Element) []*etree.Element {
+func (md mdReader) idpDescriptors(entity *etree.Element) []*etree.Element {
 	var out []*etree.Element
 	for _, c := range entity.ChildElements() {
-		if !mdIs(c, nsMetadata, "IDPSSODescriptor") {
+		if !md.is(c, nsMetadata, "IDPSSODescriptor") {
 			continue
 		}
 		for _, p := range strings.Fields(mdAttr(c, "protocolSupportEnumeration")) {
@@ -221,7 +160,7 @@ func mdIdPDescriptors(entity *etree.Element) []*etree.Element {
 }
 
 // mdParseEntity extracts the IdP configuration of one EntityDescriptor.
-func mdParseEntity(entity *etree.Element) (IdPConfig, error) {
+func (md mdReader) parseEntity(entity *etree.Element) (IdPConfig, error) {
 	entityID := mdAttr(entity, "entityID")
 	if strings.TrimSpace(entityID) == "" {
 		return IdPConfig{}, configErr(mdField, "EntityDescriptor has no entityID")
@@ -229,17 +168,17 @@ func mdParseEntity(entity *etree.Element) (IdPConfig, error) {
 	if len(entityID) > mdMaxEntityIDLen {
 		return IdPConfig{}, configErr(mdField, "entityID is %d characters long, over the %d allowed", len(entityID), mdMaxEntityIDLen)
 	}
-	descs := mdIdPDescriptors(entity)
+	descs := md.idpDescriptors(entity)
 	if len(descs) != 1 {
 		return IdPConfig{}, configErr(mdField, "entity %s has %d SAML 2.0 IDPSSODescriptors, want exactly one",
 			mdQuoteEntityID(entity), len(descs))
 	}
 	idp := descs[0]
-	ssoURL, err := mdSSOURL(idp)
+	ssoURL, err := md.ssoURL(idp)
 	if err != nil {
 		return IdPConfig{}, err
 	}
-	certs, err := mdSigningCertificates(idp)
+	certs, err := md.signingCertificates(idp)
 	if err != nil {
 		return IdPConfig{}, err
 	}
@@ -248,11 +187,11 @@ func mdParseEntity(entity *etree.Element) (IdPConfig, error) {
 
 // mdSSOURL returns the Location of the first HTTP-Redirect SingleSignOnService
 // of an IDPSSODescriptor, or else of the first HTTP-POST one.
-func mdSSOURL(idp *etree.Element) (string, error) {
+func (md mdReader) ssoURL(idp *etree.Element) (string, error) {
 	var redirect, post *etree.Element
 	n := 0
 	for _, c := range idp.ChildElements() {
-		if !mdIs(c, nsMetadata, "SingleSignOnService") {
+		if !md.is(c, nsMetadata, "SingleSignOnService") {
 			continue
 		}
 		n++
@@ -294,17 +233,18 @@ func mdSSOURL(idp *etree.Element) (string, error) {
 // mdSigningCertificates returns, as PEM, the X.509 certificates of the
 // KeyDescriptors of an IDPSSODescriptor with use="signing" or no use, in
 // document order and without duplicates.
-func mdSigningCertificates(idp *etree.Element) ([]string, error) {
+func (md mdReader) signingCertificates(idp *etree.Element) ([]string, error) {
 	var certs []string
 	seen := make(map[string]bool)
-	for i, kd := range mdChildren(idp, nsMetadata, "KeyDescriptor") {
+	for i, kd := range md.children(idp, nsMetadata, "KeyDescriptor") {
 		if use := mdAttr(kd, "use"); use != "" && use != "signing" {
 			continue
 		}
-		for _, ki := range mdChildren(kd, nsDSig, "KeyInfo") {
-			for _, data := range mdChildren(ki, nsDSig, "X509Data") {
-				for _, xc := range mdChildren(data, nsDSig, "X509Certificate") {
-					der, err := mdDecodeCertificate(xc.Text())
+		for _, ki := range md.children(kd, nsDSig, "KeyInfo") {
+			for _, data := range md.children(ki, nsDSig, "X509Data") {
+				for _, xc := range md.children(data, nsDSig, "X509Certificate") {
+					text, _ := safexml.Text(xc)
+					der, err := mdDecodeCertificate(text)
 					if err != nil {
 						return nil, &ConfigError{Field: mdField,
 							Reason: fmt.Sprintf("KeyDescriptor %d (signing): X509Certificate is not a base64 X.509 certificate", i), Err: err}
@@ -343,35 +283,24 @@ func mdDecodeCertificate(text string) ([]byte, error) {
 // mdIs reports whether el is the element local in namespace ns, whatever
 // prefix (or default namespace) the document uses for it. It needs a tree from
 // mdParseDocument, whose element Spaces hold namespace URIs.
-func mdIs(el *etree.Element, ns, local string) bool {
-	return el.Tag == local && el.Space == ns
+func (md mdReader) is(el *etree.Element, ns, local string) bool {
+	return md.doc.Is(el, ns, local)
 }
 
 // mdChildren returns the child elements of el named local in namespace ns.
-func mdChildren(el *etree.Element, ns, local string) []*etree.Element {
-	var out []*etree.Element
-	for _, c := range el.ChildElements() {
-		if mdIs(c, ns, local) {
-			out = append(out, c)
-		}
-	}
-	return out
+func (md mdReader) children(el *etree.Element, ns, local string) []*etree.Element {
+	return md.doc.Children(el, ns, local)
 }
 
 // mdAttr returns the value of el's unqualified attribute key, or "". (etree's
 // SelectAttrValue would also match a prefixed attribute of that name.)
 func mdAttr(el *etree.Element, key string) string {
-	for _, a := range el.Attr {
-		if a.Space == "" && a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
+	return safexml.AttrValue(el, key)
 }
 
 // mdName describes an element for an error: {namespace}local.
-func mdName(el *etree.Element) string {
-	return fmt.Sprintf("{%s}%s", mdCut(el.Space, 100), mdCut(el.Tag, 100))
+func (md mdReader) name(el *etree.Element) string {
+	return fmt.Sprintf("{%s}%s", mdCut(md.doc.Namespace(el), 100), mdCut(el.Tag, 100))
 }
 
 // mdQuoteEntityID quotes an entity's entityID for an error message.

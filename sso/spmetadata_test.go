@@ -151,14 +151,15 @@ func TestSPMetadataParsesBack(t *testing.T) {
 		if !bytes.HasPrefix(out, []byte(`<?xml version="1.0" encoding="UTF-8"?>`+"\n")) {
 			t.Errorf("SPMetadata(cert=%v) does not start with an XML declaration:\n%s", withCert, out)
 		}
-		root, err := mdParseDocument(out)
+		doc, err := mdParseDocument(out)
 		if err != nil {
 			t.Fatalf("SPMetadata(cert=%v) output does not parse: %v", withCert, err)
 		}
-		if !mdIs(root, nsMetadata, "EntityDescriptor") || mdAttr(root, "entityID") != d.EntityID {
-			t.Errorf("root = %s entityID %q; want md:EntityDescriptor entityID %q", mdName(root), mdAttr(root, "entityID"), d.EntityID)
+		md, root := mdReader{doc}, doc.Root()
+		if !md.is(root, nsMetadata, "EntityDescriptor") || mdAttr(root, "entityID") != d.EntityID {
+			t.Errorf("root = %s entityID %q; want md:EntityDescriptor entityID %q", md.name(root), mdAttr(root, "entityID"), d.EntityID)
 		}
-		sps := mdChildren(root, nsMetadata, "SPSSODescriptor")
+		sps := md.children(root, nsMetadata, "SPSSODescriptor")
 		if len(sps) != 1 {
 			t.Fatalf("%d SPSSODescriptors; want 1", len(sps))
 		}
@@ -172,19 +173,19 @@ func TestSPMetadataParsesBack(t *testing.T) {
 				t.Errorf("SPSSODescriptor %s = %q; want %q", attr, got, want)
 			}
 		}
-		acs := mdChildren(sp, nsMetadata, "AssertionConsumerService")
+		acs := md.children(sp, nsMetadata, "AssertionConsumerService")
 		if len(acs) != 1 || mdAttr(acs[0], "Location") != d.ACSURL || mdAttr(acs[0], "Binding") != bindingPOST ||
 			mdAttr(acs[0], "index") != "0" || mdAttr(acs[0], "isDefault") != "true" {
 			t.Errorf("AssertionConsumerService = %d elements, want one HTTP-POST at %q index 0 default", len(acs), d.ACSURL)
 		}
-		if nf := mdChildren(sp, nsMetadata, "NameIDFormat"); len(nf) != 1 || nf[0].Text() != NameIDFormatEmail {
+		if nf := md.children(sp, nsMetadata, "NameIDFormat"); len(nf) != 1 || nf[0].Text() != NameIDFormatEmail {
 			t.Errorf("NameIDFormat: want one, %q", NameIDFormatEmail)
 		}
 
 		var required []string
 		var optional []string
-		for _, svc := range mdChildren(sp, nsMetadata, "AttributeConsumingService") {
-			for _, ra := range mdChildren(svc, nsMetadata, "RequestedAttribute") {
+		for _, svc := range md.children(sp, nsMetadata, "AttributeConsumingService") {
+			for _, ra := range md.children(svc, nsMetadata, "RequestedAttribute") {
 				if mdAttr(ra, "isRequired") == "true" {
 					required = append(required, mdAttr(ra, "Name"))
 				} else {
@@ -200,12 +201,12 @@ func TestSPMetadataParsesBack(t *testing.T) {
 		}
 
 		uses := map[string]*etree.Element{}
-		for _, kd := range mdChildren(sp, nsMetadata, "KeyDescriptor") {
+		for _, kd := range md.children(sp, nsMetadata, "KeyDescriptor") {
 			uses[mdAttr(kd, "use")] = kd
 			var certs []string
-			for _, ki := range mdChildren(kd, nsDSig, "KeyInfo") {
-				for _, xd := range mdChildren(ki, nsDSig, "X509Data") {
-					for _, xc := range mdChildren(xd, nsDSig, "X509Certificate") {
+			for _, ki := range md.children(kd, nsDSig, "KeyInfo") {
+				for _, xd := range md.children(ki, nsDSig, "X509Data") {
+					for _, xc := range md.children(xd, nsDSig, "X509Certificate") {
 						certs = append(certs, xc.Text())
 					}
 				}
@@ -224,7 +225,7 @@ func TestSPMetadataParsesBack(t *testing.T) {
 			t.Fatalf("KeyDescriptors = %v; want one signing and one encryption", uses)
 		}
 		var algs []string
-		for _, em := range mdChildren(uses["encryption"], nsMetadata, "EncryptionMethod") {
+		for _, em := range md.children(uses["encryption"], nsMetadata, "EncryptionMethod") {
 			algs = append(algs, mdAttr(em, "Algorithm"))
 		}
 		for _, want := range []string{spEncAES256GCM, spEncAES128GCM, spEncRSAOAEP} {
@@ -232,7 +233,7 @@ func TestSPMetadataParsesBack(t *testing.T) {
 				t.Errorf("encryption methods = %q; want %q among them", algs, want)
 			}
 		}
-		if n := len(mdChildren(uses["signing"], nsMetadata, "EncryptionMethod")); n != 0 {
+		if n := len(md.children(uses["signing"], nsMetadata, "EncryptionMethod")); n != 0 {
 			t.Errorf("signing KeyDescriptor has %d EncryptionMethods; want none", n)
 		}
 	}

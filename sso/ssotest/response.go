@@ -9,6 +9,8 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/orgsso/orgsso/internal/safexml"
+
 	"github.com/orgsso/orgsso/sso"
 )
 
@@ -244,7 +246,7 @@ func (idp *IdP) BuildResponse(r Response) (*etree.Document, error) {
 // findAssertion returns the child saml:Assertion of root whose ID is id.
 func findAssertion(root *etree.Element, id string) *etree.Element {
 	for _, c := range root.ChildElements() {
-		if c.Tag == "Assertion" && c.NamespaceURI() == nsAssertion && c.SelectAttrValue("ID", "") == id {
+		if c.Tag == "Assertion" && c.NamespaceURI() == nsAssertion && safexml.AttrValue(c, "ID") == id {
 			return c
 		}
 	}

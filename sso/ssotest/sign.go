@@ -9,6 +9,8 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/orgsso/orgsso/internal/safexml"
+
 	"github.com/orgsso/orgsso/internal/xmldsig"
 	"github.com/orgsso/orgsso/sso"
 )
@@ -74,7 +76,7 @@ func (idp *IdP) newSigner(r Response) (*signer, error) {
 // sign adds an enveloped signature of el (Reference URI "#" + its ID) right
 // after its Issuer child, or first when it has none, as the SAML schema wants.
 func (s *signer) sign(el *etree.Element) error {
-	if el.SelectAttrValue("ID", "") == "" {
+	if safexml.AttrValue(el, "ID") == "" {
 		return errors.New("element to sign has no ID")
 	}
 	_, err := xmldsig.SignEnveloped(el, s.key, xmldsig.SignOptions{
