@@ -2,8 +2,8 @@ package xmldsig
 
 import (
 	"crypto/subtle"
-	"io"
 	"crypto/x509"
+	"io"
 
 	"github.com/beevik/etree"
 )
