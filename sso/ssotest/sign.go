@@ -10,7 +10,6 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/orgsso/orgsso/internal/safexml"
-
 	"github.com/orgsso/orgsso/internal/xmldsig"
 	"github.com/orgsso/orgsso/sso"
 )
