@@ -114,6 +114,12 @@ func (v *Validator) verifyElement(doc *safexml.Doc, el, sigEl *etree.Element, in
 		if err := v.checkSignedInfo(doc, sigEl, id, isRoot && inherited == nil); err != nil {
 			return nil, nil, err
 		}
+		for _, a := range el.Attr {
+			if a.Space == "xmlns" && a.Key == "ID" {
+				// goxmldsig finds the signed element with SelectAttr.
+				return nil, nil, fail(CheckSignature, "a namespace declaration on the signed element is named ID")
+			}
+		}
 	}
 	certs, err := v.signingCandidates(doc, sigEl, now)
 	if err != nil {
@@ -301,6 +307,11 @@ func (v *Validator) checkSignedInfo(doc *safexml.Doc, sig *etree.Element, id str
 	if doc.Count(sig, nsDSig, "SignedInfo") != 1 {
 		return fail(CheckSignature, "signature must have exactly one SignedInfo")
 	}
+	if shadowedAttribute(sig) {
+		// goxmldsig reads some attributes with etree's SelectAttrValue,
+		// which a declaration of that name would shadow.
+		return fail(CheckSignature, "a namespace declaration in the signature is named like an attribute")
+	}
 	si := doc.Child(sig, nsDSig, "SignedInfo")
 	parts := si.ChildElements()
 	if len(parts) != 3 || !doc.Is(parts[0], nsDSig, "CanonicalizationMethod") ||
@@ -333,6 +344,31 @@ func (v *Validator) checkSignedInfo(doc *safexml.Doc, sig *etree.Element, id str
 		return fail(CheckAlgorithm, "transforms must be enveloped-signature then one canonicalization")
 	}
 	return nil
+}
+
+// shadowedAttribute reports whether an element under (and including) el
+// declares a namespace prefix named like an XML-DSig attribute or like one of
+// its own attributes.
+func shadowedAttribute(el *etree.Element) bool {
+	stack := []*etree.Element{el}
+	for len(stack) > 0 {
+		e := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, a := range e.Attr {
+			if a.Space != "xmlns" {
+				continue
+			}
+			switch a.Key {
+			case "Algorithm", "URI", "Id", "ID", "Type", "PrefixList":
+				return true
+			}
+			if _, own := safexml.Attr(e, a.Key); own {
+				return true
+			}
+		}
+		stack = append(stack, e.ChildElements()...)
+	}
+	return false
 }
 
 // c14nMethod reports a canonicalization without comments that a verifier
