@@ -72,7 +72,7 @@ func policyFor(alg string) (algorithmPolicy, error) {
 func (p algorithmPolicy) checkSignatureMethod(uri string) error {
 	t, ok := signatureTier[uri]
 	if !ok {
-		return failf(CheckAlgorithm, "signature algorithm %q is not supported", uri)
+		return fail(CheckAlgorithm, "the signature algorithm is not supported (unknown URIs are not quoted)")
 	}
 	if t < p.min {
 		return failf(CheckAlgorithm, "signature algorithm %q is weaker than the organization allows", uri)
@@ -84,7 +84,7 @@ func (p algorithmPolicy) checkSignatureMethod(uri string) error {
 func (p algorithmPolicy) checkDigestMethod(uri string) error {
 	t, ok := digestTier[uri]
 	if !ok {
-		return failf(CheckAlgorithm, "digest algorithm %q is not supported", uri)
+		return fail(CheckAlgorithm, "the digest algorithm is not supported (unknown URIs are not quoted)")
 	}
 	if t < p.min {
 		return failf(CheckAlgorithm, "digest algorithm %q is weaker than the organization allows", uri)

@@ -108,19 +108,22 @@ func (c Check) Error() string { return "sso: " + string(c) + " check failed" }
 type ValidationError struct {
 	Check  Check
 	Want   string // expected value, when safe to log
-	Got    string // actual value, when safe to log
+	Got    string // actual value: only ever a verified value, never unsigned input
 	Reason string // what was wrong, for the operator
 	Err    error  // underlying cause, may be nil
 }
 
-// Error implements error.
+// maxQuoted bounds each Want and Got value in an error message.
+const maxQuoted = 200
+
+// Error implements error. Want and Got are cut to maxQuoted bytes.
 func (e *ValidationError) Error() string {
 	msg := "sso: invalid SAML response: " + string(e.Check) + " check failed"
 	if e.Reason != "" {
 		msg += ": " + e.Reason
 	}
 	if e.Want != "" || e.Got != "" {
-		msg += fmt.Sprintf(" (want %q, got %q)", e.Want, e.Got)
+		msg += fmt.Sprintf(" (want %q, got %q)", truncate(e.Want, maxQuoted), truncate(e.Got, maxQuoted))
 	}
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()

@@ -226,7 +226,7 @@ func TestParseIdPMetadataErrors(t *testing.T) {
 		{"directive", []byte(`<!ENTITY x "y">` + string(mdTestEntity(good))), ErrInvalidConfig, "entity declarations are not allowed"},
 		{"too deep", []byte(strings.Repeat("<a>", 100) + strings.Repeat("</a>", 100)), ErrInvalidConfig, "more than 64 deep"},
 		{"SAML response", []byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>`), ErrInvalidConfig, "want md:EntityDescriptor"},
-		{"undeclared md prefix", []byte(`<md:EntityDescriptor entityID="x"/>`), ErrInvalidConfig, `prefix "md" is not declared`},
+		{"undeclared md prefix", []byte(`<md:EntityDescriptor entityID="x"/>`), ErrInvalidConfig, "namespace prefix is not declared"},
 		{"wrong namespace", bytes.Replace(mdTestEntity(good), []byte("SAML:2.0:metadata"), []byte("SAML:1.0:metadata"), 1), ErrInvalidConfig, "want md:EntityDescriptor"},
 		{"SP metadata", spMetadata, ErrInvalidConfig, "no SAML 2.0 IDPSSODescriptor"},
 		{"SAML 1.1 IdP only", bytes.Replace(mdTestEntity(good), []byte("SAML:2.0:protocol"), []byte("SAML:1.1:protocol"), 1), ErrInvalidConfig, "no SAML 2.0 IDPSSODescriptor"},

@@ -255,7 +255,8 @@ func (v *Validator) verifyElementDsig(doc *safexml.Doc, el *etree.Element, inher
 			return d, out, nil
 		}
 		if firstErr == nil {
-			firstErr = wrapFail(CheckSignature, "signature does not verify", err)
+			// goxmldsig's message may quote the unverified input: not kept.
+			firstErr = fail(CheckSignature, "signature does not verify (inclusive C14N)")
 		}
 	}
 	return nil, nil, firstErr

@@ -27,6 +27,7 @@ package safexml
 
 import (
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"io"
 	"strconv"
@@ -49,8 +50,8 @@ const DefaultMaxDepth = 64
 // ErrMalformed is wrapped by every error of this package.
 var ErrMalformed = errors.New("safexml: malformed or unsafe XML")
 
-// Error says what was refused. Reason never quotes more than a few dozen
-// bytes of the input.
+// Error says what was refused. Reason never quotes the input: it is not
+// verified, and what it says must not reach an operator's log.
 type Error struct{ Reason string }
 
 // Error implements error.
@@ -98,9 +99,14 @@ func Parse(raw []byte, opts Options) (*Doc, error) {
 	if err := checkProlog(raw); err != nil {
 		return nil, err
 	}
+	badCharset := false
 	doc := etree.NewDocument()
 	doc.ReadSettings = etree.ReadSettings{
-		CharsetReader:          refuseCharset,
+		CharsetReader: func(string, io.Reader) (io.Reader, error) {
+			// encoding/xml calls it for any declared encoding but UTF-8.
+			badCharset = true
+			return nil, ErrMalformed
+		},
 		PreserveDuplicateAttrs: true, // duplicates are refused below, not merged
 		MaxDepth:               opts.maxDepth() + 1,
 	}
@@ -108,7 +114,14 @@ func Parse(raw []byte, opts Options) (*Doc, error) {
 		if errors.Is(err, etree.ErrMaxDepth) {
 			return nil, refuse("elements nested deeper than " + strconv.Itoa(opts.maxDepth()))
 		}
-		return nil, &Error{Reason: "not well-formed XML: " + clip(err.Error(), 120)}
+		if badCharset {
+			return nil, refuse("the declared encoding is not UTF-8")
+		}
+		var se *xml.SyntaxError
+		if errors.As(err, &se) {
+			return nil, refuse("not well-formed XML (line " + strconv.Itoa(se.Line) + ")")
+		}
+		return nil, refuse("not well-formed XML")
 	}
 	var root *etree.Element
 	for i, tok := range doc.Child {
@@ -156,12 +169,6 @@ func checkProlog(raw []byte) error {
 		return refuse("DTDs and entity declarations are not allowed")
 	}
 	return nil
-}
-
-// refuseCharset is the decoder's CharsetReader: encoding/xml calls it for any
-// declared encoding but UTF-8, which is the only one accepted.
-func refuseCharset(label string, _ io.Reader) (io.Reader, error) {
-	return nil, refuse("declared encoding " + strconv.Quote(clip(label, 20)) + " is not UTF-8")
 }
 
 // Index checks the tree under root (built by Parse, or by a library that
@@ -270,7 +277,7 @@ func (w *walker) enter(el *etree.Element) error {
 		w.scope[p] = a.Value
 	}
 	if el.Tag == "" || strings.Contains(el.Tag, ":") {
-		return refuse("element name " + strconv.Quote(clip(el.FullTag(), 40)) + " does not survive a round trip")
+		return refuse("an element name does not survive a round trip")
 	}
 	uri, err := w.resolve(el.Space, true)
 	if err != nil {
@@ -289,7 +296,7 @@ func (w *walker) enter(el *etree.Element) error {
 	for i := range el.Attr {
 		a := &el.Attr[i]
 		if a.Key == "" || strings.Contains(a.Key, ":") {
-			return refuse("attribute name " + strconv.Quote(clip(a.FullKey(), 40)) + " does not survive a round trip")
+			return refuse("an attribute name does not survive a round trip")
 		}
 		var name attrName
 		if p, ok := declPrefix(a); ok {
@@ -305,14 +312,14 @@ func (w *walker) enter(el *etree.Element) error {
 		}
 		if useMap {
 			if _, dup := w.seen[name]; dup {
-				return refuse("attribute " + strconv.Quote(clip(a.FullKey(), 40)) + " appears twice")
+				return refuse("an attribute appears twice on one element")
 			}
 			w.seen[name] = struct{}{}
 			continue
 		}
 		for j := 0; j < i; j++ {
 			if w.attrName(&el.Attr[j]) == name {
-				return refuse("attribute " + strconv.Quote(clip(a.FullKey(), 40)) + " appears twice")
+				return refuse("an attribute appears twice on one element")
 			}
 		}
 	}
@@ -347,7 +354,7 @@ func (w *walker) resolve(prefix string, element bool) (string, error) {
 	}
 	uri, ok := w.scope[prefix]
 	if !ok {
-		return "", refuse("prefix " + strconv.Quote(clip(prefix, 40)) + " is not declared")
+		return "", refuse("a namespace prefix is not declared")
 	}
 	return uri, nil
 }
@@ -388,7 +395,7 @@ func checkDecl(prefix, uri string) error {
 	case uri == NamespaceXMLNS:
 		return refuse("the xmlns namespace is declared")
 	case prefix != "" && uri == "":
-		return refuse("prefix " + strconv.Quote(clip(prefix, 40)) + " is bound to the empty namespace")
+		return refuse("a namespace prefix is bound to the empty namespace")
 	}
 	return nil
 }
@@ -532,15 +539,4 @@ func isSpace(s string) bool {
 		}
 	}
 	return true
-}
-
-// clip bounds quoted input in error reasons, on a rune boundary.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

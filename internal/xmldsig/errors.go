@@ -1,6 +1,9 @@
 package xmldsig
 
-import "errors"
+import (
+	"errors"
+	"strconv"
+)
 
 // Sentinel errors: every *Error this package returns wraps exactly one of them.
 var (
@@ -57,11 +60,33 @@ func wrapErr(kind error, reason string, err error) *Error {
 
 func malformed(reason string) *Error { return newErr(ErrMalformed, reason) }
 
-// truncate bounds attacker-chosen text quoted in error messages.
+// truncate names input in an error without echoing it: the input is not
+// verified yet, so only a URI this package knows is quoted; anything else is
+// described by its length. Operators see which algorithm was refused; an
+// attacker's text never reaches a log.
 func truncate(s string) string {
-	const n = 100
-	if len(s) <= n {
+	if knownURI(s) {
 		return s
 	}
-	return s[:n] + "…"
+	return "(" + strconv.Itoa(len(s)) + " bytes, not shown)"
+}
+
+// knownURI reports an algorithm or transform URI of XML-DSig and XML-Enc that
+// is safe to quote.
+func knownURI(s string) bool {
+	if _, ok := signatureMethods[s]; ok {
+		return true
+	}
+	if _, ok := digestMethods[s]; ok {
+		return true
+	}
+	switch s {
+	case ExclusiveC14N, EnvelopedSignature, ExclusiveC14N + "WithComments",
+		"http://www.w3.org/TR/2001/REC-xml-c14n-20010315", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments",
+		"http://www.w3.org/2006/12/xml-c14n11", "http://www.w3.org/2006/12/xml-c14n11#WithComments",
+		"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1", "http://www.w3.org/2000/09/xmldsig#dsa-sha1",
+		"http://www.w3.org/2001/04/xmldsig-more#hmac-sha256", "http://www.w3.org/2000/09/xmldsig#hmac-sha1", "":
+		return true
+	}
+	return false
 }
