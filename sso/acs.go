@@ -162,6 +162,7 @@ func (s *Service) testResult(ctx context.Context, org *Organization, id Identity
 			rep.Problems = append(rep.Problems, fmt.Sprintf("none of the IdP roles %q maps to a role: with role mapping enabled this user would be denied", id.IdPRoles))
 		}
 	}
+	rep.Problems = append(rep.Problems, org.IdP.Warnings(s.now())...)
 	s.emit(ctx, Event{Type: EventTestCompleted, OrgID: org.ID, SSOName: org.SSOName, Email: id.Email, UserID: org.OwnerID})
 	return &Result{Org: org, Identity: id, Mapping: m, Test: rep, ReturnTo: "/"}, nil
 }

@@ -1,10 +1,7 @@
 package sso
 
 import (
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
-	"time"
 
 	"github.com/orgsso/orgsso/internal/xmldsig"
 )
@@ -88,37 +85,6 @@ func (p algorithmPolicy) checkDigestMethod(uri string) error {
 	}
 	if t < p.min {
 		return failf(CheckAlgorithm, "digest algorithm %q is weaker than the organization allows", uri)
-	}
-	return nil
-}
-
-// parseCertificatePEM parses one PEM CERTIFICATE block (trailing text allowed
-// only if it is white space). field names the config field for errors.
-func parseCertificatePEM(field, s string) (*x509.Certificate, error) {
-	block, rest := pem.Decode([]byte(s))
-	if block == nil {
-		return nil, configErr(field, "not a PEM block")
-	}
-	if block.Type != "CERTIFICATE" {
-		return nil, configErr(field, "PEM block is %q, want CERTIFICATE", block.Type)
-	}
-	if len(trimSpaceBytes(rest)) != 0 {
-		return nil, configErr(field, "more than one PEM block; give each certificate separately")
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		return nil, &ConfigError{Field: field, Reason: "not an X.509 certificate", Err: err}
-	}
-	return cert, nil
-}
-
-// checkCertificateTime reports a certificate outside its validity at now.
-func checkCertificateTime(field string, cert *x509.Certificate, now time.Time) error {
-	if now.After(cert.NotAfter) {
-		return configErr(field, "certificate expired on %s (now %s)", cert.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
-	}
-	if now.Before(cert.NotBefore) {
-		return configErr(field, "certificate is not valid until %s (now %s)", cert.NotBefore.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

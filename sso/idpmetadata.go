@@ -2,7 +2,6 @@ package sso
 
 import (
 	"bytes"
-	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -274,7 +273,7 @@ func mdDecodeCertificate(text string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := x509.ParseCertificate(der); err != nil {
+	if _, err := parseCertificate(der); err != nil {
 		return nil, err
 	}
 	return der, nil
