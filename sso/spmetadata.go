@@ -24,10 +24,38 @@ const (
 const (
 	spAttrNameFormatBasic = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic"
 	spEncAES256GCM        = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+	spEncAES192GCM        = "http://www.w3.org/2009/xmlenc11#aes192-gcm"
 	spEncAES128GCM        = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
+	spEncAES256CBC        = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+	spEncAES128CBC        = "http://www.w3.org/2001/04/xmlenc#aes128-cbc"
 	spEncRSAOAEP          = "http://www.w3.org/2009/xmlenc11#rsa-oaep"
 	spEncRSAOAEPMGF1P     = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
+	spNSXMLEnc11          = "http://www.w3.org/2009/xmlenc11#"
+	spDigestSHA1          = "http://www.w3.org/2000/09/xmldsig#sha1"
+	spMGF1SHA1            = "http://www.w3.org/2009/xmlenc11#mgf1sha1"
 )
+
+// spEncryptionMethods are the XML Encryption algorithms the Validator
+// decrypts, as the SP metadata lists them, in the order the SP prefers them:
+// the AES-GCM data encryptions, then AES-CBC (which some IdPs, such as
+// SimpleSAMLphp 1.x, send and nothing else; AES-192-CBC is not decrypted),
+// then the two RSA-OAEP key transports. RSA-OAEP is decrypted with a SHA-1
+// OAEP digest and MGF1 with SHA-1 only, which the list says in a
+// ds:DigestMethod (and xenc11:MGF) per the SAML metadata algorithm support
+// profile; RSA PKCS#1 v1.5 key transport is refused.
+var spEncryptionMethods = []struct {
+	alg    string
+	digest string // ds:DigestMethod, for RSA-OAEP
+	mgf    string // xenc11:MGF, for XML Encryption 1.1 RSA-OAEP
+}{
+	{alg: spEncAES256GCM},
+	{alg: spEncAES192GCM},
+	{alg: spEncAES128GCM},
+	{alg: spEncAES256CBC},
+	{alg: spEncAES128CBC},
+	{alg: spEncRSAOAEP, digest: spDigestSHA1, mgf: spMGF1SHA1},
+	{alg: spEncRSAOAEPMGF1P, digest: spDigestSHA1},
+}
 
 // NewSPDetails derives what an organization's IdP needs to know about us from
 // the application's base URL and the organization's SSO name:
@@ -92,9 +120,11 @@ func spCheckBaseURL(raw string) (string, error) {
 //
 // When spCert is not nil the SP signs its AuthnRequests (AuthnRequestsSigned)
 // and the certificate is listed twice: for signing, and for encryption with
-// the algorithms orgsso decrypts (AES-256-GCM, AES-128-GCM; RSA-OAEP key
-// transport). The output is indented UTF-8 with an XML declaration and is
-// deterministic, so it can be cached and compared.
+// every algorithm orgsso decrypts, preferred first: AES-256-GCM, AES-192-GCM,
+// AES-128-GCM, AES-256-CBC, AES-128-CBC; RSA-OAEP key transport (XML
+// Encryption 1.1 and rsa-oaep-mgf1p, SHA-1 digest and MGF1). The output is
+// indented UTF-8 with an XML declaration and is deterministic, so it can be
+// cached and compared.
 //
 // d.EntityID and d.ACSURL are required; errors wrap ErrInvalidConfig.
 func SPMetadata(d SPDetails, spCert *x509.Certificate) ([]byte, error) {
@@ -134,8 +164,17 @@ func SPMetadata(d SPDetails, spCert *x509.Certificate) ([]byte, error) {
 			kd.CreateAttr("use", use)
 			kd.CreateElement("ds:KeyInfo").CreateElement("ds:X509Data").CreateElement("ds:X509Certificate").SetText(b64)
 			if use == "encryption" {
-				for _, alg := range []string{spEncAES256GCM, spEncAES128GCM, spEncRSAOAEP, spEncRSAOAEPMGF1P} {
-					kd.CreateElement("md:EncryptionMethod").CreateAttr("Algorithm", alg)
+				for _, m := range spEncryptionMethods {
+					em := kd.CreateElement("md:EncryptionMethod")
+					em.CreateAttr("Algorithm", m.alg)
+					if m.digest != "" {
+						em.CreateElement("ds:DigestMethod").CreateAttr("Algorithm", m.digest)
+					}
+					if m.mgf != "" {
+						mgf := em.CreateElement("xenc11:MGF")
+						mgf.CreateAttr("xmlns:xenc11", spNSXMLEnc11)
+						mgf.CreateAttr("Algorithm", m.mgf)
+					}
 				}
 			}
 		}

@@ -224,14 +224,27 @@ func TestSPMetadataParsesBack(t *testing.T) {
 		if len(uses) != 2 || uses["signing"] == nil || uses["encryption"] == nil {
 			t.Fatalf("KeyDescriptors = %v; want one signing and one encryption", uses)
 		}
+		// Every method the Validator decrypts, preferred first, and nothing
+		// else (TestSPMetadataEncryptionMethodsDecrypt holds the list to
+		// what decrypts); RSA-OAEP with its SHA-1 digest and MGF1.
 		var algs []string
 		for _, em := range md.children(uses["encryption"], nsMetadata, "EncryptionMethod") {
-			algs = append(algs, mdAttr(em, "Algorithm"))
-		}
-		for _, want := range []string{spEncAES256GCM, spEncAES128GCM, spEncRSAOAEP} {
-			if !slices.Contains(algs, want) {
-				t.Errorf("encryption methods = %q; want %q among them", algs, want)
+			alg := mdAttr(em, "Algorithm")
+			for _, dm := range md.children(em, nsDSig, "DigestMethod") {
+				alg += " digest=" + mdAttr(dm, "Algorithm")
 			}
+			for _, mgf := range md.children(em, spNSXMLEnc11, "MGF") {
+				alg += " mgf=" + mdAttr(mgf, "Algorithm")
+			}
+			algs = append(algs, alg)
+		}
+		want := []string{
+			spEncAES256GCM, spEncAES192GCM, spEncAES128GCM, spEncAES256CBC, spEncAES128CBC,
+			spEncRSAOAEP + " digest=" + spDigestSHA1 + " mgf=" + spMGF1SHA1,
+			spEncRSAOAEPMGF1P + " digest=" + spDigestSHA1,
+		}
+		if !slices.Equal(algs, want) {
+			t.Errorf("encryption methods =\n%s\nwant\n%s", strings.Join(algs, "\n"), strings.Join(want, "\n"))
 		}
 		if n := len(md.children(uses["signing"], nsMetadata, "EncryptionMethod")); n != 0 {
 			t.Errorf("signing KeyDescriptor has %d EncryptionMethods; want none", n)

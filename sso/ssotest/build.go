@@ -28,6 +28,7 @@ type plan struct {
 	responseID, assertionID string
 	sessionIndex            string
 	encryptionMethod        string
+	keyTransport            string
 	attributeNames          []string
 	attributeValues         map[string][]string
 }
@@ -80,8 +81,12 @@ func (idp *IdP) plan(r Response) (*plan, error) {
 			return nil, respErr("EncryptFor", "certificate key is not RSA")
 		}
 		p.encryptionMethod = or(r.EncryptionMethod, EncryptionAES256GCM)
-		if _, ok := dataKeySize[p.encryptionMethod]; !ok {
+		if _, ok := dataCiphers[p.encryptionMethod]; !ok {
 			return nil, respErr("EncryptionMethod", fmt.Sprintf("unsupported algorithm %q", p.encryptionMethod))
+		}
+		p.keyTransport = or(r.KeyTransport, KeyTransportRSAOAEPMGF1P)
+		if !keyTransports[p.keyTransport] {
+			return nil, respErr("KeyTransport", fmt.Sprintf("unsupported algorithm %q", p.keyTransport))
 		}
 	}
 

@@ -3,6 +3,7 @@ package ssotest
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/des"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/x509"
@@ -14,31 +15,63 @@ import (
 )
 
 // XML Encryption data encryption algorithms for Response.EncryptionMethod.
+// orgsso decrypts the AES-GCM and the AES-128/256-CBC ones (the ones its SP
+// metadata lists); AES-192-CBC and Triple DES are here so a test can check
+// that they are refused.
 const (
-	EncryptionAES128CBC = "http://www.w3.org/2001/04/xmlenc#aes128-cbc"
-	EncryptionAES256CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
-	EncryptionAES128GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
-	EncryptionAES256GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+	EncryptionAES128GCM    = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
+	EncryptionAES192GCM    = "http://www.w3.org/2009/xmlenc11#aes192-gcm"
+	EncryptionAES256GCM    = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+	EncryptionAES128CBC    = "http://www.w3.org/2001/04/xmlenc#aes128-cbc"
+	EncryptionAES192CBC    = "http://www.w3.org/2001/04/xmlenc#aes192-cbc"
+	EncryptionAES256CBC    = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+	EncryptionTripleDESCBC = "http://www.w3.org/2001/04/xmlenc#tripledes-cbc"
 )
 
-// Key transport: RSA-OAEP with MGF1-SHA1 and a SHA-1 OAEP digest, the one
-// every SAML SP supports.
+// XML Encryption key transport algorithms for Response.KeyTransport. The
+// RSA-OAEP ones use a SHA-1 OAEP digest and MGF1 with SHA-1, and say so in a
+// ds:DigestMethod (and, for the XML Encryption 1.1 URI, an xenc11:MGF).
+// orgsso refuses RSA PKCS#1 v1.5, which is here so a test can check that.
 const (
-	keyTransportRSAOAEP = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
-	typeElement         = "http://www.w3.org/2001/04/xmlenc#Element"
+	KeyTransportRSAOAEPMGF1P = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
+	KeyTransportRSAOAEP      = "http://www.w3.org/2009/xmlenc11#rsa-oaep"
+	KeyTransportRSA15        = "http://www.w3.org/2001/04/xmlenc#rsa-1_5"
 )
 
-// dataKeySize is the AES key size of each data encryption algorithm.
-var dataKeySize = map[string]int{
-	EncryptionAES128CBC: 16,
-	EncryptionAES256CBC: 32,
-	EncryptionAES128GCM: 16,
-	EncryptionAES256GCM: 32,
+const (
+	typeElement   = "http://www.w3.org/2001/04/xmlenc#Element"
+	nsXMLEnc11    = "http://www.w3.org/2009/xmlenc11#"
+	digestSHA1URI = "http://www.w3.org/2000/09/xmldsig#sha1"
+	mgf1SHA1      = "http://www.w3.org/2009/xmlenc11#mgf1sha1"
+)
+
+// dataCipher is a data encryption algorithm: its key size, block cipher and
+// mode.
+type dataCipher struct {
+	keySize int
+	block   func(key []byte) (cipher.Block, error)
+	gcm     bool
+}
+
+// dataCiphers are the data encryption algorithms, by URI.
+var dataCiphers = map[string]dataCipher{
+	EncryptionAES128GCM:    {16, aes.NewCipher, true},
+	EncryptionAES192GCM:    {24, aes.NewCipher, true},
+	EncryptionAES256GCM:    {32, aes.NewCipher, true},
+	EncryptionAES128CBC:    {16, aes.NewCipher, false},
+	EncryptionAES192CBC:    {24, aes.NewCipher, false},
+	EncryptionAES256CBC:    {32, aes.NewCipher, false},
+	EncryptionTripleDESCBC: {24, des.NewTripleDESCipher, false},
+}
+
+// keyTransports are the key transport algorithm URIs.
+var keyTransports = map[string]bool{
+	KeyTransportRSAOAEPMGF1P: true, KeyTransportRSAOAEP: true, KeyTransportRSA15: true,
 }
 
 // encrypt replaces assertion, in place, by a saml:EncryptedAssertion of it for
 // the holder of cert's RSA key.
-func (idp *IdP) encrypt(assertion *etree.Element, cert *x509.Certificate, method string) error {
+func (idp *IdP) encrypt(assertion *etree.Element, cert *x509.Certificate, method, keyTransport string) error {
 	pub, ok := cert.PublicKey.(*rsa.PublicKey)
 	if !ok {
 		return errors.New("certificate key is not RSA")
@@ -60,28 +93,36 @@ func (idp *IdP) encrypt(assertion *etree.Element, cert *x509.Certificate, method
 		return err
 	}
 
-	key := make([]byte, dataKeySize[method])
+	dc, ok := dataCiphers[method]
+	if !ok {
+		return errors.New("unsupported encryption method " + method)
+	}
+	key := make([]byte, dc.keySize)
 	if err := idp.readRand(key); err != nil {
 		return err
 	}
-	block, err := aes.NewCipher(key)
+	block, err := dc.block(key)
 	if err != nil {
 		return err
 	}
 	var data []byte
-	switch method {
-	case EncryptionAES128GCM, EncryptionAES256GCM:
-		if data, err = idp.sealGCM(block, plain); err != nil {
-			return err
-		}
-	case EncryptionAES128CBC, EncryptionAES256CBC:
-		if data, err = idp.sealCBC(block, plain); err != nil {
-			return err
-		}
-	default:
-		return errors.New("unsupported encryption method " + method)
+	if dc.gcm {
+		data, err = idp.sealGCM(block, plain)
+	} else {
+		data, err = idp.sealCBC(block, plain)
 	}
-	wrapped, err := rsa.EncryptOAEP(sha1.New(), lockedRand{idp}, pub, key, nil)
+	if err != nil {
+		return err
+	}
+	var wrapped []byte
+	switch keyTransport {
+	case KeyTransportRSAOAEPMGF1P, KeyTransportRSAOAEP:
+		wrapped, err = rsa.EncryptOAEP(sha1.New(), lockedRand{idp}, pub, key, nil)
+	case KeyTransportRSA15:
+		wrapped, err = rsa.EncryptPKCS1v15(lockedRand{idp}, pub, key)
+	default:
+		err = errors.New("unsupported key transport " + keyTransport)
+	}
 	if err != nil {
 		return err
 	}
@@ -95,8 +136,15 @@ func (idp *IdP) encrypt(assertion *etree.Element, cert *x509.Certificate, method
 	ki.CreateAttr("xmlns:ds", nsDSig)
 	ek := ki.CreateElement("xenc:EncryptedKey")
 	em := ek.CreateElement("xenc:EncryptionMethod")
-	em.CreateAttr("Algorithm", keyTransportRSAOAEP)
-	em.CreateElement("ds:DigestMethod").CreateAttr("Algorithm", "http://www.w3.org/2000/09/xmldsig#sha1")
+	em.CreateAttr("Algorithm", keyTransport)
+	if keyTransport != KeyTransportRSA15 {
+		em.CreateElement("ds:DigestMethod").CreateAttr("Algorithm", digestSHA1URI)
+	}
+	if keyTransport == KeyTransportRSAOAEP {
+		mgf := em.CreateElement("xenc11:MGF")
+		mgf.CreateAttr("xmlns:xenc11", nsXMLEnc11)
+		mgf.CreateAttr("Algorithm", mgf1SHA1)
+	}
 	ek.CreateElement("ds:KeyInfo").
 		CreateElement("ds:X509Data").
 		CreateElement("ds:X509Certificate").

@@ -168,13 +168,16 @@ type Response struct {
 
 	// EncryptFor, when set, encrypts the (signed) assertion for the holder of
 	// this certificate's RSA key: an EncryptedAssertion whose EncryptedData
-	// carries, in its KeyInfo, an EncryptedKey (rsa-oaep-mgf1p, SHA-1 digest,
-	// with the certificate in its own KeyInfo). The Response signature, if
-	// any, covers the EncryptedAssertion.
+	// carries, in its KeyInfo, an EncryptedKey (KeyTransport, with the
+	// certificate in its own KeyInfo). The Response signature, if any, covers
+	// the EncryptedAssertion.
 	EncryptFor *x509.Certificate
 	// EncryptionMethod is the data encryption algorithm URI, one of the
 	// Encryption* constants. "" = EncryptionAES256GCM.
 	EncryptionMethod string
+	// KeyTransport is the key transport algorithm URI of the EncryptedKey,
+	// one of the KeyTransport* constants. "" = KeyTransportRSAOAEPMGF1P.
+	KeyTransport string
 
 	// BeforeSign, if set, may change the document before anything is signed
 	// or encrypted (add a second assertion, drop an element). The assertion to
@@ -226,7 +229,7 @@ func (idp *IdP) BuildResponse(r Response) (*etree.Document, error) {
 			}
 		}
 		if r.EncryptFor != nil {
-			if err := idp.encrypt(assertion, r.EncryptFor, p.encryptionMethod); err != nil {
+			if err := idp.encrypt(assertion, r.EncryptFor, p.encryptionMethod, p.keyTransport); err != nil {
 				return nil, fmt.Errorf("ssotest: encrypt assertion: %w", err)
 			}
 		}

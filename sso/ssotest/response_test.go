@@ -388,7 +388,8 @@ func TestBuildResponseErrors(t *testing.T) {
 		{"unparsed signing cert", ssotest.Response{SP: testSP, User: testUser, SigningCert: &x509.Certificate{}}, "Response.SigningCert"},
 		{"encrypt for a cert without key", ssotest.Response{SP: testSP, User: testUser, EncryptFor: &x509.Certificate{}}, "Response.EncryptFor"},
 		{"encrypt for ECDSA cert", ssotest.Response{SP: testSP, User: testUser, EncryptFor: ecdsaCert(t, ecKey)}, "Response.EncryptFor"},
-		{"unknown encryption", ssotest.Response{SP: testSP, User: testUser, EncryptFor: spPair().Leaf, EncryptionMethod: "http://www.w3.org/2001/04/xmlenc#tripledes-cbc"}, "Response.EncryptionMethod"},
+		{"unknown encryption", ssotest.Response{SP: testSP, User: testUser, EncryptFor: spPair().Leaf, EncryptionMethod: "http://www.w3.org/2001/04/xmlenc#kw-aes128"}, "Response.EncryptionMethod"},
+		{"unknown key transport", ssotest.Response{SP: testSP, User: testUser, EncryptFor: spPair().Leaf, KeyTransport: "http://www.w3.org/2001/04/xmlenc#kw-aes128"}, "Response.KeyTransport"},
 		{"BeforeSign drops the root", ssotest.Response{SP: testSP, User: testUser, BeforeSign: func(d *etree.Document) { d.RemoveChild(d.Root()) }}, "Response.BeforeSign"},
 		{"BeforeSign drops the assertion", ssotest.Response{SP: testSP, User: testUser, BeforeSign: func(d *etree.Document) { d.Root().RemoveChild(assertionOf(d)) }}, "Response.BeforeSign"},
 	}
