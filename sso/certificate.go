@@ -74,10 +74,6 @@ func parseCertificate(der []byte) (*x509.Certificate, error) {
 // x509.ParseCertificate on it has another cause.
 var errNoNegativeSerial = errors.New("not a certificate with a negative serial number")
 
-// positiveSerial is the DER INTEGER 1, the serial parseNegativeSerialCertificate
-// puts in place of a negative one so that crypto/x509 parses the rest.
-var positiveSerial = []byte{asn1.TagInteger, 1, 1}
-
 // parseNegativeSerialCertificate parses a DER certificate whose serial number
 // is negative. It splits the outer Certificate and the TBSCertificate SEQUENCEs
 // (the outer one must span all of der), reads the optional version and the
@@ -136,6 +132,8 @@ func parseNegativeSerialCertificate(der []byte) (*x509.Certificate, error) {
 		return nil, fmt.Errorf("%d bytes of trailing data after the certificate", len(trailing))
 	}
 
+	// The DER INTEGER 1 in place of the serial, so that x509 parses the rest.
+	positiveSerial := []byte{asn1.TagInteger, 1, 1}
 	body := make([]byte, 0, len(version)+len(positiveSerial)+len(rest))
 	body = append(append(append(body, version...), positiveSerial...), rest...)
 	patchedTBS, err := asn1.Marshal(asn1.RawValue{Tag: asn1.TagSequence, IsCompound: true, Bytes: body})
