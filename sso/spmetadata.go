@@ -23,11 +23,6 @@ const (
 // SP metadata vocabulary.
 const (
 	spAttrNameFormatBasic = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic"
-	spEncAES256GCM        = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
-	spEncAES192GCM        = "http://www.w3.org/2009/xmlenc11#aes192-gcm"
-	spEncAES128GCM        = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
-	spEncAES256CBC        = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
-	spEncAES128CBC        = "http://www.w3.org/2001/04/xmlenc#aes128-cbc"
 	spEncRSAOAEP          = "http://www.w3.org/2009/xmlenc11#rsa-oaep"
 	spEncRSAOAEPMGF1P     = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
 	spNSXMLEnc11          = "http://www.w3.org/2009/xmlenc11#"
@@ -35,24 +30,16 @@ const (
 	spMGF1SHA1            = "http://www.w3.org/2009/xmlenc11#mgf1sha1"
 )
 
-// spEncryptionMethods are the XML Encryption algorithms the Validator
-// decrypts, as the SP metadata lists them, in the order the SP prefers them:
-// the AES-GCM data encryptions, then AES-CBC (which some IdPs, such as
-// SimpleSAMLphp 1.x, send and nothing else; AES-192-CBC is not decrypted),
-// then the two RSA-OAEP key transports. RSA-OAEP is decrypted with a SHA-1
-// OAEP digest and MGF1 with SHA-1 only, which the list says in a
-// ds:DigestMethod (and xenc11:MGF) per the SAML metadata algorithm support
-// profile; RSA PKCS#1 v1.5 key transport is refused.
-var spEncryptionMethods = []struct {
+// spKeyTransports are the key transport algorithms the SP metadata lists
+// after the data encryptions (acceptedDataEncryption, the decrypter's own
+// list): RSA-OAEP, which is decrypted with a SHA-1 OAEP digest and MGF1 with
+// SHA-1 only, as the ds:DigestMethod (and xenc11:MGF) say per the SAML
+// metadata algorithm support profile. RSA PKCS#1 v1.5 is refused.
+var spKeyTransports = []struct {
 	alg    string
-	digest string // ds:DigestMethod, for RSA-OAEP
+	digest string // ds:DigestMethod
 	mgf    string // xenc11:MGF, for XML Encryption 1.1 RSA-OAEP
 }{
-	{alg: spEncAES256GCM},
-	{alg: spEncAES192GCM},
-	{alg: spEncAES128GCM},
-	{alg: spEncAES256CBC},
-	{alg: spEncAES128CBC},
 	{alg: spEncRSAOAEP, digest: spDigestSHA1, mgf: spMGF1SHA1},
 	{alg: spEncRSAOAEPMGF1P, digest: spDigestSHA1},
 }
@@ -164,7 +151,10 @@ func SPMetadata(d SPDetails, spCert *x509.Certificate) ([]byte, error) {
 			kd.CreateAttr("use", use)
 			kd.CreateElement("ds:KeyInfo").CreateElement("ds:X509Data").CreateElement("ds:X509Certificate").SetText(b64)
 			if use == "encryption" {
-				for _, m := range spEncryptionMethods {
+				for _, alg := range acceptedDataEncryption {
+					kd.CreateElement("md:EncryptionMethod").CreateAttr("Algorithm", alg)
+				}
+				for _, m := range spKeyTransports {
 					em := kd.CreateElement("md:EncryptionMethod")
 					em.CreateAttr("Algorithm", m.alg)
 					if m.digest != "" {
