@@ -2,6 +2,7 @@ package sso_test
 
 import (
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
@@ -11,6 +12,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/beevik/etree"
+	dsig "github.com/russellhaering/goxmldsig"
+	"github.com/russellhaering/goxmldsig/etreeutils"
 
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
@@ -184,4 +189,78 @@ func containsSubstring(list []string, sub string) bool {
 		}
 	}
 	return false
+}
+
+// signInclusive re-signs the assertion of an unsigned response with
+// goxmldsig, inclusive C14N 1.0 and certDER in KeyInfo, as some older IdPs
+// sign, and returns it as posted.
+func signInclusive(t *testing.T, posted string, key *rsa.PrivateKey, certDER []byte) string {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(posted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(raw); err != nil {
+		t.Fatal(err)
+	}
+	var a *etree.Element
+	for _, c := range doc.Root().ChildElements() {
+		if c.Tag == "Assertion" {
+			a = c
+		}
+	}
+	nsCtx, err := etreeutils.NSBuildParentContext(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	detached, err := etreeutils.NSDetatch(nsCtx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := dsig.NewDefaultSigningContext(dsig.TLSCertKeyStore(tls.Certificate{Certificate: [][]byte{certDER}, PrivateKey: key}))
+	ctx.Canonicalizer = dsig.MakeC14N10RecCanonicalizer()
+	if err := ctx.SetSignatureMethod(dsig.RSASHA256SignatureMethod); err != nil {
+		t.Fatal(err)
+	}
+	signed, err := ctx.SignEnveloped(detached)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// SAML wants the Signature right after the Issuer (goxmldsig appends it,
+	// without setting its parent).
+	sig := signed.Child[len(signed.Child)-1]
+	signed.Child = signed.Child[:len(signed.Child)-1]
+	signed.InsertChildAt(1, sig)
+	i := a.Index()
+	doc.Root().RemoveChildAt(i)
+	doc.Root().InsertChildAt(i, signed)
+	out, err := doc.WriteToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(out)
+}
+
+// TestNegativeSerialCertificateInclusiveC14N: on the goxmldsig path too
+// (inclusive C14N), a signature whose KeyInfo carries the negative-serial
+// certificate verifies. goxmldsig parses that certificate with
+// x509.ParseCertificate, so the Validator must not let it.
+func TestNegativeSerialCertificateInclusiveC14N(t *testing.T) {
+	f := newFixture(t)
+	n := newNegativeSerialIdP(t)
+	unsigned := func(r *ssotest.Response) { r.Sign = ssotest.SignNone }
+
+	// Control: an ordinary certificate on the same path.
+	v := f.validator(t, nil)
+	posted := signInclusive(t, f.response(t, unsigned), loadKey(t, "idp.key.pem"), f.idp.Certificate().Raw)
+	if _, err := v.Validate(posted, testRequestID); err != nil {
+		t.Fatalf("inclusive C14N, ordinary certificate: Validate() err = %v; want nil", err)
+	}
+
+	v = f.validator(t, func(c *sso.ValidatorConfig) { c.IdP = n.idpConfig(f) })
+	posted = signInclusive(t, f.response(t, unsigned), n.key, n.cert.Raw)
+	if _, err := v.Validate(posted, testRequestID); err != nil {
+		t.Errorf("inclusive C14N, negative-serial certificate: Validate() err = %v; want nil", err)
+	}
 }
