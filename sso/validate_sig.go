@@ -229,9 +229,11 @@ func (v *Validator) verifyElementDsig(doc *safexml.Doc, el *etree.Element, inher
 	if sig == nil {
 		return nil, nil, fail(CheckSignature, "signature not found in the signed element")
 	}
-	if ki := firstDSigChild(sig, "KeyInfo"); ki != nil && firstDSigChild(firstDSigChild(ki, "X509Data"), "X509Certificate") == nil {
-		// KeyInfo without a certificate (a KeyName, say): we try the
-		// configured certificates ourselves, so goxmldsig must not look.
+	if ki := firstDSigChild(sig, "KeyInfo"); ki != nil {
+		// signingCandidates has matched KeyInfo's certificate, if any, to
+		// the configured ones, and each is tried alone below, so goxmldsig
+		// must not look: it would parse the certificate with
+		// x509.ParseCertificate, which refuses a negative serial number.
 		sig.RemoveChild(ki)
 	}
 	var firstErr error
