@@ -119,6 +119,7 @@ func (idp *IdP) encrypt(assertion *etree.Element, cert *x509.Certificate, method
 	case KeyTransportRSAOAEPMGF1P, KeyTransportRSAOAEP:
 		wrapped, err = rsa.EncryptOAEP(sha1.New(), lockedRand{idp}, pub, key, nil)
 	case KeyTransportRSA15:
+		//lint:ignore SA1019 a test IdP makes PKCS#1 v1.5 key transport so that SPs can check they refuse it
 		wrapped, err = rsa.EncryptPKCS1v15(lockedRand{idp}, pub, key)
 	default:
 		err = errors.New("unsupported key transport " + keyTransport)

@@ -167,6 +167,7 @@ func TestEncryptionAlgorithms(t *testing.T) {
 				var key []byte
 				var err error
 				if kt == ssotest.KeyTransportRSA15 {
+					//lint:ignore SA1019 checks the PKCS#1 v1.5 key transport ssotest makes for refusal tests
 					key, err = rsa.DecryptPKCS1v15(nil, spKey, wrapped)
 				} else {
 					key, err = rsa.DecryptOAEP(sha1.New(), nil, spKey, wrapped, nil)
