@@ -38,6 +38,11 @@ type Result struct {
 	Token    string           // session token for the host's cookie; never log it
 	ReturnTo string           // safe relative path
 	Test     *TestReport      // non-nil for a Test SSO round trip
+	// ClearCookies delete the browser-binding cookie of the request the
+	// response answered (none for an IdP-initiated sign-in). Set each with
+	// http.SetCookie on the response to the ACS POST; after a failure, use
+	// Service.ClearBindingCookies instead.
+	ClearCookies []*http.Cookie
 }
 
 // formOverhead bounds the form fields around SAMLResponse (RelayState, names).
@@ -47,97 +52,125 @@ const formOverhead = 16 << 10
 // order: the organization must exist and (except for a Test SSO round trip)
 // have SSO enabled; the response is validated by the organization's cached
 // Validator; its assertion ID must be unused (a resubmitted response is
-// ErrReplay); it must answer a pending request of this organization (consumed
-// here: a second use fails), or be unsolicited with IdP-initiated sign-in
-// allowed. A test round trip returns Result.Test and writes nothing else. A
-// sign-in applies the organization's membership and role-mapping rules and
-// creates the session.
+// ErrReplay); it must answer a pending request of this organization, posted by
+// the browser that holds that request's binding cookie (Redirect.Cookie;
+// otherwise CheckBinding), or be unsolicited with IdP-initiated sign-in
+// allowed. The request is consumed only by the response that matches it: a
+// response naming another organization's request, or posted without the
+// cookie, leaves the request usable. A test round trip returns Result.Test and
+// writes nothing else. A sign-in applies the organization's membership and
+// role-mapping rules and creates the session. Result.ClearCookies delete the
+// used binding cookie.
+//
+// Every failure is reported as an EventSignInFailed (and logged). Failures
+// before the response's signature is verified are limited per organization
+// and check: the first in each FailureEventWindow is reported, the rest are
+// counted in the next one's Event.Suppressed.
 func (s *Service) HandleACS(ctx context.Context, ssoName string, r *http.Request) (*Result, error) {
-	res, err := s.handleACS(ctx, ssoName, r)
+	res, verified, err := s.handleACS(ctx, ssoName, r)
 	if err != nil {
 		var org *Organization
 		email := ""
 		if res != nil {
 			org, email = res.Org, res.Identity.Email
 		}
-		return nil, s.failed(ctx, org, ssoName, email, err)
+		return nil, s.failed(ctx, org, ssoName, email, verified, err)
 	}
 	return res, nil
 }
 
-// handleACS returns, with an error, a partial Result for the failure event.
-func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request) (*Result, error) {
+// handleACS returns, with an error, a partial Result for the failure event,
+// and whether the failure came after the response was verified (its identity
+// is then signed content).
+func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request) (*Result, bool, error) {
 	org, err := s.lookup(ctx, ssoName)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	part := &Result{Org: org}
 	if r == nil || r.Method != http.MethodPost {
-		return part, fail(CheckEncoding, "the ACS accepts only an HTTP POST form (HTTP-POST binding)")
+		return part, false, fail(CheckEncoding, "the ACS accepts only an HTTP POST form (HTTP-POST binding)")
 	}
 	r.Body = http.MaxBytesReader(nil, r.Body, 3*s.maxSize+formOverhead)
 	if err := r.ParseForm(); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return part, fail(CheckSize, "posted form is larger than the limit")
+			return part, false, fail(CheckSize, "posted form is larger than the limit")
 		}
-		return part, wrapFail(CheckEncoding, "posted form does not parse", err)
+		return part, false, wrapFail(CheckEncoding, "posted form does not parse", err)
 	}
 	relay := r.PostForm.Get("RelayState")
 	if !org.Enabled && relay != relayTest {
-		return part, ErrSSODisabled
+		return part, false, ErrSSODisabled
 	}
 	posted := r.PostForm.Get("SAMLResponse")
 	if posted == "" {
-		return part, fail(CheckEncoding, "no SAMLResponse in the posted form")
+		return part, false, fail(CheckEncoding, "no SAMLResponse in the posted form")
 	}
 
 	v, err := s.validator(org)
 	if err != nil {
-		return part, err
+		return part, false, err
 	}
 	// The request is consumed after full validation and the replay check, so
 	// a resubmitted response is reported as a replay and only authentic
 	// responses can use up a request.
 	a, err := v.ValidateFunc(posted, func(string) error { return nil })
 	if err != nil {
-		return part, err
+		return part, false, err
 	}
 	until := a.NotOnOrAfter.Add(s.skew)
 	if err := s.store.UseAssertion(ctx, org.ID, a.ID, until); err != nil {
-		return part, err
+		return part, true, err
 	}
 	part.Identity = identityOf(org, a)
 
 	var req *PendingRequest
 	if a.InResponseTo != "" {
-		if req, err = s.consume(ctx, org, a.InResponseTo); err != nil {
-			return part, err
+		if req, err = s.consume(ctx, org, a.InResponseTo, r); err != nil {
+			return part, true, err
 		}
 	}
-	if req != nil && req.TesterUserID != "" {
-		return s.testResult(ctx, org, part.Identity)
-	}
-	if !org.Enabled {
-		return part, ErrSSODisabled
-	}
-	returnTo := "/"
+	var clear []*http.Cookie
 	if req != nil {
-		returnTo = SafeReturnTo(req.ReturnTo)
+		clear = []*http.Cookie{s.clearCookie(s.bindingCookieName(req.ID))}
 	}
-	return s.signIn(ctx, org, part.Identity, returnTo)
+	var res *Result
+	switch {
+	case req != nil && req.TesterUserID != "":
+		res, err = s.testResult(ctx, org, part.Identity, a)
+	case !org.Enabled:
+		err = ErrSSODisabled
+	default:
+		returnTo := "/"
+		if req != nil {
+			returnTo = SafeReturnTo(req.ReturnTo)
+		}
+		res, err = s.signIn(ctx, org, part.Identity, returnTo)
+	}
+	if err != nil {
+		if res == nil {
+			res = part
+		}
+		return res, true, err
+	}
+	res.ClearCookies = clear
+	return res, true, nil
 }
 
-// consume takes the pending request a response answers.
-func (s *Service) consume(ctx context.Context, org *Organization, id string) (*PendingRequest, error) {
-	req, err := s.store.ConsumeRequest(ctx, id)
+// consume takes the pending request of org a verified response answers, if
+// the posting browser holds its binding cookie; otherwise the request stays.
+func (s *Service) consume(ctx context.Context, org *Organization, id string, r *http.Request) (*PendingRequest, error) {
+	hash, ok := s.bindingOf(r, id)
+	if !ok {
+		return nil, errNoBinding()
+	}
+	req, err := s.consumeMatching(ctx, id, org.ID, hash)
 	switch {
 	case isNotFound(err):
-		return nil, &ValidationError{Check: CheckInResponseTo, Reason: "response answers an unknown, expired or already used request", Got: truncate(id, 100)}
+		return nil, &ValidationError{Check: CheckInResponseTo, Reason: "response answers no pending request of this organization bound to this browser: unknown, expired, already used, another organization's, or bound to another browser", Got: truncate(id, 100)}
 	case err != nil:
 		return nil, err
-	case req.OrgID != org.ID:
-		return nil, &ValidationError{Check: CheckInResponseTo, Reason: "response answers a request of another organization", Got: truncate(id, 100)}
 	case !s.now().Before(req.ExpiresAt):
 		return nil, &ValidationError{Check: CheckInResponseTo, Reason: "the request this response answers has expired", Got: truncate(id, 100)}
 	}
@@ -145,7 +178,7 @@ func (s *Service) consume(ctx context.Context, org *Organization, id string) (*P
 }
 
 // testResult reports a Test SSO round trip without acting on it.
-func (s *Service) testResult(ctx context.Context, org *Organization, id Identity) (*Result, error) {
+func (s *Service) testResult(ctx context.Context, org *Organization, id Identity, a *Assertion) (*Result, error) {
 	m := org.RoleMapping.Map(id.IdPRoles)
 	rep := &TestReport{Identity: id, Mapping: m}
 	if id.Email == "" {
@@ -163,6 +196,9 @@ func (s *Service) testResult(ctx context.Context, org *Organization, id Identity
 		}
 	}
 	rep.Problems = append(rep.Problems, org.IdP.Warnings(s.now())...)
+	if isAESCBC(a.EncryptionMethod) {
+		rep.Problems = append(rep.Problems, "the IdP encrypts assertions with AES-CBC, which is open to padding-oracle attacks: choose AES-256-GCM (aes256-gcm) as the assertion encryption algorithm in the IdP")
+	}
 	s.emit(ctx, Event{Type: EventTestCompleted, OrgID: org.ID, SSOName: org.SSOName, Email: id.Email, UserID: org.OwnerID})
 	return &Result{Org: org, Identity: id, Mapping: m, Test: rep, ReturnTo: "/"}, nil
 }
@@ -184,6 +220,13 @@ func identityOf(org *Organization, a *Assertion) Identity {
 	}
 	id.IdPRoles = rolemap.ParseRoles(raw, org.RoleMapping.Delimiter)
 	return id
+}
+
+// isAESCBC reports whether an XML-Enc data encryption URI names AES in CBC
+// mode (xmlenc#aes128-cbc, aes192-cbc, aes256-cbc).
+func isAESCBC(uri string) bool {
+	_, frag, ok := strings.Cut(uri, "#")
+	return ok && strings.HasPrefix(frag, "aes") && strings.HasSuffix(frag, "-cbc")
 }
 
 const nameIDUnspecified = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"

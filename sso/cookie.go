@@ -2,7 +2,6 @@ package sso
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/orgsso/orgsso/session"
 )
@@ -12,8 +11,9 @@ const SessionCookieName = "orgsso_session"
 
 // SessionCookie returns the cookie that carries a sign-in's session token:
 // HttpOnly, SameSite=Lax (the IdP's POST to the ACS is cross-site, the redirect
-// after it is not), Secure when BaseURL is https, Path "/", expiring with the
-// session. Set it with http.SetCookie. It is nil for a test round trip.
+// after it is not), Secure when BaseURL's scheme is https (in any letter case),
+// Path "/", expiring with the session. Set it with http.SetCookie. It is nil
+// for a test round trip.
 func (s *Service) SessionCookie(res *Result) *http.Cookie {
 	if res == nil || res.Session == nil || res.Token == "" {
 		return nil
@@ -24,7 +24,7 @@ func (s *Service) SessionCookie(res *Result) *http.Cookie {
 		Path:     "/",
 		Expires:  res.Session.ExpiresAt,
 		HttpOnly: true,
-		Secure:   strings.HasPrefix(s.baseURL, "https://"),
+		Secure:   s.cookieSecure(),
 		SameSite: http.SameSiteLaxMode,
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/orgsso/orgsso/rolemap"
@@ -26,12 +27,16 @@ const (
 // Event is one thing that happened, for audit logs and metrics. It never
 // carries a SAML response, a token or a key.
 type Event struct {
-	Type    EventType
-	Time    time.Time
-	OrgID   string
+	Type  EventType
+	Time  time.Time
+	OrgID string
+	// SSOName is the organization's SSO name; on a failure for an unknown
+	// organization, the name from the URL when it is a valid SSO name, else "".
 	SSOName string
-	Email   string // the signing-in identity, when known
-	UserID  string // the member or the actor
+	// Email is the signing-in identity, when known; always from a verified
+	// (signed) response, never from an unverified post.
+	Email  string
+	UserID string // the member or the actor
 	// Check is the failed validation check of EventSignInFailed, if any.
 	Check Check
 	// Err is the failure of EventSignInFailed.
@@ -41,6 +46,13 @@ type Event struct {
 	OldRole, NewRole rolemap.OrgRole
 	// SessionsEnded is set on EventSSODisabled.
 	SessionsEnded int
+	// Suppressed, on EventSignInFailed, counts the failures of the same
+	// organization and kind (Check, or error code) that were not reported
+	// since the previous reported one: failures before the response's
+	// signature is verified are reported at most once per
+	// Config.FailureEventWindow, so unverified posts cannot flood an
+	// organization's event history or the logs.
+	Suppressed int
 }
 
 func (s *Service) emit(ctx context.Context, e Event) {
@@ -70,22 +82,132 @@ func (s *Service) emit(ctx context.Context, e Event) {
 	if e.NewRole != "" {
 		attrs = append(attrs, slog.String("role", string(e.NewRole)))
 	}
+	if e.Suppressed > 0 {
+		attrs = append(attrs, slog.Int("suppressed", e.Suppressed))
+	}
 	s.log.LogAttrs(ctx, level, "orgsso "+string(e.Type), attrs...)
 	if s.onEvent != nil {
 		s.onEvent(ctx, e)
 	}
 }
 
-// failed reports a failed sign-in and returns err.
-func (s *Service) failed(ctx context.Context, org *Organization, ssoName, email string, err error) error {
-	e := Event{Type: EventSignInFailed, SSOName: ssoName, Email: email, Err: err}
+// failed reports a failed sign-in and returns err. A failure before the
+// response was verified (verified false) is reported only when the limiter
+// admits it; email must come from verified content.
+func (s *Service) failed(ctx context.Context, org *Organization, ssoName, email string, verified bool, err error) error {
+	e := Event{Type: EventSignInFailed, Err: err}
 	if org != nil {
-		e.OrgID = org.ID
+		e.OrgID, e.SSOName = org.ID, org.SSOName
+	} else if ValidateSSOName(ssoName) == nil {
+		e.SSOName = ssoName
 	}
 	var ve *ValidationError
 	if errors.As(err, &ve) {
 		e.Check = ve.Check
 	}
+	kind := string(e.Check)
+	if kind == "" {
+		kind = ErrorCode(err)
+	}
+	ok, n := s.failures.admit(failureKey{org: e.OrgID, kind: kind}, verified, s.now())
+	if !ok {
+		return err
+	}
+	if verified {
+		e.Email = email
+	}
+	e.Suppressed = n
 	s.emit(ctx, e)
 	return err
+}
+
+// DefaultFailureEventWindow is how often, at most, a sign-in failure of one
+// organization and kind that came before signature verification is reported.
+const DefaultFailureEventWindow = time.Minute
+
+// maxFailureKeys bounds the limiter's memory: organizations × kinds it
+// remembers at once. Beyond it, failures of new keys share one overflow key.
+const maxFailureKeys = 4096
+
+// failureKey is what the limiter counts by.
+type failureKey struct{ org, kind string }
+
+// overflowKey counts the failures of keys the full limiter could not take.
+var overflowKey = failureKey{kind: "\x00overflow"}
+
+// failureWindow is one key's current window.
+type failureWindow struct {
+	start      time.Time // when the window's reported failure happened
+	suppressed int       // failures since, not reported
+}
+
+// failureLimiter limits EventSignInFailed of unverified posts: per key, the
+// first failure of a window is reported, the others are counted and the count
+// travels on the next reported one. Its memory is bounded by maxFailureKeys.
+type failureLimiter struct {
+	window time.Duration
+
+	mu        sync.Mutex
+	entries   map[failureKey]*failureWindow
+	lastSweep time.Time
+}
+
+func newFailureLimiter(window time.Duration) *failureLimiter {
+	return &failureLimiter{window: window, entries: make(map[failureKey]*failureWindow)}
+}
+
+// admit reports whether a failure of k at now is reported and, if so, how
+// many failures of k were suppressed before it. A verified failure is always
+// reported, and carries (and resets) the count of k.
+func (l *failureLimiter) admit(k failureKey, verified bool, now time.Time) (bool, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w, ok := l.entries[k]
+	if !ok && !verified && len(l.entries) >= maxFailureKeys {
+		l.sweepLocked(now)
+		if len(l.entries) >= maxFailureKeys {
+			k = overflowKey
+			w, ok = l.entries[k]
+		}
+	}
+	switch {
+	case ok && !verified && l.within(w, now):
+		w.suppressed++
+		return false, 0
+	case ok:
+		n := w.suppressed
+		if verified {
+			// The verified failure reports the count; the unverified window
+			// stays as it was.
+			w.suppressed = 0
+			return true, n
+		}
+		w.start, w.suppressed = now, 0
+		return true, n
+	case verified:
+		return true, 0
+	}
+	l.entries[k] = &failureWindow{start: now}
+	return true, 0
+}
+
+// within reports whether now falls in w's window. A clock that went back
+// counts as within, so it cannot open windows.
+func (l *failureLimiter) within(w *failureWindow, now time.Time) bool {
+	return now.Sub(w.start) < l.window
+}
+
+// sweepLocked drops the keys whose window has passed, at most once per
+// window; a count they still held is lost (counts are advisory; the
+// alternative is unbounded memory). The caller holds l.mu.
+func (l *failureLimiter) sweepLocked(now time.Time) {
+	if !l.lastSweep.IsZero() && l.within(&failureWindow{start: l.lastSweep}, now) {
+		return
+	}
+	l.lastSweep = now
+	for k, w := range l.entries {
+		if !l.within(w, now) {
+			delete(l.entries, k)
+		}
+	}
 }

@@ -21,8 +21,14 @@ const ReturnToParam = "return_to"
 const relayTest = "orgsso-test"
 
 // StartLogin begins an SP-initiated sign-in: it remembers an AuthnRequest for
-// the organization and returns where to redirect the browser. returnTo is
-// where to land afterwards; anything but a local path becomes "/".
+// the organization and returns where to redirect the browser, and the
+// browser-binding cookie (Redirect.Cookie) the host sets on that redirect:
+//
+//	http.SetCookie(w, rd.Cookie)
+//	http.Redirect(w, r, rd.URL, http.StatusFound)
+//
+// HandleACS accepts the response only from the browser that holds the cookie.
+// returnTo is where to land afterwards; anything but a local path becomes "/".
 func (s *Service) StartLogin(ctx context.Context, ssoName, returnTo string) (*Redirect, error) {
 	org, err := s.lookup(ctx, ssoName)
 	if err != nil {
@@ -36,7 +42,9 @@ func (s *Service) StartLogin(ctx context.Context, ssoName, returnTo string) (*Re
 
 // StartTest begins a Test SSO round trip for the organization's owner, before
 // or after SSO is enabled. The response it brings back is reported
-// (Result.Test), not acted on: no member changes, no session.
+// (Result.Test), not acted on: no member changes, no session. As with
+// StartLogin, the host sets Redirect.Cookie: the round trip completes only in
+// the owner's browser that started it.
 func (s *Service) StartTest(ctx context.Context, ssoName, testerUserID string) (*Redirect, error) {
 	org, err := s.lookup(ctx, ssoName)
 	if err != nil {
@@ -80,10 +88,18 @@ func (s *Service) start(ctx context.Context, org *Organization, returnTo, tester
 	if err != nil {
 		return nil, err
 	}
-	req := &PendingRequest{ID: rd.RequestID, OrgID: org.ID, ReturnTo: returnTo, TesterUserID: tester, ExpiresAt: now.Add(s.reqTTL)}
+	nonce, err := s.newBinding()
+	if err != nil {
+		return nil, err
+	}
+	req := &PendingRequest{
+		ID: rd.RequestID, OrgID: org.ID, ReturnTo: returnTo, TesterUserID: tester,
+		ExpiresAt: now.Add(s.reqTTL), BindingHash: bindingHash(nonce),
+	}
 	if err := s.store.SaveRequest(ctx, req); err != nil {
 		return nil, err
 	}
+	rd.Cookie = s.bindingCookie(rd.RequestID, nonce, s.reqTTL)
 	return rd, nil
 }
 

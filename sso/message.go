@@ -11,6 +11,9 @@ const (
 	CodeAccessDenied    = "denied"
 	CodeReplay          = "replay"
 	CodeExpired         = "expired"
+	CodeUnsolicited     = "unsolicited"
+	CodeBinding         = "binding"
+	CodeIdentity        = "identity"
 	CodeInvalidResponse = "invalid_response"
 	CodeFailed          = "failed"
 )
@@ -23,6 +26,9 @@ var messages = map[string]string{
 	CodeAccessDenied:    "Your identity provider account does not give you access to this organization. Ask your administrator.",
 	CodeReplay:          "This sign-in was already used. Please sign in again.",
 	CodeExpired:         "The sign-in took too long or was started elsewhere. Please sign in again.",
+	CodeUnsolicited:     "The sign-in was started at your identity provider, which this organization does not allow. Start the sign-in from the app.",
+	CodeBinding:         "This sign-in was not started in this browser, or took too long. Start the sign-in again in this browser.",
+	CodeIdentity:        "Your identity provider sent an email address or name this app cannot accept. Ask your administrator to check your account.",
 	CodeInvalidResponse: "We could not verify the answer from your identity provider. Please try again or contact your administrator.",
 	CodeFailed:          "Sign-in failed. Please try again.",
 }
@@ -47,6 +53,12 @@ func ErrorCode(err error) string {
 		return CodeAccessDenied
 	case errors.Is(err, ErrReplay):
 		return CodeReplay
+	case errors.Is(err, CheckUnsolicited):
+		return CodeUnsolicited
+	case errors.Is(err, CheckBinding):
+		return CodeBinding
+	case errors.Is(err, CheckIdentity):
+		return CodeIdentity
 	case errors.Is(err, CheckExpired), errors.Is(err, CheckNotYetValid), errors.Is(err, CheckInResponseTo):
 		return CodeExpired
 	case errors.Is(err, ErrInvalidResponse):

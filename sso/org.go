@@ -17,8 +17,8 @@ func (o *Organization) Validate() error { return o.ValidateAt(time.Now()) }
 //     [MinSessionTimeout, MaxSessionTimeout];
 //   - the role mapping is valid (the error then matches both ErrInvalidConfig
 //     and rolemap.ErrInvalidConfig);
-//   - when Enabled, the IdP configuration is complete (IdPConfig.ValidateAt).
-//     A draft (not Enabled) may lack any IdP field, but every field it does set
+//   - when Enabled, the IdP configuration is complete (IdPConfig.ValidateAt),
+//     entity ID included. A draft (not Enabled) may lack any IdP field, but every field it does set
 //     must be well-formed: certificates must parse, though their validity
 //     period is only judged once the organization is enabled.
 //
@@ -62,7 +62,8 @@ func (c IdPConfig) Validate() error { return c.ValidateAt(time.Now()) }
 // ValidateAt checks c as the complete IdP configuration of an enabled
 // organization, judging certificate validity at now:
 //
-//   - EntityID is optional, but if set it is not blank;
+//   - EntityID, the Issuer every response must carry, is set (metadata import
+//     supplies it) and not blank: without it any Issuer would be accepted;
 //   - SSOURL is an absolute https URL (http only for localhost, 127.0.0.1 and
 //     ::1, for development), without user credentials;
 //   - there is at least one certificate, and each is one PEM X.509 certificate
@@ -77,8 +78,11 @@ func (c IdPConfig) ValidateAt(now time.Time) error { return c.check(now, true) }
 // validity at now; otherwise (a draft) only the fields that are set are
 // checked, and certificates need only parse.
 func (c IdPConfig) check(now time.Time, complete bool) error {
-	if c.EntityID != "" && strings.TrimSpace(c.EntityID) == "" {
+	switch {
+	case c.EntityID != "" && strings.TrimSpace(c.EntityID) == "":
 		return configErr("IdP.EntityID", "is blank")
+	case c.EntityID == "" && complete:
+		return configErr("IdP.EntityID", "is empty: the IdP's entity ID (the Issuer of its responses) is required")
 	}
 	switch {
 	case c.SSOURL != "":

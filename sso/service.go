@@ -47,8 +47,14 @@ type Config struct {
 	ClockSkew time.Duration
 	// MaxResponseSize bounds the posted SAMLResponse. 0 = DefaultMaxResponseSize.
 	MaxResponseSize int64
-	// RequestTTL is the lifetime of a pending AuthnRequest. 0 = DefaultRequestTTL.
+	// RequestTTL is the lifetime of a pending AuthnRequest and of its
+	// browser-binding cookie. 0 = DefaultRequestTTL.
 	RequestTTL time.Duration
+	// FailureEventWindow is how often, at most, a sign-in failure that came
+	// before signature verification is reported (event and log) per
+	// organization and kind; the others are counted in Event.Suppressed.
+	// 0 = DefaultFailureEventWindow.
+	FailureEventWindow time.Duration
 	// ProvisionUser returns the host's user ID for a member orgsso is about to
 	// create (just-in-time or through role mapping); the host may create its
 	// user here. nil = a random ID "user_" + 32 hex digits.
@@ -60,6 +66,7 @@ type Config struct {
 // for concurrent use; build it once with New.
 type Service struct {
 	baseURL   string
+	secure    bool // BaseURL is https: cookies are Secure
 	store     Store
 	sessions  *session.Manager
 	now       func() time.Time
@@ -72,6 +79,7 @@ type Service struct {
 	skew      time.Duration
 	maxSize   int64
 	reqTTL    time.Duration
+	failures  *failureLimiter
 	provision func(context.Context, *Organization, Identity) (string, error)
 
 	mu         sync.Mutex
@@ -107,11 +115,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Sessions == nil {
 		return nil, configErr("Sessions", "is nil")
 	}
-	if cfg.ClockSkew < 0 || cfg.MaxResponseSize < 0 || cfg.RequestTTL < 0 {
-		return nil, configErr("ClockSkew/MaxResponseSize/RequestTTL", "must not be negative")
+	if cfg.ClockSkew < 0 || cfg.MaxResponseSize < 0 || cfg.RequestTTL < 0 || cfg.FailureEventWindow < 0 {
+		return nil, configErr("ClockSkew/MaxResponseSize/RequestTTL/FailureEventWindow", "must not be negative")
 	}
 	s := &Service{
 		baseURL:    strings.TrimRight(cfg.BaseURL, "/"),
+		secure:     u.Scheme == "https", // url.Parse lowers the scheme
 		store:      cfg.Store,
 		sessions:   cfg.Sessions,
 		now:        cfg.Now,
@@ -143,6 +152,11 @@ func New(cfg Config) (*Service, error) {
 	if s.reqTTL == 0 {
 		s.reqTTL = DefaultRequestTTL
 	}
+	window := cfg.FailureEventWindow
+	if window == 0 {
+		window = DefaultFailureEventWindow
+	}
+	s.failures = newFailureLimiter(window)
 	if kp := cfg.SPKeyPair; kp != nil {
 		if kp.PrivateKey == nil || len(kp.Certificate) == 0 {
 			return nil, configErr("SPKeyPair", "needs a certificate and its private key")
@@ -252,8 +266,13 @@ type lookupError struct {
 	err  error
 }
 
+// Error names the organization only when the name is a valid SSO name: text
+// from the URL that is not one never reaches a log.
 func (e *lookupError) Error() string {
-	return e.err.Error() + ": " + strconv.Quote(truncate(e.name, 64))
+	if ValidateSSOName(e.name) != nil {
+		return e.err.Error() + " (not a valid SSO name)"
+	}
+	return e.err.Error() + ": " + strconv.Quote(e.name)
 }
 func (e *lookupError) Unwrap() error { return e.err }
 

@@ -10,6 +10,10 @@ import (
 type PendingRequest struct {
 	ID, OrgID, ReturnTo, TesterUserID string // TesterUserID is set for a Test SSO round trip
 	ExpiresAt                         time.Time
+	// BindingHash is the hex SHA-256 of the browser-binding nonce that
+	// StartLogin or StartTest gave the browser in Redirect.Cookie; the nonce
+	// itself is never stored. A request without one matches no response.
+	BindingHash string
 }
 
 // Store is what a Service needs to keep. Every store in orgsso/store
@@ -35,6 +39,21 @@ type Store interface {
 	// UseAssertion records an assertion ID as used until the given time; if it
 	// is already recorded for the organization, it returns ErrReplay.
 	UseAssertion(ctx context.Context, orgID, assertionID string, until time.Time) error
+}
+
+// RequestConsumer is implemented by stores that consume a pending request
+// only for the response that matches it. Every store in orgsso/store does; a
+// Service whose Store does not falls back to ConsumeRequest followed, when
+// the request does not match, by a SaveRequest that puts it back, which
+// leaves a moment in which the genuine response would not find it.
+type RequestConsumer interface {
+	// ConsumeMatchingRequest returns and deletes, in one atomic step, the
+	// pending request with this ID if it belongs to organization orgID and
+	// its BindingHash equals bindingHash: of any number of concurrent
+	// callers, in any number of replicas, at most one gets it. Any mismatch
+	// (unknown ID, other organization, other binding) leaves every request
+	// in place and is ErrNotFound. Expiry is the caller's to judge.
+	ConsumeMatchingRequest(ctx context.Context, id, orgID, bindingHash string) (*PendingRequest, error)
 }
 
 // Cleaner is implemented by stores that can evict expired pending requests,

@@ -88,7 +88,7 @@ func (n AttributeNames) withDefaults() AttributeNames {
 
 // IdPConfig is what orgsso knows of an organization's identity provider.
 type IdPConfig struct {
-	EntityID     string   // expected Issuer; "" = not checked
+	EntityID     string   // expected Issuer; required once the organization is enabled
 	SSOURL       string   // where AuthnRequests go (HTTP-Redirect binding)
 	Certificates []string // PEM X.509 signing certificates; several during rotation
 	// SignatureAlgorithm is the XML-DSig URI of the weakest signature algorithm

@@ -17,7 +17,7 @@
 //		InResponseTo: redirect.RequestID,
 //		User:         ssotest.User{Email: "ada@example.com", Roles: []string{"eng"}},
 //	})
-//	req, _ := idp.PostRequest(svc.Details(org).ACSURL, resp, "")
+//	req, _ := idp.PostRequest(svc.Details(org).ACSURL, resp, "", redirect.Cookie)
 //	// serve req with the host's ACS handler
 //
 // Responses look like Okta's: one assertion, signed (RSA-SHA256, SHA-256

@@ -178,8 +178,10 @@ var ErrBadRequestURL = errors.New("ssotest: invalid ACS URL")
 // RelayState. Like httptest.NewRequest, it is an incoming server request, for
 // calling a handler directly: RequestURI and RemoteAddr (192.0.2.1:1234) are
 // set, Host defaults to example.com for a relative URL, and an https URL gets a
-// TLS connection state.
-func (idp *IdP) PostRequest(acsURL, samlResponse, relayState string) (*http.Request, error) {
+// TLS connection state. cookies are what the browser sends with the POST: the
+// sign-in's browser-binding cookie (sso.Redirect.Cookie), without which
+// HandleACS refuses an SP-initiated response; nil ones are skipped.
+func (idp *IdP) PostRequest(acsURL, samlResponse, relayState string, cookies ...*http.Cookie) (*http.Request, error) {
 	form := url.Values{"SAMLResponse": {samlResponse}}
 	if relayState != "" {
 		form.Set("RelayState", relayState)
@@ -191,6 +193,11 @@ func (idp *IdP) PostRequest(acsURL, samlResponse, relayState string) (*http.Requ
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.RequestURI = req.URL.RequestURI()
 	req.RemoteAddr = "192.0.2.1:1234"
+	for _, c := range cookies {
+		if c != nil {
+			req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+		}
+	}
 	if req.Host == "" {
 		req.Host = "example.com"
 	}

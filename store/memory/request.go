@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"crypto/subtle"
 	"time"
 
 	"github.com/orgsso/orgsso/sso"
@@ -52,6 +53,30 @@ func (s *Store) ConsumeRequest(ctx context.Context, id string) (*sso.PendingRequ
 	s.mu.Unlock()
 	if !ok {
 		return nil, errorf(sso.ErrNotFound, "pending request %q", id)
+	}
+	return r, nil // no longer in the store: no copy needed
+}
+
+// ConsumeMatchingRequest returns and deletes the pending request with this ID
+// if it belongs to organization orgID and its BindingHash equals bindingHash,
+// in one step: of any number of concurrent callers, at most one gets it. A
+// request that does not match stays in the store, and the answer is an error
+// wrapping sso.ErrNotFound, as for an unknown ID.
+//
+// Like ConsumeRequest, it returns an expired request too.
+func (s *Store) ConsumeMatchingRequest(ctx context.Context, id, orgID, bindingHash string) (*sso.PendingRequest, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	r, ok := s.requests[id]
+	ok = ok && r.OrgID == orgID && subtle.ConstantTimeCompare([]byte(r.BindingHash), []byte(bindingHash)) == 1
+	if ok {
+		delete(s.requests, id)
+	}
+	s.mu.Unlock()
+	if !ok {
+		return nil, errorf(sso.ErrNotFound, "pending request %q of organization %q with this binding", id, orgID)
 	}
 	return r, nil // no longer in the store: no copy needed
 }

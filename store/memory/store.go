@@ -11,8 +11,9 @@ import (
 
 // Compile-time checks that *Store implements the ports it adapts.
 var (
-	_ sso.Store     = (*Store)(nil)
-	_ session.Store = (*Store)(nil)
+	_ sso.Store           = (*Store)(nil)
+	_ sso.RequestConsumer = (*Store)(nil)
+	_ session.Store       = (*Store)(nil)
 )
 
 // Store is an in-process implementation of sso.Store and session.Store. It is

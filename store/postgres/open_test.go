@@ -238,3 +238,38 @@ func TestNonUTF8Database(t *testing.T) {
 		t.Errorf("Open(LATIN1 database) err = %v; want ErrEncoding", err)
 	}
 }
+
+// TestMigrateRequestBinding: a version-1 schema with a pending request
+// upgrades to version 2 (binding_hash); the old request keeps its fields, has
+// no binding, and so matches no binding.
+func TestMigrateRequestBinding(t *testing.T) {
+	dsn := schemaDSN(t)
+	ctx := t.Context()
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`ALTER TABLE pending_requests DROP COLUMN binding_hash`,
+		`DELETE FROM schema_migrations WHERE version = 2`,
+		`INSERT INTO pending_requests (id, org_id, return_to, tester_user_id, expires_at)
+			VALUES ('old', 'org1', '/x', '', '2026-03-01T12:00:00.000000000Z')`,
+	} {
+		if _, err := st.DB().ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	st.Close()
+	st, err = postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.ConsumeMatchingRequest(ctx, "old", "org1", strings.Repeat("0", 64)); !errors.Is(err, sso.ErrNotFound) {
+		t.Errorf("ConsumeMatchingRequest(old request, some binding) err = %v; want ErrNotFound", err)
+	}
+	want := &sso.PendingRequest{ID: "old", OrgID: "org1", ReturnTo: "/x", ExpiresAt: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	if got, err := st.ConsumeRequest(ctx, "old"); err != nil || *got != *want {
+		t.Errorf("ConsumeRequest(old) after migrating = %+v, %v; want %+v", got, err, want)
+	}
+}

@@ -28,7 +28,7 @@ func (s *Store) SaveRequest(ctx context.Context, req *sso.PendingRequest) error 
 	if err != nil {
 		return err
 	}
-	n, err := rowsAffected(s.stmts.saveRequest.ExecContext(ctx, req.ID, req.OrgID, req.ReturnTo, req.TesterUserID, expires))
+	n, err := rowsAffected(s.stmts.saveRequest.ExecContext(ctx, req.ID, req.OrgID, req.ReturnTo, req.TesterUserID, expires, req.BindingHash))
 	if err != nil {
 		return dbErr(ctx, "save request", err)
 	}
@@ -54,7 +54,7 @@ func (s *Store) ConsumeRequest(ctx context.Context, id string) (*sso.PendingRequ
 	}
 	r := &sso.PendingRequest{ID: id}
 	var expires string
-	err := s.stmts.consumeRequest.QueryRowContext(ctx, id).Scan(&r.OrgID, &r.ReturnTo, &r.TesterUserID, &expires)
+	err := s.stmts.consumeRequest.QueryRowContext(ctx, id).Scan(&r.OrgID, &r.ReturnTo, &r.TesterUserID, &expires, &r.BindingHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errorf(sso.ErrNotFound, "pending request %q", id)
 	}
@@ -63,6 +63,37 @@ func (s *Store) ConsumeRequest(ctx context.Context, id string) (*sso.PendingRequ
 	}
 	if r.ExpiresAt, err = decodeTime(expires); err != nil {
 		return nil, dbErr(ctx, "consume request: expires_at", err)
+	}
+	return r, nil
+}
+
+// ConsumeMatchingRequest returns and deletes the pending request with this ID
+// if it belongs to organization orgID and its BindingHash equals bindingHash,
+// in one DELETE … WHERE id AND org_id AND binding_hash … RETURNING: of any
+// number of concurrent callers, in any number of processes, at most one gets
+// it. A request that does not match stays, and the answer is an error
+// wrapping sso.ErrNotFound, as for an unknown ID.
+//
+// Like ConsumeRequest, it returns an expired request too.
+func (s *Store) ConsumeMatchingRequest(ctx context.Context, id, orgID, bindingHash string) (*sso.PendingRequest, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	notFound := errorf(sso.ErrNotFound, "pending request %q of organization %q with this binding", id, orgID)
+	if !storable(id) || !storable(orgID) || !storable(bindingHash) {
+		return nil, notFound
+	}
+	r := &sso.PendingRequest{ID: id, OrgID: orgID, BindingHash: bindingHash}
+	var expires string
+	err := s.stmts.consumeMatchingRequest.QueryRowContext(ctx, id, orgID, bindingHash).Scan(&r.ReturnTo, &r.TesterUserID, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, dbErr(ctx, "consume matching request", err)
+	}
+	if r.ExpiresAt, err = decodeTime(expires); err != nil {
+		return nil, dbErr(ctx, "consume matching request: expires_at", err)
 	}
 	return r, nil
 }

@@ -51,12 +51,16 @@ const (
 			org_role = excluded.org_role,
 			stack_roles = excluded.stack_roles,
 			allow_without_sso = excluded.allow_without_sso`
-	qSaveRequest = `INSERT INTO pending_requests (id, org_id, return_to, tester_user_id, expires_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+	qSaveRequest = `INSERT INTO pending_requests (id, org_id, return_to, tester_user_id, expires_at, binding_hash)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 	// One statement: of concurrent callers, only the one whose DELETE
 	// removed the row gets it back.
 	qConsumeRequest = `DELETE FROM pending_requests WHERE id = ?
-		RETURNING org_id, return_to, tester_user_id, expires_at`
+		RETURNING org_id, return_to, tester_user_id, expires_at, binding_hash`
+	// The same, only for the row of this organization and binding: a
+	// mismatch deletes nothing.
+	qConsumeMatchingRequest = `DELETE FROM pending_requests WHERE id = ? AND org_id = ? AND binding_hash = ?
+		RETURNING return_to, tester_user_id, expires_at`
 	// A row already there, expired or not, is a replay: nothing is inserted.
 	qUseAssertion = `INSERT INTO used_assertions (org_id, assertion_id, until)
 		VALUES (?, ?, ?) ON CONFLICT (org_id, assertion_id) DO NOTHING`
@@ -76,7 +80,7 @@ const (
 type statements struct {
 	orgByID, orgByName, saveOrg, nameHolder                           *sql.Stmt
 	member, saveMember                                                *sql.Stmt
-	saveRequest, consumeRequest, useAssertion                         *sql.Stmt
+	saveRequest, consumeRequest, consumeMatchingRequest, useAssertion *sql.Stmt
 	createSession, session, deleteSession                             *sql.Stmt
 	deleteOrgSessions, deleteOrgSessionsMethod, deleteExpiredSessions *sql.Stmt
 	cleanupRequests, cleanupAssertions                                *sql.Stmt
@@ -93,7 +97,8 @@ func (st *statements) all() []struct {
 	}{
 		{&st.orgByID, qOrgByID}, {&st.orgByName, qOrgByName}, {&st.saveOrg, qSaveOrg}, {&st.nameHolder, qNameHolder},
 		{&st.member, qMember}, {&st.saveMember, qSaveMember},
-		{&st.saveRequest, qSaveRequest}, {&st.consumeRequest, qConsumeRequest}, {&st.useAssertion, qUseAssertion},
+		{&st.saveRequest, qSaveRequest}, {&st.consumeRequest, qConsumeRequest},
+		{&st.consumeMatchingRequest, qConsumeMatchingRequest}, {&st.useAssertion, qUseAssertion},
 		{&st.createSession, qCreateSession}, {&st.session, qSession}, {&st.deleteSession, qDeleteSession},
 		{&st.deleteOrgSessions, qDeleteOrgSessions}, {&st.deleteOrgSessionsMethod, qDeleteOrgSessionsMethod},
 		{&st.deleteExpiredSessions, qDeleteExpiredSessions},

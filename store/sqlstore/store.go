@@ -14,15 +14,17 @@ import (
 
 // Compile-time checks that *Store implements the ports it adapts.
 var (
-	_ sso.Store     = (*Store)(nil)
-	_ sso.Cleaner   = (*Store)(nil)
-	_ session.Store = (*Store)(nil)
+	_ sso.Store           = (*Store)(nil)
+	_ sso.RequestConsumer = (*Store)(nil)
+	_ sso.Cleaner         = (*Store)(nil)
+	_ session.Store       = (*Store)(nil)
 )
 
-// Store implements sso.Store, sso.Cleaner and session.Store on a SQL
-// database. It is safe for concurrent use, also by several processes sharing
-// the database: ConsumeRequest, UseAssertion and the SSO name check are
-// atomic in the database, not in the process. Create one with New (or
+// Store implements sso.Store, sso.RequestConsumer, sso.Cleaner and
+// session.Store on a SQL database. It is safe for concurrent use, also by
+// several processes sharing the database: ConsumeRequest,
+// ConsumeMatchingRequest, UseAssertion and the SSO name check are atomic in
+// the database, not in the process. Create one with New (or
 // sqlite.Open, postgres.Open) and Close it when done.
 //
 // Every method first returns an error wrapping ErrInvalidArgument for a nil

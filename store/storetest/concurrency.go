@@ -14,6 +14,7 @@ import (
 
 var concurrencyTests = []test{
 	{"ConsumeRequest", testConsumeRequestConcurrently},
+	{"ConsumeMatchingRequest", testConsumeMatchingRequestConcurrently},
 	{"UseAssertionOneOrg", testUseAssertionOneOrgConcurrently},
 	{"UseAssertionTwoOrgs", testUseAssertionTwoOrgsConcurrently},
 	{"SSOName", testSSONameConcurrently},
@@ -50,6 +51,52 @@ func testConsumeRequestConcurrently(t *testing.T, ctx context.Context, st Store)
 	}
 	if wins != 1 || len(got) != 1 || got[0].ID != want.ID || got[0].OrgID != want.OrgID {
 		t.Errorf("%d of %d ConsumeRequest calls won (%v); want exactly 1", wins, racers, got)
+	}
+}
+
+// testConsumeMatchingRequestConcurrently: racers goroutines try to consume
+// one request, a third of them with its organization and binding, the others
+// from another organization or with another binding: exactly one of the
+// matching callers gets it, every other caller gets ErrNotFound.
+func testConsumeMatchingRequestConcurrently(t *testing.T, ctx context.Context, st Store) {
+	want := fullRequest("id-1", "org1")
+	if err := st.SaveRequest(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	args := func(i int) (orgID, binding string) {
+		switch i % 3 {
+		case 0:
+			return "org1", want.BindingHash
+		case 1:
+			return "org2", want.BindingHash
+		}
+		return "org1", bindingHashOf("other")
+	}
+	var mu sync.Mutex
+	var got []*sso.PendingRequest
+	errs := race(func(i int) error {
+		org, binding := args(i)
+		r, err := st.ConsumeMatchingRequest(ctx, "id-1", org, binding)
+		if err == nil {
+			mu.Lock()
+			got = append(got, r)
+			mu.Unlock()
+		}
+		return err
+	})
+	wins := 0
+	for i, err := range errs {
+		switch {
+		case err == nil && i%3 != 0:
+			t.Errorf("caller %d with a mismatch (%d) got the request", i, i%3)
+		case err == nil:
+			wins++
+		case !errors.Is(err, sso.ErrNotFound):
+			t.Errorf("ConsumeMatchingRequest() err = %v; want nil or ErrNotFound", err)
+		}
+	}
+	if wins != 1 || len(got) != 1 || got[0].ID != want.ID || got[0].OrgID != want.OrgID || got[0].BindingHash != want.BindingHash {
+		t.Errorf("%d of %d ConsumeMatchingRequest calls won (%v); want exactly 1", wins, racers, got)
 	}
 }
 

@@ -51,6 +51,8 @@ func testNotFound(t *testing.T, ctx context.Context, st Store) {
 		check("Member(org2, ada)", err)
 		_, err = st.ConsumeRequest(ctx, "r2")
 		check("ConsumeRequest(r2)", err)
+		_, err = st.ConsumeMatchingRequest(ctx, "r1", "org2", bindingHashOf("r1"))
+		check("ConsumeMatchingRequest(r1, org2)", err)
 		_, err = st.Session(ctx, "s2")
 		check("Session(s2)", err)
 		check("DeleteSession(s2)", st.DeleteSession(ctx, "s2"))
@@ -76,6 +78,10 @@ var calls = []struct {
 		return st.SaveMember(ctx, fullMember("org1", "bob@example.com"))
 	}},
 	{"SaveRequest", func(ctx context.Context, st Store) error { return st.SaveRequest(ctx, fullRequest("r2", "org1")) }},
+	{"ConsumeMatchingRequest", func(ctx context.Context, st Store) error {
+		_, err := st.ConsumeMatchingRequest(ctx, "r2", "org1", bindingHashOf("r2"))
+		return err
+	}},
 	{"ConsumeRequest", func(ctx context.Context, st Store) error { _, err := st.ConsumeRequest(ctx, "r1"); return err }},
 	{"UseAssertion", func(ctx context.Context, st Store) error { return st.UseAssertion(ctx, "org1", "a1", t0) }},
 	{"CreateSession", func(ctx context.Context, st Store) error {
@@ -158,6 +164,9 @@ func testInvalidValues(t *testing.T, ctx context.Context, st Store) {
 	}
 	if _, err := st.ConsumeRequest(ctx, ""); !errors.Is(err, sso.ErrNotFound) {
 		t.Errorf("ConsumeRequest(\"\") err = %v; want ErrNotFound", err)
+	}
+	if _, err := st.ConsumeMatchingRequest(ctx, "", "", ""); !errors.Is(err, sso.ErrNotFound) {
+		t.Errorf("ConsumeMatchingRequest(\"\", \"\", \"\") err = %v; want ErrNotFound", err)
 	}
 	if _, err := st.Session(ctx, "s"); !errors.Is(err, session.ErrNotFound) {
 		t.Errorf("Session(s) err = %v; want ErrNotFound", err)

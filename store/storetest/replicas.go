@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"testing"
 	"time"
@@ -44,23 +45,29 @@ func RunReplicas(t *testing.T, openA, openB func(t *testing.T) Store) {
 		t.Fatal(err)
 	}
 	sp := svcA.Details(org)
-	signIn := func(svc *sso.Service) (string, string) {
+	// start begins a sign-in on svc; answer is the IdP's response to it.
+	start := func(svc *sso.Service) *sso.Redirect {
 		t.Helper()
 		rd, err := svc.StartLogin(ctx, "replicas", "/")
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, _ := url.Parse(rd.URL)
+		return rd
+	}
+	answer := func(rd *sso.Redirect) string {
+		t.Helper()
 		posted, err := idp.Response(ssotest.Response{SP: sp, InResponseTo: rd.RequestID,
 			User: ssotest.User{Email: "alice@replicas.example", Roles: []string{"Staff"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return posted, u.Query().Get("RelayState")
+		return posted
 	}
-	post := func(svc *sso.Service, posted, relay string) (*sso.Result, error) {
+	// post delivers posted to svc's ACS, from a browser holding cookie.
+	post := func(svc *sso.Service, rd *sso.Redirect, posted string, cookie *http.Cookie) (*sso.Result, error) {
 		t.Helper()
-		req, err := idp.PostRequest(sp.ACSURL, posted, relay)
+		u, _ := url.Parse(rd.URL)
+		req, err := idp.PostRequest(sp.ACSURL, posted, u.Query().Get("RelayState"), cookie)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,12 +75,13 @@ func RunReplicas(t *testing.T, openA, openB func(t *testing.T) Store) {
 	}
 
 	// A response accepted by A is a replay on B.
-	posted, relay := signIn(svcA)
-	res, err := post(svcA, posted, relay)
+	rd := start(svcA)
+	posted := answer(rd)
+	res, err := post(svcA, rd, posted, rd.Cookie)
 	if err != nil {
 		t.Fatalf("replica A HandleACS() err = %v", err)
 	}
-	if _, err := post(svcB, posted, relay); !errors.Is(err, sso.ErrReplay) {
+	if _, err := post(svcB, rd, posted, rd.Cookie); !errors.Is(err, sso.ErrReplay) {
 		t.Errorf("replica B, same response: err = %v; want ErrReplay", err)
 	}
 
@@ -87,10 +95,18 @@ func RunReplicas(t *testing.T, openA, openB func(t *testing.T) Store) {
 	if _, err := stA.ConsumeRequest(ctx, "id-shared"); !errors.Is(err, sso.ErrNotFound) {
 		t.Errorf("replica A second ConsumeRequest err = %v; want ErrNotFound", err)
 	}
-	// Started on B, answered on A, then a second answer on B: refused.
-	posted2, relay2 := signIn(svcB)
-	if _, err := post(svcA, posted2, relay2); err != nil {
+	// Started on B, answered on A: the browser binding made on B holds on A.
+	// Posted without the cookie it is refused and the request stays; a
+	// response posted with it is accepted, and then the request is used.
+	rd2 := start(svcB)
+	if _, err := post(svcA, rd2, answer(rd2), nil); !errors.Is(err, sso.CheckBinding) {
+		t.Errorf("request started on B, answered on A without its cookie: err = %v; want CheckBinding", err)
+	}
+	if _, err := post(svcA, rd2, answer(rd2), rd2.Cookie); err != nil {
 		t.Errorf("request started on B, answered on A: err = %v", err)
+	}
+	if _, err := post(svcB, rd2, answer(rd2), rd2.Cookie); !errors.Is(err, sso.CheckInResponseTo) {
+		t.Errorf("request started on B, answered on A, answered again on B: err = %v; want CheckInResponseTo", err)
 	}
 
 	// A session created on A validates on B.

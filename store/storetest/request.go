@@ -2,8 +2,11 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +18,9 @@ var requestTests = []test{
 	{"SaveAndConsume", testRequests},
 	{"RoundTrip", testRequestRoundTrip},
 	{"OrgIsolation", testRequestOrgIsolation},
+	{"ConsumeMatching", testConsumeMatchingRequest},
+	{"ConsumeMatchingRoundTrip", testConsumeMatchingRoundTrip},
+	{"CrossOrgNoBurn", testRequestCrossOrgNoBurn},
 }
 
 var assertionTests = []test{
@@ -25,7 +31,14 @@ var assertionTests = []test{
 
 // fullRequest returns a pending request with every field set.
 func fullRequest(id, orgID string) *sso.PendingRequest {
-	return &sso.PendingRequest{ID: id, OrgID: orgID, ReturnTo: "/dash?tab=1", TesterUserID: "owner", ExpiresAt: t0.Add(time.Minute)}
+	return &sso.PendingRequest{ID: id, OrgID: orgID, ReturnTo: "/dash?tab=1", TesterUserID: "owner", ExpiresAt: t0.Add(time.Minute),
+		BindingHash: bindingHashOf(id)}
+}
+
+// bindingHashOf is a binding hash for tests: 64 hex digits, distinct per seed.
+func bindingHashOf(seed string) string {
+	sum := sha256.Sum256([]byte("binding " + seed))
+	return hex.EncodeToString(sum[:])
 }
 
 func testRequests(t *testing.T, ctx context.Context, st Store) {
@@ -87,6 +100,7 @@ func testRequestRoundTrip(t *testing.T, ctx context.Context, st Store) {
 		{ID: "beyond UnixNano", OrgID: "org1", ExpiresAt: time.Date(2300, 1, 1, 0, 0, 0, 7, time.UTC)},
 		{ID: "before 1970", OrgID: "org1", ExpiresAt: time.Date(1901, 12, 13, 20, 45, 51, 999999999, time.UTC)},
 		{ID: "ünïcödé-ID ✓", OrgID: "Ωrg", ReturnTo: "/späce path?q=a b&x='1'#frag", TesterUserID: "用户"},
+		{ID: "binding only", OrgID: "org1", BindingHash: bindingHashOf("x")},
 	}
 	for _, r := range reqs {
 		if err := st.SaveRequest(ctx, r); err != nil {
@@ -115,6 +129,87 @@ func testRequestOrgIsolation(t *testing.T, ctx context.Context, st Store) {
 	got, err = st.ConsumeRequest(ctx, "a")
 	if err != nil || got.OrgID != "org1" {
 		t.Fatalf("ConsumeRequest(a) = %+v, %v; want org1's request", got, err)
+	}
+}
+
+// testConsumeMatchingRequest: ConsumeMatchingRequest takes a request only
+// when ID, organization and binding hash all match; any mismatch leaves it in
+// place and is ErrNotFound.
+func testConsumeMatchingRequest(t *testing.T, ctx context.Context, st Store) {
+	r1 := fullRequest("id-1", "org1")
+	r2 := &sso.PendingRequest{ID: "id-2", OrgID: "org1", ExpiresAt: t0.Add(-time.Hour), BindingHash: bindingHashOf("id-2")}
+	unbound := &sso.PendingRequest{ID: "id-3", OrgID: "org1", ExpiresAt: t0.Add(time.Minute)}
+	for _, r := range []*sso.PendingRequest{r1, r2, unbound} {
+		if err := st.SaveRequest(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		name               string
+		id, orgID, binding string
+		want               *sso.PendingRequest
+		wantErr            error
+	}{
+		{name: "other organization", id: "id-1", orgID: "org2", binding: r1.BindingHash, wantErr: sso.ErrNotFound},
+		{name: "other binding", id: "id-1", orgID: "org1", binding: r2.BindingHash, wantErr: sso.ErrNotFound},
+		{name: "no binding", id: "id-1", orgID: "org1", binding: "", wantErr: sso.ErrNotFound},
+		{name: "binding in upper case", id: "id-1", orgID: "org1", binding: strings.ToUpper(r1.BindingHash), wantErr: sso.ErrNotFound},
+		{name: "organization in upper case", id: "id-1", orgID: "ORG1", binding: r1.BindingHash, wantErr: sso.ErrNotFound},
+		{name: "unknown ID", id: "id-9", orgID: "org1", binding: r1.BindingHash, wantErr: sso.ErrNotFound},
+		{name: "empty ID", id: "", orgID: "org1", binding: r1.BindingHash, wantErr: sso.ErrNotFound},
+		{name: "invalid UTF-8", id: "id-1\xff", orgID: "org1\x00", binding: r1.BindingHash, wantErr: sso.ErrNotFound},
+		{name: "match, after every mismatch", id: "id-1", orgID: "org1", binding: r1.BindingHash, want: r1},
+		{name: "match again", id: "id-1", orgID: "org1", binding: r1.BindingHash, wantErr: sso.ErrNotFound},
+		{name: "an expired request matches", id: "id-2", orgID: "org1", binding: r2.BindingHash, want: r2},
+		{name: "unbound request, some binding", id: "id-3", orgID: "org1", binding: r1.BindingHash, wantErr: sso.ErrNotFound},
+	}
+	for _, s := range steps {
+		got, err := st.ConsumeMatchingRequest(ctx, s.id, s.orgID, s.binding)
+		if !errors.Is(err, s.wantErr) {
+			t.Fatalf("%s: ConsumeMatchingRequest(%q, %q, …) err = %v; want %v", s.name, s.id, s.orgID, err, s.wantErr)
+		}
+		if !reflect.DeepEqual(normRequest(got), normRequest(s.want)) {
+			t.Errorf("%s: ConsumeMatchingRequest(%q, %q, …) = %+v; want %+v", s.name, s.id, s.orgID, got, s.want)
+		}
+	}
+	// The mismatches left the unbound request; ConsumeRequest still takes it.
+	if got, err := st.ConsumeRequest(ctx, "id-3"); err != nil || !reflect.DeepEqual(normRequest(got), normRequest(unbound)) {
+		t.Errorf("ConsumeRequest(id-3) = %+v, %v; want %+v", got, err, unbound)
+	}
+}
+
+// testConsumeMatchingRoundTrip: what ConsumeMatchingRequest returns is what
+// was saved, every field.
+func testConsumeMatchingRoundTrip(t *testing.T, ctx context.Context, st Store) {
+	r := fullRequest("ünïcödé ✓", "Ωrg")
+	r.ExpiresAt = t0.Add(123456789 * time.Nanosecond)
+	if err := st.SaveRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.ConsumeMatchingRequest(ctx, r.ID, r.OrgID, r.BindingHash)
+	if err != nil || !reflect.DeepEqual(normRequest(got), normRequest(r)) {
+		t.Errorf("ConsumeMatchingRequest() = %+v, %v; want %+v", got, err, r)
+	}
+	if got == r {
+		t.Error("ConsumeMatchingRequest returned the saved pointer")
+	}
+}
+
+// testRequestCrossOrgNoBurn: organization A naming organization B's request
+// ID (as A's IdP may) does not use it up: B's genuine response still finds it.
+func testRequestCrossOrgNoBurn(t *testing.T, ctx context.Context, st Store) {
+	b := fullRequest("id-of-b", "org-b")
+	if err := st.SaveRequest(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	for _, binding := range []string{b.BindingHash, bindingHashOf("attacker"), ""} {
+		if _, err := st.ConsumeMatchingRequest(ctx, b.ID, "org-a", binding); !errors.Is(err, sso.ErrNotFound) {
+			t.Fatalf("ConsumeMatchingRequest(B's ID, org A) err = %v; want ErrNotFound", err)
+		}
+	}
+	got, err := st.ConsumeMatchingRequest(ctx, b.ID, "org-b", b.BindingHash)
+	if err != nil || got.OrgID != "org-b" {
+		t.Errorf("ConsumeMatchingRequest(B's ID, org B) after A's tries = %+v, %v; want B's request", got, err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 // Store is what the suite tests: everything an orgsso store provides.
 type Store interface {
 	sso.Store
+	sso.RequestConsumer
 	session.Store
 	sso.Cleaner
 }

@@ -1,0 +1,185 @@
+package sso
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Browser binding (login CSRF defence). StartLogin and StartTest return, with
+// the redirect, a cookie holding a random nonce; the pending request keeps only
+// the nonce's SHA-256 (PendingRequest.BindingHash). HandleACS accepts a
+// response answering that request only when the posting browser sends the
+// cookie back, so a response cannot be replayed into another person's browser
+// (signing them in as the attacker), and a Test SSO completes only in the
+// browser of the owner who started it.
+//
+// Each request has its own cookie (the name carries a short hash of the
+// request ID), so sign-ins started in two tabs both complete. The cookie is
+// HttpOnly, lives as long as the request (Max-Age = Config.RequestTTL), and
+// its attributes follow the scheme of BaseURL:
+//
+//   - https: Secure; SameSite=None, so the IdP's cross-site POST carries it;
+//     and the __Host- name prefix (Path=/, no Domain), so a sibling subdomain
+//     cannot plant a binding cookie of its own.
+//   - http (development only): SameSite=Lax, not Secure, Path=/. Browsers send
+//     Lax cookies on a same-site POST, so an IdP on another port of the same
+//     host (localhost:8080 → localhost:9090) works; an IdP on another site
+//     cannot complete a sign-in to an http application.
+
+const (
+	// BindingCookiePrefix starts the name of every browser-binding cookie
+	// (after "__Host-" when BaseURL is https).
+	BindingCookiePrefix = "orgsso_bind_"
+	// hostCookiePrefix makes browsers require Secure, Path=/ and no Domain.
+	hostCookiePrefix = "__Host-"
+	// bindingNonceBytes is the size of the random nonce: 256 bits.
+	bindingNonceBytes = 32
+	// bindingNameHashBytes is how much of SHA-256(request ID) names a cookie.
+	bindingNameHashBytes = 8
+	// maxBindingCookie bounds the cookie value HandleACS hashes; a nonce is
+	// 43 characters.
+	maxBindingCookie = 128
+)
+
+// cookieSecure reports whether the cookies the Service makes carry Secure:
+// BaseURL's parsed scheme is https (in any case: url.Parse lowers it). Every
+// cookie of the package decides Secure here.
+func (s *Service) cookieSecure() bool { return s.secure }
+
+// bindingCookieName is the cookie of the pending request with this ID.
+func (s *Service) bindingCookieName(requestID string) string {
+	sum := sha256.Sum256([]byte(requestID))
+	name := BindingCookiePrefix + hex.EncodeToString(sum[:bindingNameHashBytes])
+	if s.cookieSecure() {
+		name = hostCookiePrefix + name
+	}
+	return name
+}
+
+// isBindingCookieName reports whether name is one of our binding cookies.
+func isBindingCookieName(name string) bool {
+	return strings.HasPrefix(strings.TrimPrefix(name, hostCookiePrefix), BindingCookiePrefix)
+}
+
+// bindingHash is what a pending request keeps of a binding nonce: the hex
+// SHA-256 of the cookie value.
+func bindingHash(nonce string) string {
+	sum := sha256.Sum256([]byte(nonce))
+	return hex.EncodeToString(sum[:])
+}
+
+// newBinding returns a fresh nonce from the Service's randomness.
+func (s *Service) newBinding() (string, error) {
+	var b [bindingNonceBytes]byte
+	if err := s.readRand(b[:]); err != nil {
+		return "", &ConfigError{Field: "Rand", Reason: "cannot read random bytes for the browser binding", Err: err}
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// bindingCookie is the cookie that carries nonce for the request requestID,
+// for ttl.
+func (s *Service) bindingCookie(requestID, nonce string, ttl time.Duration) *http.Cookie {
+	c := s.baseCookie(s.bindingCookieName(requestID), nonce)
+	c.MaxAge = max(int(ttl/time.Second), 1)
+	return c
+}
+
+// baseCookie is a binding cookie without lifetime: HttpOnly, Path=/, Secure
+// and SameSite by BaseURL's scheme.
+func (s *Service) baseCookie(name, value string) *http.Cookie {
+	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: s.cookieSecure(), SameSite: http.SameSiteLaxMode}
+	if c.Secure {
+		c.SameSite = http.SameSiteNoneMode
+	}
+	return c
+}
+
+// clearCookie returns the Set-Cookie that deletes the binding cookie name.
+func (s *Service) clearCookie(name string) *http.Cookie {
+	c := s.baseCookie(name, "")
+	c.MaxAge = -1
+	return c
+}
+
+// ClearBindingCookies returns, for a request to the ACS, the cookies that
+// delete every browser-binding cookie it carries. HandleACS puts the cookie of
+// the request it consumed in Result.ClearCookies; a host calls this after
+// HandleACS failed, and sets each with http.SetCookie:
+//
+//	res, err := svc.HandleACS(ctx, name, r)
+//	if err != nil {
+//		for _, c := range svc.ClearBindingCookies(r) {
+//			http.SetCookie(w, c)
+//		}
+//		…
+//	}
+//
+// A sign-in the same browser started in another tab and has not completed
+// then has to be started again. Leaving the cookies is safe too: each expires
+// with its request, and a used one matches nothing.
+func (s *Service) ClearBindingCookies(r *http.Request) []*http.Cookie {
+	if r == nil {
+		return nil
+	}
+	var out []*http.Cookie
+	seen := map[string]bool{}
+	for _, c := range r.Cookies() {
+		if !isBindingCookieName(c.Name) || seen[c.Name] {
+			continue
+		}
+		// Only the form this Service makes: one Set-Cookie cannot delete a
+		// cookie that another prefix or scheme made.
+		if s.cookieSecure() != strings.HasPrefix(c.Name, hostCookiePrefix) {
+			continue
+		}
+		seen[c.Name] = true
+		out = append(out, s.clearCookie(c.Name))
+		if len(out) == 64 { // a browser keeps few; bound the work anyway
+			break
+		}
+	}
+	return out
+}
+
+// bindingOf returns the binding hash of the request's cookie for the pending
+// request requestID, and false when the request carries none.
+func (s *Service) bindingOf(r *http.Request, requestID string) (string, bool) {
+	c, err := r.Cookie(s.bindingCookieName(requestID))
+	if err != nil || c.Value == "" || len(c.Value) > maxBindingCookie {
+		return "", false
+	}
+	return bindingHash(c.Value), true
+}
+
+// errNoBinding is the CheckBinding failure of a response posted by a browser
+// that does not hold the request's binding cookie.
+func errNoBinding() *ValidationError {
+	return fail(CheckBinding, "the posting browser does not hold the binding cookie of the request this response answers: the sign-in was started in another browser, or the cookie expired or was blocked")
+}
+
+// consumeMatching takes the pending request id of org whose binding hash is
+// hash, leaving any other request in place. A Store that implements
+// RequestConsumer does it atomically; another one is served by ConsumeRequest
+// and a SaveRequest that puts back a request that does not match.
+func (s *Service) consumeMatching(ctx context.Context, id, orgID, hash string) (*PendingRequest, error) {
+	if rc, ok := s.store.(RequestConsumer); ok {
+		return rc.ConsumeMatchingRequest(ctx, id, orgID, hash)
+	}
+	req, err := s.store.ConsumeRequest(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if req.OrgID == orgID && req.BindingHash != "" && req.BindingHash == hash {
+		return req, nil
+	}
+	if err := s.store.SaveRequest(ctx, req); err != nil {
+		s.log.WarnContext(ctx, "orgsso: could not put back a pending request a mismatched response took", "org", orgID, "error", err)
+	}
+	return nil, ErrNotFound
+}
