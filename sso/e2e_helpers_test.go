@@ -116,6 +116,7 @@ func (h *e2eHost) login(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		io.WriteString(w, "password login form\n")
 	default:
+		http.SetCookie(w, rd.Cookie)
 		http.Redirect(w, r, rd.URL, http.StatusFound)
 	}
 }
@@ -126,8 +127,14 @@ func (h *e2eHost) acs(w http.ResponseWriter, r *http.Request) {
 		h.mu.Lock()
 		h.acsErrs = append(h.acsErrs, err)
 		h.mu.Unlock()
+		for _, c := range h.svc.ClearBindingCookies(r) {
+			http.SetCookie(w, c)
+		}
 		http.Error(w, sso.UserMessage(err), http.StatusForbidden)
 		return
+	}
+	for _, c := range res.ClearCookies {
+		http.SetCookie(w, c)
 	}
 	if res.Test != nil {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -196,6 +203,7 @@ func (h *e2eHost) testSSO(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, sso.UserMessage(err), http.StatusForbidden)
 		return
 	}
+	http.SetCookie(w, rd.Cookie)
 	http.Redirect(w, r, rd.URL, http.StatusFound)
 }
 

@@ -163,6 +163,43 @@ func e2eWantLines(t *testing.T, what, body string, lines ...string) {
 	}
 }
 
+// e2eBinding checks that the Set-Cookie headers of a sign-in set one
+// browser-binding cookie (a value, HttpOnly, Path=/, Max-Age the request TTL,
+// SameSite=Lax on this http host) and later deleted it, and returns the other
+// Set-Cookie headers.
+func e2eBinding(t *testing.T, setCookies []string) []string {
+	t.Helper()
+	var rest []string
+	var set, cleared *http.Cookie
+	for _, raw := range setCookies {
+		c, err := http.ParseSetCookie(raw)
+		if err != nil {
+			t.Fatalf("Set-Cookie %q: %v", raw, err)
+		}
+		switch {
+		case !strings.HasPrefix(c.Name, sso.BindingCookiePrefix):
+			rest = append(rest, raw)
+		case set == nil:
+			set = c
+		case c.Name == set.Name && cleared == nil:
+			cleared = c
+		default:
+			t.Errorf("unexpected binding Set-Cookie %q", raw)
+		}
+	}
+	switch {
+	case set == nil:
+		t.Errorf("Set-Cookie = %q; want a browser-binding cookie set", setCookies)
+	case set.Value == "" || !set.HttpOnly || set.Path != "/" || set.MaxAge != int(sso.DefaultRequestTTL/time.Second) ||
+		set.Secure || set.SameSite != http.SameSiteLaxMode:
+		t.Errorf("binding cookie = %q; want a value, HttpOnly, Path=/, Max-Age=%d, SameSite=Lax, not Secure (http)",
+			set.String(), int(sso.DefaultRequestTTL/time.Second))
+	case cleared == nil || cleared.MaxAge >= 0 && !strings.Contains(cleared.Raw, "Max-Age=0"):
+		t.Errorf("Set-Cookie = %q; want the binding cookie %s deleted after the ACS", setCookies, set.Name)
+	}
+	return rest
+}
+
 func e2eWantHops(t *testing.T, b *e2eBrowser, want ...string) map[string][]string {
 	t.Helper()
 	hops, cookies := b.takeHops()
@@ -199,7 +236,7 @@ func TestE2ECrewjamSignIn(t *testing.T) {
 			"email: alice@acme.example", "org: "+e2eOrgID, "method: sso", "role: member",
 			"stack roles: blt-blog=developer,editor; blt-docs=editor")
 
-		sc := cookies["app"]
+		sc := e2eBinding(t, cookies["app"])
 		if len(sc) != 1 || !strings.HasPrefix(sc[0], e2eCookie+"=") || !strings.Contains(sc[0], "HttpOnly") || !strings.Contains(sc[0], "Path=/") {
 			t.Errorf("host Set-Cookie = %q; want one HttpOnly %s cookie for /", sc, e2eCookie)
 		}
@@ -277,8 +314,8 @@ func TestE2ECrewjamSignIn(t *testing.T) {
 		if len(errs) != before+1 || !errors.Is(errs[len(errs)-1], sso.ErrAccessDenied) {
 			t.Fatalf("ACS errors = %v; want a new ErrAccessDenied", errs[before:])
 		}
-		if len(cookies["app"]) != 0 || b.cookie(e.host.URL, e2eCookie) != "" {
-			t.Errorf("carol got a session cookie: %q", cookies["app"])
+		if rest := e2eBinding(t, cookies["app"]); len(rest) != 0 || b.cookie(e.host.URL, e2eCookie) != "" {
+			t.Errorf("carol got a session cookie: %q", rest)
 		}
 		if me := b.get(e.host.URL + "/me"); me.Status != http.StatusUnauthorized {
 			t.Errorf("/me for carol = %d; want 401", me.Status)
@@ -381,8 +418,8 @@ func TestE2ESSOTestIdP(t *testing.T) {
 		if strings.Contains(report.Body, "problem:") {
 			t.Errorf("report lists problems:\n%s", report.Body)
 		}
-		if len(cookies["app"]) != 0 {
-			t.Errorf("Test SSO set cookies %q; want no session", cookies["app"])
+		if rest := e2eBinding(t, cookies["app"]); len(rest) != 0 {
+			t.Errorf("Test SSO set cookies %q; want no session", rest)
 		}
 		m, err := h.store.Member(t.Context(), e2eOrgID, e2eOwnerEmail)
 		if err != nil {
@@ -407,6 +444,27 @@ func TestE2ESSOTestIdP(t *testing.T) {
 		e2eWantLines(t, "report", report.Body, "org role: ", "unmatched: contractors")
 		if !strings.Contains(report.Body, "problem: ") || !strings.Contains(report.Body, `"contractors"`) {
 			t.Errorf("report does not name the unmapped role as a problem:\n%s", report.Body)
+		}
+	})
+
+	t.Run("Test SSO completes only in the owner's browser", func(t *testing.T) {
+		owner := newE2EBrowser(t, labels)
+		h.passwordSignIn(t, owner, e2eOrgID, e2eOwnerID, e2eOwnerEmail)
+		login(ssotest.User{Email: "mallory@acme.example", FirstName: "Mallory", LastName: "M", Roles: []string{"engineering"}})
+		autoPost := owner.get(h.URL + "/admin/sso/acme/test")
+		owner.takeHops()
+		// Another browser (not the owner's, without its binding cookie)
+		// posts the IdP's answer.
+		other := newE2EBrowser(t, labels)
+		h.passwordSignIn(t, other, e2eOrgID, "u-erin", "erin@acme.example")
+		before := len(h.acsErrors())
+		page := other.submit(autoPost, nil)
+		e2eWantHops(t, other, "POST app/sso/acme/acs 403")
+		if want := sso.UserMessage(sso.CheckBinding) + "\n"; page.Body != want {
+			t.Errorf("body = %q; want %q", page.Body, want)
+		}
+		if errs := h.acsErrors(); len(errs) != before+1 || !errors.Is(errs[len(errs)-1], sso.CheckBinding) {
+			t.Errorf("new ACS errors = %v; want one CheckBinding", errs[before:])
 		}
 	})
 
@@ -450,10 +508,35 @@ func TestE2ESSOTestIdP(t *testing.T) {
 		e2eWantLines(t, "/me", me.Body,
 			"email: dave@acme.example", "org: "+e2eOrgID, "method: sso", "role: member",
 			"stack roles: blt-blog=developer,editor; blt-docs=editor")
-		if sc := cookies["app"]; len(sc) != 1 || !strings.Contains(sc[0], "HttpOnly") {
+		if sc := e2eBinding(t, cookies["app"]); len(sc) != 1 || !strings.Contains(sc[0], "HttpOnly") {
 			t.Errorf("host Set-Cookie = %q; want one HttpOnly cookie", sc)
 		}
 		e2eCheckSSOSession(t, h, b, "dave@acme.example")
+	})
+
+	t.Run("login CSRF: another browser posting someone's response is refused", func(t *testing.T) {
+		// The attacker signs in at the IdP as themself and, instead of
+		// posting the answer, makes the victim's browser post it.
+		attacker := newE2EBrowser(t, labels)
+		login(ssotest.User{Email: "mallory@acme.example", FirstName: "Mallory", LastName: "M", Roles: []string{"engineering"}})
+		autoPost := attacker.get(h.URL + "/login?trigger_sso_flow=acme&return_to=/me")
+		attacker.takeHops()
+		victim := newE2EBrowser(t, labels)
+		before := len(h.acsErrors())
+		page := victim.submit(autoPost, nil)
+		cookies := e2eWantHops(t, victim, "POST app/sso/acme/acs 403")
+		if want := sso.UserMessage(sso.CheckBinding) + "\n"; page.Body != want {
+			t.Errorf("body = %q; want %q", page.Body, want)
+		}
+		if errs := h.acsErrors(); len(errs) != before+1 || !errors.Is(errs[len(errs)-1], sso.CheckBinding) {
+			t.Errorf("new ACS errors = %v; want one CheckBinding", errs[before:])
+		}
+		if len(cookies["app"]) != 0 || victim.cookie(h.URL, e2eCookie) != "" {
+			t.Errorf("the victim got cookies %q", cookies["app"])
+		}
+		if _, err := h.store.Member(t.Context(), e2eOrgID, "mallory@acme.example"); !errors.Is(err, sso.ErrNotFound) {
+			t.Errorf("store.Member(mallory) err = %v; want ErrNotFound (nothing provisioned)", err)
+		}
 	})
 
 	t.Run("the same response posted again is a replay", func(t *testing.T) {

@@ -3,6 +3,7 @@ package sso_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -48,12 +49,14 @@ func Example() {
 		panic(err)
 	}
 
-	// The login page: /login?trigger_sso_flow=acme → redirect to the IdP.
+	// The login page: /login?trigger_sso_flow=acme → redirect to the IdP,
+	// with the browser-binding cookie: http.SetCookie(w, rd.Cookie).
 	rd, err := svc.StartLogin(ctx, "acme", "/dashboard")
 	if err != nil {
 		panic(err)
 	}
 	u, _ := url.Parse(rd.URL)
+	fmt.Println("binding cookie:", rd.Cookie.HttpOnly, rd.Cookie.Secure, rd.Cookie.SameSite == http.SameSiteNoneMode)
 
 	// The IdP signs the user in and posts back to the ACS.
 	posted, err := idp.Response(ssotest.Response{
@@ -63,21 +66,27 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	r, err := idp.PostRequest(svc.Details(org).ACSURL, posted, u.Query().Get("RelayState"))
+	// The browser posts it with the binding cookie.
+	r, err := idp.PostRequest(svc.Details(org).ACSURL, posted, u.Query().Get("RelayState"), rd.Cookie)
 	if err != nil {
 		panic(err)
 	}
 
-	// The host's ACS handler.
+	// The host's ACS handler. The binding cookie is cleared either way:
+	// http.SetCookie(w, c) for each of res.ClearCookies, or of
+	// svc.ClearBindingCookies(r) after a failure.
 	res, err := svc.HandleACS(ctx, "acme", r)
 	if err != nil {
 		fmt.Println(sso.UserMessage(err)) // for the login page; log err for the operator
 		return
 	}
+	fmt.Println("cookies to clear:", len(res.ClearCookies), res.ClearCookies[0].Name == rd.Cookie.Name)
 	fmt.Println("member:", res.Member.Email, res.Member.OrgRole, res.Member.StackRoles)
 	fmt.Println("session until:", res.Session.ExpiresAt.Format(time.RFC3339), "then go to", res.ReturnTo)
 	// Output:
 	// ACS URL: https://app.example.com/sso/acme/acs
+	// binding cookie: true true true
+	// cookies to clear: 1 true
 	// member: alice@acme.example member map[blog:[developer]]
 	// session until: 2026-03-02T00:00:00Z then go to /dashboard
 }

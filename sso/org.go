@@ -78,11 +78,8 @@ func (c IdPConfig) ValidateAt(now time.Time) error { return c.check(now, true) }
 // validity at now; otherwise (a draft) only the fields that are set are
 // checked, and certificates need only parse.
 func (c IdPConfig) check(now time.Time, complete bool) error {
-	switch {
-	case c.EntityID != "" && strings.TrimSpace(c.EntityID) == "":
+	if c.EntityID != "" && strings.TrimSpace(c.EntityID) == "" {
 		return configErr("IdP.EntityID", "is blank")
-	case c.EntityID == "" && complete:
-		return configErr("IdP.EntityID", "is empty: the IdP's entity ID (the Issuer of its responses) is required")
 	}
 	switch {
 	case c.SSOURL != "":
@@ -106,6 +103,9 @@ func (c IdPConfig) check(now time.Time, complete bool) error {
 				return err
 			}
 		}
+	}
+	if complete && c.EntityID == "" {
+		return configErr("IdP.EntityID", "is empty: the IdP's entity ID (the Issuer of its responses) is required")
 	}
 	if _, err := policyFor(c.SignatureAlgorithm); err != nil {
 		return &ConfigError{Field: "IdP.SignatureAlgorithm", Reason: "unknown algorithm", Err: err}

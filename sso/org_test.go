@@ -80,7 +80,8 @@ func TestIdPConfigValidateAt(t *testing.T) {
 		wantReason string // substring of the error message
 	}{
 		{name: "complete", cfg: valid},
-		{name: "no entity ID", cfg: with(func(c *IdPConfig) { c.EntityID = "" })},
+		{name: "no entity ID", cfg: with(func(c *IdPConfig) { c.EntityID = "" }),
+			wantErr: ErrInvalidConfig, wantField: "IdP.EntityID", wantReason: "empty"},
 		{name: "rotation", cfg: with(func(c *IdPConfig) { c.Certificates = append(c.Certificates, google) })},
 		{name: "query in SSO URL", cfg: with(func(c *IdPConfig) { c.SSOURL = "https://accounts.google.com/o/saml2/idp?idpid=C0" })},
 		{name: "http localhost", cfg: with(func(c *IdPConfig) { c.SSOURL = "http://localhost:8080/sso" })},
@@ -168,6 +169,7 @@ func orgTestCheckErr(t *testing.T, call string, err, wantErr error, wantField, w
 func TestIdPConfigExpiryJudgedAtInjectedClock(t *testing.T) {
 	notAfter := orgTestNow.AddDate(0, 1, 0)
 	cfg := IdPConfig{
+		EntityID:     "https://idp.example.com",
 		SSOURL:       "https://idp.example.com/sso",
 		Certificates: []string{orgTestCertPEM(t, orgTestNow.AddDate(-1, 0, 0), notAfter)},
 	}
@@ -181,6 +183,7 @@ func TestIdPConfigExpiryJudgedAtInjectedClock(t *testing.T) {
 	// The wall clock is not consulted: a certificate that expired long ago is
 	// fine at an instant it was valid.
 	old := IdPConfig{
+		EntityID:     "https://idp.example.com",
 		SSOURL:       "https://idp.example.com/sso",
 		Certificates: []string{orgTestCertPEM(t, time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2002, 1, 1, 0, 0, 0, 0, time.UTC))},
 	}
@@ -248,6 +251,8 @@ func TestOrganizationValidateAt(t *testing.T) {
 			wantErr: ErrInvalidConfig, wantField: "IdP.SSOURL", wantReason: "required"},
 		{name: "enabled without certificate", org: with(func(o *Organization) { o.IdP.Certificates = nil }),
 			wantErr: ErrInvalidConfig, wantField: "IdP.Certificates"},
+		{name: "enabled without IdP entity ID", org: with(func(o *Organization) { o.IdP.EntityID = "" }),
+			wantErr: ErrInvalidConfig, wantField: "IdP.EntityID", wantReason: "required"},
 		{name: "enabled with expired certificate", org: with(func(o *Organization) { o.IdP.Certificates = []string{expired} }),
 			wantErr: ErrInvalidConfig, wantField: "IdP.Certificates[0]", wantReason: "expired"},
 		{name: "draft with unparsable certificate", org: with(func(o *Organization) {
@@ -276,11 +281,22 @@ func TestOrganizationValidate(t *testing.T) {
 		t.Errorf("(*Organization)(nil).Validate() err = %v; want %v", err, ErrInvalidConfig)
 	}
 	org := &Organization{SSOName: "acme", Enabled: true, IdP: IdPConfig{
+		EntityID:     "https://idp.example.com",
 		SSOURL:       "https://idp.example.com/sso",
 		Certificates: []string{orgTestCertPEM(t, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))},
 	}}
 	if err := org.Validate(); err != nil {
 		t.Errorf("Validate() err = %v; want nil", err)
+	}
+	// Enabled needs the IdP's entity ID (any Issuer would pass without it);
+	// a draft may lack it.
+	org.IdP.EntityID = ""
+	if err := org.Validate(); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "IdP.EntityID") {
+		t.Errorf("Validate(enabled, no IdP.EntityID) err = %v; want an IdP.EntityID config error", err)
+	}
+	org.Enabled = false
+	if err := org.Validate(); err != nil {
+		t.Errorf("Validate(draft, no IdP.EntityID) err = %v; want nil", err)
 	}
 }
 

@@ -32,8 +32,11 @@ func BenchmarkHandleACS(b *testing.B) {
 			// GC work in the timed loop are like a server's.
 			b.StopTimer()
 			for j := 0; j < batch && i+j < b.N; j++ {
-				id, relay := e.start(b, "/dashboard")
-				req, err := e.idp.PostRequest(e.sp.ACSURL, e.typical(b, id), relay)
+				rd, err := e.svc.StartLogin(ctx, "acme", "/dashboard")
+				if err != nil {
+					b.Fatal(err)
+				}
+				req, err := e.idp.PostRequest(e.sp.ACSURL, e.typical(b, rd.RequestID), relayOf(b, rd), rd.Cookie)
 				if err != nil {
 					b.Fatal(err)
 				}

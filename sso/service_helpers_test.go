@@ -68,6 +68,9 @@ type env struct {
 	logs     *lockedBuffer
 	mu       sync.Mutex
 	events   []sso.Event
+	// jar is the test's one browser: the cookies StartLogin and StartTest
+	// gave it (by name), sent with every post, deleted as HandleACS says.
+	jar map[string]*http.Cookie
 }
 
 const (
@@ -89,7 +92,7 @@ func acmeMapping() rolemap.Config {
 func newEnv(t testing.TB, mutate func(*sso.Organization)) *env {
 	t.Helper()
 	f := newFixture(t)
-	e := &env{fixture: f, clock: &testClock{now: testNow}, store: memory.New(), logs: &lockedBuffer{}}
+	e := &env{fixture: f, clock: &testClock{now: testNow}, store: memory.New(), logs: &lockedBuffer{}, jar: map[string]*http.Cookie{}}
 	e.sessions = session.NewManager(e.store, session.WithClock(e.clock.Now), session.WithRand(mrand.NewChaCha8([32]byte{2})))
 	svc, err := sso.New(sso.Config{
 		BaseURL:  "https://app.example.com",
@@ -166,28 +169,93 @@ func (e *env) eventsOf(typ sso.EventType) []sso.Event {
 	return out
 }
 
-// start begins a sign-in and returns the request ID and RelayState.
+// start begins a sign-in in the test's browser and returns the request ID
+// and RelayState.
 func (e *env) start(t testing.TB, returnTo string) (id, relay string) {
+	t.Helper()
+	rd := e.startRedirect(t, returnTo)
+	return rd.RequestID, relayOf(t, rd)
+}
+
+// startRedirect begins a sign-in in the test's browser.
+func (e *env) startRedirect(t testing.TB, returnTo string) *sso.Redirect {
 	t.Helper()
 	rd, err := e.svc.StartLogin(context.Background(), e.org.SSOName, returnTo)
 	if err != nil {
 		t.Fatalf("StartLogin() err = %v", err)
 	}
-	u, err := url.Parse(rd.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rd.RequestID, u.Query().Get("RelayState")
+	e.keep(t, rd)
+	return rd
 }
 
-// post delivers a response to the ACS as a browser would.
+// addOrg saves a second organization, enabled, trusting the same IdP, with
+// JIT provisioning.
+func (e *env) addOrg(t testing.TB, id, name string) *sso.Organization {
+	t.Helper()
+	org := &sso.Organization{ID: id, SSOName: name, OwnerID: "u-owner-" + name, Enabled: true,
+		IdP: e.idp.IdPConfig(), JITProvisioning: true}
+	if err := e.store.SaveOrganization(context.Background(), org); err != nil {
+		t.Fatal(err)
+	}
+	return org
+}
+
+// startTest begins a Test SSO round trip for the owner in the test's browser.
+func (e *env) startTest(t testing.TB) *sso.Redirect {
+	t.Helper()
+	rd, err := e.svc.StartTest(context.Background(), e.org.SSOName, ownerID)
+	if err != nil {
+		t.Fatalf("StartTest() err = %v", err)
+	}
+	e.keep(t, rd)
+	return rd
+}
+
+// keep puts the redirect's binding cookie in the test's browser.
+func (e *env) keep(t testing.TB, rd *sso.Redirect) {
+	t.Helper()
+	if rd.Cookie == nil {
+		t.Fatalf("Redirect.Cookie is nil; want the browser-binding cookie")
+	}
+	e.mu.Lock()
+	e.jar[rd.Cookie.Name] = rd.Cookie
+	e.mu.Unlock()
+}
+
+// cookies returns the cookies of the test's browser.
+func (e *env) cookies() []*http.Cookie {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var cs []*http.Cookie
+	for _, c := range e.jar {
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// post delivers a response to the ACS from the test's browser, and applies
+// the cookie deletions HandleACS returns.
 func (e *env) post(t testing.TB, posted, relay string) (*sso.Result, error) {
 	t.Helper()
-	req, err := e.idp.PostRequest(e.sp.ACSURL, posted, relay)
+	return e.postWith(t, posted, relay, e.cookies()...)
+}
+
+// postWith delivers a response to the ACS from a browser holding cookies.
+func (e *env) postWith(t testing.TB, posted, relay string, cookies ...*http.Cookie) (*sso.Result, error) {
+	t.Helper()
+	req, err := e.idp.PostRequest(e.sp.ACSURL, posted, relay, cookies...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e.svc.HandleACS(context.Background(), e.org.SSOName, req)
+	res, err := e.svc.HandleACS(context.Background(), e.org.SSOName, req)
+	if res != nil {
+		e.mu.Lock()
+		for _, c := range res.ClearCookies {
+			delete(e.jar, c.Name)
+		}
+		e.mu.Unlock()
+	}
+	return res, err
 }
 
 // signIn runs a whole SP-initiated sign-in for user.

@@ -257,10 +257,7 @@ func TestRuleACSChecksOrganizationStateBeforeParsing(t *testing.T) {
 
 func TestRuleTestRoundTripUsesUpItsAssertionID(t *testing.T) {
 	e := newEnv(t, nil)
-	rd, err := e.svc.StartTest(ctx, "acme", ownerID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rd := e.startTest(t)
 	posted, err := e.idp.Response(e.resp(rd.RequestID, user(ownerEmail, "Admins"), nil))
 	if err != nil {
 		t.Fatal(err)
@@ -348,10 +345,7 @@ func TestRuleTestWithUnmappedRolesListsProblem(t *testing.T) {
 
 func runTest(t *testing.T, e *env, u ssotest.User) *sso.Result {
 	t.Helper()
-	rd, err := e.svc.StartTest(ctx, "acme", ownerID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rd := e.startTest(t)
 	posted, err := e.idp.Response(e.resp(rd.RequestID, u, nil))
 	if err != nil {
 		t.Fatal(err)
@@ -395,24 +389,19 @@ func TestTestRoundTripWritesNothingAndWorksWhileDisabled(t *testing.T) {
 	}
 }
 
-// startDisabled stores a login request for a disabled org directly (StartLogin
-// refuses), as if it had been started before SSO was disabled.
+// startDisabled starts a login for a disabled org (StartLogin refuses) as if
+// it had been started before SSO was disabled: enabled, started, disabled.
 func (e *env) startDisabled(t *testing.T) (string, string) {
 	t.Helper()
-	id := "id-started-before-disable"
-	if err := e.store.SaveRequest(ctx, &sso.PendingRequest{ID: id, OrgID: e.org.ID, ReturnTo: "/", ExpiresAt: testNow.Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	return id, ""
+	e.updateOrg(t, func(o *sso.Organization) { o.Enabled = true })
+	id, relay := e.start(t, "/")
+	e.updateOrg(t, func(o *sso.Organization) { o.Enabled = false })
+	return id, relay
 }
 
 func mustTest(t *testing.T, e *env) *sso.Redirect {
 	t.Helper()
-	rd, err := e.svc.StartTest(ctx, "acme", ownerID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rd
+	return e.startTest(t)
 }
 
 func TestDisableEndsSSOSessions(t *testing.T) {
@@ -490,14 +479,20 @@ func TestResubmittedResponseIsReplay(t *testing.T) {
 
 func TestSecondUseOfARequestFails(t *testing.T) {
 	e := newEnv(t, nil)
-	id, relay := e.start(t, "/")
-	first, _ := e.idp.Response(e.resp(id, user("alice@acme.example", "Admins"), nil))
-	second, _ := e.idp.Response(e.resp(id, user("alice@acme.example", "Admins"), nil))
-	if _, err := e.post(t, first, relay); err != nil {
+	rd := e.startRedirect(t, "/")
+	first, _ := e.idp.Response(e.resp(rd.RequestID, user("alice@acme.example", "Admins"), nil))
+	second, _ := e.idp.Response(e.resp(rd.RequestID, user("alice@acme.example", "Admins"), nil))
+	if _, err := e.post(t, first, relayOf(t, rd)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.post(t, second, relay); !errors.Is(err, sso.CheckInResponseTo) {
+	// A browser that kept the cookie (its host did not clear it).
+	if _, err := e.postWith(t, second, relayOf(t, rd), rd.Cookie); !errors.Is(err, sso.CheckInResponseTo) {
 		t.Errorf("second response to one request err = %v; want CheckInResponseTo", err)
+	}
+	// The browser that cleared it, as HandleACS said.
+	third, _ := e.idp.Response(e.resp(rd.RequestID, user("alice@acme.example", "Admins"), nil))
+	if _, err := e.post(t, third, relayOf(t, rd)); !errors.Is(err, sso.CheckBinding) {
+		t.Errorf("third response to one request, cookie cleared: err = %v; want CheckBinding", err)
 	}
 }
 
@@ -511,14 +506,34 @@ func TestExpiredRequestFails(t *testing.T) {
 	}
 }
 
+// TestRequestOfAnotherOrganizationFails: acme's IdP answering globex's
+// request ID, posted to acme's ACS even by the browser that holds globex's
+// binding cookie, is refused, and does not use globex's request up: globex's
+// genuine response still signs in.
 func TestRequestOfAnotherOrganizationFails(t *testing.T) {
 	e := newEnv(t, nil)
-	if err := e.store.SaveRequest(ctx, &sso.PendingRequest{ID: "id-other-org", OrgID: "org-other", ExpiresAt: testNow.Add(time.Hour)}); err != nil {
+	globex := e.addOrg(t, "org-globex", "globex")
+	rd, err := e.svc.StartLogin(ctx, "globex", "/globex")
+	if err != nil {
 		t.Fatal(err)
 	}
-	posted, _ := e.idp.Response(e.resp("id-other-org", user("alice@acme.example", "Admins"), nil))
+	e.keep(t, rd)
+	posted, _ := e.idp.Response(e.resp(rd.RequestID, user("alice@acme.example", "Admins"), nil))
 	if _, err := e.post(t, posted, ""); !errors.Is(err, sso.CheckInResponseTo) {
-		t.Errorf("err = %v; want CheckInResponseTo", err)
+		t.Errorf("acme response naming globex's request: err = %v; want CheckInResponseTo", err)
+	}
+	sp := e.svc.Details(globex)
+	genuine, err := e.idp.Response(ssotest.Response{SP: sp, InResponseTo: rd.RequestID, User: user("bob@globex.example", "Admins")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := e.idp.PostRequest(sp.ACSURL, genuine, relayOf(t, rd), rd.Cookie)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.svc.HandleACS(ctx, "globex", req)
+	if err != nil || res.ReturnTo != "/globex" || res.Member.Email != "bob@globex.example" {
+		t.Errorf("globex's genuine response after acme's: res = %v, err = %v; want bob signed in to /globex", res, err)
 	}
 }
 
@@ -750,15 +765,18 @@ func TestLogsAndStringsNeverHoldSecrets(t *testing.T) {
 func TestConcurrentSignInsAndReplays(t *testing.T) {
 	e := newEnv(t, nil)
 	const n = 100
-	type job struct{ posted, relay string }
+	type job struct {
+		posted, relay string
+		cookie        *http.Cookie
+	}
 	jobs := make([]job, n)
 	for i := range jobs {
-		id, relay := e.start(t, "/")
-		posted, err := e.idp.Response(e.resp(id, user("user"+string(rune('a'+i%26))+"@acme.example", "Admins"), nil))
+		rd := e.startRedirect(t, "/")
+		posted, err := e.idp.Response(e.resp(rd.RequestID, user("user"+string(rune('a'+i%26))+"@acme.example", "Admins"), nil))
 		if err != nil {
 			t.Fatal(err)
 		}
-		jobs[i] = job{posted, relay}
+		jobs[i] = job{posted, relayOf(t, rd), rd.Cookie}
 	}
 	var ok, replays, other atomic.Int64
 	var wg sync.WaitGroup
@@ -767,7 +785,7 @@ func TestConcurrentSignInsAndReplays(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				req, _ := e.idp.PostRequest(e.sp.ACSURL, j.posted, j.relay)
+				req, _ := e.idp.PostRequest(e.sp.ACSURL, j.posted, j.relay, j.cookie)
 				_, err := e.svc.HandleACS(ctx, "acme", req)
 				switch {
 				case err == nil:
@@ -828,6 +846,10 @@ func TestErrorCodeRoundTrip(t *testing.T) {
 		{errors.New("disk full"), sso.CodeFailed},
 		{fmt.Errorf("wrapped: %w", sso.ErrAccessDenied), sso.CodeAccessDenied},
 		{&sso.ValidationError{Check: sso.CheckInResponseTo}, sso.CodeExpired},
+		{&sso.ValidationError{Check: sso.CheckUnsolicited}, sso.CodeUnsolicited},
+		{&sso.ValidationError{Check: sso.CheckBinding}, sso.CodeBinding},
+		{&sso.ValidationError{Check: sso.CheckIdentity}, sso.CodeIdentity},
+		{fmt.Errorf("wrapped: %w", &sso.ValidationError{Check: sso.CheckBinding}), sso.CodeBinding},
 	}
 	for _, tt := range tests {
 		if got := sso.ErrorCode(tt.err); got != tt.code {
@@ -839,5 +861,35 @@ func TestErrorCodeRoundTrip(t *testing.T) {
 	}
 	if sso.MessageFor("<script>") != sso.MessageFor(sso.CodeFailed) {
 		t.Error("unknown code should give the generic message")
+	}
+}
+
+// TestErrorCodeMessagesSayWhatToDo: an unsolicited response, a response from
+// another browser and unacceptable identity values each have their own
+// message, distinct from every other code's; unsolicited no longer reads as
+// "expired".
+func TestErrorCodeMessagesSayWhatToDo(t *testing.T) {
+	tests := []struct {
+		code string
+		want []string // substrings
+	}{
+		{sso.CodeUnsolicited, []string{"started at your identity provider", "does not allow", "from the app"}},
+		{sso.CodeBinding, []string{"again in this browser"}},
+		{sso.CodeIdentity, []string{"email address or name"}},
+	}
+	codes := []string{sso.CodeSSORequired, sso.CodeUnknownOrg, sso.CodeSSODisabled, sso.CodeNotOwner, sso.CodeAccessDenied,
+		sso.CodeReplay, sso.CodeExpired, sso.CodeUnsolicited, sso.CodeBinding, sso.CodeIdentity, sso.CodeInvalidResponse, sso.CodeFailed}
+	for _, tt := range tests {
+		msg := sso.MessageFor(tt.code)
+		for _, w := range tt.want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("MessageFor(%q) = %q; want it to contain %q", tt.code, msg, w)
+			}
+		}
+		for _, other := range codes {
+			if other != tt.code && sso.MessageFor(other) == msg {
+				t.Errorf("MessageFor(%q) = MessageFor(%q) = %q; want distinct", tt.code, other, msg)
+			}
+		}
 	}
 }

@@ -72,7 +72,7 @@ func benchACS(b *testing.B, st storetest.Store) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if reqs[i], err = idp.PostRequest(sp.ACSURL, posted, u.Query().Get("RelayState")); err != nil {
+		if reqs[i], err = idp.PostRequest(sp.ACSURL, posted, u.Query().Get("RelayState"), rd.Cookie); err != nil {
 			b.Fatal(err)
 		}
 	}
