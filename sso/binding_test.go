@@ -321,4 +321,3 @@ func TestFailureEventsUnknownOrganization(t *testing.T) {
 	assert.NotContains(t, e.logs.String(), "evil.example")
 	assert.NotContains(t, e.logs.String(), "xxxxxxxxxx")
 }
-
