@@ -20,6 +20,13 @@
 //	a, err := v.Validate(r.PostFormValue("SAMLResponse"), pendingRequestID)
 //	if errors.Is(err, sso.CheckAudience) { … }
 //
+// A Service runs this for every organization of an application. StartLogin
+// and StartTest return, with the redirect, a browser-binding cookie
+// (Redirect.Cookie) the host sets; HandleACS accepts a response to that
+// request only from the browser that holds it (CheckBinding otherwise), so a
+// response cannot sign another person's browser in (login CSRF), and it
+// consumes the pending request only when organization and binding match.
+//
 // The Validator does no I/O and holds no globals; clock and limits come from
 // ValidatorConfig. Package sso/ssotest is an IdP for tests. See ExampleNewValidator.
 package sso

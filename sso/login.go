@@ -61,7 +61,8 @@ func (s *Service) StartTest(ctx context.Context, ssoName, testerUserID string) (
 
 // StartLoginFromRequest starts SSO when a login page request carries
 // TriggerParam; ok is false when it does not (show the login form). The
-// ReturnToParam query parameter, if any, is the landing path.
+// ReturnToParam query parameter, if any, is the landing path. As with
+// StartLogin, the host sets rd.Cookie on its redirect to rd.URL.
 func (s *Service) StartLoginFromRequest(ctx context.Context, r *http.Request) (rd *Redirect, ok bool, err error) {
 	q := r.URL.Query()
 	name := strings.TrimSpace(q.Get(TriggerParam))

@@ -107,6 +107,7 @@ func (a *app) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 			a.render(w, http.StatusOK, "sso_login", p)
 			return
 		}
+		http.SetCookie(w, rd.Cookie) // binds the sign-in to this browser
 		http.Redirect(w, r, rd.URL, http.StatusFound)
 		return
 	}
@@ -213,6 +214,7 @@ func (a *app) handleSSOLogin(w http.ResponseWriter, r *http.Request) {
 		a.render(w, http.StatusUnprocessableEntity, "sso_login", p)
 		return
 	}
+	http.SetCookie(w, rd.Cookie) // binds the sign-in to this browser
 	http.Redirect(w, r, rd.URL, http.StatusFound)
 }
 
@@ -235,9 +237,16 @@ func (a *app) handleACS(w http.ResponseWriter, r *http.Request) {
 	res, err := a.svc.HandleACS(ctx, r.PathValue("name"), r)
 	if err != nil {
 		// orgsso has logged the detail (Config.Logger) and sent the event
-		// (Config.OnEvent): the browser gets a safe message on the login page.
+		// (Config.OnEvent): the browser gets a safe message on the login page,
+		// and forgets its browser-binding cookie.
+		for _, c := range a.svc.ClearBindingCookies(r) {
+			http.SetCookie(w, c)
+		}
 		http.Redirect(w, r, "/login?error="+sso.ErrorCode(err), http.StatusSeeOther)
 		return
+	}
+	for _, c := range res.ClearCookies { // the sign-in's binding cookie is used up
+		http.SetCookie(w, c)
 	}
 	if res.Test != nil {
 		v, _ := a.viewer(r) // the owner's session, for the page header

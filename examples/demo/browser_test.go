@@ -136,6 +136,50 @@ func (b *browser) fresh() {
 	}))
 }
 
+// bindingCookies returns the orgsso browser-binding cookies Chromium holds
+// for the app.
+func (b *browser) bindingCookies(appURL string) []*network.Cookie {
+	b.t.Helper()
+	var out []*network.Cookie
+	b.do("read the app's cookies", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		res, err := cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{URLs: []string{appURL + "/"}})
+		if err != nil {
+			return err
+		}
+		for _, c := range res.Cookies {
+			if strings.HasPrefix(c.Name, sso.BindingCookiePrefix) {
+				out = append(out, c)
+			}
+		}
+		return nil
+	}))
+	return out
+}
+
+// wantBinding checks that Chromium holds exactly one binding cookie for the
+// app, as the demo (http on loopback) makes it: HttpOnly, SameSite=Lax, not
+// Secure, Path=/, expiring.
+func (b *browser) wantBinding(what, appURL string) {
+	b.t.Helper()
+	cs := b.bindingCookies(appURL)
+	if len(cs) != 1 {
+		b.t.Errorf("%s: %d binding cookies in the browser; want 1", what, len(cs))
+		return
+	}
+	c := cs[0]
+	if !c.HTTPOnly || c.Secure || c.SameSite != network.CookieSameSiteLax || c.Path != "/" || c.Session || c.Value == "" {
+		b.t.Errorf("%s: binding cookie = %+v; want HttpOnly, SameSite=Lax, not Secure, Path=/, with Max-Age", what, c)
+	}
+}
+
+// wantNoBinding checks that the ACS cleared the binding cookie.
+func (b *browser) wantNoBinding(what, appURL string) {
+	b.t.Helper()
+	if cs := b.bindingCookies(appURL); len(cs) != 0 {
+		b.t.Errorf("%s: the browser still holds binding cookies %+v; want them cleared by the ACS", what, cs)
+	}
+}
+
 // idpSignIn fills in the bundled IdP's login form.
 func (b *browser) idpSignIn(user, password string) {
 	b.t.Helper()
@@ -195,9 +239,14 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#idp-form")),
 	)
 	b.wantContains("IdP login form URL", b.location(), u.IdP+"/sso")
+	// The redirect to the IdP set the sign-in's browser binding; the IdP's
+	// POST back carries it (the sign-in below succeeds only if it does), and
+	// the ACS clears it.
+	b.wantBinding("at the IdP", u.App)
 	b.shot("02-idp-form")
 	b.idpSignIn("alice", "alice-idp-password")
 	b.do("alice's dashboard", chromedp.WaitVisible(chromedp.CSS("#org-role")))
+	b.wantNoBinding("after alice's sign-in", u.App)
 	b.want("alice's email", b.text("#email"), "alice@acme.example")
 	b.want("alice's organization role", b.text("#org-role"), "member")
 	b.want("alice's stack roles", b.text("#stack-roles"), "blog: developer")
@@ -247,8 +296,10 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#test-sso")),
 		chromedp.WaitVisible(chromedp.CSS("#idp-form")),
 	)
+	b.wantBinding("Test SSO at the IdP", u.App)
 	b.idpSignIn("owner", "owner-idp-password")
 	b.do("Test SSO report", chromedp.WaitVisible(chromedp.CSS("#test-ok")))
+	b.wantNoBinding("after the Test SSO report", u.App)
 	b.wantContains("report", b.text("#test-ok"), "SSO connection established successfully")
 	b.want("IdP roles received", b.text("#idp-roles"), "Admins\nContentstack Developers")
 	b.want("mapped organization role", b.text("#test-org-role"), "admin")

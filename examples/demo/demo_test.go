@@ -45,15 +45,25 @@ func TestDemo(t *testing.T) {
 		wantIn(t, "login page", login.Body, `href="/login/sso"`)
 		ssoPage := c.get(u.App + "/login/sso")
 		idpForm := c.submit(ssoPage, "sso-form", map[string]string{"sso_name": "acme"})
-		c.takeHops()
+		_, started := c.takeHops()
+		// The redirect to the IdP sets the sign-in's browser-binding cookie
+		// (http demo: SameSite=Lax, not Secure).
+		if len(started) != 1 || !strings.HasPrefix(started[0], sso.BindingCookiePrefix) ||
+			!strings.Contains(started[0], "HttpOnly") || !strings.Contains(started[0], "SameSite=Lax") ||
+			!strings.Contains(started[0], "Max-Age=600") || strings.Contains(started[0], "Secure") {
+			t.Errorf("SSO start Set-Cookie = %q; want one HttpOnly SameSite=Lax binding cookie for 10 minutes", started)
+		}
 		dash := ssoSignIn(t, c, u, idpForm, "alice", "alice-idp-password")
 		hops, cookies := c.takeHops()
 		if want := []string{"POST /sso 200", "POST /sso/acme/acs 303", "GET / 200"}; !slices.Equal(hops, want) {
 			t.Errorf("hops = %q; want %q", hops, want)
 		}
-		if len(cookies) != 1 || !strings.HasPrefix(cookies[0], sessionCookie+"=") ||
-			!strings.Contains(cookies[0], "HttpOnly") || !strings.Contains(cookies[0], "SameSite=Lax") {
-			t.Errorf("ACS Set-Cookie = %q; want one HttpOnly SameSite=Lax %s cookie", cookies, sessionCookie)
+		// The ACS deletes the binding cookie and sets the session cookie.
+		bindingName, _, _ := strings.Cut(strings.Join(started, ""), "=")
+		if len(cookies) != 2 || !strings.HasPrefix(cookies[0], bindingName+"=;") || !strings.Contains(cookies[0], "Max-Age=0") ||
+			!strings.HasPrefix(cookies[1], sessionCookie+"=") ||
+			!strings.Contains(cookies[1], "HttpOnly") || !strings.Contains(cookies[1], "SameSite=Lax") {
+			t.Errorf("ACS Set-Cookie = %q; want the binding cookie deleted and one HttpOnly SameSite=Lax %s cookie", cookies, sessionCookie)
 		}
 		wantIn(t, "alice's dashboard", dash.Body, "alice@acme.example", `<dd id="org-role">member</dd>`, "blog: developer", "single sign-on (SSO)")
 

@@ -466,6 +466,7 @@ func (a *app) handleTestSSO(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	http.SetCookie(w, rd.Cookie) // the report opens only in this browser
 	http.Redirect(w, r, rd.URL, http.StatusSeeOther)
 }
 

@@ -48,6 +48,7 @@ func routes(svc *sso.Service, app http.Handler) http.Handler {
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
 		rd, ok, err := svc.StartLoginFromRequest(r.Context(), r) // ?trigger_sso_flow=acme
 		if ok && err == nil {
+			http.SetCookie(w, rd.Cookie) // binds the sign-in to this browser
 			http.Redirect(w, r, rd.URL, http.StatusFound)
 			return
 		}
@@ -57,8 +58,14 @@ func routes(svc *sso.Service, app http.Handler) http.Handler {
 		res, err := svc.HandleACS(r.Context(), r.PathValue("name"), r)
 		if err != nil {
 			log.Print(err) // the operator sees which check failed; the user a safe message
+			for _, c := range svc.ClearBindingCookies(r) {
+				http.SetCookie(w, c)
+			}
 			http.Error(w, sso.UserMessage(err), http.StatusForbidden)
 			return
+		}
+		for _, c := range res.ClearCookies {
+			http.SetCookie(w, c)
 		}
 		http.SetCookie(w, svc.SessionCookie(res))
 		http.Redirect(w, r, res.ReturnTo, http.StatusSeeOther)

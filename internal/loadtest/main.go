@@ -47,6 +47,7 @@ func main() {
 
 type post struct {
 	body   string
+	cookie *http.Cookie // the sign-in's browser-binding cookie
 	replay bool
 }
 
@@ -96,6 +97,7 @@ func run(clients, n int, replayShare float64) error {
 	fmt.Fprintf(os.Stderr, "signing %d responses…\n", n)
 	sp := svc.Details(org)
 	bodies := make([]string, n)
+	cookies := make([]*http.Cookie, n)
 	var wg sync.WaitGroup
 	var signErr atomic.Value
 	for w := range runtime.GOMAXPROCS(0) {
@@ -115,6 +117,7 @@ func run(clients, n int, replayShare float64) error {
 					return
 				}
 				bodies[i] = url.Values{"SAMLResponse": {posted}}.Encode()
+				cookies[i] = rd.Cookie
 			}
 		}()
 	}
@@ -127,9 +130,10 @@ func run(clients, n int, replayShare float64) error {
 	var posts []post
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i, b := range bodies {
-		posts = append(posts, post{body: b})
+		posts = append(posts, post{body: b, cookie: cookies[i]})
 		if i > 0 && rng.Float64() < replayShare/(1-replayShare) {
-			posts = append(posts, post{body: bodies[rng.IntN(i)], replay: true})
+			j := rng.IntN(i)
+			posts = append(posts, post{body: bodies[j], cookie: cookies[j], replay: true})
 		}
 	}
 
@@ -150,7 +154,14 @@ func run(clients, n int, replayShare float64) error {
 				}
 				p := posts[i]
 				t0 := time.Now()
-				resp, err := client.Post(acs, "application/x-www-form-urlencoded", strings.NewReader(p.body))
+				req, err := http.NewRequest(http.MethodPost, acs, strings.NewReader(p.body))
+				if err != nil {
+					otherErrs.Add(1)
+					continue
+				}
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.AddCookie(&http.Cookie{Name: p.cookie.Name, Value: p.cookie.Value})
+				resp, err := client.Do(req)
 				d := time.Since(t0)
 				if err != nil {
 					otherErrs.Add(1)
