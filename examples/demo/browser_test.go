@@ -6,10 +6,17 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"html"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +24,10 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
+	"github.com/orgsso/orgsso/sso/ssotest"
+	"github.com/orgsso/orgsso/store/memory"
 )
 
 // chromiumPath returns the Chromium to drive, or "".
@@ -38,7 +48,7 @@ type browser struct {
 	artifacts string
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	path := chromiumPath()
 	if path == "" {
@@ -68,6 +78,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.WindowSize(1280, 900),
 	)
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
@@ -341,4 +352,126 @@ func TestBrowser(t *testing.T) {
 	b.idpSignIn("alice", "alice-idp-password")
 	b.do("alice's dashboard again", chromedp.WaitVisible(chromedp.CSS("#org-role")))
 	b.want("alice's organization role", b.text("#org-role"), "member")
+}
+
+// TestBrowserCrossSiteBinding proves, in Chromium, the https story of the
+// browser binding: an application at https://localhost and an IdP at
+// https://127.0.0.1 are different sites, so the IdP's auto-submitted POST to
+// the ACS is a cross-site top-level POST. The binding cookie
+// (__Host-…; Secure; SameSite=None) must travel with it, and does: the sign-in
+// succeeds. A SameSite=Lax control cookie set on the same redirect does not
+// travel, showing the POST really was cross-site.
+func TestBrowserCrossSiteBinding(t *testing.T) {
+	b := newBrowser(t, chromedp.Flag("ignore-certificate-errors", true))
+
+	idpSrv := httptest.NewUnstartedServer(nil)
+	idpURL := "https://127.0.0.1:" + portOf(t, idpSrv)
+	idp, err := ssotest.New(ssotest.Config{EntityID: idpURL + "/metadata", SSOURL: idpURL + "/sso",
+		Login: func(*http.Request, *sso.AuthnRequest) (ssotest.User, error) {
+			return ssotest.User{Email: "alice@acme.example", FirstName: "Alice", LastName: "L"}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idpSrv.Config.Handler = idp
+	idpSrv.StartTLS()
+	t.Cleanup(idpSrv.Close)
+
+	appSrv := httptest.NewUnstartedServer(nil)
+	appURL := "https://localhost:" + portOf(t, appSrv)
+	st := memory.New()
+	svc, err := sso.New(sso.Config{BaseURL: appURL, Store: st, Sessions: session.NewManager(st)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := &sso.Organization{ID: "org-1", SSOName: "acme", OwnerID: "u-1", Enabled: true, IdP: idp.IdPConfig(), JITProvisioning: true}
+	if err := st.SaveOrganization(t.Context(), org); err != nil {
+		t.Fatal(err)
+	}
+	const probe = "lax_probe"
+	var mu sync.Mutex
+	var atACS []string // cookie names the ACS POST carried
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		rd, ok, err := svc.StartLoginFromRequest(r.Context(), r)
+		if !ok || err != nil {
+			http.Error(w, "no SSO", http.StatusBadRequest)
+			return
+		}
+		http.SetCookie(w, rd.Cookie)
+		http.SetCookie(w, &http.Cookie{Name: probe, Value: "1", Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		http.Redirect(w, r, rd.URL, http.StatusFound)
+	})
+	mux.HandleFunc("POST /sso/{name}/acs", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		for _, c := range r.Cookies() {
+			atACS = append(atACS, c.Name)
+		}
+		mu.Unlock()
+		res, err := svc.HandleACS(r.Context(), r.PathValue("name"), r)
+		if err != nil {
+			for _, c := range svc.ClearBindingCookies(r) {
+				http.SetCookie(w, c)
+			}
+			http.Error(w, "refused: "+sso.ErrorCode(err), http.StatusForbidden)
+			return
+		}
+		for _, c := range res.ClearCookies {
+			http.SetCookie(w, c)
+		}
+		fmt.Fprintf(w, "<p id=\"who\">signed in as %s</p>", html.EscapeString(res.Member.Email))
+	})
+	appSrv.Config.Handler = mux
+	appSrv.StartTLS()
+	t.Cleanup(appSrv.Close)
+
+	b.do("cross-site SSO sign-in",
+		chromedp.Navigate(appURL+"/login?trigger_sso_flow=acme"),
+		chromedp.WaitVisible(chromedp.CSS("body")),
+	)
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#who"))); err != nil {
+		body, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("body")))
+		b.shot("failed-cross-site-binding")
+		t.Fatalf("no signed-in page after the IdP's cross-site POST: %v (at %s: %q)", err, b.location(), body)
+	}
+	b.want("signed in", b.text("#who"), "signed in as alice@acme.example")
+	b.shot("09-cross-site-binding")
+
+	mu.Lock()
+	carried := slices.Clone(atACS)
+	mu.Unlock()
+	var binding bool
+	for _, name := range carried {
+		binding = binding || strings.HasPrefix(name, "__Host-"+sso.BindingCookiePrefix)
+	}
+	if !binding {
+		t.Errorf("the ACS POST carried %q; want the __Host- binding cookie", carried)
+	}
+	if slices.Contains(carried, probe) {
+		t.Errorf("the ACS POST carried the SameSite=Lax probe %q: the POST was not cross-site, the test proves nothing", carried)
+	}
+	b.do("read the app's cookies", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		res, err := cdp.Call(ctx, tg, network.GetCookies, network.GetCookiesParams{URLs: []string{appURL + "/"}})
+		if err != nil {
+			return err
+		}
+		for _, c := range res.Cookies {
+			if strings.Contains(c.Name, sso.BindingCookiePrefix) {
+				t.Errorf("binding cookie %s still in the browser after the ACS; want it cleared", c.Name)
+			}
+		}
+		return nil
+	}))
+}
+
+// portOf returns the port an unstarted httptest server listens on.
+func portOf(t *testing.T, srv *httptest.Server) string {
+	t.Helper()
+	_, port, err := net.SplitHostPort(srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
 }
