@@ -321,3 +321,43 @@ func TestFailureEventsUnknownOrganization(t *testing.T) {
 	assert.NotContains(t, e.logs.String(), "evil.example")
 	assert.NotContains(t, e.logs.String(), "xxxxxxxxxx")
 }
+
+// TestTestSSOWarnsAboutAESCBCEndToEnd: a Test SSO whose IdP encrypts the
+// assertion with AES-CBC (still accepted) reports it as a problem with the
+// way to AES-GCM; AES-GCM and a clear assertion do not.
+func TestTestSSOWarnsAboutAESCBCEndToEnd(t *testing.T) {
+	tests := []struct {
+		method string // "" = not encrypted
+		warn   bool
+	}{
+		{ssotest.EncryptionAES128CBC, true},
+		{ssotest.EncryptionAES256CBC, true},
+		{ssotest.EncryptionAES256GCM, false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method, func(t *testing.T) {
+			e := newEnv(t, nil)
+			svc, err := sso.New(sso.Config{BaseURL: "https://app.example.com", Store: e.store, Sessions: e.sessions,
+				Now: e.clock.Now, SPKeyPair: e.spKP})
+			require.NoError(t, err)
+			e.svc = svc
+			rd := e.startTest(t)
+			posted, err := e.idp.Response(e.resp(rd.RequestID, user(ownerEmail, "Admins"), func(r *ssotest.Response) {
+				if tt.method != "" {
+					r.EncryptFor, r.EncryptionMethod = e.spCert, tt.method
+				}
+			}))
+			require.NoError(t, err)
+			res, err := e.post(t, posted, relayOf(t, rd))
+			require.NoError(t, err)
+			problems := strings.Join(res.Test.Problems, "\n")
+			if tt.warn {
+				assert.Contains(t, problems, "AES-CBC")
+				assert.Contains(t, problems, "choose AES-256-GCM (aes256-gcm) as the assertion encryption algorithm in the IdP")
+			} else {
+				assert.NotContains(t, problems, "AES-CBC")
+			}
+		})
+	}
+}

@@ -164,10 +164,7 @@ func TestNegativeSerialCertificateService(t *testing.T) {
 		t.Errorf("sign-in = %+v; want a session for dev@acme.example", res)
 	}
 
-	rd, err := e.svc.StartTest(ctx, "acme", ownerID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rd := e.startTest(t)
 	posted, err := e.idp.Response(e.resp(rd.RequestID, user(ownerEmail, "Admins"), n.sign))
 	if err != nil {
 		t.Fatal(err)

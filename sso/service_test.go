@@ -540,8 +540,8 @@ func TestRequestOfAnotherOrganizationFails(t *testing.T) {
 func TestIdPInitiatedOnlyWhenAllowed(t *testing.T) {
 	e := newEnv(t, nil)
 	posted, _ := e.idp.Response(e.resp("", user("alice@acme.example", "Admins"), nil))
-	if _, err := e.post(t, posted, ""); !errors.Is(err, sso.CheckUnsolicited) {
-		t.Errorf("unsolicited, not allowed: err = %v; want CheckUnsolicited", err)
+	if _, err := e.post(t, posted, ""); !errors.Is(err, sso.CheckUnsolicited) || sso.ErrorCode(err) != sso.CodeUnsolicited {
+		t.Errorf("unsolicited, not allowed: err = %v (code %q); want CheckUnsolicited (code %q)", err, sso.ErrorCode(err), sso.CodeUnsolicited)
 	}
 	e.updateOrg(t, func(o *sso.Organization) { o.AllowIdPInitiated = true })
 	posted, _ = e.idp.Response(e.resp("", user("alice@acme.example", "Admins"), nil))
