@@ -51,7 +51,8 @@ type Event struct {
 	// since the previous reported one: failures before the response's
 	// signature is verified are reported at most once per
 	// Config.FailureEventWindow, so unverified posts cannot flood an
-	// organization's event history or the logs.
+	// organization's event history or the logs. Each Service (each replica)
+	// limits on its own, in bounded memory.
 	Suppressed int
 }
 

@@ -1,5 +1,5 @@
-// Package memory is an in-process store for orgsso: it implements sso.Store
-// and session.Store with Go maps behind one lock.
+// Package memory is an in-process store for orgsso: it implements sso.Store,
+// sso.RequestConsumer and session.Store with Go maps behind one lock.
 //
 // It is the default for tests and for small applications that run as a
 // single replica. Its data lives in the process: everything is lost on exit,

@@ -44,7 +44,9 @@
 //
 // # Atomicity
 //
-// ConsumeRequest is one DELETE … RETURNING, UseAssertion one INSERT … ON
+// ConsumeRequest is one DELETE … RETURNING, ConsumeMatchingRequest one
+// DELETE … WHERE id, org_id and binding_hash … RETURNING (a mismatch deletes
+// nothing), UseAssertion one INSERT … ON
 // CONFLICT DO NOTHING that counts the rows it inserted, and the SSO name's
 // uniqueness is a unique index: each is atomic in the database, so every
 // replica sharing it agrees. Every value is passed as a placeholder of a

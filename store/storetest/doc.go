@@ -1,6 +1,6 @@
 // Package storetest is a conformance suite for orgsso stores, in the spirit
-// of testing/fstest: a store that implements sso.Store, session.Store and
-// sso.Cleaner runs it from its own tests.
+// of testing/fstest: a store that implements sso.Store, sso.RequestConsumer,
+// session.Store and sso.Cleaner runs it from its own tests.
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) storetest.Store {
@@ -17,8 +17,9 @@
 // round trips (times compared in UTC without their monotonic reading; nil
 // and empty slices and maps kept apart), case-insensitive emails by
 // sso.MemberEmailKey, SSO names unique except the empty name of drafts,
-// sso.ErrNotFound for every unknown key, ConsumeRequest and UseAssertion
-// atomic under 100 concurrent callers, and eviction only by Cleanup, with
+// sso.ErrNotFound for every unknown key, ConsumeRequest,
+// ConsumeMatchingRequest (which leaves a request of another organization or
+// binding in place) and UseAssertion atomic under 100 concurrent callers, and eviction only by Cleanup, with
 // its boundaries to the nanosecond.
 //
 // Errors a store defines for itself (invalid arguments, duplicate IDs) are
