@@ -2,7 +2,6 @@ package sso
 
 import (
 	"context"
-	"strings"
 	"time"
 )
 
@@ -26,8 +25,9 @@ type Store interface {
 	// SaveOrganization creates or replaces an organization by ID. Another
 	// organization holding the same SSO name is an error (ErrSSONameTaken).
 	SaveOrganization(ctx context.Context, org *Organization) error
-	// Member looks a member up by organization and email, case-insensitively
-	// (by MemberEmailKey).
+	// Member looks a member up by organization and email, by MemberEmailKey
+	// (ASCII case-insensitively); see ValidateMemberEmail for the emails
+	// every store refuses, in Member and SaveMember alike.
 	Member(ctx context.Context, orgID, email string) (*Member, error)
 	// SaveMember creates or replaces a member by (OrgID, email).
 	SaveMember(ctx context.Context, m *Member) error
@@ -61,9 +61,3 @@ type RequestConsumer interface {
 type Cleaner interface {
 	Cleanup(ctx context.Context, now time.Time) (int, error)
 }
-
-// MemberEmailKey is how every Store compares member emails: strings.ToLower,
-// simple Unicode lowercasing, not full case folding (so "ß" and "SS" stay
-// different, and the Kelvin sign matches "k"). The SQL stores persist this key,
-// so changing the rule needs a data migration.
-func MemberEmailKey(email string) string { return strings.ToLower(email) }

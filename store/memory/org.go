@@ -2,11 +2,12 @@ package memory
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/orgsso/orgsso/sso"
 )
 
-// memberKey identifies a member: organization ID and lowercased email.
+// memberKey identifies a member: organization ID and sso.MemberEmailKey.
 type memberKey struct{ orgID, email string }
 
 // newMemberKey keys a member by sso.MemberEmailKey, like every store.
@@ -87,10 +88,14 @@ func (s *Store) SaveOrganization(ctx context.Context, org *sso.Organization) err
 
 // Member returns a copy of the member of organization orgID with this email,
 // or an error wrapping sso.ErrNotFound. The email matches by
-// sso.MemberEmailKey.
+// sso.MemberEmailKey; one sso.ValidateMemberEmail refuses (not valid UTF-8, or
+// holding NUL) is an error wrapping ErrInvalidArgument, as in every store.
 func (s *Store) Member(ctx context.Context, orgID, email string) (*sso.Member, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
+	}
+	if err := sso.ValidateMemberEmail(email); err != nil {
+		return nil, fmt.Errorf("memory: member of organization %q: %w", orgID, err)
 	}
 	k := newMemberKey(orgID, email)
 	s.mu.RLock()
@@ -103,9 +108,10 @@ func (s *Store) Member(ctx context.Context, orgID, email string) (*sso.Member, e
 }
 
 // SaveMember stores a copy of m, creating it or replacing the member with the
-// same organization ID and email (compared case-insensitively, as in Member).
-// The email is kept as given. m needs an OrgID and an Email; the store does
-// not check that the organization exists.
+// same organization ID and email (compared by sso.MemberEmailKey, as in
+// Member). The email is kept as given. m needs an OrgID and an Email that
+// sso.ValidateMemberEmail accepts (else an error wrapping ErrInvalidArgument);
+// the store does not check that the organization exists.
 func (s *Store) SaveMember(ctx context.Context, m *sso.Member) error {
 	if err := s.begin(ctx); err != nil {
 		return err
@@ -115,6 +121,9 @@ func (s *Store) SaveMember(ctx context.Context, m *sso.Member) error {
 	}
 	if m.OrgID == "" || m.Email == "" {
 		return errorf(ErrInvalidArgument, "member without an organization ID or email")
+	}
+	if err := sso.ValidateMemberEmail(m.Email); err != nil {
+		return fmt.Errorf("memory: member of organization %q: %w", m.OrgID, err)
 	}
 	c := cloneMember(m)
 	k := newMemberKey(c.OrgID, c.Email)

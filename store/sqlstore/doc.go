@@ -27,7 +27,9 @@
 //	                 policy and role-mapping columns; certificates, mappings
 //	                 and attribute names as JSON (jsonb on PostgreSQL)
 //	members          PK (org_id, email_key): email_key is sso.MemberEmailKey(email),
-//	                 computed in Go; email as given; stack_roles as JSON
+//	                 computed in Go (ASCII case folding; schema version 3
+//	                 rewrote the keys earlier versions made with strings.ToLower);
+//	                 email as given; stack_roles as JSON
 //	pending_requests id PK; expires_at indexed
 //	used_assertions  PK (org_id, assertion_id); until indexed
 //	sessions         id PK (the token hash); indexed by (org_id, method) and
@@ -40,7 +42,9 @@
 // times in UTC without a monotonic reading; everything else is as saved,
 // nil and empty slices and maps kept apart. Strings must be valid UTF-8
 // without NUL bytes (what PostgreSQL can store); others are refused with
-// ErrInvalidArgument, and lookups by such keys find nothing.
+// ErrInvalidArgument, and lookups by such keys find nothing — except a
+// member's email, which Member refuses with ErrInvalidArgument, as every
+// store does (sso.ValidateMemberEmail).
 //
 // # Atomicity
 //

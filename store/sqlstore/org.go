@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/orgsso/orgsso/rolemap"
 	"github.com/orgsso/orgsso/sso"
@@ -109,12 +110,16 @@ func (s *Store) SaveOrganization(ctx context.Context, org *sso.Organization) err
 
 // Member returns the member of organization orgID with this email, or an
 // error wrapping sso.ErrNotFound. The email matches by sso.MemberEmailKey,
-// computed in Go, as in every store.
+// computed in Go, as in every store; one sso.ValidateMemberEmail refuses (not
+// valid UTF-8, or holding NUL) is an error wrapping ErrInvalidArgument.
 func (s *Store) Member(ctx context.Context, orgID, email string) (*sso.Member, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	if !storable(orgID) || !storable(email) {
+	if err := sso.ValidateMemberEmail(email); err != nil {
+		return nil, fmt.Errorf("sqlstore: member of organization %q: %w", orgID, err)
+	}
+	if !storable(orgID) {
 		return nil, errorf(sso.ErrNotFound, "member %q of organization %q", email, orgID)
 	}
 	m := &sso.Member{OrgID: orgID}
@@ -135,9 +140,10 @@ func (s *Store) Member(ctx context.Context, orgID, email string) (*sso.Member, e
 }
 
 // SaveMember creates m or replaces the member with the same organization ID
-// and email (compared case-insensitively, as in Member). The email is kept as
-// given. m needs an OrgID and an Email; the store does not check that the
-// organization exists.
+// and email (compared by sso.MemberEmailKey, as in Member). The email is kept
+// as given. m needs an OrgID and an Email that sso.ValidateMemberEmail accepts
+// (else an error wrapping ErrInvalidArgument); the store does not check that
+// the organization exists.
 func (s *Store) SaveMember(ctx context.Context, m *sso.Member) error {
 	if err := s.begin(ctx); err != nil {
 		return err
@@ -147,6 +153,9 @@ func (s *Store) SaveMember(ctx context.Context, m *sso.Member) error {
 	}
 	if m.OrgID == "" || m.Email == "" {
 		return errorf(ErrInvalidArgument, "member without an organization ID or email")
+	}
+	if err := sso.ValidateMemberEmail(m.Email); err != nil {
+		return fmt.Errorf("sqlstore: member of organization %q: %w", m.OrgID, err)
 	}
 	if err := checkStorable("member", m); err != nil {
 		return err

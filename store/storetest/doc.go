@@ -15,15 +15,16 @@
 //
 // The behaviour it checks is that of store/memory, the reference: exact
 // round trips (times compared in UTC without their monotonic reading; nil
-// and empty slices and maps kept apart), case-insensitive emails by
-// sso.MemberEmailKey, SSO names unique except the empty name of drafts,
-// sso.ErrNotFound for every unknown key, ConsumeRequest,
-// ConsumeMatchingRequest (which leaves a request of another organization or
-// binding in place) and UseAssertion atomic under 100 concurrent callers, and eviction only by Cleanup, with
+// and empty slices and maps kept apart), emails keyed by sso.MemberEmailKey
+// (ASCII case folding only: addresses Unicode case mapping or normalization
+// would merge stay distinct) and refused alike when not valid UTF-8, SSO
+// names unique except the empty name of drafts, sso.ErrNotFound for every
+// unknown key, ConsumeRequest, ConsumeMatchingRequest (which leaves a request
+// of another organization or binding in place) and UseAssertion atomic under
+// 100 concurrent callers, and eviction only by Cleanup, with
 // its boundaries to the nanosecond.
 //
-// Errors a store defines for itself (invalid arguments, duplicate IDs) are
-// only required to be non-nil; the shared sentinels (sso.ErrNotFound,
-// sso.ErrReplay, sso.ErrSSONameTaken, context.Canceled) must match with
-// errors.Is.
+// The shared sentinels (sso.ErrNotFound, sso.ErrReplay, sso.ErrSSONameTaken,
+// session.ErrInvalidArgument, session.ErrDuplicateID, context.Canceled) must
+// match with errors.Is.
 package storetest
