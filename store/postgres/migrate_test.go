@@ -1,0 +1,28 @@
+package postgres_test
+
+import (
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/orgsso/orgsso/store/internal/migrationtest"
+)
+
+// TestMigrateEmailKeys: a PostgreSQL schema written by the migrations before
+// the email-key one, with members keyed by strings.ToLower, is migrated by
+// Open: keys become sso.MemberEmailKey (translate, not the Unicode-aware
+// lower()), the Kelvin sign no longer stands for "k".
+func TestMigrateEmailKeys(t *testing.T) {
+	dsn := schemaDSN(t)
+	db := adminDB(t, dsn) // its search_path is the test's schema
+	defer db.Close()
+	ph := func(n int) string { return "$" + strconv.Itoa(n) }
+	version := migrationtest.ApplyBefore(t, db, filepath.Join("..", "sqlstore", "migrations", "postgres"), migrationtest.EmailKeyMigration, ph)
+	migrationtest.InsertOldRows(t, db, ph)
+
+	migrationtest.CheckRekeyed(t, openDSN(t, dsn), version)
+	// A second replica opening the migrated schema applies nothing again.
+	if m, err := openDSN(t, dsn).Member(t.Context(), "org1", "\u212AELVIN@acme.example"); err != nil || m.UserID != "user-1" {
+		t.Errorf("second Open: Member(Kelvin-sign address) = %+v, %v; want user-1", m, err)
+	}
+}

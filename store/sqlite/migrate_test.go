@@ -1,0 +1,42 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/orgsso/orgsso/store/internal/migrationtest"
+	"github.com/orgsso/orgsso/store/sqlite"
+)
+
+// TestMigrateEmailKeys: a SQLite file written by the migrations before the
+// email-key one, with members keyed by strings.ToLower, is migrated by Open:
+// keys become sso.MemberEmailKey, the Kelvin sign no longer stands for "k".
+func TestMigrateEmailKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph := func(int) string { return "?" }
+	version := migrationtest.ApplyBefore(t, db, filepath.Join("..", "sqlstore", "migrations", "sqlite"), migrationtest.EmailKeyMigration, ph)
+	migrationtest.InsertOldRows(t, db, ph)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st := open(t, path)
+	migrationtest.CheckRekeyed(t, st, version)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Reopening applies nothing again and finds the same members.
+	st, err = sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if m, err := st.Member(t.Context(), "org1", "\u212AELVIN@acme.example"); err != nil || m.UserID != "user-1" {
+		t.Errorf("after reopening: Member(Kelvin-sign address) = %+v, %v; want user-1", m, err)
+	}
+}
