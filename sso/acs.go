@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -179,47 +178,13 @@ func (s *Service) consume(ctx context.Context, org *Organization, id string, r *
 
 // testResult reports a Test SSO round trip without acting on it.
 func (s *Service) testResult(ctx context.Context, org *Organization, id Identity, a *Assertion) (*Result, error) {
-	m := org.RoleMapping.Map(id.IdPRoles)
-	rep := &TestReport{Identity: id, Mapping: m}
-	if id.Email == "" {
-		rep.Problems = append(rep.Problems, "no email address: send an email attribute or an emailAddress NameID")
-	}
-	if id.FirstName == "" || id.LastName == "" {
-		rep.Problems = append(rep.Problems, "first or last name missing: send first_name and last_name attributes")
-	}
-	if org.RoleMapping.Enabled || len(org.RoleMapping.Mappings) > 0 {
-		switch {
-		case len(id.IdPRoles) == 0:
-			rep.Problems = append(rep.Problems, "no IdP roles received: send a roles attribute for role mapping")
-		case m.OrgRole == "":
-			rep.Problems = append(rep.Problems, fmt.Sprintf("none of the IdP roles %q maps to a role: with role mapping enabled this user would be denied", id.IdPRoles))
-		}
-	}
+	rep := newTestReport(org, id)
 	rep.Problems = append(rep.Problems, org.IdP.Warnings(s.now())...)
 	if isAESCBC(a.EncryptionMethod) {
 		rep.Problems = append(rep.Problems, "the IdP encrypts assertions with AES-CBC, which is open to padding-oracle attacks: choose AES-256-GCM (aes256-gcm) as the assertion encryption algorithm in the IdP")
 	}
-	s.emit(ctx, Event{Type: EventTestCompleted, OrgID: org.ID, SSOName: org.SSOName, Email: id.Email, UserID: org.OwnerID})
-	return &Result{Org: org, Identity: id, Mapping: m, Test: rep, ReturnTo: "/"}, nil
-}
-
-// identityOf reads the identity from the assertion with the organization's
-// attribute names.
-func identityOf(org *Organization, a *Assertion) Identity {
-	names := org.Attributes.withDefaults()
-	id := Identity{NameID: a.NameID, Attributes: a.Attributes}
-	id.Email = strings.TrimSpace(firstValue(a.Attributes, names.Email))
-	if id.Email == "" && (a.NameIDFormat == NameIDFormatEmail || (a.NameIDFormat == nameIDUnspecified && strings.Contains(a.NameID, "@"))) {
-		id.Email = a.NameID
-	}
-	id.FirstName = strings.TrimSpace(firstValue(a.Attributes, names.FirstName))
-	id.LastName = strings.TrimSpace(firstValue(a.Attributes, names.LastName))
-	var raw []string
-	for _, n := range names.Roles {
-		raw = append(raw, a.Attributes[n]...)
-	}
-	id.IdPRoles = rolemap.ParseRoles(raw, org.RoleMapping.Delimiter)
-	return id
+	s.emit(ctx, Event{Type: EventTestCompleted, OrgID: org.ID, SSOName: org.SSOName, Email: rep.Identity.Email, UserID: org.OwnerID})
+	return &Result{Org: org, Identity: rep.Identity, Mapping: rep.Mapping, Test: rep, ReturnTo: "/"}, nil
 }
 
 // isAESCBC reports whether an XML-Enc data encryption URI names AES in CBC
@@ -227,19 +192,6 @@ func identityOf(org *Organization, a *Assertion) Identity {
 func isAESCBC(uri string) bool {
 	_, frag, ok := strings.Cut(uri, "#")
 	return ok && strings.HasPrefix(frag, "aes") && strings.HasSuffix(frag, "-cbc")
-}
-
-const nameIDUnspecified = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
-
-func firstValue(attrs map[string][]string, names []string) string {
-	for _, n := range names {
-		for _, v := range attrs[n] {
-			if strings.TrimSpace(v) != "" {
-				return v
-			}
-		}
-	}
-	return ""
 }
 
 // newUserID returns a random user ID for a provisioned member.

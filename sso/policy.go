@@ -30,8 +30,16 @@ func (e *denied) Unwrap() error { return ErrAccessDenied }
 //   - role mapping off: only existing members sign in, unless JIT
 //     provisioning is on (new members get role member).
 //   - names are refreshed from the IdP for everyone.
+//
+// Before all that, the identity's values must pass checkIdentity (bounds,
+// address syntax): else the error is a *ValidationError of CheckIdentity, and
+// nothing is stored.
 func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, returnTo string) (*Result, error) {
+	id, refused := checkIdentity(id)
 	res := &Result{Org: org, Identity: id, ReturnTo: returnTo}
+	if len(refused) > 0 {
+		return res, identityError(refused)
+	}
 	if id.Email == "" {
 		return res, &denied{reason: "the IdP sent no email address (email attribute or emailAddress NameID)"}
 	}
@@ -54,7 +62,7 @@ func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, re
 		var stacks map[string][]string
 		switch {
 		case org.RoleMapping.Enabled && mapping.OrgRole == "":
-			return res, &denied{reason: fmt.Sprintf("none of the IdP roles %q maps to a role", id.IdPRoles)}
+			return res, &denied{reason: "none of the IdP roles " + quoteRoles(id.IdPRoles) + " maps to a role"}
 		case org.RoleMapping.Enabled:
 			role, stacks = mapping.OrgRole, mapping.StackRoles
 		case !org.JITProvisioning:
@@ -73,7 +81,7 @@ func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, re
 		// The owner and external members keep their roles whatever the IdP says.
 	case org.RoleMapping.Enabled:
 		if mapping.OrgRole == "" {
-			return res, &denied{reason: fmt.Sprintf("none of the IdP roles %q maps to a role", id.IdPRoles)}
+			return res, &denied{reason: "none of the IdP roles " + quoteRoles(id.IdPRoles) + " maps to a role"}
 		}
 		if m.OrgRole != mapping.OrgRole || !sameStackRoles(m.StackRoles, mapping.StackRoles) {
 			oldRole = m.OrgRole
@@ -168,7 +176,16 @@ func (s *Service) setEnabled(ctx context.Context, ssoName, actor string, on bool
 // (ErrSSORequired). SSO disabled: everyone may. Enabled: the owner may; with
 // strict mode on, nobody else; with it off, members marked "allow access
 // without SSO" may.
+//
+// The member is found by MemberEmailKey, as in every store: ASCII case does
+// not matter, and nothing else is folded, so "\u212Aate@acme.example" is not
+// the owner "kate@acme.example". An email ValidateMemberEmail refuses (not
+// valid UTF-8, or holding NUL) is an error wrapping session.ErrInvalidArgument,
+// whatever the organization's state.
 func (s *Service) PasswordLoginAllowed(ctx context.Context, orgID, email string) error {
+	if err := ValidateMemberEmail(email); err != nil {
+		return err
+	}
 	org, err := s.store.Organization(ctx, orgID)
 	if err != nil {
 		if isNotFound(err) {
