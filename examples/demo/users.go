@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/orgsso/orgsso/sso"
 )
 
 // User is an account of the demo application itself, not of orgsso: the
@@ -41,7 +44,48 @@ func openUserTable(ctx context.Context, db *sql.DB) (*userTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &userTable{db: db}, nil
+	t := &userTable{db: db}
+	if err := t.rekey(ctx); err != nil {
+		return nil, fmt.Errorf("re-keying emails: %w", err)
+	}
+	return t, nil
+}
+
+// rekey brings the email keys earlier versions of the demo wrote (with
+// strings.ToLower, which made "\u212Aate@acme.example" the user
+// "kate@acme.example") to emailKey. Keys equal under the new rule were equal
+// under the old one, so no two users come to share a key.
+func (t *userTable) rekey(ctx context.Context) error {
+	tx, err := t.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT id, email, email_key FROM demo_users`)
+	if err != nil {
+		return err
+	}
+	stale := map[string]string{} // id -> new key
+	for rows.Next() {
+		var id, email, key string
+		if err := rows.Scan(&id, &email, &key); err != nil {
+			rows.Close()
+			return err
+		}
+		if k := emailKey(email); k != key {
+			stale[id] = k
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for id, k := range stale {
+		if _, err := tx.ExecContext(ctx, `UPDATE demo_users SET email_key = ? WHERE id = ?`, k, id); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 const userColumns = `id, org_id, email, name, password_hash`
@@ -97,5 +141,8 @@ func (t *userTable) List(ctx context.Context, orgID string) ([]User, error) {
 	return out, rows.Err()
 }
 
-// emailKey is the case-insensitive form of an email address.
-func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// emailKey is the form of an email address users are looked up by: orgsso's
+// rule, sso.MemberEmailKey (ASCII case does not matter; nothing else is
+// folded), so that the demo's users and orgsso's members never disagree on
+// who an address is.
+func emailKey(email string) string { return sso.MemberEmailKey(strings.TrimSpace(email)) }
