@@ -122,7 +122,8 @@ func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request
 	if err := s.store.UseAssertion(ctx, org.ID, a.ID, until); err != nil {
 		return part, true, err
 	}
-	part.Identity = identityOf(org, a)
+	id := identityOf(org, a)
+	part.Identity, _ = checkIdentity(id) // what a failure event may carry
 
 	var req *PendingRequest
 	if a.InResponseTo != "" {
@@ -137,7 +138,7 @@ func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request
 	var res *Result
 	switch {
 	case req != nil && req.TesterUserID != "":
-		res, err = s.testResult(ctx, org, part.Identity, a)
+		res, err = s.testResult(ctx, org, id, a)
 	case !org.Enabled:
 		err = ErrSSODisabled
 	default:
@@ -145,7 +146,7 @@ func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request
 		if req != nil {
 			returnTo = SafeReturnTo(req.ReturnTo)
 		}
-		res, err = s.signIn(ctx, org, part.Identity, returnTo)
+		res, err = s.signIn(ctx, org, id, returnTo)
 	}
 	if err != nil {
 		if res == nil {

@@ -333,3 +333,32 @@ func TestPasswordLoginAllowedEmailRule(t *testing.T) {
 		t.Errorf("PasswordLoginAllowed(invalid UTF-8, SSO disabled) err = %v; want ErrInvalidArgument", err)
 	}
 }
+
+// TestFailureEventsCarryCheckedEmail: a sign-in that fails after the
+// identity is read (here: it answers no pending request) reports an email in
+// its event only if the email passes the identity check.
+func TestFailureEventsCarryCheckedEmail(t *testing.T) {
+	long := strings.Repeat("URGENT re-enter your password at https://evil.example ", 4000) + "@acme.example"
+	for _, email := range []string{long, "Kate <kate@acme.example>", "alice@acme.example"} {
+		e := newEnv(t, nil)
+		posted, err := e.idp.Response(e.resp("id-unknown", user("alice@acme.example", "Admins"), func(r *ssotest.Response) { r.User.Email = email }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, relay := e.start(t, "/")
+		if _, err := e.post(t, posted, relay); !errors.Is(err, sso.CheckInResponseTo) {
+			t.Fatalf("HandleACS(unknown request) err = %v; want CheckInResponseTo", err)
+		}
+		failed := e.eventsOf(sso.EventSignInFailed)
+		want := ""
+		if email == "alice@acme.example" {
+			want = email
+		}
+		if len(failed) != 1 || failed[0].Email != want {
+			t.Errorf("failure events = %d, email %.40q; want one, email %q", len(failed), failed[0].Email, want)
+		}
+		if strings.Contains(e.logs.String(), "URGENT") {
+			t.Errorf("the refused email reached the log")
+		}
+	}
+}
