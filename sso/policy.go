@@ -179,7 +179,7 @@ func (s *Service) setEnabled(ctx context.Context, ssoName, actor string, on bool
 //
 // The member is found by MemberEmailKey, as in every store: ASCII case does
 // not matter, and nothing else is folded, so "\u212Aate@acme.example" is not
-// the owner "kate@acme.example". An email ValidateMemberEmail refuses (not
+// the member "kate@acme.example". An email ValidateMemberEmail refuses (not
 // valid UTF-8, or holding NUL) is an error wrapping session.ErrInvalidArgument,
 // whatever the organization's state.
 func (s *Service) PasswordLoginAllowed(ctx context.Context, orgID, email string) error {
