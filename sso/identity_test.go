@@ -170,8 +170,8 @@ func TestIdentityValuesRefused(t *testing.T) {
 			if len(err.Error()) > bound || len(e.logs.String()) > 4*bound {
 				t.Errorf("error is %d bytes, log %d; want them short", len(err.Error()), len(e.logs.String()))
 			}
-			if sso.ErrorCode(err) != sso.CodeInvalidResponse {
-				t.Errorf("ErrorCode() = %q; want %q", sso.ErrorCode(err), sso.CodeInvalidResponse)
+			if sso.ErrorCode(err) != sso.CodeIdentity {
+				t.Errorf("ErrorCode() = %q; want %q", sso.ErrorCode(err), sso.CodeIdentity)
 			}
 		})
 	}
@@ -217,10 +217,7 @@ func TestTestSSOReportsIdentityProblems(t *testing.T) {
 	for _, tt := range refusedIdentities() {
 		t.Run(tt.name, func(t *testing.T) {
 			e, cs := newCountingEnv(t, nil)
-			rd, err := e.svc.StartTest(ctx, "acme", ownerID)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rd := e.startTest(t)
 			posted, err := e.idp.Response(e.resp(rd.RequestID, tt.user, func(r *ssotest.Response) { r.NameIDFormat = tt.format }))
 			if err != nil {
 				t.Fatal(err)
@@ -335,8 +332,9 @@ func TestPasswordLoginAllowedEmailRule(t *testing.T) {
 }
 
 // TestFailureEventsCarryCheckedEmail: a sign-in that fails after the
-// identity is read (here: it answers no pending request) reports an email in
-// its event only if the email passes the identity check.
+// identity is read (here: it answers a request this browser holds no cookie
+// of) reports an email in its event only if the email passes the identity
+// check.
 func TestFailureEventsCarryCheckedEmail(t *testing.T) {
 	long := strings.Repeat("URGENT re-enter your password at https://evil.example ", 4000) + "@acme.example"
 	for _, email := range []string{long, "Kate <kate@acme.example>", "alice@acme.example"} {
@@ -346,8 +344,8 @@ func TestFailureEventsCarryCheckedEmail(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, relay := e.start(t, "/")
-		if _, err := e.post(t, posted, relay); !errors.Is(err, sso.CheckInResponseTo) {
-			t.Fatalf("HandleACS(unknown request) err = %v; want CheckInResponseTo", err)
+		if _, err := e.post(t, posted, relay); !errors.Is(err, sso.CheckBinding) && !errors.Is(err, sso.CheckInResponseTo) {
+			t.Fatalf("HandleACS(unknown request) err = %v; want CheckBinding or CheckInResponseTo", err)
 		}
 		failed := e.eventsOf(sso.EventSignInFailed)
 		want := ""
