@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -18,8 +19,12 @@ import (
 // (signing them in as the attacker), and a Test SSO completes only in the
 // browser of the owner who started it.
 //
-// Each request has its own cookie (the name carries a short hash of the
-// request ID), so sign-ins started in two tabs both complete. The cookie is
+// A request's cookie is one of BindingCookieSlots names, chosen by a hash of
+// the request ID: sign-ins started in two tabs both complete unless their
+// requests land in the same slot (1 in BindingCookieSlots), when the older one
+// must be started again; and however many sign-ins a page makes a browser
+// start, it holds at most BindingCookieSlots binding cookies (no cookie
+// bombing of the application's domain). The cookie is
 // HttpOnly, lives as long as the request (Max-Age = Config.RequestTTL), and
 // its attributes follow the scheme of BaseURL:
 //
@@ -39,8 +44,9 @@ const (
 	hostCookiePrefix = "__Host-"
 	// bindingNonceBytes is the size of the random nonce: 256 bits.
 	bindingNonceBytes = 32
-	// bindingNameHashBytes is how much of SHA-256(request ID) names a cookie.
-	bindingNameHashBytes = 8
+	// BindingCookieSlots is how many binding cookies a browser can hold at
+	// once: a cookie's name is the prefix and a slot number.
+	BindingCookieSlots = 16
 	// maxBindingCookie bounds the cookie value HandleACS hashes; a nonce is
 	// 43 characters.
 	maxBindingCookie = 128
@@ -54,7 +60,7 @@ func (s *Service) cookieSecure() bool { return s.secure }
 // bindingCookieName is the cookie of the pending request with this ID.
 func (s *Service) bindingCookieName(requestID string) string {
 	sum := sha256.Sum256([]byte(requestID))
-	name := BindingCookiePrefix + hex.EncodeToString(sum[:bindingNameHashBytes])
+	name := BindingCookiePrefix + strconv.Itoa(int(sum[0])%BindingCookieSlots)
 	if s.cookieSecure() {
 		name = hostCookiePrefix + name
 	}

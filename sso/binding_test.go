@@ -74,7 +74,9 @@ func TestBindingNonceIsRandomAndStoredHashed(t *testing.T) {
 	e := newEnv(t, nil)
 	a := e.startRedirect(t, "/")
 	b := e.startRedirect(t, "/")
-	assert.NotEqual(t, a.Cookie.Name, b.Cookie.Name, "two sign-ins share a cookie name")
+	for a.Cookie.Name == b.Cookie.Name { // one slot in BindingCookieSlots
+		a, b = e.startRedirect(t, "/"), e.startRedirect(t, "/")
+	}
 	assert.NotEqual(t, a.Cookie.Value, b.Cookie.Value, "two sign-ins share a nonce")
 	raw, err := base64.RawURLEncoding.DecodeString(a.Cookie.Value)
 	require.NoError(t, err)
@@ -114,12 +116,15 @@ func TestBindingRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, nil)
-			other := e.startRedirect(t, "/other")
-			var own *sso.Redirect
-			if tt.test {
-				own = e.startTest(t)
-			} else {
-				own = e.startRedirect(t, "/own")
+			var own, other *sso.Redirect
+			for own == nil || own.Cookie.Name == other.Cookie.Name { // distinct slots
+				e.forgetCookies()
+				other = e.startRedirect(t, "/other")
+				if tt.test {
+					own = e.startTest(t)
+				} else {
+					own = e.startRedirect(t, "/own")
+				}
 			}
 			u := user(ownerEmail, "Admins")
 			posted, err := e.idp.Response(e.resp(own.RequestID, u, nil))
@@ -148,6 +153,10 @@ func TestBindingTwoTabs(t *testing.T) {
 	e := newEnv(t, nil)
 	first := e.startRedirect(t, "/first")
 	second := e.startRedirect(t, "/second")
+	for second.Cookie.Name == first.Cookie.Name { // same slot: see TestBindingSlots
+		e.forgetCookies()
+		first, second = e.startRedirect(t, "/first"), e.startRedirect(t, "/second")
+	}
 	for _, rd := range []*sso.Redirect{second, first} {
 		posted, err := e.idp.Response(e.resp(rd.RequestID, user("alice@acme.example", "Admins"), nil))
 		require.NoError(t, err)
@@ -189,6 +198,10 @@ func TestClearBindingCookies(t *testing.T) {
 	e := newEnv(t, nil)
 	a := e.startRedirect(t, "/")
 	b := e.startRedirect(t, "/")
+	for b.Cookie.Name == a.Cookie.Name {
+		e.forgetCookies()
+		a, b = e.startRedirect(t, "/"), e.startRedirect(t, "/")
+	}
 	req, err := e.idp.PostRequest(e.sp.ACSURL, "garbage", "", a.Cookie, b.Cookie,
 		&http.Cookie{Name: sso.SessionCookieName, Value: "s"}, &http.Cookie{Name: "other", Value: "x"},
 		&http.Cookie{Name: sso.BindingCookiePrefix + "plain", Value: "made by an http Service"})
@@ -360,4 +373,42 @@ func TestTestSSOWarnsAboutAESCBCEndToEnd(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBindingSlots: however many sign-ins a page makes one browser start,
+// it holds at most BindingCookieSlots binding cookies (no cookie bombing);
+// of two sign-ins in one slot, the newer completes and the older must be
+// started again.
+func TestBindingSlots(t *testing.T) {
+	e := newEnv(t, nil)
+	bySlot := map[string][]*sso.Redirect{}
+	for range 200 {
+		rd := e.startRedirect(t, "/")
+		bySlot[rd.Cookie.Name] = append(bySlot[rd.Cookie.Name], rd)
+	}
+	assert.LessOrEqual(t, len(e.cookies()), sso.BindingCookieSlots)
+	assert.Len(t, bySlot, sso.BindingCookieSlots, "200 starts use every slot")
+	for _, rds := range bySlot {
+		if len(rds) < 2 {
+			continue
+		}
+		older, newer := rds[0], rds[len(rds)-1]
+		posted, err := e.idp.Response(e.resp(older.RequestID, user("alice@acme.example", "Admins"), nil))
+		require.NoError(t, err)
+		_, err = e.post(t, posted, relayOf(t, older))
+		// Its cookie now holds the newer nonce: no request matches it.
+		assert.ErrorIs(t, err, sso.ErrInvalidResponse, "the older sign-in of a slot")
+		posted, err = e.idp.Response(e.resp(newer.RequestID, user("alice@acme.example", "Admins"), nil))
+		require.NoError(t, err)
+		_, err = e.post(t, posted, relayOf(t, newer))
+		assert.NoError(t, err, "the newer sign-in of a slot")
+		break
+	}
+}
+
+// forgetCookies empties the test's browser.
+func (e *env) forgetCookies() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	clear(e.jar)
 }
