@@ -47,6 +47,12 @@ const (
 // messages stay under 15.
 const DefaultMaxDepth = 64
 
+// DefaultMaxNamespaces bounds the namespace prefixes in scope at any element
+// when Options.MaxNamespaces is 0; real SAML messages use under 15. Libraries
+// that copy the namespace context at every element (goxmldsig does) would
+// otherwise spend declarations × elements.
+const DefaultMaxNamespaces = 64
+
 // ErrMalformed is wrapped by every error of this package.
 var ErrMalformed = errors.New("safexml: malformed or unsafe XML")
 
@@ -67,6 +73,9 @@ func refuse(reason string) error { return &Error{Reason: reason} }
 type Options struct {
 	// MaxDepth bounds element nesting; 0 means DefaultMaxDepth.
 	MaxDepth int
+	// MaxNamespaces bounds the prefixes in scope at any element; 0 means
+	// DefaultMaxNamespaces.
+	MaxNamespaces int
 	// AllowComments lets comments through (IdP metadata carries them). Text
 	// is then read across them, as canonicalization sees it.
 	AllowComments bool
@@ -77,6 +86,13 @@ type Options struct {
 	// their URIs ("" is the default namespace): a decrypted assertion is read
 	// in the namespace context of the EncryptedAssertion it replaced.
 	Inherited map[string]string
+}
+
+func (o Options) maxNamespaces() int {
+	if o.MaxNamespaces > 0 {
+		return o.MaxNamespaces
+	}
+	return DefaultMaxNamespaces
 }
 
 func (o Options) maxDepth() int {
@@ -275,6 +291,9 @@ func (w *walker) enter(el *etree.Element) error {
 		old, had := w.scope[p]
 		w.undo = append(w.undo, undo{p, old, had})
 		w.scope[p] = a.Value
+		if !had && len(w.scope) > w.opts.maxNamespaces() {
+			return refuse("more than " + strconv.Itoa(w.opts.maxNamespaces()) + " namespace prefixes in scope")
+		}
 	}
 	if el.Tag == "" || strings.Contains(el.Tag, ":") {
 		return refuse("an element name does not survive a round trip")
