@@ -93,8 +93,9 @@ func (s *Service) emit(ctx context.Context, e Event) {
 }
 
 // failed reports a failed sign-in and returns err. A failure before the
-// response was verified (verified false) is reported only when the limiter
-// admits it; email must come from verified content.
+// response was verified (verified false), and a verified one a reposted
+// response can repeat (replay, binding, request), is reported only when the
+// limiter admits it; email must come from verified content.
 func (s *Service) failed(ctx context.Context, org *Organization, ssoName, email string, verified bool, err error) error {
 	e := Event{Type: EventSignInFailed, Err: err}
 	if org != nil {
@@ -110,7 +111,12 @@ func (s *Service) failed(ctx context.Context, org *Organization, ssoName, email 
 	if kind == "" {
 		kind = ErrorCode(err)
 	}
-	ok, n := s.failures.admit(failureKey{org: e.OrgID, kind: kind}, verified, s.now())
+	// A verified failure that anyone holding one response can repeat at will
+	// (reposting it: a replay, or a binding or request mismatch) is limited
+	// like an unverified one, so one captured response cannot flood the
+	// organization's events.
+	limited := !verified || errors.Is(err, ErrReplay) || errors.Is(err, CheckBinding) || errors.Is(err, CheckInResponseTo)
+	ok, n := s.failures.admit(failureKey{org: e.OrgID, kind: kind}, !limited, s.now())
 	if !ok {
 		return err
 	}
