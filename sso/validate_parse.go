@@ -168,6 +168,14 @@ func checkUniqueStructure(doc *safexml.Doc, root *etree.Element) error {
 	case misplaced != nil:
 		return misplaced
 	}
+	for _, c := range root.ChildElements() {
+		switch {
+		case doc.Is(c, nsAssertion, "Issuer"), doc.Is(c, nsDSig, "Signature"), doc.Is(c, nsProtocol, "Extensions"),
+			doc.Is(c, nsProtocol, "Status"), doc.Is(c, nsAssertion, "Assertion"), doc.Is(c, nsAssertion, "EncryptedAssertion"):
+		default:
+			return fail(CheckSchema, "Response holds an element the SAML schema does not allow there")
+		}
+	}
 	return nil
 }
 
