@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -361,6 +362,8 @@ func TestValidateAccepts(t *testing.T) {
 		}, resp: func(r *ssotest.Response) { r.OmitKeyInfo = true }},
 		{name: "base64 with line breaks", resp: nil},
 	}
+	var checked atomic.Int64 // accepted responses held to read == signed
+	t.Cleanup(func() { t.Logf("read == signed held on %d accepted ssotest variants", checked.Load()) })
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -373,7 +376,7 @@ func TestValidateAccepts(t *testing.T) {
 			if reqs == nil {
 				reqs = []string{testRequestID}
 			}
-			a, err := v.Validate(posted, reqs...)
+			a, err := validateReadSigned(t, &checked, v, posted, reqs...)
 			if err != nil {
 				t.Fatalf("Validate() err = %v; want nil", err)
 			}

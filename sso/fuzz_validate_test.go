@@ -13,14 +13,15 @@ import (
 // seed corpus in testdata/fuzz/FuzzValidate holds valid responses in every sign
 // mode, encrypted ones and attack shapes, so mutations start from deep inside
 // the signature and assertion checks. Properties: no panic; an error is always
-// a *ValidationError wrapping ErrInvalidResponse; success yields a NameID.
+// a *ValidationError wrapping ErrInvalidResponse; success yields a NameID, and
+// what was read is what was signed (validateReadSigned).
 func FuzzValidate(f *testing.F) {
 	fx := newFixture(f)
 	v := fx.validator(f, func(c *sso.ValidatorConfig) { c.AllowIdPInitiated = true })
 	f.Add([]byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_1" Version="2.0"/>`))
 	f.Fuzz(func(t *testing.T, xml []byte) {
 		for _, posted := range []string{base64.StdEncoding.EncodeToString(xml), string(xml)} {
-			a, err := v.Validate(posted, testRequestID)
+			a, err := validateReadSigned(t, nil, v, posted, testRequestID)
 			if err != nil {
 				var ve *sso.ValidationError
 				if a != nil || !errors.Is(err, sso.ErrInvalidResponse) || !errors.As(err, &ve) {

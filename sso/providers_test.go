@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,7 +35,7 @@ var (
 	gosaml2DirErr  error
 )
 
-func providerTestdata(t *testing.T) string {
+func providerTestdata(t testing.TB) string {
 	t.Helper()
 	gosaml2DirOnce.Do(func() {
 		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/russellhaering/gosaml2").Output()
@@ -64,8 +65,9 @@ type providerCase struct {
 	tamperErr error     // the Check a tampered copy fails with; default CheckSignature
 }
 
-func TestRealIdPResponses(t *testing.T) {
-	t.Parallel()
+// realIdPCases lists the captures with the SP settings each was captured
+// for and the verdict expected at its capture instant.
+func realIdPCases() []providerCase {
 	var cases []providerCase
 	cases = append(cases,
 		providerCase{name: "Auth0", file: "auth0_response.xml", cert: "auth0_cert.pem",
@@ -153,8 +155,16 @@ func TestRealIdPResponses(t *testing.T) {
 		})
 	}
 
+	return cases
+}
+
+func TestRealIdPResponses(t *testing.T) {
+	t.Parallel()
+	cases := realIdPCases()
 	dir := providerTestdata(t)
 	accepted := 0
+	var checked atomic.Int64 // accepted responses held to read == signed
+	t.Cleanup(func() { t.Logf("read == signed held on %d accepted real-IdP responses", checked.Load()) })
 	for _, tc := range cases {
 		if tc.want == nil {
 			accepted++
@@ -168,7 +178,7 @@ func TestRealIdPResponses(t *testing.T) {
 				t.Fatalf("NewValidator() err = %v", err)
 			}
 			irt := xmlDoc.Root().SelectAttrValue("InResponseTo", "")
-			got, err := v.Validate(resp, irt)
+			got, err := validateReadSigned(t, &checked, v, resp, irt)
 			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 				t.Fatalf("Validate() err = %v; want %v", err, tc.want)
 			}
@@ -201,7 +211,7 @@ func TestRealIdPResponses(t *testing.T) {
 }
 
 // loadProviderResponse returns the response as posted (base64) and parsed.
-func loadProviderResponse(t *testing.T, path string) (string, *etree.Document) {
+func loadProviderResponse(t testing.TB, path string) (string, *etree.Document) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -233,7 +243,7 @@ func loadProviderResponse(t *testing.T, path string) (string, *etree.Document) {
 	return base64.StdEncoding.EncodeToString(raw), doc
 }
 
-func providerConfig(t *testing.T, dir string, tc providerCase, doc *etree.Document) sso.ValidatorConfig {
+func providerConfig(t testing.TB, dir string, tc providerCase, doc *etree.Document) sso.ValidatorConfig {
 	t.Helper()
 	at := tc.at
 	if at.IsZero() {
@@ -263,7 +273,7 @@ func providerConfig(t *testing.T, dir string, tc providerCase, doc *etree.Docume
 	return cfg
 }
 
-func issueInstant(t *testing.T, doc *etree.Document) time.Time {
+func issueInstant(t testing.TB, doc *etree.Document) time.Time {
 	t.Helper()
 	for _, path := range []string{"./Assertion", "."} {
 		el := doc.Root()
@@ -286,7 +296,7 @@ func issueInstant(t *testing.T, doc *etree.Document) time.Time {
 }
 
 // firstPEM returns the first PEM block of a file, re-encoded alone.
-func firstPEM(t *testing.T, path string) string {
+func firstPEM(t testing.TB, path string) string {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {

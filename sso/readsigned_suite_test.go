@@ -1,0 +1,265 @@
+package sso_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/orgsso/orgsso/sso"
+	"github.com/orgsso/orgsso/sso/ssotest"
+)
+
+// validateReadSigned is Validate holding every accepted response to read ==
+// signed (sso.ValidateReadSigned): what the Validator read must equal what
+// an independent reader extracts from the canonical bytes that were
+// digested. checked, when not nil, counts the accepted responses checked.
+func validateReadSigned(t testing.TB, checked *atomic.Int64, v *sso.Validator, posted string, requestIDs ...string) (*sso.Assertion, error) {
+	t.Helper()
+	r := sso.ValidateReadSigned(v, posted, sso.MatchIDs(requestIDs...))
+	if r.Err != nil {
+		return r.Assertion, r.Err
+	}
+	if checked != nil {
+		checked.Add(1)
+	}
+	if r.Mismatch != nil {
+		t.Errorf("read != signed: %v", r.Mismatch)
+	}
+	return r.Assertion, nil
+}
+
+// readSignedBase is one validly signed response the read == signed tests
+// start from, with the Validator that accepts it and what it reads.
+type readSignedBase struct {
+	name string
+	xml  []byte
+	v    *sso.Validator
+	irt  string // the pending request ID ("" = none)
+	want sso.ReadSigned
+}
+
+// readSignedUser carries attributes in every shape: the four orgsso maps,
+// values needing escapes, white space to trim, an empty value, a name with
+// no value.
+var readSignedUser = ssotest.User{
+	Email: "alice@acme.example", FirstName: "Alice", LastName: "O'Liddell & <Co>",
+	Roles: []string{"Admins-EU", "Everyone", " Blog Editors ", ""},
+	Attributes: map[string][]string{
+		"department": {`R&D "core"`},
+		"groups":     {},
+	},
+}
+
+// readSignedModes are the ssotest responses of the read == signed tests:
+// every sign mode, encrypted (GCM, CBC) in each, IdP-initiated, rotation.
+func readSignedModes(f *fixture, rotated *fixture) []struct {
+	name string
+	resp func(*ssotest.Response)
+	cfg  func(*sso.ValidatorConfig)
+} {
+	idpInit := func(c *sso.ValidatorConfig) { c.AllowIdPInitiated = true }
+	return []struct {
+		name string
+		resp func(*ssotest.Response)
+		cfg  func(*sso.ValidatorConfig)
+	}{
+		{name: "SignAssertion"},
+		{name: "SignResponse", resp: func(r *ssotest.Response) { r.Sign = ssotest.SignResponse }},
+		{name: "SignBoth", resp: func(r *ssotest.Response) { r.Sign = ssotest.SignBoth }},
+		{name: "GCM SignAssertion", resp: func(r *ssotest.Response) { r.EncryptFor = f.spCert }},
+		{name: "GCM SignResponse", resp: func(r *ssotest.Response) { r.EncryptFor, r.Sign = f.spCert, ssotest.SignResponse }},
+		{name: "GCM SignBoth", resp: func(r *ssotest.Response) { r.EncryptFor, r.Sign = f.spCert, ssotest.SignBoth }},
+		{name: "CBC SignAssertion", resp: func(r *ssotest.Response) {
+			r.EncryptFor, r.EncryptionMethod = f.spCert, ssotest.EncryptionAES128CBC
+		}},
+		{name: "CBC SignResponse", resp: func(r *ssotest.Response) {
+			r.EncryptFor, r.EncryptionMethod, r.Sign = f.spCert, ssotest.EncryptionAES256CBC, ssotest.SignResponse
+		}},
+		{name: "IdP-initiated SignAssertion", cfg: idpInit, resp: func(r *ssotest.Response) { r.InResponseTo = "" }},
+		{name: "IdP-initiated SignResponse", cfg: idpInit, resp: func(r *ssotest.Response) {
+			r.InResponseTo, r.Sign = "", ssotest.SignResponse
+		}},
+		{name: "IdP-initiated GCM SignResponse", cfg: idpInit, resp: func(r *ssotest.Response) {
+			r.InResponseTo, r.EncryptFor, r.Sign = "", f.spCert, ssotest.SignResponse
+		}},
+		{name: "rotation SignBoth", cfg: func(c *sso.ValidatorConfig) {
+			c.IdP.Certificates = []string{f.idp.CertificatePEM(), rotated.idp.CertificatePEM()}
+		}, resp: func(r *ssotest.Response) {
+			r.Sign, r.SigningKey, r.SigningCert = ssotest.SignBoth, rotated.evilKey, rotated.idp.Certificate()
+		}},
+		{name: "no KeyInfo rsa-sha512 SignResponse", resp: func(r *ssotest.Response) {
+			r.Sign, r.OmitKeyInfo = ssotest.SignResponse, true
+			r.SignatureMethod, r.DigestMethod = sso.AlgRSASHA512, sso.DigestSHA512
+		}},
+		{name: "no Destination no Response Issuer", resp: func(r *ssotest.Response) {
+			r.OmitDestination, r.OmitIssuer = true, true
+		}},
+	}
+}
+
+// readSignedBases builds the bases: the ssotest modes above, then accepted
+// real-IdP captures (which bring the inclusive-C14N verifier path) replayed
+// at their instant.
+func readSignedBases(t testing.TB) []readSignedBase {
+	t.Helper()
+	f := newFixture(t)
+	rotated := newFixture(t)
+	rotatedIdP, err := ssotest.New(ssotest.Config{Now: func() time.Time { return testNow }, Key: rotated.evilKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated.idp = rotatedIdP
+	var out []readSignedBase
+	for _, m := range readSignedModes(f, rotated) {
+		r := ssotest.Response{SP: f.sp, InResponseTo: testRequestID, User: readSignedUser}
+		if m.resp != nil {
+			m.resp(&r)
+		}
+		doc, err := f.idp.BuildResponse(r)
+		if err != nil {
+			t.Fatalf("%s: BuildResponse() err = %v", m.name, err)
+		}
+		raw, err := doc.WriteToBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, readSignedBase{name: m.name, xml: raw, v: f.validator(t, m.cfg), irt: r.InResponseTo})
+	}
+	dir := providerTestdata(t)
+	captures := realIdPCases()
+	sort.Slice(captures, func(i, j int) bool { return captures[i].name < captures[j].name }) // stable base indices
+	for _, tc := range captures {
+		switch tc.name {
+		case "OktaDev_02", "OktaDev_09", "Okta", "OneLogin_01", "OneLogin_04", "OneLogin_05", "OneLogin_06", "OneLogin_08",
+			"OktaEncrypted", "ADFS", "PingFederate_01", "PingFederate_03", "Auth0", "OracleAccessManager":
+		default:
+			continue
+		}
+		_, doc := loadProviderResponse(t, filepath.Join(dir, tc.file))
+		raw, err := doc.WriteToBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := sso.NewValidator(providerConfig(t, dir, tc, doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, readSignedBase{name: "capture " + tc.name, xml: raw, v: v, irt: doc.Root().SelectAttrValue("InResponseTo", "")})
+	}
+	for i := range out {
+		b := &out[i]
+		b.want = b.validate(b.xml)
+		if b.want.Err != nil || b.want.Mismatch != nil {
+			t.Fatalf("base %s: err = %v, mismatch = %v; want it accepted as signed", b.name, b.want.Err, b.want.Mismatch)
+		}
+	}
+	return out
+}
+
+func (b *readSignedBase) validate(xml []byte) sso.ReadSigned {
+	return sso.ValidateReadSigned(b.v, base64.StdEncoding.EncodeToString(xml), sso.MatchIDs(b.irt))
+}
+
+// TestReadEqualsSignedBases holds every base, unmutated and re-serialized by
+// the mutator with no mutation, to read == signed, and checks that each sign
+// mode traces the parts it should.
+func TestReadEqualsSignedBases(t *testing.T) {
+	t.Parallel()
+	bases := readSignedBases(t)
+	for _, b := range bases {
+		t.Run(b.name, func(t *testing.T) {
+			d, err := lexDoc(b.xml)
+			if err != nil {
+				t.Fatalf("lexDoc() err = %v", err)
+			}
+			again := b.validate(d.bytes())
+			if again.Err != nil || again.Mismatch != nil {
+				t.Fatalf("re-serialized: err = %v, mismatch = %v", again.Err, again.Mismatch)
+			}
+			if diff := b.want.Diff(again); diff != "" {
+				t.Errorf("re-serialized reads differently: %s", diff)
+			}
+			if strings.HasPrefix(b.name, "capture") {
+				return
+			}
+			var want []string
+			switch name := b.name; {
+			case strings.Contains(name, "SignBoth"):
+				want = []string{"Response", "Assertion"}
+			case strings.Contains(name, "SignResponse") && (strings.Contains(name, "GCM") || strings.Contains(name, "CBC")):
+				want = []string{"Response", "DecryptedAssertion"}
+			case strings.Contains(name, "SignResponse"):
+				want = []string{"Response"}
+			default:
+				want = []string{"Assertion"}
+			}
+			if !reflect.DeepEqual(b.want.Parts, want) {
+				t.Errorf("traced parts = %v; want %v", b.want.Parts, want)
+			}
+			if got := b.want.Assertion.Attributes["last_name"]; len(got) != 1 || got[0] != readSignedUser.LastName {
+				t.Errorf("last_name = %q; want %q", got, readSignedUser.LastName)
+			}
+		})
+	}
+	t.Logf("read == signed held on %d accepted bases (%d ssotest sign modes, the rest real-IdP captures)", len(bases), len(readSignedModes(newFixture(t), newFixture(t))))
+}
+
+// TestReadEqualsSignedFuzzValidateCorpus holds every response of FuzzValidate's
+// seed corpus that the Validator accepts to read == signed.
+func TestReadEqualsSignedFuzzValidateCorpus(t *testing.T) {
+	t.Parallel()
+	fx := newFixture(t)
+	v := fx.validator(t, func(c *sso.ValidatorConfig) { c.AllowIdPInitiated = true })
+	dir := filepath.Join("testdata", "fuzz", "FuzzValidate")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checked atomic.Int64
+	for _, e := range entries {
+		xml := readCorpusBytes(t, filepath.Join(dir, e.Name()))
+		accepted := false
+		for _, posted := range []string{base64.StdEncoding.EncodeToString(xml), string(xml)} {
+			if _, err := validateReadSigned(t, &checked, v, posted, testRequestID); err == nil {
+				accepted = true
+			}
+		}
+		if want := strings.HasPrefix(e.Name(), "valid_"); accepted != want {
+			t.Errorf("%s: accepted = %v; want %v", e.Name(), accepted, want)
+		}
+	}
+	if checked.Load() == 0 {
+		t.Fatal("no corpus response accepted")
+	}
+	t.Logf("read == signed held on %d accepted responses of %d FuzzValidate corpus files", checked.Load(), len(entries))
+}
+
+// readCorpusBytes reads a one-[]byte "go test fuzz v1" corpus file.
+func readCorpusBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitN(data, []byte("\n"), 2)
+	if len(lines) != 2 || string(lines[0]) != "go test fuzz v1" {
+		t.Fatalf("%s: not a go test fuzz v1 file", path)
+	}
+	lit := strings.TrimSpace(string(lines[1]))
+	if !strings.HasPrefix(lit, "[]byte(") || !strings.HasSuffix(lit, ")") {
+		t.Fatalf("%s: want one []byte value", path)
+	}
+	s, err := strconv.Unquote(lit[len("[]byte(") : len(lit)-1])
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return []byte(s)
+}
