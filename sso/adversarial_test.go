@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -362,8 +361,8 @@ func TestValidateAccepts(t *testing.T) {
 		}, resp: func(r *ssotest.Response) { r.OmitKeyInfo = true }},
 		{name: "base64 with line breaks", resp: nil},
 	}
-	var checked atomic.Int64 // accepted responses held to read == signed
-	t.Cleanup(func() { t.Logf("read == signed held on %d accepted ssotest variants", checked.Load()) })
+	var checked readSignedCount
+	t.Cleanup(func() { t.Logf("read == signed held on ssotest variants: %v", &checked) })
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -175,11 +175,12 @@ const (
 	kindRedundantDecl        // a declaration in scope repeated on a descendant
 	kindShadowAll            // xmlns:Name="v" before Name on every element carrying Name
 	kindDeclAll              // xmlns:Name="v" on every element (Name present or not)
+	kindRename               // an element's prefix renamed, its namespace declared again
 	numKinds
 )
 
 var kindNames = [numKinds]string{"nsdecl", "defaultns", "reorder", "quote", "tagspace", "cdata", "charref",
-	"emptyform", "dupattr", "commentpi", "afterroot", "prolog", "prefixedattr", "textspace", "redundantdecl", "shadowall", "declall"}
+	"emptyform", "dupattr", "commentpi", "afterroot", "prolog", "prefixedattr", "textspace", "redundantdecl", "shadowall", "declall", "rename"}
 
 // readerAttrNames are the attributes the Validator reads.
 var readerAttrNames = []string{"ID", "Version", "Name", "Value", "Format", "NotOnOrAfter", "NotBefore",
@@ -621,6 +622,8 @@ func (d *mdoc) apply(kind int, r *opReader) string {
 			return ""
 		}
 		return fmt.Sprintf("xmlns:%s=%q on %d elements", name, v, n)
+	case kindRename:
+		return d.rename(starts[r.pick(len(starts))], append([]string{""}, declPrefixes...)[r.next()%(len(declPrefixes)+1)])
 	case kindDeclAll:
 		name, v := readerAttrNames[r.next()%len(readerAttrNames)], shadowValues[r.next()%len(shadowValues)]
 		for _, i := range starts {
@@ -725,4 +728,73 @@ func (d *mdoc) redundantDecl(r *opReader) string {
 	el := &d.toks[c.el]
 	el.insertAttr(r.next(), c.decl)
 	return fmt.Sprintf("<%s %s=…> repeated", el.name, c.decl.name)
+}
+
+// rename gives the element at i (and its end tag) the prefix p ("" for the
+// default namespace), declaring on it p bound to the namespace it is in:
+// the same expanded name, written otherwise.
+func (d *mdoc) rename(i int, p string) string {
+	scope := map[string]string{}
+	var stack []map[string]string
+	for j := 0; j <= i; j++ {
+		switch t := &d.toks[j]; t.kind {
+		case tStart:
+			saved := make(map[string]string, len(scope))
+			for k, v := range scope {
+				saved[k] = v
+			}
+			stack = append(stack, saved)
+			for _, a := range t.attrs {
+				switch {
+				case a.name == "xmlns":
+					scope[""] = joinSegs(a.val)
+				case strings.HasPrefix(a.name, "xmlns:"):
+					scope[strings.TrimPrefix(a.name, "xmlns:")] = joinSegs(a.val)
+				}
+			}
+		case tEnd:
+			if len(stack) > 0 {
+				scope = stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+			}
+		}
+	}
+	el := &d.toks[i]
+	old, local, ok := strings.Cut(el.name, ":")
+	if !ok {
+		old, local = "", el.name
+	}
+	uri, ok := scope[old]
+	if !ok {
+		return ""
+	}
+	end, depth := -1, 0
+	for j := i; j < len(d.toks) && end < 0; j++ {
+		switch d.toks[j].kind {
+		case tStart:
+			depth++
+		case tEnd:
+			if depth--; depth == 0 {
+				end = j
+			}
+		}
+	}
+	if end < 0 {
+		return ""
+	}
+	name, decl := p+":"+local, "xmlns:"+p
+	if p == "" {
+		name, decl = local, "xmlns"
+	}
+	bound, inScope := scope[p]
+	if p == "" {
+		inScope = true // unprefixed names are in no namespace until declared
+	}
+	if inScope && bound != uri {
+		return "" // p means something else here: renaming would change meaning
+	} else if !inScope {
+		el.insertAttr(0, plainAttr(decl, uri))
+	}
+	el.name, d.toks[end].name = name, name
+	return fmt.Sprintf("<%s> as <%s %s=%q>", old+":"+local, name, decl, uri)
 }

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,8 +162,8 @@ func TestRealIdPResponses(t *testing.T) {
 	cases := realIdPCases()
 	dir := providerTestdata(t)
 	accepted := 0
-	var checked atomic.Int64 // accepted responses held to read == signed
-	t.Cleanup(func() { t.Logf("read == signed held on %d accepted real-IdP responses", checked.Load()) })
+	var checked readSignedCount
+	t.Cleanup(func() { t.Logf("read == signed held on real-IdP captures: %v", &checked) })
 	for _, tc := range cases {
 		if tc.want == nil {
 			accepted++

@@ -3,6 +3,7 @@ package sso_test
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,18 +18,27 @@ import (
 	"github.com/orgsso/orgsso/sso/ssotest"
 )
 
+// readSignedCount counts the accepted responses held to read == signed, and
+// their parts proven to be the digested bytes.
+type readSignedCount struct{ accepted, digested atomic.Int64 }
+
+func (c *readSignedCount) String() string {
+	return fmt.Sprintf("%d accepted responses (%d signed parts proven by their digest)", c.accepted.Load(), c.digested.Load())
+}
+
 // validateReadSigned is Validate holding every accepted response to read ==
 // signed (sso.ValidateReadSigned): what the Validator read must equal what
 // an independent reader extracts from the canonical bytes that were
-// digested. checked, when not nil, counts the accepted responses checked.
-func validateReadSigned(t testing.TB, checked *atomic.Int64, v *sso.Validator, posted string, requestIDs ...string) (*sso.Assertion, error) {
+// digested. checked, when not nil, counts.
+func validateReadSigned(t testing.TB, checked *readSignedCount, v *sso.Validator, posted string, requestIDs ...string) (*sso.Assertion, error) {
 	t.Helper()
 	r := sso.ValidateReadSigned(v, posted, sso.MatchIDs(requestIDs...))
 	if r.Err != nil {
 		return r.Assertion, r.Err
 	}
 	if checked != nil {
-		checked.Add(1)
+		checked.accepted.Add(1)
+		checked.digested.Add(int64(r.Digested))
 	}
 	if r.Mismatch != nil {
 		t.Errorf("read != signed: %v", r.Mismatch)
@@ -174,6 +184,7 @@ func (b *readSignedBase) validate(xml []byte) sso.ReadSigned {
 func TestReadEqualsSignedBases(t *testing.T) {
 	t.Parallel()
 	bases := readSignedBases(t)
+	var digested atomic.Int64
 	for _, b := range bases {
 		t.Run(b.name, func(t *testing.T) {
 			d, err := lexDoc(b.xml)
@@ -187,8 +198,19 @@ func TestReadEqualsSignedBases(t *testing.T) {
 			if diff := b.want.Diff(again); diff != "" {
 				t.Errorf("re-serialized reads differently: %s", diff)
 			}
+			digested.Add(int64(b.want.Digested))
 			if strings.HasPrefix(b.name, "capture") {
 				return
+			}
+			encrypted := strings.Contains(b.name, "GCM") || strings.Contains(b.name, "CBC")
+			wantDigested := 0
+			for _, p := range b.want.Parts {
+				if p == "Response" || (p == "Assertion" && !encrypted) {
+					wantDigested++
+				}
+			}
+			if b.want.Digested != wantDigested {
+				t.Errorf("%d parts proven by their digest; want %d", b.want.Digested, wantDigested)
 			}
 			var want []string
 			switch name := b.name; {
@@ -209,7 +231,8 @@ func TestReadEqualsSignedBases(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("read == signed held on %d accepted bases (%d ssotest sign modes, the rest real-IdP captures)", len(bases), len(readSignedModes(newFixture(t), newFixture(t))))
+	t.Logf("read == signed held on %d accepted bases (%d ssotest sign modes, the rest real-IdP captures; %d signed parts proven by their digest)",
+		len(bases), len(readSignedModes(newFixture(t), newFixture(t))), digested.Load())
 }
 
 // TestReadEqualsSignedFuzzValidateCorpus holds every response of FuzzValidate's
@@ -223,7 +246,7 @@ func TestReadEqualsSignedFuzzValidateCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var checked atomic.Int64
+	var checked readSignedCount
 	for _, e := range entries {
 		xml := readCorpusBytes(t, filepath.Join(dir, e.Name()))
 		accepted := false
@@ -236,10 +259,10 @@ func TestReadEqualsSignedFuzzValidateCorpus(t *testing.T) {
 			t.Errorf("%s: accepted = %v; want %v", e.Name(), accepted, want)
 		}
 	}
-	if checked.Load() == 0 {
+	if checked.accepted.Load() == 0 {
 		t.Fatal("no corpus response accepted")
 	}
-	t.Logf("read == signed held on %d accepted responses of %d FuzzValidate corpus files", checked.Load(), len(entries))
+	t.Logf("read == signed held on %v of %d FuzzValidate corpus files", &checked, len(entries))
 }
 
 // readCorpusBytes reads a one-[]byte "go test fuzz v1" corpus file.
