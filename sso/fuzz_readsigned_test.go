@@ -98,16 +98,16 @@ var readSignedSeeds = func() []struct {
 
 // TestReadEqualsSignedMutations runs every mutation kind, with
 // deterministic parameters, on every base, so that each kind is exercised on
-// every sign mode in CI and not only while fuzzing, then, on the ssotest
-// bases, each shadowing declaration before every attribute it names and on
-// every element. It logs how
+// every sign mode in CI and not only while fuzzing, then, in each sign mode,
+// each shadowing declaration before every attribute it names and on every
+// element. It logs how
 // many mutated responses of each kind were accepted (and then read
 // identically); duplicate attributes, comments and processing instructions
 // must always be refused.
 func TestReadEqualsSignedMutations(t *testing.T) {
 	t.Parallel()
 	bases := fuzzBases(t)
-	const perKind = 3
+	const perKind = 2
 	var applied, accepted [numKinds]int
 	total := 0
 	run := func(b *readSignedBase, kind int, params []byte) {
@@ -141,7 +141,9 @@ func TestReadEqualsSignedMutations(t *testing.T) {
 		}
 	}
 	for bi := range bases {
-		if strings.HasPrefix(bases[bi].name, "capture") {
+		switch bases[bi].name {
+		case "SignAssertion", "SignResponse", "SignBoth", "GCM SignResponse", "IdP-initiated SignAssertion":
+		default:
 			continue
 		}
 		for i := range readerAttrNames {
