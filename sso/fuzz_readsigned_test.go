@@ -478,7 +478,8 @@ func (d *mdoc) apply(kind int, r *opReader) string {
 	if len(starts) == 0 {
 		return ""
 	}
-	elem := func() *mtok { return &d.toks[starts[r.pick(len(starts))]] }
+	elemAt := func() int { return starts[r.pick(len(starts))] }
+	elem := func() *mtok { return &d.toks[elemAt()] }
 	// elemWith picks among the elements with at least n attributes.
 	elemWith := func(n int) *mtok {
 		var with []int
@@ -494,15 +495,16 @@ func (d *mdoc) apply(kind int, r *opReader) string {
 	}
 	switch kind {
 	case kindNSDecl:
-		el := elem()
-		p, u := declPrefixes[r.next()%len(declPrefixes)], d.value(r)
-		el.insertAttr(r.next(), plainAttr("xmlns:"+p, u))
-		return fmt.Sprintf("<%s xmlns:%s=%q>", el.name, p, u)
+		i := elemAt()
+		p := declPrefixes[r.next()%len(declPrefixes)]
+		u := d.keepMeaning(i, p, d.value(r))
+		d.toks[i].insertAttr(r.next(), plainAttr("xmlns:"+p, u))
+		return fmt.Sprintf("<%s xmlns:%s=%q>", d.toks[i].name, p, u)
 	case kindDefaultNS:
-		el := elem()
-		u := d.value(r)
-		el.insertAttr(r.next(), plainAttr("xmlns", u))
-		return fmt.Sprintf("<%s xmlns=%q>", el.name, u)
+		i := elemAt()
+		u := d.keepMeaning(i, "", d.value(r))
+		d.toks[i].insertAttr(r.next(), plainAttr("xmlns", u))
+		return fmt.Sprintf("<%s xmlns=%q>", d.toks[i].name, u)
 	case kindReorder:
 		el := elemWith(2)
 		if len(el.attrs) < 2 {
@@ -583,11 +585,12 @@ func (d *mdoc) apply(kind int, r *opReader) string {
 		}
 		return fmt.Sprintf("%q", s)
 	case kindPrefixedAttr:
-		el := elem()
+		i := elemAt()
+		el := &d.toks[i]
 		p := append([]string{"xml"}, declPrefixes...)[r.next()%(len(declPrefixes)+1)]
 		name, v := readerAttrNames[r.next()%len(readerAttrNames)], d.value(r)
 		if p != "xml" {
-			el.insertAttr(r.next(), plainAttr("xmlns:"+p, d.value(r)))
+			el.insertAttr(r.next(), plainAttr("xmlns:"+p, d.keepMeaning(i, p, d.value(r))))
 		}
 		el.insertAttr(r.next(), plainAttr(p+":"+name, v))
 		return fmt.Sprintf("<%s %s:%s=%q>", el.name, p, name, v)
@@ -728,6 +731,8 @@ func (d *mdoc) redundantDecl(r *opReader) string {
 	}
 	c := cs[r.pick(len(cs))]
 	el := &d.toks[c.el]
+	p := strings.TrimPrefix(strings.TrimPrefix(c.decl.name, "xmlns"), ":")
+	c.decl.val = []seg{{val: d.scopeAt(c.el)[p]}} // the binding in scope there, if a nearer one overrides
 	el.insertAttr(r.next(), c.decl)
 	return fmt.Sprintf("<%s %s=…> repeated", el.name, c.decl.name)
 }
@@ -736,31 +741,7 @@ func (d *mdoc) redundantDecl(r *opReader) string {
 // default namespace), declaring on it p bound to the namespace it is in:
 // the same expanded name, written otherwise.
 func (d *mdoc) rename(i int, p string) string {
-	scope := map[string]string{}
-	var stack []map[string]string
-	for j := 0; j <= i; j++ {
-		switch t := &d.toks[j]; t.kind {
-		case tStart:
-			saved := make(map[string]string, len(scope))
-			for k, v := range scope {
-				saved[k] = v
-			}
-			stack = append(stack, saved)
-			for _, a := range t.attrs {
-				switch {
-				case a.name == "xmlns":
-					scope[""] = joinSegs(a.val)
-				case strings.HasPrefix(a.name, "xmlns:"):
-					scope[strings.TrimPrefix(a.name, "xmlns:")] = joinSegs(a.val)
-				}
-			}
-		case tEnd:
-			if len(stack) > 0 {
-				scope = stack[len(stack)-1]
-				stack = stack[:len(stack)-1]
-			}
-		}
-	}
+	scope := d.scopeAt(i)
 	el := &d.toks[i]
 	old, local, ok := strings.Cut(el.name, ":")
 	if !ok {
@@ -799,4 +780,97 @@ func (d *mdoc) rename(i int, p string) string {
 	}
 	el.name, d.toks[end].name = name, name
 	return fmt.Sprintf("<%s> as <%s %s=%q>", old+":"+local, name, decl, uri)
+}
+
+// scopeAt returns the namespace bindings in scope at the element at i,
+// its own declarations included ("" is the default namespace).
+func (d *mdoc) scopeAt(i int) map[string]string {
+	scope := map[string]string{}
+	var stack []map[string]string
+	for j := 0; j <= i; j++ {
+		switch t := &d.toks[j]; t.kind {
+		case tStart:
+			saved := make(map[string]string, len(scope))
+			for k, v := range scope {
+				saved[k] = v
+			}
+			stack = append(stack, saved)
+			for _, a := range t.attrs {
+				switch {
+				case a.name == "xmlns":
+					scope[""] = joinSegs(a.val)
+				case strings.HasPrefix(a.name, "xmlns:"):
+					scope[strings.TrimPrefix(a.name, "xmlns:")] = joinSegs(a.val)
+				}
+			}
+		case tEnd:
+			if len(stack) > 0 {
+				scope = stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+			}
+		}
+	}
+	return scope
+}
+
+// keepMeaning returns u, or, when the element at i or a descendant uses the
+// prefix p ("" = unprefixed element names), the namespace p is bound to
+// there: a declaration that rebinds a prefix in use changes what the
+// document says (in the unsigned parts too), which is not the point.
+func (d *mdoc) keepMeaning(i int, p, u string) string {
+	if d.uses(i, p) {
+		return d.scopeAt(i)[p]
+	}
+	return u
+}
+
+// uses reports whether the element at i or a descendant (down to one that
+// declares p itself) names an element, or for p != "" an attribute, with
+// the prefix p.
+func (d *mdoc) uses(i int, p string) bool {
+	prefix := func(name string) string {
+		if pre, _, ok := strings.Cut(name, ":"); ok {
+			return pre
+		}
+		return ""
+	}
+	declares := func(t *mtok) bool {
+		for _, a := range t.attrs {
+			if (p == "" && a.name == "xmlns") || (p != "" && a.name == "xmlns:"+p) {
+				return true
+			}
+		}
+		return false
+	}
+	depth, hidden := 0, -1
+	for j := i; j < len(d.toks); j++ {
+		t := &d.toks[j]
+		switch t.kind {
+		case tStart:
+			depth++
+			if hidden >= 0 {
+				continue
+			}
+			if j > i && declares(t) {
+				hidden = depth
+				continue
+			}
+			if prefix(t.name) == p {
+				return true
+			}
+			for _, a := range t.attrs {
+				if p != "" && a.name != "xmlns" && prefix(a.name) == p {
+					return true
+				}
+			}
+		case tEnd:
+			if hidden == depth {
+				hidden = -1
+			}
+			if depth--; depth == 0 {
+				return false
+			}
+		}
+	}
+	return false
 }
