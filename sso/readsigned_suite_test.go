@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
+
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
 )
@@ -285,4 +287,78 @@ func readCorpusBytes(t *testing.T, path string) []byte {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return []byte(s)
+}
+
+// TestReadEqualsSignedDecryption holds the decryption of an
+// EncryptedAssertion to the property: its structure is read by namespace
+// URI and local name, and a namespace declaration is never an attribute.
+// FuzzReadEqualsSigned found the first row (testdata/fuzz/
+// FuzzReadEqualsSigned/decrypt_namespace_blind): decrypt unmarshals the
+// EncryptedAssertion with encoding/xml into gosaml2's types, which match
+// elements by local name in any namespace and attributes by local name
+// including xmlns:* declarations. In a signed Response, exclusive C14N
+// drops an unused xmlns:Algorithm, so the algorithm acted on is not the
+// signed one (the last two rows: refused today, for a declaration). This
+// test fails until decrypt reads the encrypted structure with the strict
+// reader (namespace URI + local name, unprefixed attributes).
+func TestReadEqualsSignedDecryption(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	v := f.validator(t, nil)
+	method := func(d *etree.Document) *etree.Element {
+		return d.Root().FindElement("./EncryptedAssertion/EncryptedData/EncryptionMethod")
+	}
+	cases := []struct {
+		name       string
+		sign       ssotest.SignMode
+		edit       func(*etree.Document)
+		wantAccept bool // else: refused, or read as signed
+	}{
+		{name: "EncryptionMethod in another namespace (wrapper unsigned)", sign: ssotest.SignAssertion,
+			edit: func(d *etree.Document) { method(d).CreateAttr("xmlns:xenc", "urn:evil") }},
+		{name: "EncryptedData in another namespace (wrapper unsigned)", sign: ssotest.SignAssertion,
+			edit: func(d *etree.Document) {
+				d.Root().FindElement("./EncryptedAssertion/EncryptedData").CreateAttr("xmlns:xenc", "urn:evil")
+			}},
+		{name: "signed: xmlns:Algorithm naming AES-CBC after the GCM Algorithm", sign: ssotest.SignResponse, wantAccept: true,
+			edit: func(d *etree.Document) {
+				method(d).CreateAttr("xmlns:Algorithm", "http://www.w3.org/2001/04/xmlenc#aes256-cbc")
+			}},
+		{name: "signed: xmlns:Algorithm naming RSA 1.5 after the OAEP Algorithm", sign: ssotest.SignResponse, wantAccept: true,
+			edit: func(d *etree.Document) {
+				d.Root().FindElement("./EncryptedAssertion/EncryptedData/KeyInfo/EncryptedKey/EncryptionMethod").
+					CreateAttr("xmlns:Algorithm", "http://www.w3.org/2001/04/xmlenc#rsa-1_5")
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			build := func(edit func(*etree.Document)) sso.ReadSigned {
+				doc, err := f.idp.BuildResponse(ssotest.Response{SP: f.sp, InResponseTo: testRequestID, User: readSignedUser,
+					EncryptFor: f.spCert, Sign: tc.sign, AfterSign: edit})
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw, err := doc.WriteToBytes()
+				if err != nil {
+					t.Fatal(err)
+				}
+				return sso.ValidateReadSigned(v, base64.StdEncoding.EncodeToString(raw), sso.MatchIDs(testRequestID))
+			}
+			base, got := build(nil), build(tc.edit)
+			if base.Err != nil {
+				t.Fatalf("unmutated: Validate() err = %v", base.Err)
+			}
+			switch {
+			case tc.wantAccept && got.Err != nil:
+				t.Errorf("Validate() err = %v; want it accepted: a namespace declaration is not the attribute it is named like", got.Err)
+			case got.Err == nil && got.Mismatch != nil:
+				t.Errorf("accepted, and %v", got.Mismatch)
+			case got.Err == nil:
+				if diff := base.Diff(got); diff != "" {
+					t.Errorf("accepted, reads differently: %s", diff)
+				}
+			}
+		})
+	}
 }
