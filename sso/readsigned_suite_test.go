@@ -333,19 +333,29 @@ func TestReadEqualsSignedDecryption(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			build := func(edit func(*etree.Document)) sso.ReadSigned {
-				doc, err := f.idp.BuildResponse(ssotest.Response{SP: f.sp, InResponseTo: testRequestID, User: readSignedUser,
-					EncryptFor: f.spCert, Sign: tc.sign, AfterSign: edit})
-				if err != nil {
-					t.Fatal(err)
-				}
-				raw, err := doc.WriteToBytes()
-				if err != nil {
-					t.Fatal(err)
-				}
+			doc, err := f.idp.BuildResponse(ssotest.Response{SP: f.sp, InResponseTo: testRequestID, User: readSignedUser,
+				EncryptFor: f.spCert, Sign: tc.sign})
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := doc.WriteToBytes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			validate := func(raw []byte) sso.ReadSigned {
 				return sso.ValidateReadSigned(v, base64.StdEncoding.EncodeToString(raw), sso.MatchIDs(testRequestID))
 			}
-			base, got := build(nil), build(tc.edit)
+			// The same signed response, edited after signing.
+			mutated := etree.NewDocument()
+			if err := mutated.ReadFromBytes(raw); err != nil {
+				t.Fatal(err)
+			}
+			tc.edit(mutated)
+			mraw, err := mutated.WriteToBytes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			base, got := validate(raw), validate(mraw)
 			if base.Err != nil {
 				t.Fatalf("unmutated: Validate() err = %v", base.Err)
 			}

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/xml"
 	"errors"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/beevik/etree"
@@ -433,59 +434,113 @@ var acceptedDataEncryption = []string{
 // log, so that a tampered ciphertext is no oracle.
 var errUndecryptable = &ValidationError{Check: CheckDecryption, Reason: "the encrypted element cannot be decrypted with the SP key"}
 
-// encryptedData mirrors gosaml2's EncryptedAssertion without its element
-// name, so that an EncryptedID decrypts the same way.
-type encryptedData struct {
-	EncryptionMethod types.EncryptionMethod `xml:"EncryptedData>EncryptionMethod"`
-	EncryptedKey     types.EncryptedKey     `xml:"EncryptedData>KeyInfo>EncryptedKey"`
-	DetEncryptedKey  types.EncryptedKey     `xml:"EncryptedKey"`
-	CipherValue      string                 `xml:"EncryptedData>CipherData>CipherValue"`
+// nsXEnc is the XML Encryption namespace.
+const nsXEnc = "http://www.w3.org/2001/04/xmlenc#"
+
+// readEncrypted reads an EncryptedAssertion or EncryptedID through the strict
+// reader (namespace URI and local name, unprefixed attributes only) into the
+// form gosaml2 decrypts: its one xenc:EncryptedData (EncryptionMethod,
+// CipherData/CipherValue) and the first xenc:EncryptedKey inside its
+// ds:KeyInfo, else beside it.
+func readEncrypted(doc *safexml.Doc, enc *etree.Element) (*types.EncryptedAssertion, error) {
+	malformed := fail(CheckDecryption, "malformed encrypted element")
+	if doc.Count(enc, nsXEnc, "EncryptedData") != 1 {
+		return nil, malformed
+	}
+	ed := doc.Child(enc, nsXEnc, "EncryptedData")
+	if doc.Count(ed, nsXEnc, "EncryptionMethod") != 1 {
+		return nil, malformed
+	}
+	out := &types.EncryptedAssertion{}
+	out.EncryptionMethod.Algorithm = safexml.AttrValue(doc.Child(ed, nsXEnc, "EncryptionMethod"), "Algorithm")
+	cv, ok := cipherValue(doc, ed)
+	if !ok {
+		return nil, malformed
+	}
+	out.CipherValue = cv
+	var ek *etree.Element
+	if ki := doc.Child(ed, nsDSig, "KeyInfo"); ki != nil {
+		ek = doc.Child(ki, nsXEnc, "EncryptedKey")
+	}
+	if ek == nil {
+		ek = doc.Child(enc, nsXEnc, "EncryptedKey")
+	}
+	if ek == nil {
+		return nil, malformed
+	}
+	key := &out.EncryptedKey
+	if key.CipherValue, ok = cipherValue(doc, ek); !ok {
+		return nil, malformed
+	}
+	if doc.Count(ek, nsXEnc, "EncryptionMethod") != 1 {
+		return nil, malformed
+	}
+	em := doc.Child(ek, nsXEnc, "EncryptionMethod")
+	key.EncryptionMethod.Algorithm = safexml.AttrValue(em, "Algorithm")
+	if dm := doc.Child(em, nsDSig, "DigestMethod"); dm != nil {
+		key.EncryptionMethod.DigestMethod = &types.DigestMethod{Algorithm: safexml.AttrValue(dm, "Algorithm")}
+	}
+	if ki := doc.Child(ek, nsDSig, "KeyInfo"); ki != nil {
+		if xd := doc.Child(ki, nsDSig, "X509Data"); xd != nil {
+			if xc := doc.Child(xd, nsDSig, "X509Certificate"); xc != nil {
+				text, ok := safexml.Text(xc)
+				if !ok {
+					return nil, malformed
+				}
+				key.X509Data = stripSpace(text)
+			}
+		}
+	}
+	return out, nil
+}
+
+// cipherValue returns the base64 text of el's xenc:CipherData/CipherValue,
+// white space removed.
+func cipherValue(doc *safexml.Doc, el *etree.Element) (string, bool) {
+	cd := doc.Child(el, nsXEnc, "CipherData")
+	if cd == nil || doc.Count(cd, nsXEnc, "CipherValue") != 1 {
+		return "", false
+	}
+	text, ok := safexml.Text(doc.Child(cd, nsXEnc, "CipherValue"))
+	if !ok {
+		return "", false
+	}
+	return stripSpace(text), true
+}
+
+// stripSpace removes XML white space (base64 in XML is wrapped and indented).
+func stripSpace(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\r', '\n':
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // decrypt decrypts an EncryptedAssertion or EncryptedID (enc, resolved by
 // doc) with the SP key and returns the plaintext element, which must be
 // saml:want, as the root of its own Doc read in enc's namespace context (plus
-// inherited, the context of doc's root), after
-// the same XML safety checks as the Response.
+// inherited, the context of doc's root), after the same XML safety checks as
+// the Response.
 func (v *Validator) decrypt(doc *safexml.Doc, enc *etree.Element, inherited map[string]string, want string) (*decrypted, error) {
 	if v.spKeyPair == nil {
 		return nil, fail(CheckDecryption, "the IdP encrypts, but no SP key is configured")
 	}
-	ctx, err := etreeutils.NSBuildParentContext(enc)
+	ea, err := readEncrypted(doc, enc)
 	if err != nil {
-		return nil, fail(CheckXML, "namespace declarations do not resolve")
+		return nil, err
 	}
-	detached, err := etreeutils.NSDetatch(ctx, enc)
-	if err != nil {
-		return nil, fail(CheckXML, "namespace declarations do not resolve")
+	if ea.EncryptedKey.EncryptionMethod.Algorithm == types.MethodRSAv1_5 {
+		return nil, fail(CheckDecryption, "RSA PKCS#1 v1.5 key transport is refused (padding-oracle prone); use RSA-OAEP")
 	}
-	d := etree.NewDocument()
-	d.SetRoot(detached)
-	raw, err := d.WriteToBytes()
-	if err != nil {
-		return nil, fail(CheckDecryption, "cannot serialise the encrypted element")
-	}
-	var ed encryptedData
-	if err := xml.Unmarshal(raw, &ed); err != nil {
-		return nil, fail(CheckDecryption, "malformed encrypted element")
-	}
-	for _, ek := range []types.EncryptedKey{ed.EncryptedKey, ed.DetEncryptedKey} {
-		if ek.EncryptionMethod.Algorithm == types.MethodRSAv1_5 {
-			return nil, fail(CheckDecryption, "RSA PKCS#1 v1.5 key transport is refused (padding-oracle prone); use RSA-OAEP")
-		}
-	}
-	method := ed.EncryptionMethod.Algorithm
-	known := false
-	for _, m := range acceptedDataEncryption {
-		known = known || m == method
-	}
-	if !known {
+	method := ea.EncryptionMethod.Algorithm
+	if !slices.Contains(acceptedDataEncryption, method) {
 		return nil, fail(CheckDecryption, "the data encryption method is not accepted; use AES-GCM")
 	}
-	ea := types.EncryptedAssertion{EncryptionMethod: ed.EncryptionMethod, EncryptedKey: ed.EncryptedKey,
-		DetEncryptedKey: ed.DetEncryptedKey, CipherValue: ed.CipherValue}
 	// From here on, every failure is errUndecryptable.
-	plain, err := decryptBytes(&ea, v.spKeyPair)
+	plain, err := decryptBytes(ea, v.spKeyPair)
 	if err != nil {
 		return nil, errUndecryptable
 	}

@@ -171,6 +171,13 @@ func Parse(raw []byte, opts Options) (*Doc, error) {
 	if root == nil {
 		return nil, refuse("no document element")
 	}
+	// White space outside the document element must be literal: a character
+	// reference or a CDATA section there is not XML.
+	t := bytes.Trim(raw, " \t\r\n")
+	if !bytes.HasPrefix(t, []byte("<")) || bytes.HasPrefix(t, []byte("<![CDATA[")) ||
+		!bytes.HasSuffix(t, []byte(">")) || bytes.HasSuffix(t, []byte("]]>")) {
+		return nil, refuse("text outside the document element")
+	}
 	return Index(root, opts)
 }
 
