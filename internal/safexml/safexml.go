@@ -115,6 +115,9 @@ func Parse(raw []byte, opts Options) (*Doc, error) {
 	if err := checkProlog(raw); err != nil {
 		return nil, err
 	}
+	// A UTF-8 byte order mark is allowed (encoding/xml would read it as text
+	// before the document element); any other one fails checkProlog.
+	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
 	badCharset := false
 	doc := etree.NewDocument()
 	doc.ReadSettings = etree.ReadSettings{
