@@ -2,6 +2,7 @@ package ssotest
 
 import (
 	"crypto/rsa"
+	"crypto/x509"
 	"fmt"
 	"sort"
 	"time"
@@ -76,9 +77,12 @@ func (idp *IdP) plan(r Response) (*plan, error) {
 	p.subjectNotOnOrAfter = orTime(r.SubjectNotOnOrAfter, p.issueInstant.Add(DefaultLifetime))
 	p.status = or(r.StatusCode, StatusSuccess)
 
-	if r.EncryptFor != nil {
-		if _, ok := r.EncryptFor.PublicKey.(*rsa.PublicKey); !ok {
-			return nil, respErr("EncryptFor", "certificate key is not RSA")
+	for field, c := range map[string]*x509.Certificate{"EncryptFor": r.EncryptFor, "EncryptNameIDFor": r.EncryptNameIDFor} {
+		if c == nil {
+			continue
+		}
+		if _, ok := c.PublicKey.(*rsa.PublicKey); !ok {
+			return nil, respErr(field, "certificate key is not RSA")
 		}
 		p.encryptionMethod = or(r.EncryptionMethod, EncryptionAES256GCM)
 		if _, ok := dataCiphers[p.encryptionMethod]; !ok {

@@ -69,9 +69,10 @@ var keyTransports = map[string]bool{
 	KeyTransportRSAOAEPMGF1P: true, KeyTransportRSAOAEP: true, KeyTransportRSA15: true,
 }
 
-// encrypt replaces assertion, in place, by a saml:EncryptedAssertion of it for
-// the holder of cert's RSA key.
-func (idp *IdP) encrypt(assertion *etree.Element, cert *x509.Certificate, method, keyTransport string) error {
+// encrypt replaces assertion (or a NameID), in place, by a wrapper element
+// (saml:EncryptedAssertion, saml:EncryptedID) holding its encryption for the
+// holder of cert's RSA key.
+func (idp *IdP) encrypt(assertion *etree.Element, cert *x509.Certificate, method, keyTransport, wrapper string) error {
 	pub, ok := cert.PublicKey.(*rsa.PublicKey)
 	if !ok {
 		return errors.New("certificate key is not RSA")
@@ -128,7 +129,7 @@ func (idp *IdP) encrypt(assertion *etree.Element, cert *x509.Certificate, method
 		return err
 	}
 
-	ea := etree.NewElement("saml:EncryptedAssertion")
+	ea := etree.NewElement(wrapper)
 	ed := ea.CreateElement("xenc:EncryptedData")
 	ed.CreateAttr("xmlns:xenc", nsXMLEnc)
 	ed.CreateAttr("Type", typeElement)

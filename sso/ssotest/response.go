@@ -173,16 +173,25 @@ type Response struct {
 	// the EncryptedAssertion.
 	EncryptFor *x509.Certificate
 	// EncryptionMethod is the data encryption algorithm URI, one of the
-	// Encryption* constants. "" = EncryptionAES256GCM.
+	// Encryption* constants, of the assertion and of the NameID. "" =
+	// EncryptionAES256GCM.
 	EncryptionMethod string
 	// KeyTransport is the key transport algorithm URI of the EncryptedKey,
 	// one of the KeyTransport* constants. "" = KeyTransportRSAOAEPMGF1P.
 	KeyTransport string
+	// EncryptNameIDFor, when set, replaces the NameID by a saml:EncryptedID
+	// of it for the holder of this certificate's RSA key (same structure,
+	// EncryptionMethod and KeyTransport as EncryptFor), before the assertion
+	// is signed.
+	EncryptNameIDFor *x509.Certificate
 
 	// BeforeSign, if set, may change the document before anything is signed
 	// or encrypted (add a second assertion, drop an element). The assertion to
 	// sign is found again by its ID afterwards.
 	BeforeSign func(doc *etree.Document)
+	// BeforeEncrypt, if set with EncryptFor, may change the assertion after it
+	// is signed and before it is encrypted (what only the SP key can reveal).
+	BeforeEncrypt func(assertion *etree.Element)
 	// AfterSign, if set, may change the document after signing and encryption
 	// (tampering, signature wrapping).
 	AfterSign func(doc *etree.Document)
@@ -218,10 +227,17 @@ func (idp *IdP) BuildResponse(r Response) (*etree.Document, error) {
 	if root == nil {
 		return nil, respErr("BeforeSign", "left the document without a root element")
 	}
-	if p.sign.signsAssertion() || r.EncryptFor != nil {
+	if p.sign.signsAssertion() || r.EncryptFor != nil || r.EncryptNameIDFor != nil {
 		assertion := findAssertion(root, p.assertionID)
 		if assertion == nil {
 			return nil, respErr("BeforeSign", "removed the assertion "+p.assertionID)
+		}
+		if r.EncryptNameIDFor != nil {
+			if nameID := assertion.FindElement("./Subject/NameID"); nameID != nil {
+				if err := idp.encrypt(nameID, r.EncryptNameIDFor, p.encryptionMethod, p.keyTransport, "saml:EncryptedID"); err != nil {
+					return nil, fmt.Errorf("ssotest: encrypt NameID: %w", err)
+				}
+			}
 		}
 		if p.sign.signsAssertion() {
 			if err := p.signer.sign(assertion); err != nil {
@@ -229,7 +245,10 @@ func (idp *IdP) BuildResponse(r Response) (*etree.Document, error) {
 			}
 		}
 		if r.EncryptFor != nil {
-			if err := idp.encrypt(assertion, r.EncryptFor, p.encryptionMethod, p.keyTransport); err != nil {
+			if r.BeforeEncrypt != nil {
+				r.BeforeEncrypt(assertion)
+			}
+			if err := idp.encrypt(assertion, r.EncryptFor, p.encryptionMethod, p.keyTransport, "saml:EncryptedAssertion"); err != nil {
 				return nil, fmt.Errorf("ssotest: encrypt assertion: %w", err)
 			}
 		}
