@@ -38,8 +38,12 @@ var shadowModes = []shadowMode{
 	{name: "encrypted SignBoth GCM", sign: ssotest.SignBoth, encrypt: ssotest.EncryptionAES128GCM},
 }
 
-func (m shadowMode) signsAssertion() bool { return m.sign == ssotest.SignAssertion || m.sign == ssotest.SignBoth }
-func (m shadowMode) signsResponse() bool  { return m.sign == ssotest.SignResponse || m.sign == ssotest.SignBoth }
+func (m shadowMode) signsAssertion() bool {
+	return m.sign == ssotest.SignAssertion || m.sign == ssotest.SignBoth
+}
+func (m shadowMode) signsResponse() bool {
+	return m.sign == ssotest.SignResponse || m.sign == ssotest.SignBoth
+}
 
 // shadowTarget is one attribute the Validator reads, on the element that
 // carries it: path is relative to the Assertion (inAssertion) or to the
