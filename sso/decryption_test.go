@@ -24,9 +24,7 @@ import (
 )
 
 const (
-	encTripleDES  = "http://www.w3.org/2001/04/xmlenc#tripledes-cbc"
 	keyRSAOAEP    = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
-	keyRSA15      = "http://www.w3.org/2001/04/xmlenc#rsa-1_5"
 	nsXMLEnc      = "http://www.w3.org/2001/04/xmlenc#"
 	nsDSigTest    = "http://www.w3.org/2000/09/xmldsig#"
 	xencElement   = "http://www.w3.org/2001/04/xmlenc#Element"
@@ -36,12 +34,12 @@ const (
 // seal encrypts plain, any bytes, the way ssotest does (an EncryptedData
 // with an RSA-wrapped key in its KeyInfo) and returns it inside a wrapper
 // element (saml:EncryptedAssertion, saml:EncryptedID). It reaches what
-// ssotest cannot build: plaintexts that are not an assertion, assertions
-// whose prefixes are declared only outside, Triple DES, RSA PKCS#1 v1.5.
-func seal(t testing.TB, plain []byte, method, keyTransport string, cert *x509.Certificate, wrapper string) *etree.Element {
+// ssotest cannot build: plaintexts that are not an assertion or a NameID,
+// assertions whose prefixes are declared only outside.
+func seal(t testing.TB, plain []byte, method string, cert *x509.Certificate, wrapper string) *etree.Element {
 	t.Helper()
 	size := map[string]int{ssotest.EncryptionAES128CBC: 16, ssotest.EncryptionAES256CBC: 32,
-		ssotest.EncryptionAES128GCM: 16, ssotest.EncryptionAES256GCM: 32, encTripleDES: 24}[method]
+		ssotest.EncryptionAES128GCM: 16, ssotest.EncryptionAES256GCM: 32, ssotest.EncryptionTripleDESCBC: 24}[method]
 	require.NotZero(t, size, "method %s", method)
 	key := make([]byte, size)
 	_, _ = rand.Read(key)
@@ -58,7 +56,7 @@ func seal(t testing.TB, plain []byte, method, keyTransport string, cert *x509.Ce
 	default:
 		var block cipher.Block
 		var err error
-		if method == encTripleDES {
+		if method == ssotest.EncryptionTripleDESCBC {
 			block, err = des.NewTripleDESCipher(key)
 		} else {
 			block, err = aes.NewCipher(key)
@@ -74,14 +72,7 @@ func seal(t testing.TB, plain []byte, method, keyTransport string, cert *x509.Ce
 		}
 		cipher.NewCBCEncrypter(block, data[:bs]).CryptBlocks(data[bs:], data[bs:])
 	}
-	pub := cert.PublicKey.(*rsa.PublicKey)
-	var wrapped []byte
-	var err error
-	if keyTransport == keyRSA15 {
-		wrapped, err = rsa.EncryptPKCS1v15(rand.Reader, pub, key)
-	} else {
-		wrapped, err = rsa.EncryptOAEP(sha1.New(), rand.Reader, pub, key, nil)
-	}
+	wrapped, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, cert.PublicKey.(*rsa.PublicKey), key, nil)
 	require.NoError(t, err)
 
 	w := etree.NewElement(wrapper)
@@ -93,7 +84,7 @@ func seal(t testing.TB, plain []byte, method, keyTransport string, cert *x509.Ce
 	ki.CreateAttr("xmlns:ds", nsDSigTest)
 	ek := ki.CreateElement("xenc:EncryptedKey")
 	em := ek.CreateElement("xenc:EncryptionMethod")
-	em.CreateAttr("Algorithm", keyTransport)
+	em.CreateAttr("Algorithm", keyRSAOAEP)
 	em.CreateElement("ds:DigestMethod").CreateAttr("Algorithm", sha1Digest)
 	ek.CreateElement("xenc:CipherData").CreateElement("xenc:CipherValue").SetText(base64.StdEncoding.EncodeToString(wrapped))
 	ed.CreateElement("xenc:CipherData").CreateElement("xenc:CipherValue").SetText(base64.StdEncoding.EncodeToString(data))
@@ -220,7 +211,7 @@ func TestValidateDecryptionIsNoOracle(t *testing.T) {
 				`<Assertion xmlns="urn:evil"/>`, `<saml:Assertion xmlns:saml="urn:evil"/>`,
 				`<!DOCTYPE x><x/>`} {
 				tampered = append(tampered, func(d *etree.Document) {
-					replace(el(d, "./EncryptedAssertion"), seal(t, []byte(plain), method, keyRSAOAEP, f.spCert, "saml:EncryptedAssertion"))
+					replace(el(d, "./EncryptedAssertion"), seal(t, []byte(plain), method, f.spCert, "saml:EncryptedAssertion"))
 				})
 			}
 			evil, err := f.idp.BuildResponse(ssotest.Response{SP: f.sp, InResponseTo: testRequestID, User: alice,
@@ -292,14 +283,14 @@ func TestValidateEncryptedID(t *testing.T) {
 
 	// replaceNameID swaps the NameID for an EncryptedID of plain before
 	// the assertion is signed.
-	replaceNameID := func(plain, method, transport string, cert *x509.Certificate) func(*ssotest.Response) {
+	replaceNameID := func(plain, method string, cert *x509.Certificate) func(*ssotest.Response) {
 		return func(r *ssotest.Response) {
 			r.BeforeSign = func(d *etree.Document) {
 				n := el(d, "./Assertion/Subject/NameID")
 				if plain == "" {
 					plain = string(serialize(t, n))
 				}
-				replace(n, seal(t, []byte(plain), method, transport, cert, "saml:EncryptedID"))
+				replace(n, seal(t, []byte(plain), method, cert, "saml:EncryptedID"))
 			}
 		}
 	}
@@ -310,27 +301,35 @@ func TestValidateEncryptedID(t *testing.T) {
 		cfg  func(*sso.ValidatorConfig)
 		want sso.Check // "" = accepted
 	}{
-		{name: "hand-made GCM", resp: replaceNameID(persistent, ssotest.EncryptionAES128GCM, keyRSAOAEP, f.spCert)},
-		{name: "hand-made CBC", resp: replaceNameID(persistent, ssotest.EncryptionAES256CBC, keyRSAOAEP, f.spCert)},
+		{name: "hand-made GCM", resp: replaceNameID(persistent, ssotest.EncryptionAES128GCM, f.spCert)},
+		{name: "hand-made CBC", resp: replaceNameID(persistent, ssotest.EncryptionAES256CBC, f.spCert)},
 		{name: "NameID using the assertion's saml prefix", resp: replaceNameID(`<saml:NameID Format="`+nameIDPersist+`">p-123</saml:NameID>`,
-			ssotest.EncryptionAES128GCM, keyRSAOAEP, f.spCert)},
+			ssotest.EncryptionAES128GCM, f.spCert)},
 		{name: "for another SP", resp: func(r *ssotest.Response) { r.EncryptNameIDFor = f.evilCert }, want: sso.CheckDecryption},
 		{name: "no SP key", resp: func(r *ssotest.Response) { r.EncryptNameIDFor = f.spCert },
 			cfg: func(c *sso.ValidatorConfig) { c.SPKeyPair = nil }, want: sso.CheckDecryption},
 		{name: "holds an Assertion", resp: replaceNameID(`<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"/>`,
-			ssotest.EncryptionAES128GCM, keyRSAOAEP, f.spCert), want: sso.CheckDecryption},
+			ssotest.EncryptionAES128GCM, f.spCert), want: sso.CheckDecryption},
 		{name: "holds a NameID in another namespace", resp: replaceNameID(`<NameID xmlns="urn:evil">p-123</NameID>`,
-			ssotest.EncryptionAES128GCM, keyRSAOAEP, f.spCert), want: sso.CheckDecryption},
+			ssotest.EncryptionAES128GCM, f.spCert), want: sso.CheckDecryption},
 		{name: "holds a NameID with markup", resp: replaceNameID(`<saml:NameID xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">a<b/></saml:NameID>`,
-			ssotest.EncryptionAES128GCM, keyRSAOAEP, f.spCert), want: sso.CheckSubject},
+			ssotest.EncryptionAES128GCM, f.spCert), want: sso.CheckSubject},
 		{name: "holds a comment", resp: replaceNameID(`<saml:NameID xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">alice@acme<!---->.example</saml:NameID>`,
-			ssotest.EncryptionAES128GCM, keyRSAOAEP, f.spCert), want: sso.CheckDecryption},
-		{name: "Triple DES", resp: replaceNameID("", encTripleDES, keyRSAOAEP, f.spCert), want: sso.CheckDecryption},
-		{name: "RSA PKCS#1 v1.5 key transport", resp: replaceNameID("", ssotest.EncryptionAES128GCM, keyRSA15, f.spCert), want: sso.CheckDecryption},
+			ssotest.EncryptionAES128GCM, f.spCert), want: sso.CheckDecryption},
+		{name: "Triple DES", resp: replaceNameID("", ssotest.EncryptionTripleDESCBC, f.spCert), want: sso.CheckDecryption},
+		{name: "Triple DES by ssotest", resp: func(r *ssotest.Response) {
+			r.EncryptNameIDFor, r.EncryptionMethod = f.spCert, ssotest.EncryptionTripleDESCBC
+		}, want: sso.CheckDecryption},
+		{name: "RSA PKCS#1 v1.5 key transport", resp: func(r *ssotest.Response) {
+			r.EncryptNameIDFor, r.KeyTransport = f.spCert, ssotest.KeyTransportRSA15
+		}, want: sso.CheckDecryption},
+		{name: "RSA-OAEP (XML Encryption 1.1) key transport", resp: func(r *ssotest.Response) {
+			r.EncryptNameIDFor, r.KeyTransport = f.spCert, ssotest.KeyTransportRSAOAEP
+		}},
 		{name: "EncryptedID beside a NameID", resp: func(r *ssotest.Response) {
 			r.BeforeSign = func(d *etree.Document) {
 				n := el(d, "./Assertion/Subject/NameID")
-				n.Parent().InsertChildAt(0, seal(t, serialize(t, n), ssotest.EncryptionAES128GCM, keyRSAOAEP, f.spCert, "saml:EncryptedID"))
+				n.Parent().InsertChildAt(0, seal(t, serialize(t, n), ssotest.EncryptionAES128GCM, f.spCert, "saml:EncryptedID"))
 			}
 		}, want: sso.CheckSubject},
 	}
@@ -375,7 +374,7 @@ func TestValidateDecryptedAssertionInheritsNamespaces(t *testing.T) {
 	// serialized without the declarations it inherits.
 	encryptInPlace := func(d *etree.Document, wrapper string, declare map[string]string) {
 		a := el(d, "./Assertion")
-		w := seal(t, serialize(t, a), ssotest.EncryptionAES256GCM, keyRSAOAEP, f.spCert, wrapper)
+		w := seal(t, serialize(t, a), ssotest.EncryptionAES256GCM, f.spCert, wrapper)
 		for p, uri := range declare {
 			w.CreateAttr("xmlns:"+p, uri)
 		}
