@@ -176,49 +176,53 @@ func signedThenPadded(tb testing.TB, f *fixture, c14n string, pad func(a *etree.
 	return s
 }
 
-// declarationsTimesAssertionElements declares as many prefixes on the
-// assertion as fit in n bytes besides elems more elements in it.
-func declarationsTimesAssertionElements(tb testing.TB, f *fixture, n, elems int, c14n string) string {
-	tb.Helper()
-	build := func(decls int) string {
-		return signedThenPadded(tb, f, c14n, func(a *etree.Element) {
-			for i := range decls { // not CreateAttr, which looks for the name first
-				a.Attr = append(a.Attr, etree.Attr{Space: "xmlns", Key: "d" + strconv.Itoa(i), Value: "u"})
-			}
-			at := a.FindElement("./AttributeStatement/Attribute")
-			for range elems {
-				at.CreateElement("saml:AttributeValue").SetText("x")
-			}
-		})
-	}
-	per := len(build(1001)) - len(build(1000))
-	decls := (n - len(build(0))) / per
-	for {
-		if s := build(decls); len(s) <= n {
-			return s
-		}
-		decls -= 10
-	}
-}
+// assertionDeclarations is the number of prefixes an input may add to the
+// assertion and still be under safexml's limit of prefixes in scope (the
+// Response and the assertion already use samlp, saml, xs, xsi and ds).
+const assertionDeclarations = safexml.DefaultMaxNamespaces - 8
 
-// elementsWithDeclarations fills the assertion (which declares 200
-// prefixes) with elements that each declare one more.
-func elementsWithDeclarations(tb testing.TB, f *fixture, n int, c14n string) string {
+// declarationsTimesAssertionElements declares assertionDeclarations
+// prefixes on the assertion and adds elements that each redeclare all of
+// them, as many as fit in n bytes and at most maxElems: the most
+// declarations × elements the limit lets through.
+func declarationsTimesAssertionElements(tb testing.TB, f *fixture, n, maxElems int, c14n string) string {
 	tb.Helper()
-	s := signedThenPadded(tb, f, c14n, func(a *etree.Element) {
-		for i := range 200 {
-			a.CreateAttr("xmlns:d"+strconv.Itoa(i), "urn:d:"+strconv.Itoa(i))
+	redeclare := func(el *etree.Element, value string) {
+		for i := range assertionDeclarations { // not CreateAttr, which looks for the name first
+			el.Attr = append(el.Attr, etree.Attr{Space: "xmlns", Key: "d" + strconv.Itoa(i), Value: value})
 		}
+	}
+	s := signedThenPadded(tb, f, c14n, func(a *etree.Element) {
+		redeclare(a, "urn:d")
+		v := a.FindElement("./AttributeStatement/Attribute").CreateElement("saml:AttributeValue")
+		redeclare(v, "urn:e")
+		v.SetText("x")
 	})
+	// Repeat the one padded AttributeValue as often as fits.
+	at := strings.Index(s, "<saml:AttributeValue xmlns:d0=")
+	end := strings.Index(s[at:], "</saml:AttributeValue>") + at + len("</saml:AttributeValue>")
+	unit := s[at:end]
 	var b strings.Builder
-	at := strings.Index(s, "<saml:AttributeStatement>")
 	b.WriteString(s[:at])
-	b.WriteString(`<saml:AttributeStatement><saml:Attribute Name="bulk">`)
-	tail := `</saml:Attribute>` + s[at+len("<saml:AttributeStatement>"):]
-	fill(&b, n, tail, func(i int) string {
-		return `<saml:AttributeValue xmlns:e="urn:e:` + strconv.Itoa(i%7) + `">x</saml:AttributeValue>`
+	elems := 0
+	fill(&b, n, s[at:], func(int) string {
+		if elems++; elems >= maxElems {
+			return strings.Repeat(" ", n) // stop
+		}
+		return unit
 	})
 	return b.String()
+}
+
+// overDeclared is a signed response whose assertion declares more prefixes
+// than safexml lets be in scope.
+func overDeclared(tb testing.TB, f *fixture, n int) string {
+	tb.Helper()
+	return signedThenPadded(tb, f, exclusiveC14N, func(a *etree.Element) {
+		for i := 0; i < n/20; i++ {
+			a.Attr = append(a.Attr, etree.Attr{Space: "xmlns", Key: "d" + strconv.Itoa(i), Value: "u"})
+		}
+	})
 }
 
 func hostileInputs(tb testing.TB, f *fixture) []hostileInput {
@@ -246,13 +250,13 @@ func hostileInputs(tb testing.TB, f *fixture) []hostileInput {
 		in("attributes/duplicate-at-end-768KiB", manyAttributes(xmlLimit, true), false, sso.CheckXML),
 		in("attributes/duplicate-at-end-1MiB-deflate", manyAttributes(mib, true), true, sso.CheckXML),
 
-		in("declarations/1k-root-x-elements-1MiB-deflate", declarationsTimesElements(mib, 1000), true, sso.CheckSchema),
-		in("declarations/10k-root-x-elements-1MiB-deflate", declarationsTimesElements(mib, 10000), true, sso.CheckSchema),
+		in("declarations/56-on-root-x-elements-1MiB-deflate", declarationsTimesElements(mib, assertionDeclarations), true, sso.CheckSchema),
+		in("declarations/over-limit-10k-on-root-1MiB-deflate", declarationsTimesElements(mib, 10000), true, sso.CheckXML),
+		in("declarations/over-limit-on-assertion-1MiB-deflate", overDeclared(tb, f, mib), true, sso.CheckXML),
 		in("declarations/8-on-every-element-1MiB-deflate", declarationsOnEveryElement(mib), true, sso.CheckSchema),
-		in("declarations/assertion-x-900-elements-exclusive-1MiB-deflate", declarationsTimesAssertionElements(tb, f, mib, 900, exclusiveC14N), true, sso.CheckSignature),
-		in("declarations/assertion-x-900-elements-inclusive-1MiB-deflate", declarationsTimesAssertionElements(tb, f, mib, 900, inclusiveC14N), true, sso.CheckSignature),
-		in("declarations/on-every-assertion-element-exclusive-1MiB-deflate", elementsWithDeclarations(tb, f, mib, exclusiveC14N), true, sso.CheckSignature),
-		in("declarations/on-every-assertion-element-inclusive-1MiB-deflate", elementsWithDeclarations(tb, f, mib, inclusiveC14N), true, sso.CheckXML),
+		in("declarations/56-redeclared-on-assertion-elements-exclusive-1MiB-deflate", declarationsTimesAssertionElements(tb, f, mib, mib, exclusiveC14N), true, sso.CheckSignature),
+		in("declarations/56-redeclared-on-999-assertion-elements-inclusive", declarationsTimesAssertionElements(tb, f, mib, 999-50, inclusiveC14N), true, sso.CheckSignature),
+		in("declarations/56-redeclared-on-assertion-elements-inclusive-1MiB-deflate", declarationsTimesAssertionElements(tb, f, mib, mib, inclusiveC14N), true, sso.CheckXML),
 
 		in("nesting/at-limit-1MiB-deflate", nested(mib, safexml.DefaultMaxDepth-1), true, sso.CheckSchema),
 		in("nesting/beyond-limit-768KiB", nestedOnce(xmlLimit), false, sso.CheckXML),

@@ -26,6 +26,15 @@ func manyAttrs(n int) string {
 	return b.String()
 }
 
+// decls is n namespace declarations of the prefixes prefix0 … prefix(n-1).
+func decls(prefix string, n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(` xmlns:` + prefix + strconv.Itoa(i) + `="urn:` + prefix + strconv.Itoa(i) + `"`)
+	}
+	return b.String()
+}
+
 // TestParse is the table of what the strict reader accepts and refuses.
 func TestParse(t *testing.T) {
 	t.Parallel()
@@ -128,6 +137,18 @@ func TestParse(t *testing.T) {
 		{name: "empty element local name", in: `<r><a: xmlns:a="urn:a"/></r>`},
 		{name: "empty attribute local name", in: `<r xmlns:a="urn:a" a:="1"/>`},
 		{name: "empty declared prefix", in: `<r xmlns:="urn:a"/>`},
+
+		// Prefixes in scope.
+		{name: "64 prefixes in scope", in: `<r` + decls("p", 64) + `/>`, accept: true},
+		{name: "65 prefixes in scope", in: `<r` + decls("p", 65) + `/>`},
+		{name: "63 prefixes and the default namespace", in: `<r xmlns="urn:d"` + decls("p", 63) + `/>`, accept: true},
+		{name: "64 prefixes and the default namespace", in: `<r xmlns="urn:d"` + decls("p", 64) + `/>`},
+		{name: "64 on the root, one more on a child", in: `<r` + decls("p", 64) + `><s xmlns:q="urn:q"/></r>`},
+		{name: "64 on the root, all redeclared on a child", in: `<r` + decls("p", 64) + `><s` + decls("p", 64) + `/></r>`, accept: true},
+		{name: "40 on each of two siblings", in: `<r><s` + decls("p", 40) + `/><s` + decls("q", 40) + `/></r>`, accept: true},
+		{name: "40 on a parent and 40 on its child", in: `<r` + decls("p", 40) + `><s` + decls("q", 40) + `/></r>`},
+		{name: "custom limit reached", in: `<r` + decls("p", 3) + `/>`, opts: safexml.Options{MaxNamespaces: 3}, accept: true},
+		{name: "custom limit passed", in: `<r` + decls("p", 4) + `/>`, opts: safexml.Options{MaxNamespaces: 3}},
 
 		// Depth.
 		{name: "depth at the default limit", in: nest(safexml.DefaultMaxDepth), accept: true},
