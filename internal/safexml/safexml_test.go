@@ -91,10 +91,9 @@ func TestParse(t *testing.T) {
 		{name: "second root element after white space", in: "<r/>\n<r/>"},
 		{name: "text after the root", in: `<r/>x`},
 		{name: "text before the root", in: `x<r/>`},
-		// Tolerated, although not well-formed: encoding/xml decodes the
-		// reference to white space, and nothing outside the element is read
-		// or signed.
-		{name: "white-space character reference after the root", in: `<r/>&#x20;`, accept: true},
+		{name: "white-space character reference after the root", in: `<r/>&#x20;`},
+		{name: "white-space CDATA after the root", in: "<r/><![CDATA[ ]]>"},
+		{name: "white-space character reference before the root", in: `&#x9;<r/>`},
 		{name: "character reference after the root", in: `<r/>&#x41;`},
 		{name: "comment after the root", in: `<r/><!--c-->`},
 		{name: "comment after the root, comments allowed", in: `<r/><!--c-->`, opts: permissive, accept: true},
