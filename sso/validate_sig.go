@@ -215,12 +215,15 @@ func exclusiveC14NOnly(doc *safexml.Doc, sig *etree.Element) bool {
 func (v *Validator) verifyElementDsig(doc *safexml.Doc, el *etree.Element, inherited map[string]string, certs []*x509.Certificate, now time.Time, digested io.Writer) (*safexml.Doc, *etree.Element, error) {
 	var target *etree.Element
 	if el.Parent() != nil {
+		// goxmldsig's traversal stops at 1,000 elements: a user in some
+		// hundreds of groups is more than its inclusive-C14N path can read.
+		const tooBig = "the signed element cannot be read by the inclusive-C14N verifier (over 1,000 elements?); ask the IdP to sign with exclusive C14N"
 		ctx, err := etreeutils.NSBuildParentContext(el)
 		if err != nil {
-			return nil, nil, fail(CheckXML, "namespace declarations do not resolve")
+			return nil, nil, fail(CheckXML, tooBig)
 		}
 		if target, err = etreeutils.NSDetatch(ctx, el); err != nil {
-			return nil, nil, fail(CheckXML, "namespace declarations do not resolve")
+			return nil, nil, fail(CheckXML, tooBig)
 		}
 	} else {
 		target = el.Copy()

@@ -47,6 +47,15 @@ const (
 // messages stay under 15.
 const DefaultMaxDepth = 64
 
+// DefaultMaxMarkup bounds, when Options.MaxMarkup is 0, the markup a document
+// may hold before it is parsed: its '<' bytes (start and end tags, empty
+// elements) and its attribute assignments ('="' and "='"), each counted
+// separately. A real 1 MiB SAML response (a user in thousands of groups) has a
+// few tens of thousands; a hostile one made of nothing but tiny elements or
+// attributes has hundreds of thousands, and would cost several times a valid
+// response of its size to parse before any signature is checked.
+const DefaultMaxMarkup = 60000
+
 // DefaultMaxNamespaces bounds the namespace prefixes in scope at any element
 // when Options.MaxNamespaces is 0; real SAML messages use under 15. Libraries
 // that copy the namespace context at every element (goxmldsig does) would
@@ -73,6 +82,9 @@ func refuse(reason string) error { return &Error{Reason: reason} }
 type Options struct {
 	// MaxDepth bounds element nesting; 0 means DefaultMaxDepth.
 	MaxDepth int
+	// MaxMarkup bounds the '<' bytes and the attribute assignments counted
+	// in the input before parsing; 0 means DefaultMaxMarkup.
+	MaxMarkup int
 	// MaxNamespaces bounds the prefixes in scope at any element; 0 means
 	// DefaultMaxNamespaces.
 	MaxNamespaces int
@@ -86,6 +98,13 @@ type Options struct {
 	// their URIs ("" is the default namespace): a decrypted assertion is read
 	// in the namespace context of the EncryptedAssertion it replaced.
 	Inherited map[string]string
+}
+
+func (o Options) maxMarkup() int {
+	if o.MaxMarkup > 0 {
+		return o.MaxMarkup
+	}
+	return DefaultMaxMarkup
 }
 
 func (o Options) maxNamespaces() int {
@@ -114,6 +133,10 @@ type Doc struct {
 func Parse(raw []byte, opts Options) (*Doc, error) {
 	if err := checkProlog(raw); err != nil {
 		return nil, err
+	}
+	if max := opts.maxMarkup(); bytes.Count(raw, []byte("<")) > max ||
+		bytes.Count(raw, []byte(`="`))+bytes.Count(raw, []byte(`='`)) > max {
+		return nil, refuse("more than " + strconv.Itoa(max) + " tags or attributes")
 	}
 	// A UTF-8 byte order mark is allowed (encoding/xml would read it as text
 	// before the document element); any other one fails checkProlog.

@@ -398,3 +398,45 @@ func TestIndex(t *testing.T) {
 	_, err = safexml.Index(comment, safexml.Options{AllowComments: true})
 	require.NoError(t, err)
 }
+
+// TestParseMarkupBound: tags and attribute assignments are counted before
+// parsing; one over the bound is refused without building a tree, the bound
+// itself is accepted.
+func TestParseMarkupBound(t *testing.T) {
+	const max = 100
+	elems := func(n int) []byte { // n '<' bytes: a root and n-2 empty children... plus the end tag
+		return []byte("<r>" + strings.Repeat("<e/>", n-2) + "</r>")
+	}
+	attrs := func(n int, q string) []byte {
+		var b strings.Builder
+		b.WriteString("<r")
+		for i := range n {
+			b.WriteString(" a" + strconv.Itoa(i) + "=" + q + "v" + q)
+		}
+		b.WriteString("/>")
+		return []byte(b.String())
+	}
+	tests := []struct {
+		name string
+		in   []byte
+		ok   bool
+	}{
+		{"tags at the bound", elems(max), true},
+		{"tags over the bound", elems(max + 1), false},
+		{"double-quoted attributes at the bound", attrs(max, `"`), true},
+		{"double-quoted attributes over the bound", attrs(max+1, `"`), false},
+		{"single-quoted attributes over the bound", attrs(max+1, `'`), false},
+		{"mixed quotes over the bound", append(attrs(max/2, `"`)[:len(attrs(max/2, `"`))-2], attrs(max/2+1, `'`)[2:]...), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := safexml.Parse(tt.in, safexml.Options{MaxMarkup: max})
+			if tt.ok {
+				assert.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, safexml.ErrMalformed)
+			assert.Contains(t, err.Error(), "tags or attributes")
+		})
+	}
+}
