@@ -404,7 +404,7 @@ func TestIndex(t *testing.T) {
 // itself is accepted.
 func TestParseMarkupBound(t *testing.T) {
 	const max = 100
-	elems := func(n int) []byte { // n '<' bytes: a root and n-2 empty children... plus the end tag
+	elems := func(n int) []byte { // n '<' bytes: the root, its end tag and n-2 empty children
 		return []byte("<r>" + strings.Repeat("<e/>", n-2) + "</r>")
 	}
 	attrs := func(n int, q string) []byte {
