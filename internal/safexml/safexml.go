@@ -232,7 +232,7 @@ func Index(root *etree.Element, opts Options) (*Doc, error) {
 		scope: make(map[string]string, 8),
 	}
 	for p, uri := range opts.Inherited {
-		if err := checkDecl(p, uri); err != nil {
+		if err := CheckDeclaration(p, uri); err != nil {
 			return nil, err
 		}
 		w.scope[p] = uri
@@ -314,11 +314,11 @@ func (w *walker) run() error {
 func (w *walker) enter(el *etree.Element) error {
 	for i := range el.Attr {
 		a := &el.Attr[i]
-		p, ok := declPrefix(a)
+		p, ok := DeclaredPrefix(a)
 		if !ok {
 			continue
 		}
-		if err := checkDecl(p, a.Value); err != nil {
+		if err := CheckDeclaration(p, a.Value); err != nil {
 			return err
 		}
 		old, had := w.scope[p]
@@ -351,7 +351,7 @@ func (w *walker) enter(el *etree.Element) error {
 			return refuse("an attribute name does not survive a round trip")
 		}
 		var name attrName
-		if p, ok := declPrefix(a); ok {
+		if p, ok := DeclaredPrefix(a); ok {
 			name = attrName{NamespaceXMLNS, p} // declarations: unique per prefix
 		} else {
 			auri := ""
@@ -380,7 +380,7 @@ func (w *walker) enter(el *etree.Element) error {
 
 // attrName is the expanded name of an attribute already resolved by enter.
 func (w *walker) attrName(a *etree.Attr) attrName {
-	if p, ok := declPrefix(a); ok {
+	if p, ok := DeclaredPrefix(a); ok {
 		return attrName{NamespaceXMLNS, p}
 	}
 	if a.Space == "" {
@@ -423,9 +423,9 @@ func (w *walker) restore(mark int) {
 	w.undo = w.undo[:mark]
 }
 
-// declPrefix reports whether a is a namespace declaration and for which
-// prefix ("" for the default namespace).
-func declPrefix(a *etree.Attr) (string, bool) {
+// DeclaredPrefix reports whether a is a namespace declaration (xmlns or
+// xmlns:p) and for which prefix ("" for the default namespace).
+func DeclaredPrefix(a *etree.Attr) (string, bool) {
 	switch {
 	case a.Space == "xmlns":
 		return a.Key, true
@@ -435,8 +435,10 @@ func declPrefix(a *etree.Attr) (string, bool) {
 	return "", false
 }
 
-// checkDecl enforces Namespaces in XML 1.0 §3 on one declaration.
-func checkDecl(prefix, uri string) error {
+// CheckDeclaration enforces Namespaces in XML 1.0 §3 on one declaration: xml
+// is bound only to its namespace and nothing else is; xmlns and its namespace
+// are never declared; a prefix is never bound to the empty namespace.
+func CheckDeclaration(prefix, uri string) error {
 	switch {
 	case prefix == "xmlns":
 		return refuse("the xmlns prefix is declared")
@@ -516,7 +518,7 @@ func (d *Doc) InScope(el *etree.Element, inherited map[string]string) map[string
 	}
 	for i := len(chain) - 1; i >= 0; i-- {
 		for j := range chain[i].Attr {
-			if p, ok := declPrefix(&chain[i].Attr[j]); ok {
+			if p, ok := DeclaredPrefix(&chain[i].Attr[j]); ok {
 				out[p] = chain[i].Attr[j].Value
 			}
 		}

@@ -1,11 +1,14 @@
 package xmldsig
 
 import (
+	"errors"
 	"io"
 	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"github.com/orgsso/orgsso/internal/safexml"
 )
 
 // CanonicalizeExclusive returns the Exclusive XML Canonicalization 1.0 (without
@@ -249,32 +252,18 @@ func (c *canonicalizer) initScope(el *etree.Element, inherited map[string]string
 }
 
 // declPrefix returns the prefix a namespace declaration declares ("" for the
-// default namespace) and whether a is a declaration at all.
-func declPrefix(a *etree.Attr) (string, bool) {
-	switch {
-	case a.Space == "xmlns":
-		return a.Key, true
-	case a.Space == "" && a.Key == "xmlns":
-		return "", true
-	}
-	return "", false
-}
+// default namespace), and whether a is one: the strict reader's rule.
+func declPrefix(a *etree.Attr) (string, bool) { return safexml.DeclaredPrefix(a) }
 
 // checkDecl enforces the constraints of Namespaces in XML 1.0 §3 on one
-// declaration: xml is bound only to its namespace and nothing else is; xmlns
-// and its namespace are never declared; a prefix is never undeclared.
+// declaration (the strict reader's rule), as an ErrMalformed of this package.
 func checkDecl(prefix, uri string) error {
-	switch {
-	case prefix == "xmlns":
-		return malformed("the xmlns prefix is declared")
-	case prefix == "xml" && uri != nsXML:
-		return malformed("the xml prefix is bound to another namespace")
-	case prefix != "xml" && uri == nsXML:
-		return malformed("the XML namespace is bound to a prefix other than xml")
-	case uri == nsXMLNS:
-		return malformed("the xmlns namespace is declared")
-	case prefix != "" && uri == "":
-		return malformed("prefix " + truncate(prefix) + " is undeclared (not allowed in XML 1.0)")
+	if err := safexml.CheckDeclaration(prefix, uri); err != nil {
+		var se *safexml.Error
+		if errors.As(err, &se) {
+			return malformed(se.Reason)
+		}
+		return malformed("namespace declaration")
 	}
 	return nil
 }
