@@ -240,17 +240,31 @@ func hostileInputs(tb testing.TB, f *fixture) []hostileInput {
 	}
 	const mib = 1 << 20
 	bomb := strings.Repeat("<a/>", 4*mib)
+	// underMarkup is the largest shape build makes (shrinking its byte budget
+	// from n) that the strict reader's markup bound lets through to parsing.
+	underMarkup := func(build func(n int) string, n int) string {
+		for {
+			x := build(n)
+			if strings.Count(x, "<") <= safexml.DefaultMaxMarkup &&
+				strings.Count(x, `="`)+strings.Count(x, `='`) <= safexml.DefaultMaxMarkup {
+				return x
+			}
+			n = n * 95 / 100
+		}
+	}
 	return []hostileInput{
 		in("valid/1MiB-deflate", largeResponse(tb, f, mib, nil), true, ""),
 		in("valid/768KiB-base64", largeResponse(tb, f, xmlLimit, nil), false, ""),
 		in("valid/1MiB-deflate-response-signed", largeResponse(tb, f, mib, func(r *ssotest.Response) { r.Sign = ssotest.SignResponse }), true, ""),
 
-		in("attributes/root-768KiB", manyAttributes(xmlLimit, false), false, sso.CheckSchema),
-		in("attributes/root-1MiB-deflate", manyAttributes(mib, false), true, sso.CheckSchema),
+		in("attributes/root-768KiB", manyAttributes(xmlLimit, false), false, sso.CheckXML),
+		in("attributes/root-1MiB-deflate", manyAttributes(mib, false), true, sso.CheckXML),
+		in("attributes/root-at-markup-limit-deflate", underMarkup(func(n int) string { return manyAttributes(n, false) }, mib), true, sso.CheckSchema),
 		in("attributes/duplicate-at-end-768KiB", manyAttributes(xmlLimit, true), false, sso.CheckXML),
 		in("attributes/duplicate-at-end-1MiB-deflate", manyAttributes(mib, true), true, sso.CheckXML),
 
-		in("declarations/56-on-root-x-elements-1MiB-deflate", declarationsTimesElements(mib, assertionDeclarations), true, sso.CheckSchema),
+		in("declarations/56-on-root-x-elements-1MiB-deflate", declarationsTimesElements(mib, assertionDeclarations), true, sso.CheckXML),
+		in("declarations/56-on-root-x-elements-at-markup-limit-deflate", underMarkup(func(n int) string { return declarationsTimesElements(n, assertionDeclarations) }, mib), true, sso.CheckSchema),
 		in("declarations/over-limit-10k-on-root-1MiB-deflate", declarationsTimesElements(mib, 10000), true, sso.CheckXML),
 		in("declarations/over-limit-on-assertion-1MiB-deflate", overDeclared(tb, f, mib), true, sso.CheckXML),
 		in("declarations/8-on-every-element-1MiB-deflate", declarationsOnEveryElement(mib), true, sso.CheckSchema),
@@ -258,11 +272,13 @@ func hostileInputs(tb testing.TB, f *fixture) []hostileInput {
 		in("declarations/56-redeclared-on-999-assertion-elements-inclusive", declarationsTimesAssertionElements(tb, f, mib, 999-50, inclusiveC14N), true, sso.CheckSignature),
 		in("declarations/56-redeclared-on-assertion-elements-inclusive-1MiB-deflate", declarationsTimesAssertionElements(tb, f, mib, mib, inclusiveC14N), true, sso.CheckXML),
 
-		in("nesting/at-limit-1MiB-deflate", nested(mib, safexml.DefaultMaxDepth-1), true, sso.CheckSchema),
+		in("nesting/at-limit-1MiB-deflate", nested(mib, safexml.DefaultMaxDepth-1), true, sso.CheckXML),
+		in("nesting/at-limit-at-markup-limit-deflate", underMarkup(func(n int) string { return nested(n, safexml.DefaultMaxDepth-1) }, mib), true, sso.CheckSchema),
 		in("nesting/beyond-limit-768KiB", nestedOnce(xmlLimit), false, sso.CheckXML),
 		in("nesting/beyond-limit-1MiB-deflate", nestedOnce(mib), true, sso.CheckXML),
 
-		in("deflate/many-elements-to-limit", manyElements(mib), true, sso.CheckSchema),
+		in("deflate/many-elements-to-limit", manyElements(mib), true, sso.CheckXML),
+		in("deflate/many-elements-at-markup-limit", underMarkup(manyElements, mib), true, sso.CheckSchema),
 		in("deflate/bomb-16MiB", bomb, true, sso.CheckSize),
 	}
 }
