@@ -32,6 +32,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
@@ -328,7 +329,7 @@ func (w *walker) enter(el *etree.Element) error {
 			return refuse("more than " + strconv.Itoa(w.opts.maxNamespaces()) + " namespace prefixes in scope")
 		}
 	}
-	if el.Tag == "" || strings.Contains(el.Tag, ":") {
+	if !ncName(el.Tag) || (el.Space != "" && !ncName(el.Space)) {
 		return refuse("an element name does not survive a round trip")
 	}
 	uri, err := w.resolve(el.Space, true)
@@ -347,7 +348,7 @@ func (w *walker) enter(el *etree.Element) error {
 	}
 	for i := range el.Attr {
 		a := &el.Attr[i]
-		if a.Key == "" || strings.Contains(a.Key, ":") {
+		if !ncName(a.Key) || (a.Space != "" && !ncName(a.Space)) {
 			return refuse("an attribute name does not survive a round trip")
 		}
 		var name attrName
@@ -582,6 +583,18 @@ func Text(el *etree.Element) (string, bool) {
 func TrimmedText(el *etree.Element) (string, bool) {
 	s, ok := Text(el)
 	return strings.Trim(s, " \t\r\n"), ok
+}
+
+// ncName reports whether s is a name without a colon that can start a
+// qualified name's part (Namespaces in XML: NCName). encoding/xml has checked
+// the characters of the whole name; a part must not start with what may only
+// follow (a digit, '.', '-', a combining mark).
+func ncName(s string) bool {
+	if s == "" || strings.Contains(s, ":") {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	return r == '_' || unicode.IsLetter(r)
 }
 
 func isSpace(s string) bool {

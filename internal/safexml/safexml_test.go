@@ -132,6 +132,11 @@ func TestParse(t *testing.T) {
 		{name: "element name with two colons", in: `<a:b:c xmlns:a="urn:a"/>`},
 		{name: "attribute name with two colons", in: `<r xmlns:a="urn:a" a:b:c="1"/>`},
 		{name: "declaration with two colons", in: `<r xmlns:a:b="urn:a"/>`},
+		// FuzzXMLSafety: an XML name but no QName (the local part is no NCName).
+		{name: "element local part starting with a digit", in: `<a:9b xmlns:a="urn:a"/>`},
+		{name: "element local part starting with a hyphen", in: `<a:-b xmlns:a="urn:a"/>`},
+		{name: "attribute local part starting with a dot", in: `<r xmlns:a="urn:a" a:.b="1"/>`},
+		{name: "declared prefix starting with a digit", in: `<r xmlns:9a="urn:a"/>`},
 		{name: "empty element prefix", in: `<:r/>`},
 		{name: "empty element local name", in: `<r><a: xmlns:a="urn:a"/></r>`},
 		{name: "empty attribute local name", in: `<r xmlns:a="urn:a" a:="1"/>`},
