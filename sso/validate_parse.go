@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
@@ -64,6 +65,9 @@ func (v *Validator) parse(samlResponse string) (*response, error) {
 // decodeBase64 decodes standard base64, ignoring ASCII white space (IdPs and
 // browsers wrap lines).
 func decodeBase64(s string) ([]byte, error) {
+	if !strings.ContainsAny(s, " \t\r\n") {
+		return base64.StdEncoding.DecodeString(s)
+	}
 	clean := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
