@@ -230,15 +230,14 @@ func Index(root *etree.Element, opts Options) (*Doc, error) {
 		return nil, refuse("no document element")
 	}
 	w := walker{
-		d:     &Doc{root: root, ns: make(map[*etree.Element]string, 64)},
-		opts:  opts,
-		scope: make(map[string]string, 8),
+		d:    &Doc{root: root, ns: make(map[*etree.Element]string, 64)},
+		opts: opts,
 	}
 	for p, uri := range opts.Inherited {
 		if err := CheckDeclaration(p, uri); err != nil {
 			return nil, err
 		}
-		w.scope[p] = uri
+		w.scope.Set(p, uri)
 	}
 	if err := w.run(); err != nil {
 		return nil, err
@@ -249,14 +248,8 @@ func Index(root *etree.Element, opts Options) (*Doc, error) {
 type walker struct {
 	d     *Doc
 	opts  Options
-	scope map[string]string // prefix -> URI in scope at the current element
-	undo  []undo
+	scope Scope                 // prefix -> URI in scope at the current element
 	seen  map[attrName]struct{} // scratch for elements with many attributes
-}
-
-type undo struct {
-	prefix, old string
-	had         bool
 }
 
 type attrName struct{ uri, local string }
@@ -289,7 +282,7 @@ func (w *walker) run() error {
 			if f.depth+1 > max {
 				return refuse("elements nested deeper than " + strconv.Itoa(max))
 			}
-			mark := len(w.undo)
+			mark := w.scope.Mark()
 			if err := w.enter(t); err != nil {
 				return err
 			}
@@ -324,10 +317,7 @@ func (w *walker) enter(el *etree.Element) error {
 		if err := CheckDeclaration(p, a.Value); err != nil {
 			return err
 		}
-		old, had := w.scope[p]
-		w.undo = append(w.undo, undo{p, old, had})
-		w.scope[p] = a.Value
-		if !had && len(w.scope) > w.opts.maxNamespaces() {
+		if had := w.scope.Set(p, a.Value); !had && w.scope.Len() > w.opts.maxNamespaces() {
 			return refuse("more than " + strconv.Itoa(w.opts.maxNamespaces()) + " namespace prefixes in scope")
 		}
 	}
@@ -399,7 +389,7 @@ func (w *walker) resolve(prefix string, element bool) (string, error) {
 	switch prefix {
 	case "":
 		if element {
-			return w.scope[""], nil
+			return w.scope.Get(""), nil
 		}
 		return "", nil
 	case "xml":
@@ -407,23 +397,67 @@ func (w *walker) resolve(prefix string, element bool) (string, error) {
 	case "xmlns":
 		return "", refuse("the xmlns prefix is used on a name")
 	}
-	uri, ok := w.scope[prefix]
+	uri, ok := w.scope.Lookup(prefix)
 	if !ok {
 		return "", refuse("a namespace prefix is not declared")
 	}
 	return uri, nil
 }
 
-func (w *walker) restore(mark int) {
-	for i := len(w.undo) - 1; i >= mark; i-- {
-		u := w.undo[i]
+func (w *walker) restore(mark int) { w.scope.Restore(mark) }
+
+// Scope maps namespace prefixes to URIs ("" is the default namespace) with an
+// undo log: Set records what it replaced, and Restore(mark) undoes every Set
+// since Mark returned mark. A walk enters and leaves elements in time linear
+// in their declarations, however deep or wide the tree. The zero value is an
+// empty scope.
+type Scope struct {
+	m    map[string]string
+	undo []scopeUndo
+}
+
+type scopeUndo struct {
+	prefix, old string
+	had         bool
+}
+
+// Get returns the URI bound to prefix ("" when none).
+func (s *Scope) Get(prefix string) string { return s.m[prefix] }
+
+// Lookup returns the URI bound to prefix and whether it is bound.
+func (s *Scope) Lookup(prefix string) (string, bool) {
+	uri, ok := s.m[prefix]
+	return uri, ok
+}
+
+// Len returns how many prefixes are bound.
+func (s *Scope) Len() int { return len(s.m) }
+
+// Set binds prefix to uri and reports whether prefix was bound before.
+func (s *Scope) Set(prefix, uri string) (had bool) {
+	if s.m == nil {
+		s.m = make(map[string]string, 8)
+	}
+	old, had := s.m[prefix]
+	s.undo = append(s.undo, scopeUndo{prefix, old, had})
+	s.m[prefix] = uri
+	return had
+}
+
+// Mark returns the point Restore goes back to.
+func (s *Scope) Mark() int { return len(s.undo) }
+
+// Restore undoes every Set made since Mark returned mark.
+func (s *Scope) Restore(mark int) {
+	for i := len(s.undo) - 1; i >= mark; i-- {
+		u := s.undo[i]
 		if u.had {
-			w.scope[u.prefix] = u.old
+			s.m[u.prefix] = u.old
 		} else {
-			delete(w.scope, u.prefix)
+			delete(s.m, u.prefix)
 		}
 	}
-	w.undo = w.undo[:mark]
+	s.undo = s.undo[:mark]
 }
 
 // DeclaredPrefix reports whether a is a namespace declaration (xmlns or

@@ -48,8 +48,8 @@ type canonicalizer struct {
 	w   io.Writer // nil: everything stays in buf
 	buf []byte
 
-	scope    nsMap // prefix -> URI in scope at the current element
-	rendered nsMap // prefix -> URI declared by the nearest output ancestor that utilised it
+	scope    safexml.Scope // prefix -> URI in scope at the current element
+	rendered safexml.Scope // prefix -> URI declared by the nearest output ancestor that utilised it
 
 	inclusive     map[string]bool // the PrefixList; "" is #default
 	inclusiveList []string        // the same, in list order (deterministic)
@@ -73,37 +73,6 @@ type frame struct {
 	scopeMark, rendMark int // undo log lengths before the element was entered
 }
 
-// nsMap is a map with an undo log.
-type nsMap struct {
-	m    map[string]string
-	undo []nsUndo
-}
-
-type nsUndo struct {
-	prefix, old string
-	had         bool
-}
-
-func (n *nsMap) get(prefix string) string { return n.m[prefix] }
-
-func (n *nsMap) set(prefix, uri string) {
-	old, had := n.m[prefix]
-	n.undo = append(n.undo, nsUndo{prefix, old, had})
-	n.m[prefix] = uri
-}
-
-func (n *nsMap) restore(mark int) {
-	for i := len(n.undo) - 1; i >= mark; i-- {
-		u := n.undo[i]
-		if u.had {
-			n.m[u.prefix] = u.old
-		} else {
-			delete(n.m, u.prefix)
-		}
-	}
-	n.undo = n.undo[:mark]
-}
-
 // run canonicalises el. The namespaces in scope at el's parent are inherited
 // plus the declarations of el's ancestors up to and including top (top == el:
 // none); with inherited nil, all of el's ancestors.
@@ -115,8 +84,7 @@ func (c *canonicalizer) run(el *etree.Element, inherited map[string]string, top 
 		return malformed("the excluded element is the element being canonicalised")
 	}
 	c.exclude = exclude
-	c.scope.m = make(map[string]string)
-	c.rendered.m = make(map[string]string)
+	c.scope, c.rendered = safexml.Scope{}, safexml.Scope{}
 	if err := c.initScope(el, inherited, top); err != nil {
 		return err
 	}
@@ -146,8 +114,8 @@ func (c *canonicalizer) run(el *etree.Element, inherited map[string]string, top 
 			c.buf = append(c.buf, "</"...)
 			c.buf = appendName(c.buf, f.el.Space, f.el.Tag)
 			c.buf = append(c.buf, '>')
-			c.scope.restore(f.scopeMark)
-			c.rendered.restore(f.rendMark)
+			c.scope.Restore(f.scopeMark)
+			c.rendered.Restore(f.rendMark)
 			stack = stack[:len(stack)-1]
 			continue
 		}
@@ -162,7 +130,7 @@ func (c *canonicalizer) run(el *etree.Element, inherited map[string]string, top 
 				c.excluded = true
 				continue
 			}
-			sm, rm := len(c.scope.undo), len(c.rendered.undo)
+			sm, rm := c.scope.Mark(), c.rendered.Mark()
 			if err := c.start(t, false); err != nil {
 				return err
 			}
@@ -213,7 +181,7 @@ func (c *canonicalizer) initScope(el *etree.Element, inherited map[string]string
 			return err
 		}
 		if p != "xml" {
-			c.scope.m[p] = uri
+			c.scope.Set(p, uri)
 		}
 	}
 	var chain []*etree.Element
@@ -244,7 +212,7 @@ func (c *canonicalizer) initScope(el *etree.Element, inherited map[string]string
 				return err
 			}
 			if p != "xml" {
-				c.scope.m[p] = a.Value
+				c.scope.Set(p, a.Value)
 			}
 		}
 	}
@@ -272,13 +240,13 @@ func checkDecl(prefix, uri string) error {
 func (c *canonicalizer) lookup(prefix string) (string, error) {
 	switch prefix {
 	case "":
-		return c.scope.get(""), nil
+		return c.scope.Get(""), nil
 	case "xml":
 		return nsXML, nil
 	case "xmlns":
 		return "", malformed("the xmlns prefix is used on a name")
 	}
-	uri, ok := c.scope.m[prefix]
+	uri, ok := c.scope.Lookup(prefix)
 	if !ok {
 		return "", malformed("namespace prefix " + truncate(prefix) + " is not declared")
 	}
@@ -293,9 +261,9 @@ func (c *canonicalizer) utilize(prefix, uri string) {
 	if prefix == "xml" || c.inclusive[prefix] {
 		return
 	}
-	if c.rendered.get(prefix) != uri {
+	if c.rendered.Get(prefix) != uri {
 		c.decls = append(c.decls, outDecl{prefix, uri})
-		c.rendered.set(prefix, uri)
+		c.rendered.Set(prefix, uri)
 	}
 }
 
@@ -305,13 +273,13 @@ func (c *canonicalizer) include(prefix string) {
 	if prefix == "xml" {
 		return
 	}
-	uri, ok := c.scope.m[prefix]
+	uri, ok := c.scope.Lookup(prefix)
 	if !ok && prefix != "" {
 		return
 	}
-	if c.rendered.get(prefix) != uri {
+	if c.rendered.Get(prefix) != uri {
 		c.decls = append(c.decls, outDecl{prefix, uri})
-		c.rendered.set(prefix, uri)
+		c.rendered.Set(prefix, uri)
 	}
 }
 
@@ -334,7 +302,7 @@ func (c *canonicalizer) start(el *etree.Element, apex bool) error {
 		}
 		declares = true
 		if p != "xml" {
-			c.scope.set(p, a.Value)
+			c.scope.Set(p, a.Value)
 		}
 	}
 
