@@ -132,6 +132,7 @@ func TestParse(t *testing.T) {
 		{name: "element name with two colons", in: `<a:b:c xmlns:a="urn:a"/>`},
 		{name: "attribute name with two colons", in: `<r xmlns:a="urn:a" a:b:c="1"/>`},
 		{name: "declaration with two colons", in: `<r xmlns:a:b="urn:a"/>`},
+		{name: "empty CDATA section", in: `<r><![CDATA[]]>&amp;>&amp;</r>`},
 		// FuzzXMLSafety: an XML name but no QName (the local part is no NCName).
 		{name: "element local part starting with a digit", in: `<a:9b xmlns:a="urn:a"/>`},
 		{name: "element local part starting with a hyphen", in: `<a:-b xmlns:a="urn:a"/>`},
