@@ -123,7 +123,8 @@ func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request
 		return part, true, err
 	}
 	id := identityOf(org, a)
-	part.Identity, _ = checkIdentity(id) // what a failure event may carry
+	checked, refused := checkIdentity(id) // once: the sign-in and a failure event use it
+	part.Identity = checked
 
 	var req *PendingRequest
 	if a.InResponseTo != "" {
@@ -146,7 +147,7 @@ func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request
 		if req != nil {
 			returnTo = SafeReturnTo(req.ReturnTo)
 		}
-		res, err = s.signIn(ctx, org, id, returnTo)
+		res, err = s.signIn(ctx, org, checked, refused, returnTo)
 	}
 	if err != nil {
 		if res == nil {

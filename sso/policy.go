@@ -31,11 +31,10 @@ func (e *denied) Unwrap() error { return ErrAccessDenied }
 //     provisioning is on (new members get role member).
 //   - names are refreshed from the IdP for everyone.
 //
-// Before all that, the identity's values must pass checkIdentity (bounds,
-// address syntax): else the error is a *ValidationError of CheckIdentity, and
-// nothing is stored.
-func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, returnTo string) (*Result, error) {
-	id, refused := checkIdentity(id)
+// Before all that, the identity's values must have passed checkIdentity
+// (bounds, address syntax), which gave id and refused: with anything refused
+// the error is a *ValidationError of CheckIdentity, and nothing is stored.
+func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, refused []string, returnTo string) (*Result, error) {
 	res := &Result{Org: org, Identity: id, ReturnTo: returnTo}
 	if len(refused) > 0 {
 		return res, identityError(refused)
