@@ -22,17 +22,13 @@ var concurrencyTests = []test{
 	{"Mixed", testMixedConcurrently},
 }
 
-// testConsumeRequestConcurrently: racers goroutines consume one request;
-// exactly one gets it.
-func testConsumeRequestConcurrently(t *testing.T, ctx context.Context, st Store) {
-	want := fullRequest("id-1", "org1")
-	if err := st.SaveRequest(ctx, want); err != nil {
-		t.Fatal(err)
-	}
+// raceConsume runs consume in racers goroutines and returns each caller's
+// error and the requests the winners got.
+func raceConsume(consume func(i int) (*sso.PendingRequest, error)) ([]error, []*sso.PendingRequest) {
 	var mu sync.Mutex
 	var got []*sso.PendingRequest
-	errs := race(func(int) error {
-		r, err := st.ConsumeRequest(ctx, "id-1")
+	errs := race(func(i int) error {
+		r, err := consume(i)
 		if err == nil {
 			mu.Lock()
 			got = append(got, r)
@@ -40,6 +36,17 @@ func testConsumeRequestConcurrently(t *testing.T, ctx context.Context, st Store)
 		}
 		return err
 	})
+	return errs, got
+}
+
+// testConsumeRequestConcurrently: racers goroutines consume one request;
+// exactly one gets it.
+func testConsumeRequestConcurrently(t *testing.T, ctx context.Context, st Store) {
+	want := fullRequest("id-1", "org1")
+	if err := st.SaveRequest(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	errs, got := raceConsume(func(int) (*sso.PendingRequest, error) { return st.ConsumeRequest(ctx, "id-1") })
 	wins := 0
 	for _, err := range errs {
 		switch {
@@ -72,17 +79,9 @@ func testConsumeMatchingRequestConcurrently(t *testing.T, ctx context.Context, s
 		}
 		return "org1", bindingHashOf("other")
 	}
-	var mu sync.Mutex
-	var got []*sso.PendingRequest
-	errs := race(func(i int) error {
+	errs, got := raceConsume(func(i int) (*sso.PendingRequest, error) {
 		org, binding := args(i)
-		r, err := st.ConsumeMatchingRequest(ctx, "id-1", org, binding)
-		if err == nil {
-			mu.Lock()
-			got = append(got, r)
-			mu.Unlock()
-		}
-		return err
+		return st.ConsumeMatchingRequest(ctx, "id-1", org, binding)
 	})
 	wins := 0
 	for i, err := range errs {
