@@ -118,13 +118,15 @@ func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request
 	if err != nil {
 		return part, false, err
 	}
+	// The verified identity, checked once: the sign-in uses it, and a failure
+	// event from here on (a replay included) names it.
+	id := identityOf(org, a)
+	checked, refused := checkIdentity(id)
+	part.Identity = checked
 	until := a.NotOnOrAfter.Add(s.skew)
 	if err := s.store.UseAssertion(ctx, org.ID, a.ID, until); err != nil {
 		return part, true, err
 	}
-	id := identityOf(org, a)
-	checked, refused := checkIdentity(id) // once: the sign-in and a failure event use it
-	part.Identity = checked
 
 	var req *PendingRequest
 	if a.InResponseTo != "" {

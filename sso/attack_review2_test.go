@@ -1,7 +1,7 @@
 package sso_test
 
 // Attacker review 2 (branch review2). Passing tests: refusals that held.
-// t.Skip("FINDING: …"): open findings (remove the Skip to see them fail).
+// Tests that were findings now assert the fix.
 
 import (
 	"strings"
@@ -110,6 +110,6 @@ func TestAttackReview2LimiterHidesOtherUsersReplay(t *testing.T) {
 		named = named || ev.Email == "alice@acme.example"
 	}
 	if !named {
-		t.Skip("FINDING: a replay of alice's captured response right after mallory's own replay yields no event naming alice (limiter key is org+kind, not per response/user)")
+		t.Error("a replay of alice's captured response right after mallory's own replay yields no event naming alice (was a finding: the limiter key was org+kind)")
 	}
 }

@@ -116,6 +116,11 @@ func (s *Service) failed(ctx context.Context, org *Organization, ssoName, email 
 	// like an unverified one, so one captured response cannot flood the
 	// organization's events.
 	limited := !verified || errors.Is(err, ErrReplay) || errors.Is(err, CheckBinding) || errors.Is(err, CheckInResponseTo)
+	if verified {
+		// Per signed identity: repeats of one's own response cannot hide a
+		// failure naming someone else.
+		kind += "\x00" + email
+	}
 	ok, n := s.failures.admit(failureKey{org: e.OrgID, kind: kind}, !limited, s.now())
 	if !ok {
 		return err

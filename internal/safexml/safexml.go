@@ -138,7 +138,7 @@ func Parse(raw []byte, opts Options) (*Doc, error) {
 	// Single-byte counts are vectorized; the exact count of assignments runs
 	// only when there are more '=' than the bound.
 	if max := opts.maxMarkup(); bytes.Count(raw, []byte("<")) > max ||
-		(bytes.Count(raw, []byte("=")) > max && bytes.Count(raw, []byte(`="`))+bytes.Count(raw, []byte(`='`)) > max) {
+		(bytes.Count(raw, []byte("=")) > max && assignments(raw) > max) {
 		return nil, refuse("more than " + strconv.Itoa(max) + " tags or attributes")
 	}
 	// A UTF-8 byte order mark is allowed (encoding/xml would read it as text
@@ -202,9 +202,7 @@ func Parse(raw []byte, opts Options) (*Doc, error) {
 	}
 	// White space outside the document element must be literal: a character
 	// reference or a CDATA section there is not XML.
-	t := bytes.Trim(raw, " \t\r\n")
-	if !bytes.HasPrefix(t, []byte("<")) || bytes.HasPrefix(t, []byte("<![CDATA[")) ||
-		!bytes.HasSuffix(t, []byte(">")) || bytes.HasSuffix(t, []byte("]]>")) {
+	if !literalOutside(raw) {
 		return nil, refuse("text outside the document element")
 	}
 	return Index(root, opts)
@@ -624,6 +622,79 @@ func Text(el *etree.Element) (string, bool) {
 func TrimmedText(el *etree.Element) (string, bool) {
 	s, ok := Text(el)
 	return strings.Trim(s, " \t\r\n"), ok
+}
+
+// assignments counts the '=' of raw followed, after optional white space, by
+// a quote: an upper bound of its attributes (XML allows white space around
+// the '=' of an attribute).
+func assignments(raw []byte) int {
+	n := 0
+	for i := bytes.IndexByte(raw, '='); i >= 0; {
+		j := i + 1
+		for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\r' || raw[j] == '\n') {
+			j++
+		}
+		if j < len(raw) && (raw[j] == '"' || raw[j] == '\'') {
+			n++
+		}
+		k := bytes.IndexByte(raw[j:], '=')
+		if k < 0 {
+			break
+		}
+		i = j + k
+	}
+	return n
+}
+
+// literalOutside reports whether everything before and after the document
+// element of raw (which parsed) is white space, comments and processing
+// instructions, written out: no character reference, no CDATA section. It
+// skips those tokens from both ends; each byte is looked at a bounded number
+// of times.
+func literalOutside(raw []byte) bool {
+	const ws = " \t\r\n"
+	head := raw
+	for {
+		head = bytes.TrimLeft(head, ws)
+		var end []byte
+		switch {
+		case bytes.HasPrefix(head, []byte("<?")):
+			end = []byte("?>")
+		case bytes.HasPrefix(head, []byte("<!--")):
+			end = []byte("-->")
+		}
+		if end == nil {
+			break
+		}
+		i := bytes.Index(head, end)
+		if i < 0 {
+			return false
+		}
+		head = head[i+len(end):]
+	}
+	if !bytes.HasPrefix(head, []byte("<")) || bytes.HasPrefix(head, []byte("<!")) {
+		return false
+	}
+	tail := head
+	for {
+		tail = bytes.TrimRight(tail, ws)
+		var start []byte
+		switch {
+		case bytes.HasSuffix(tail, []byte("?>")):
+			start = []byte("<?")
+		case bytes.HasSuffix(tail, []byte("-->")):
+			start = []byte("<!--")
+		}
+		if start == nil {
+			break
+		}
+		i := bytes.LastIndex(tail, start)
+		if i <= 0 {
+			return false
+		}
+		tail = tail[:i]
+	}
+	return bytes.HasSuffix(tail, []byte(">")) && !bytes.HasSuffix(tail, []byte("]]>"))
 }
 
 // ncName reports whether s is a name without a colon that can start a
