@@ -16,7 +16,26 @@ var (
 	ErrExpired = errors.New("session: session expired")
 	// ErrNoStore: the Manager was built with a nil Store (or is nil itself).
 	ErrNoStore = errors.New("session: manager has no store")
+	// ErrEnded: the session was ended before it expired (SSO disabled, the
+	// member removed, ...). It comes in an *EndedError that says why, and
+	// does not wrap ErrUnknownSession or ErrExpired.
+	ErrEnded = errors.New("session: session ended")
+	// ErrNotSupported: the Store does not implement Lister, which the
+	// method needs.
+	ErrNotSupported = errors.New("session: the store cannot list or end sessions")
 )
+
+// EndedError is the error of a session that was ended before it expired.
+// It wraps ErrEnded.
+type EndedError struct {
+	Reason string // one of the End* reasons, or the host's own
+}
+
+// Error implements error.
+func (e *EndedError) Error() string { return "session: session ended: " + e.Reason }
+
+// Unwrap returns ErrEnded, for errors.Is.
+func (e *EndedError) Unwrap() error { return ErrEnded }
 
 // ArgumentError says which argument of a Manager method is invalid and why.
 // It wraps ErrInvalidArgument.

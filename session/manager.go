@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -66,22 +67,36 @@ func NewManager(st Store, opts ...Option) *Manager {
 // Create starts a session for userID in orgID, signed in with method
 // (MethodSSO or MethodPassword), valid for ttl from now (absolute). It returns
 // the stored session and its token: the token is the only copy, for the
-// host's cookie, and must never be logged.
+// host's cookie, and must never be logged. It is Start without an epoch.
 //
 // Invalid arguments give an *ArgumentError (errors.Is ErrInvalidArgument);
 // a randomness or Store failure is returned wrapped.
 func (m *Manager) Create(ctx context.Context, orgID, userID, method string, ttl time.Duration) (*Session, string, error) {
+	return m.Start(ctx, Params{OrgID: orgID, UserID: userID, Method: method, TTL: ttl})
+}
+
+// Params describes a session to Start.
+type Params struct {
+	OrgID, UserID string
+	Method        string        // MethodSSO or MethodPassword
+	TTL           time.Duration // absolute lifetime from now; positive
+	Epoch         int64         // stamped into Session.Epoch
+}
+
+// Start starts the session p describes, as Create does, and stamps p.Epoch
+// into it.
+func (m *Manager) Start(ctx context.Context, p Params) (*Session, string, error) {
 	if err := m.usable(); err != nil {
 		return nil, "", err
 	}
 	switch {
-	case orgID == "":
+	case p.OrgID == "":
 		return nil, "", &ArgumentError{Arg: "orgID", Reason: "empty"}
-	case userID == "":
+	case p.UserID == "":
 		return nil, "", &ArgumentError{Arg: "userID", Reason: "empty"}
-	case method != MethodSSO && method != MethodPassword:
+	case p.Method != MethodSSO && p.Method != MethodPassword:
 		return nil, "", &ArgumentError{Arg: "method", Reason: `not "` + MethodSSO + `" or "` + MethodPassword + `"`}
-	case ttl <= 0:
+	case p.TTL <= 0:
 		return nil, "", &ArgumentError{Arg: "ttl", Reason: "not positive"}
 	}
 	token, err := m.newToken()
@@ -93,11 +108,12 @@ func (m *Manager) Create(ctx context.Context, orgID, userID, method string, ttl 
 	now := m.now().Round(0)
 	s := &Session{
 		ID:        HashToken(token),
-		OrgID:     orgID,
-		UserID:    userID,
-		Method:    method,
+		OrgID:     p.OrgID,
+		UserID:    p.UserID,
+		Method:    p.Method,
 		CreatedAt: now,
-		ExpiresAt: now.Add(ttl),
+		ExpiresAt: now.Add(p.TTL),
+		Epoch:     p.Epoch,
 	}
 	if err := m.store.CreateSession(ctxOrBackground(ctx), s); err != nil {
 		return nil, "", fmt.Errorf("session: create: %w", err)
@@ -111,8 +127,9 @@ func (m *Manager) Create(ctx context.Context, orgID, userID, method string, ttl 
 //
 // A malformed token (not 43 base64url characters in canonical form) gives
 // ErrUnknownSession without a Store lookup; so does a token no session has.
-// An expired session gives ErrExpired (and no session). Other Store errors are
-// returned wrapped. On any error the *Session is nil.
+// An expired session gives ErrExpired (and no session); an ended one an
+// *EndedError (ErrEnded) with its reason. Other Store errors are returned
+// wrapped. On any error the *Session is nil.
 func (m *Manager) Validate(ctx context.Context, token string) (*Session, error) {
 	if err := m.usable(); err != nil {
 		return nil, err
@@ -130,6 +147,8 @@ func (m *Manager) Validate(ctx context.Context, token string) (*Session, error) 
 		return nil, fmt.Errorf("session: validate: %w", err)
 	case s == nil: // a Store breaking its contract is not a panic
 		return nil, ErrUnknownSession
+	case s.EndReason != "":
+		return nil, &EndedError{Reason: s.EndReason}
 	case !s.Valid(m.now()):
 		return nil, ErrExpired
 	}
@@ -194,6 +213,65 @@ func (m *Manager) RevokeOrg(ctx context.Context, orgID, method string) (int, err
 		return n, fmt.Errorf("session: revoke organization: %w", err)
 	}
 	return n, nil
+}
+
+// List returns the sessions q selects that are neither ended nor expired at
+// the Manager's now, in ascending ID order (q.After is the ID to start
+// after). It needs a Store that implements Lister (ErrNotSupported).
+func (m *Manager) List(ctx context.Context, q Query) ([]*Session, error) {
+	l, err := m.lister(q)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case q.Limit == 0:
+		q.Limit = DefaultListLimit
+	case q.Limit < 0 || q.Limit > MaxListLimit:
+		return nil, &ArgumentError{Arg: "limit", Reason: "not within 1.." + strconv.Itoa(MaxListLimit)}
+	}
+	list, err := l.ListSessions(ctxOrBackground(ctx), q, m.now())
+	if err != nil {
+		return nil, fmt.Errorf("session: list: %w", err)
+	}
+	return list, nil
+}
+
+// End ends, with reason, every session q selects that is not ended yet, and
+// returns how many it ended. Ended sessions fail Validate with an
+// *EndedError giving the reason. It needs a Store that implements Lister
+// (ErrNotSupported).
+func (m *Manager) End(ctx context.Context, q Query, reason string) (int, error) {
+	l, err := m.lister(q)
+	if err != nil {
+		return 0, err
+	}
+	if reason == "" {
+		return 0, &ArgumentError{Arg: "reason", Reason: "empty"}
+	}
+	n, err := l.EndSessions(ctxOrBackground(ctx), q, reason)
+	if err != nil {
+		return n, fmt.Errorf("session: end: %w", err)
+	}
+	return n, nil
+}
+
+// lister checks what List and End share: a usable Manager over a Lister and
+// a query with an organization and a known method.
+func (m *Manager) lister(q Query) (Lister, error) {
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
+	l, ok := m.store.(Lister)
+	if !ok {
+		return nil, ErrNotSupported
+	}
+	if q.OrgID == "" {
+		return nil, &ArgumentError{Arg: "orgID", Reason: "empty"}
+	}
+	if q.Method != "" && q.Method != MethodSSO && q.Method != MethodPassword {
+		return nil, &ArgumentError{Arg: "method", Reason: `not "", "` + MethodSSO + `" or "` + MethodPassword + `"`}
+	}
+	return l, nil
 }
 
 // Cleanup removes the sessions expired at the Manager's now (ExpiresAt <= now)

@@ -32,10 +32,30 @@ var (
 type Session struct {
 	ID, OrgID, UserID, Method string // Method: "sso" or "password"
 	CreatedAt, ExpiresAt      time.Time
+	// Epoch is a generation number the creator stamps (Params.Epoch). Package
+	// sso stores the organization's SSO epoch in an SSO session: when SSO is
+	// disabled the epoch moves on, and sessions of an older epoch are no
+	// longer valid, including those of sign-ins that were in flight. 0 for a
+	// password session.
+	Epoch int64
+	// EndReason, when not empty, says why the session was ended before it
+	// expired (one of the End* reasons, or the host's own word). An ended
+	// session is kept until it expires so that Validate can say why it no
+	// longer works, and is never valid again.
+	EndReason string
 }
 
-// Valid reports whether the session is still valid at now: now < ExpiresAt.
-func (s *Session) Valid(now time.Time) bool { return now.Before(s.ExpiresAt) }
+// Reasons a session is ended before it expires (Session.EndReason).
+const (
+	EndSSODisabled     = "sso_disabled"     // the organization turned SSO off
+	EndMemberRemoved   = "member_removed"   // the user is no longer a member
+	EndPasswordRevoked = "password_revoked" // a password session whose member must now use SSO
+	EndRevoked         = "revoked"          // an administrator ended the user's sessions
+)
+
+// Valid reports whether the session is still valid at now: it has not been
+// ended and now < ExpiresAt.
+func (s *Session) Valid(now time.Time) bool { return s.EndReason == "" && now.Before(s.ExpiresAt) }
 
 // Store keeps sessions by ID (the token hash). Implementations must be safe
 // for concurrent use and return ErrNotFound for unknown IDs.
@@ -52,4 +72,37 @@ type Store interface {
 	// DeleteExpiredSessions removes sessions whose ExpiresAt is at or before
 	// now and returns how many it removed.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+}
+
+// Query selects sessions for a Lister: those of OrgID (required), of UserID
+// when it is not empty, made with Method when it is not empty.
+type Query struct {
+	OrgID, UserID, Method string
+	// After is a cursor: only sessions whose ID sorts after it are listed
+	// ("" = from the start). EndSessions ignores it.
+	After string
+	// Limit bounds a listing: 1..MaxListLimit; 0 = DefaultListLimit.
+	// EndSessions ignores it.
+	Limit int
+}
+
+// Listing bounds of a Query.
+const (
+	DefaultListLimit = 100
+	MaxListLimit     = 1000
+)
+
+// Lister is implemented by stores that list sessions and end them without
+// deleting them. Every store in orgsso/store implements it; package sso needs
+// it for its session administration and for ending sessions with a reason.
+type Lister interface {
+	// ListSessions returns the sessions matching q that are neither ended
+	// nor expired at now, in ascending ID order, at most q.Limit of them,
+	// starting after q.After.
+	ListSessions(ctx context.Context, q Query, now time.Time) ([]*Session, error)
+	// EndSessions sets EndReason to reason on every session matching q that
+	// is not ended yet (q.After and q.Limit are ignored) and returns how many
+	// it changed. The ended sessions stay until DeleteExpiredSessions
+	// removes them at their ExpiresAt. reason must not be empty.
+	EndSessions(ctx context.Context, q Query, reason string) (int, error)
 }

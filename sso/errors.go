@@ -31,6 +31,24 @@ var (
 	ErrDuplicateID = session.ErrDuplicateID
 	// ErrSSONameTaken: another organization already uses the SSO name.
 	ErrSSONameTaken = errors.New("sso: SSO name already taken")
+	// ErrConflict: a concurrent change won; nothing was saved. Load the
+	// organization again and redo the edit.
+	ErrConflict = errors.New("sso: the organization was changed concurrently; nothing was saved")
+	// ErrMemberExists: the organization already has a member with that
+	// email (AddMember, AdminStore.CreateMember).
+	ErrMemberExists = errors.New("sso: the organization already has a member with that email")
+	// ErrNotAdmin: the action is reserved to the organization's owner and
+	// admins.
+	ErrNotAdmin = errors.New("sso: only the organization owner or an admin may do this")
+	// ErrNotAllowed: the organization's state rules refuse the change (the
+	// SSO name of an enabled organization, Enabled outside Enable/Disable,
+	// roles that role mapping owns, removing the owner, …). It comes in a
+	// *RuleError that names the rule.
+	ErrNotAllowed = errors.New("sso: the organization's rules do not allow this change")
+	// ErrUnavailable: the store failed, timed out or broke its contract; the
+	// request may succeed later (HTTP 503). It is never a "no": no
+	// organization, member or session was found missing.
+	ErrUnavailable = errors.New("sso: store unavailable")
 	// ErrInvalidConfig is wrapped by every configuration error: an invalid SSO
 	// name, organization, IdP configuration, IdP metadata or Service config.
 	ErrInvalidConfig = errors.New("sso: invalid configuration")

@@ -40,6 +40,18 @@ type Organization struct {
 	// Attributes names the assertion attributes identities are read from;
 	// empty fields use the defaults (see AttributeNames).
 	Attributes AttributeNames
+	// Version counts the organization's saves: 0 before it is first stored,
+	// 1 after CreateOrganization, one more after each update. Stores update
+	// an organization only from the Version they hold (ErrConflict
+	// otherwise), so an edit made on a stale copy is never saved. The
+	// Service manages it; an edit must not change it.
+	Version int64
+	// SSOEpoch moves on each time SSO is disabled. SSO sessions carry the
+	// epoch they were made in (session.Session.Epoch), and only those of the
+	// current epoch of an enabled organization are valid: a sign-in that was
+	// in flight when Disable ran makes a session that is already over. The
+	// Service manages it; an edit must not change it.
+	SSOEpoch int64
 }
 
 // AttributeNames lists, per identity field, the assertion attribute names to
