@@ -124,7 +124,10 @@ func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request
 	checked, refused := checkIdentity(id)
 	part.Identity = checked
 	until := a.NotOnOrAfter.Add(s.skew)
-	if err := s.store.UseAssertion(ctx, org.ID, a.ID, until); err != nil {
+	if len(a.ID) > MaxKeyBytes {
+		return part, true, fail(CheckSchema, "the assertion ID is longer than 512 bytes")
+	}
+	if err := s.do(ctx, "UseAssertion", func(ctx context.Context) error { return s.store.UseAssertion(ctx, org.ID, a.ID, until) }); err != nil {
 		return part, true, err
 	}
 

@@ -174,17 +174,24 @@ func errNoBinding() *ValidationError {
 // RequestConsumer does it atomically; another one is served by ConsumeRequest
 // and a SaveRequest that puts back a request that does not match.
 func (s *Service) consumeMatching(ctx context.Context, id, orgID, hash string) (*PendingRequest, error) {
-	if rc, ok := s.store.(RequestConsumer); ok {
-		return rc.ConsumeMatchingRequest(ctx, id, orgID, hash)
+	if len(id) > MaxKeyBytes {
+		return nil, ErrNotFound
 	}
-	req, err := s.store.ConsumeRequest(ctx, id)
+	if rc, ok := s.store.(RequestConsumer); ok {
+		return get(s, ctx, "ConsumeMatchingRequest", func(ctx context.Context) (*PendingRequest, error) {
+			return rc.ConsumeMatchingRequest(ctx, id, orgID, hash)
+		})
+	}
+	req, err := get(s, ctx, "ConsumeRequest", func(ctx context.Context) (*PendingRequest, error) {
+		return s.store.ConsumeRequest(ctx, id)
+	})
 	if err != nil {
 		return nil, err
 	}
 	if req.OrgID == orgID && req.BindingHash != "" && req.BindingHash == hash {
 		return req, nil
 	}
-	if err := s.store.SaveRequest(ctx, req); err != nil {
+	if err := s.do(ctx, "SaveRequest", func(ctx context.Context) error { return s.store.SaveRequest(ctx, req) }); err != nil {
 		s.log.WarnContext(ctx, "orgsso: could not put back a pending request a mismatched response took", "org", orgID, "error", err)
 	}
 	return nil, ErrNotFound

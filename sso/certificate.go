@@ -172,10 +172,14 @@ func isSequence(v asn1.RawValue) bool {
 // checkCertificateTime reports a certificate outside its validity at now.
 func checkCertificateTime(field string, cert *x509.Certificate, now time.Time) error {
 	if now.After(cert.NotAfter) {
-		return configErr(field, "certificate expired on %s (now %s)", cert.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		e := configErr(field, "certificate expired on %s (now %s)", cert.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		e.Message = fieldLabel(field) + " expired on " + cert.NotAfter.UTC().Format(time.DateOnly) + ": paste the IdP's current signing certificate."
+		return e
 	}
 	if now.Before(cert.NotBefore) {
-		return configErr(field, "certificate is not valid until %s (now %s)", cert.NotBefore.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		e := configErr(field, "certificate is not valid until %s (now %s)", cert.NotBefore.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		e.Message = fieldLabel(field) + " is not valid until " + cert.NotBefore.UTC().Format(time.DateOnly) + ": use the IdP's current signing certificate."
+		return e
 	}
 	return nil
 }

@@ -1,10 +1,6 @@
 package sso
 
-import (
-	"net/http"
-
-	"github.com/orgsso/orgsso/session"
-)
+import "net/http"
 
 // SessionCookieName is the cookie SessionCookie sets and SessionFromRequest reads.
 const SessionCookieName = "orgsso_session"
@@ -29,13 +25,3 @@ func (s *Service) SessionCookie(res *Result) *http.Cookie {
 	}
 }
 
-// SessionFromRequest validates the session cookie of a request (as set from
-// SessionCookie) and returns its session: session.ErrUnknownSession when
-// there is none or it is unknown, session.ErrExpired when it has expired.
-func (s *Service) SessionFromRequest(r *http.Request) (*session.Session, error) {
-	c, err := r.Cookie(SessionCookieName)
-	if err != nil {
-		return nil, session.ErrUnknownSession
-	}
-	return s.sessions.Validate(r.Context(), c.Value)
-}

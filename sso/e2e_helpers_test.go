@@ -198,7 +198,7 @@ func (h *e2eHost) testSSO(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not signed in", http.StatusUnauthorized)
 		return
 	}
-	rd, err := h.svc.StartTest(r.Context(), r.PathValue("name"), sess.UserID)
+	rd, err := h.svc.StartTest(r.Context(), sess.OrgID, sess.UserID)
 	if err != nil {
 		http.Error(w, sso.UserMessage(err), http.StatusForbidden)
 		return

@@ -100,7 +100,7 @@ func newE2ECrewjamEnv(t *testing.T, signatureMethod string, spKP *tls.Certificat
 	if err := e.host.store.SaveOrganization(t.Context(), org); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.host.svc.Enable(t.Context(), "acme", e2eOwnerID); err != nil {
+	if err := e.host.svc.Enable(t.Context(), e2eOrgID, e2eOwnerID); err != nil {
 		t.Fatalf("Enable() err = %v", err)
 	}
 	return e
@@ -490,7 +490,7 @@ func TestE2ESSOTestIdP(t *testing.T) {
 		}
 	})
 
-	if err := h.svc.Enable(t.Context(), "acme", e2eOwnerID); err != nil {
+	if err := h.svc.Enable(t.Context(), e2eOrgID, e2eOwnerID); err != nil {
 		t.Fatalf("Enable() err = %v", err)
 	}
 

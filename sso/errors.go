@@ -3,6 +3,10 @@ package sso
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/orgsso/orgsso/rolemap"
 
 	"github.com/orgsso/orgsso/session"
 )
@@ -58,8 +62,61 @@ var (
 // ErrInvalidConfig and, when there is one, the underlying cause.
 type ConfigError struct {
 	Field  string // e.g. "SSOName", "IdP.Certificates[1]"
-	Reason string
-	Err    error // optional cause
+	Reason string // for the operator's log
+	Err    error  // optional cause
+	// Message, when set, is a plain sentence for the person who entered
+	// the value; UserMessage falls back to one built from Field and Reason.
+	Message string
+}
+
+// UserMessage returns a plain-language sentence a host can show as is next
+// to the field in error: no Go error text, positions counted from 1
+// ("certificate 2", "mapping 1").
+func (e *ConfigError) UserMessage() string {
+	if e.Message != "" {
+		return e.Message
+	}
+	var me *rolemap.MappingError
+	if errors.As(e.Err, &me) {
+		return "Role mapping " + strconv.Itoa(me.Index+1) + ": " + sentence(me.Reason)
+	}
+	return fieldLabel(e.Field) + " " + sentence(e.Reason)
+}
+
+// fieldLabel names a configuration field for people: "IdP.Certificates[1]"
+// is "IdP certificate 2".
+func fieldLabel(field string) string {
+	base, idx, hasIdx := strings.Cut(field, "[")
+	label, ok := fieldLabels[base]
+	if !ok {
+		label = base
+	}
+	if hasIdx {
+		if n, err := strconv.Atoi(strings.TrimSuffix(idx, "]")); err == nil {
+			label += " " + strconv.Itoa(n+1)
+		}
+	}
+	return label
+}
+
+var fieldLabels = map[string]string{
+	"SSOName":                "The SSO name",
+	"SessionTimeout":         "The session timeout",
+	"RoleMapping":            "The role mapping",
+	"IdP.EntityID":           "The IdP entity ID",
+	"IdP.SSOURL":             "The IdP single sign-on URL",
+	"IdP.Certificates":       "IdP certificate",
+	"IdP.SignatureAlgorithm": "The signature algorithm",
+	"IdPMetadata":            "The IdP metadata",
+}
+
+// sentence ends a reason with a full stop.
+func sentence(reason string) string {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || strings.HasSuffix(reason, ".") {
+		return reason
+	}
+	return reason + "."
 }
 
 // Error implements error.

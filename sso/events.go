@@ -22,6 +22,17 @@ const (
 	EventSSOEnabled        EventType = "sso_enabled"
 	EventSSODisabled       EventType = "sso_disabled"
 	EventTestCompleted     EventType = "test_completed"
+
+	// Audited administration: Actor is who did it.
+	EventOrganizationCreated EventType = "organization_created"
+	EventSettingsChanged     EventType = "settings_changed" // Fields names what changed
+	EventMemberAdded         EventType = "member_added"
+	EventMemberChanged       EventType = "member_changed" // Fields: "AllowWithoutSSO", "OrgRole", "StackRoles"
+	EventMemberRemoved       EventType = "member_removed"
+	EventSessionsEnded       EventType = "sessions_ended" // a user's sessions revoked, or password sessions ended by stricter rules
+	// EventCertificateExpiring: a saved IdP certificate expires within 30
+	// days; Detail says which and when.
+	EventCertificateExpiring EventType = "certificate_expiring"
 )
 
 // Event is one thing that happened, for audit logs and metrics. It never
@@ -44,8 +55,20 @@ type Event struct {
 	// OldRole and NewRole are set on EventRolesChanged and
 	// EventMemberProvisioned (NewRole only).
 	OldRole, NewRole rolemap.OrgRole
-	// SessionsEnded is set on EventSSODisabled.
+	// SessionsEnded is set on EventSSODisabled, EventSSOEnabled (password
+	// sessions that SSO replaced), EventSettingsChanged, EventMemberChanged,
+	// EventMemberRemoved and EventSessionsEnded.
 	SessionsEnded int
+	// Actor is the user who made an administrative change (the owner or an
+	// admin); empty for what sign-ins do.
+	Actor string
+	// Fields names what an administrative change changed, e.g.
+	// ["IdP.Certificates", "StrictMode"]: names only, never values.
+	Fields []string
+	// Detail is a plain-language sentence for the audit trail, when the
+	// type alone does not say enough (certificate expiry, why sessions
+	// ended). It never holds a secret.
+	Detail string
 	// Suppressed, on EventSignInFailed, counts the failures of the same
 	// organization and kind (Check, or error code) that were not reported
 	// since the previous reported one: failures before the response's
@@ -69,6 +92,15 @@ func (s *Service) emit(ctx context.Context, e Event) {
 	}
 	if e.UserID != "" {
 		attrs = append(attrs, slog.String("user", e.UserID))
+	}
+	if e.Actor != "" {
+		attrs = append(attrs, slog.String("actor", e.Actor))
+	}
+	if len(e.Fields) > 0 {
+		attrs = append(attrs, slog.Any("fields", e.Fields))
+	}
+	if e.SessionsEnded > 0 {
+		attrs = append(attrs, slog.Int("sessions_ended", e.SessionsEnded))
 	}
 	level := slog.LevelInfo
 	if e.Type == EventSignInFailed {

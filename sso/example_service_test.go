@@ -45,7 +45,7 @@ func Example() {
 		panic(err)
 	}
 	fmt.Println("ACS URL:", svc.Details(org).ACSURL)
-	if err := svc.Enable(ctx, "acme", "u-owner"); err != nil {
+	if err := svc.Enable(ctx, "org-1", "u-owner"); err != nil {
 		panic(err)
 	}
 

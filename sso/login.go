@@ -45,10 +45,16 @@ func (s *Service) StartLogin(ctx context.Context, ssoName, returnTo string) (*Re
 // (Result.Test), not acted on: no member changes, no session. As with
 // StartLogin, the host sets Redirect.Cookie: the round trip completes only in
 // the owner's browser that started it.
-func (s *Service) StartTest(ctx context.Context, ssoName, testerUserID string) (*Redirect, error) {
-	org, err := s.lookup(ctx, ssoName)
+//
+// The organization is addressed by its ID, as every admin action is; an
+// unknown ID is ErrNotFound.
+func (s *Service) StartTest(ctx context.Context, orgID, testerUserID string) (*Redirect, error) {
+	org, err := s.adminOrg(ctx, orgID)
 	if err != nil {
 		return nil, err
+	}
+	if org.SSOName == "" {
+		return nil, &ConfigError{Field: "SSOName", Reason: "is not set", Message: "Choose the organization's SSO name before testing SSO."}
 	}
 	if testerUserID == "" || testerUserID != org.OwnerID {
 		return nil, ErrNotOwner
@@ -97,18 +103,24 @@ func (s *Service) start(ctx context.Context, org *Organization, returnTo, tester
 		ID: rd.RequestID, OrgID: org.ID, ReturnTo: returnTo, TesterUserID: tester,
 		ExpiresAt: now.Add(s.reqTTL), BindingHash: bindingHash(nonce),
 	}
-	if err := s.store.SaveRequest(ctx, req); err != nil {
+	if err := s.do(ctx, "SaveRequest", func(ctx context.Context) error { return s.store.SaveRequest(ctx, req) }); err != nil {
 		return nil, err
 	}
 	rd.Cookie = s.bindingCookie(rd.RequestID, nonce, s.reqTTL)
 	return rd, nil
 }
 
-// SafeReturnTo returns p if it is a local path ("/x"), else "/". It refuses
-// scheme-relative ("//host", "/\host") and absolute URLs, control characters
-// and backslashes, which browsers may read as a host.
+// MaxReturnToBytes bounds the return path a pending request stores: a longer
+// one becomes "/", so an unauthenticated client cannot make each pending
+// request store kilobytes.
+const MaxReturnToBytes = 512
+
+// SafeReturnTo returns p if it is a local path ("/x") of at most
+// MaxReturnToBytes, else "/". It refuses scheme-relative ("//host", "/\host")
+// and absolute URLs, control characters and backslashes, which browsers may
+// read as a host.
 func SafeReturnTo(p string) string {
-	if len(p) == 0 || p[0] != '/' || len(p) > 2048 {
+	if len(p) == 0 || p[0] != '/' || len(p) > MaxReturnToBytes {
 		return "/"
 	}
 	if len(p) > 1 && (p[1] == '/' || p[1] == '\\') {

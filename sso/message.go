@@ -1,6 +1,11 @@
 package sso
 
-import "errors"
+import (
+	"errors"
+	"net/http"
+
+	"github.com/orgsso/orgsso/session"
+)
 
 // Error codes returned by ErrorCode: short, stable, and safe in a URL.
 const (
@@ -15,6 +20,11 @@ const (
 	CodeBinding         = "binding"
 	CodeIdentity        = "identity"
 	CodeInvalidResponse = "invalid_response"
+	CodeUnavailable     = "unavailable"
+	CodeConflict        = "conflict"
+	CodeNotAdmin        = "not_admin"
+	CodeNotAllowed      = "not_allowed"
+	CodeSessionEnded    = "session_ended"
 	CodeFailed          = "failed"
 )
 
@@ -30,6 +40,11 @@ var messages = map[string]string{
 	CodeBinding:         "This sign-in was not started in this browser, or took too long. Start the sign-in again in this browser.",
 	CodeIdentity:        "Your identity provider sent an email address or name this app cannot accept. Ask your administrator to check your account.",
 	CodeInvalidResponse: "We could not verify the answer from your identity provider. Please try again or contact your administrator.",
+	CodeUnavailable:     "The service is temporarily unavailable. Please try again in a moment.",
+	CodeConflict:        "Someone else changed these settings at the same time. Reload the page and make your change again.",
+	CodeNotAdmin:        "Only the organization owner or an admin can do this.",
+	CodeNotAllowed:      "This change is not allowed.",
+	CodeSessionEnded:    "Your session has ended. Please sign in again.",
 	CodeFailed:          "Sign-in failed. Please try again.",
 }
 
@@ -41,6 +56,16 @@ func ErrorCode(err error) string {
 	switch {
 	case err == nil:
 		return ""
+	case errors.Is(err, ErrUnavailable):
+		return CodeUnavailable
+	case errors.Is(err, ErrConflict):
+		return CodeConflict
+	case errors.Is(err, ErrNotAdmin):
+		return CodeNotAdmin
+	case errors.Is(err, ErrNotAllowed):
+		return CodeNotAllowed
+	case errors.Is(err, session.ErrEnded):
+		return CodeSessionEnded
 	case errors.Is(err, ErrSSORequired):
 		return CodeSSORequired
 	case errors.Is(err, ErrUnknownOrganization):
@@ -65,6 +90,33 @@ func ErrorCode(err error) string {
 		return CodeInvalidResponse
 	}
 	return CodeFailed
+}
+
+// StatusCode maps an error of this package to the HTTP status a host's
+// handler answers with: 503 for ErrUnavailable (try again later), 409 for
+// ErrConflict, 403 for the refusals (not owner, not admin, not allowed,
+// access denied, SSO required), 404 for unknown organizations and
+// ErrNotFound, 400 for invalid configuration and responses, 401 for ended,
+// expired and unknown sessions, 500 otherwise. nil gives 200.
+func StatusCode(err error) int {
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.Is(err, ErrUnavailable):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrConflict), errors.Is(err, ErrMemberExists), errors.Is(err, ErrSSONameTaken):
+		return http.StatusConflict
+	case errors.Is(err, ErrNotOwner), errors.Is(err, ErrNotAdmin), errors.Is(err, ErrNotAllowed),
+		errors.Is(err, ErrAccessDenied), errors.Is(err, ErrSSODisabled):
+		return http.StatusForbidden
+	case errors.Is(err, ErrUnknownOrganization), errors.Is(err, ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrInvalidConfig), errors.Is(err, ErrInvalidResponse), errors.Is(err, ErrReplay):
+		return http.StatusBadRequest
+	case errors.Is(err, session.ErrEnded), errors.Is(err, session.ErrExpired), errors.Is(err, session.ErrUnknownSession):
+		return http.StatusUnauthorized
+	}
+	return http.StatusInternalServerError
 }
 
 // MessageFor returns the login-page message of an ErrorCode; an unknown code

@@ -2,6 +2,7 @@ package sso
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -45,75 +46,122 @@ func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, re
 	mapping := org.RoleMapping.Map(id.IdPRoles)
 	res.Mapping = mapping
 
-	m, err := s.store.Member(ctx, org.ID, id.Email)
+	m, err := s.loadMember(ctx, org.ID, id.Email)
 	switch {
 	case isNotFound(err):
 		m = nil
 	case err != nil:
 		return res, err
 	}
-
 	var provisioned bool
 	var oldRole rolemap.OrgRole
-	switch {
-	case m == nil:
-		role := rolemap.RoleMember
-		var stacks map[string][]string
-		switch {
-		case org.RoleMapping.Enabled && mapping.OrgRole == "":
-			return res, &denied{reason: "none of the IdP roles " + quoteRoles(id.IdPRoles) + " maps to a role"}
-		case org.RoleMapping.Enabled:
-			role, stacks = mapping.OrgRole, mapping.StackRoles
-		case !org.JITProvisioning:
-			return res, &denied{reason: "not a member of the organization, and neither role mapping nor JIT provisioning is on"}
-		}
-		userID, err := s.userIDFor(ctx, org, id)
-		if err != nil {
+	if m == nil {
+		if m, err = s.newMember(ctx, org, id, mapping); err != nil {
 			return res, err
 		}
-		m = &Member{OrgID: org.ID, UserID: userID, Email: id.Email, OrgRole: role, StackRoles: stacks}
-		if userID == org.OwnerID {
-			m.OrgRole, m.StackRoles = rolemap.RoleOwner, nil
-		}
-		provisioned = true
-	case m.UserID == org.OwnerID || m.AllowWithoutSSO:
-		// The owner and external members keep their roles whatever the IdP says.
-	case org.RoleMapping.Enabled:
-		if mapping.OrgRole == "" {
-			return res, &denied{reason: "none of the IdP roles " + quoteRoles(id.IdPRoles) + " maps to a role"}
-		}
-		if m.OrgRole != mapping.OrgRole || !sameStackRoles(m.StackRoles, mapping.StackRoles) {
-			oldRole = m.OrgRole
-			m.OrgRole, m.StackRoles = mapping.OrgRole, mapping.StackRoles
+		if created, err := s.createMember(ctx, m); err == nil {
+			m, provisioned = created, true
+		} else if errors.Is(err, ErrMemberExists) {
+			m = created // a concurrent first sign-in won: its member, its user ID
+		} else {
+			return res, err
 		}
 	}
-	if m.UserID == org.OwnerID {
-		m.OrgRole = rolemap.RoleOwner
-	}
-	if id.FirstName != "" {
-		m.FirstName = id.FirstName
-	}
-	if id.LastName != "" {
-		m.LastName = id.LastName
-	}
-	if err := s.store.SaveMember(ctx, m); err != nil {
-		return res, err
+	if !provisioned {
+		changed := false
+		if oldRole, changed, err = applySignIn(org, m, id, mapping); err != nil {
+			return res, err
+		}
+		if changed {
+			switch err := s.updateMember(ctx, m); {
+			case isNotFound(err):
+				return res, &denied{reason: errMemberGone.Error()}
+			case err != nil:
+				return res, err
+			}
+		}
 	}
 	res.Member = m
+
+	sess, token, err := s.startSession(ctx, session.Params{OrgID: org.ID, UserID: m.UserID, Method: session.MethodSSO,
+		TTL: org.EffectiveSessionTimeout(), Epoch: org.SSOEpoch})
+	if err != nil {
+		return res, err
+	}
+	res.Session, res.Token = sess, token
+	// Events report what is committed: the member and the session.
 	switch {
 	case provisioned:
 		s.emit(ctx, Event{Type: EventMemberProvisioned, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, NewRole: m.OrgRole})
 	case oldRole != "":
 		s.emit(ctx, Event{Type: EventRolesChanged, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, OldRole: oldRole, NewRole: m.OrgRole})
 	}
-
-	sess, token, err := s.sessions.Create(ctx, org.ID, m.UserID, session.MethodSSO, org.EffectiveSessionTimeout())
-	if err != nil {
-		return res, err
-	}
-	res.Session, res.Token = sess, token
 	s.emit(ctx, Event{Type: EventSignInSucceeded, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, NewRole: m.OrgRole})
 	return res, nil
+}
+
+// newMember builds the member a first sign-in creates, if the rules allow
+// one: role mapping on and the IdP roles map to something, or JIT
+// provisioning on (role member).
+func (s *Service) newMember(ctx context.Context, org *Organization, id Identity, mapping rolemap.Result) (*Member, error) {
+	role := rolemap.RoleMember
+	var stacks map[string][]string
+	switch {
+	case org.RoleMapping.Enabled && mapping.OrgRole == "":
+		return nil, &denied{reason: "none of the IdP roles " + quoteRoles(id.IdPRoles) + " maps to a role"}
+	case org.RoleMapping.Enabled:
+		role, stacks = mapping.OrgRole, mapping.StackRoles
+	case !org.JITProvisioning:
+		return nil, &denied{reason: "not a member of the organization, and neither role mapping nor JIT provisioning is on"}
+	}
+	userID, err := s.userIDFor(ctx, org, id)
+	if err != nil {
+		return nil, err
+	}
+	m := &Member{OrgID: org.ID, UserID: userID, Email: id.Email, FirstName: id.FirstName, LastName: id.LastName,
+		OrgRole: role, StackRoles: stacks}
+	if userID == org.OwnerID {
+		m.OrgRole, m.StackRoles = rolemap.RoleOwner, nil
+	}
+	return m, nil
+}
+
+// applySignIn applies a sign-in to an existing member m: mapped roles
+// replace theirs (not the owner's or an external member's), names are
+// refreshed. It reports the old role when the roles changed, and whether
+// anything changed.
+func applySignIn(org *Organization, m *Member, id Identity, mapping rolemap.Result) (oldRole rolemap.OrgRole, changed bool, err error) {
+	switch {
+	case m.UserID == org.OwnerID || m.AllowWithoutSSO:
+		// The owner and external members keep their roles whatever the IdP says.
+	case org.RoleMapping.Enabled:
+		if mapping.OrgRole == "" {
+			return "", false, &denied{reason: "none of the IdP roles " + quoteRoles(id.IdPRoles) + " maps to a role"}
+		}
+		if m.OrgRole != mapping.OrgRole || !sameStackRoles(m.StackRoles, mapping.StackRoles) {
+			oldRole, changed = m.OrgRole, true
+			m.OrgRole, m.StackRoles = mapping.OrgRole, mapping.StackRoles
+		}
+	}
+	if m.UserID == org.OwnerID && m.OrgRole != rolemap.RoleOwner {
+		m.OrgRole, changed = rolemap.RoleOwner, true
+	}
+	if id.FirstName != "" && id.FirstName != m.FirstName {
+		m.FirstName, changed = id.FirstName, true
+	}
+	if id.LastName != "" && id.LastName != m.LastName {
+		m.LastName, changed = id.LastName, true
+	}
+	return oldRole, changed, nil
+}
+
+// startSession creates a session within the store timeout.
+func (s *Service) startSession(ctx context.Context, p session.Params) (sess *session.Session, token string, err error) {
+	err = s.do(ctx, "CreateSession", func(ctx context.Context) (err error) {
+		sess, token, err = s.sessions.Start(ctx, p)
+		return err
+	})
+	return sess, token, err
 }
 
 func (s *Service) userIDFor(ctx context.Context, org *Organization, id Identity) (string, error) {
@@ -131,45 +179,6 @@ func sameStackRoles(a, b map[string][]string) bool {
 	return maps.EqualFunc(a, b, slices.Equal[[]string])
 }
 
-// Enable turns SSO on for the organization. Only the owner may; the IdP
-// configuration must be complete and the role mapping valid. No member
-// changes.
-func (s *Service) Enable(ctx context.Context, ssoName, actorUserID string) error {
-	return s.setEnabled(ctx, ssoName, actorUserID, true)
-}
-
-// Disable turns SSO off: members use passwords again, and the organization's
-// SSO sessions end. Only the owner may. No role changes.
-func (s *Service) Disable(ctx context.Context, ssoName, actorUserID string) error {
-	return s.setEnabled(ctx, ssoName, actorUserID, false)
-}
-
-func (s *Service) setEnabled(ctx context.Context, ssoName, actor string, on bool) error {
-	org, err := s.lookup(ctx, ssoName)
-	if err != nil {
-		return err
-	}
-	if actor == "" || actor != org.OwnerID {
-		return ErrNotOwner
-	}
-	org.Enabled = on
-	if on {
-		if err := org.ValidateAt(s.now()); err != nil {
-			return err
-		}
-	}
-	if err := s.store.SaveOrganization(ctx, org); err != nil {
-		return err
-	}
-	if on {
-		s.emit(ctx, Event{Type: EventSSOEnabled, OrgID: org.ID, SSOName: org.SSOName, UserID: actor})
-		return nil
-	}
-	n, err := s.sessions.RevokeOrg(ctx, org.ID, session.MethodSSO)
-	s.emit(ctx, Event{Type: EventSSODisabled, OrgID: org.ID, SSOName: org.SSOName, UserID: actor, SessionsEnded: n})
-	return err
-}
-
 // PasswordLoginAllowed says whether the member with this email may sign in to
 // the organization with a password: nil, or an error saying why not
 // (ErrSSORequired). SSO disabled: everyone may. Enabled: the owner may; with
@@ -185,7 +194,7 @@ func (s *Service) PasswordLoginAllowed(ctx context.Context, orgID, email string)
 	if err := ValidateMemberEmail(email); err != nil {
 		return err
 	}
-	org, err := s.store.Organization(ctx, orgID)
+	org, err := s.loadOrg(ctx, orgID)
 	if err != nil {
 		if isNotFound(err) {
 			return ErrUnknownOrganization
@@ -195,21 +204,15 @@ func (s *Service) PasswordLoginAllowed(ctx context.Context, orgID, email string)
 	if !org.Enabled {
 		return nil
 	}
-	m, err := s.store.Member(ctx, orgID, email)
+	m, err := s.loadMember(ctx, orgID, email)
 	switch {
 	case isNotFound(err):
 		m = nil
 	case err != nil:
 		return err
 	}
-	if m != nil && org.OwnerID != "" && m.UserID == org.OwnerID {
-		return nil
-	}
-	if org.StrictMode {
+	if !passwordAllowed(org, m) {
 		return ErrSSORequired
 	}
-	if m != nil && m.AllowWithoutSSO {
-		return nil
-	}
-	return ErrSSORequired
+	return nil
 }

@@ -58,7 +58,25 @@ type Config struct {
 	// ProvisionUser returns the host's user ID for a member orgsso is about to
 	// create (just-in-time or through role mapping); the host may create its
 	// user here. nil = a random ID "user_" + 32 hex digits.
+	//
+	// It is called at least once per new member, and may be called again for
+	// the same person: when the member's save fails and the user signs in
+	// again, or when two first sign-ins of one email race (the loser's user
+	// ID is then not used). Make it idempotent on ProvisionKey(org.ID,
+	// id.Email), stable for the organization and email: return the user
+	// created for that key before, if any.
 	ProvisionUser func(ctx context.Context, org *Organization, id Identity) (userID string, err error)
+	// StoreTimeout bounds every store call: a store that does not answer in
+	// time is ErrUnavailable, as is any store failure that is not an
+	// answer. 0 = DefaultStoreTimeout.
+	StoreTimeout time.Duration
+	// CleanupBudget bounds how long one Cleanup deletes, in batches of
+	// CleanupBatchSize; what is left waits for the next. 0 =
+	// DefaultCleanupBudget.
+	CleanupBudget time.Duration
+	// CleanupInterval is how often Run calls Cleanup. 0 =
+	// DefaultCleanupInterval.
+	CleanupInterval time.Duration
 }
 
 // Service runs SSO for every organization of an application: sign-in start,
@@ -81,6 +99,9 @@ type Service struct {
 	reqTTL    time.Duration
 	failures  *failureLimiter
 	provision func(context.Context, *Organization, Identity) (string, error)
+	admin     AdminStore // the Store, when it implements AdminStore; else nil
+
+	storeTimeout, cleanupBudget, cleanupInterval time.Duration
 
 	mu         sync.Mutex
 	validators map[string]cachedValidator // by organization ID
@@ -115,8 +136,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Sessions == nil {
 		return nil, configErr("Sessions", "is nil")
 	}
-	if cfg.ClockSkew < 0 || cfg.MaxResponseSize < 0 || cfg.RequestTTL < 0 || cfg.FailureEventWindow < 0 {
-		return nil, configErr("ClockSkew/MaxResponseSize/RequestTTL/FailureEventWindow", "must not be negative")
+	if cfg.ClockSkew < 0 || cfg.MaxResponseSize < 0 || cfg.RequestTTL < 0 || cfg.FailureEventWindow < 0 ||
+		cfg.StoreTimeout < 0 || cfg.CleanupBudget < 0 || cfg.CleanupInterval < 0 {
+		return nil, configErr("ClockSkew/MaxResponseSize/RequestTTL/FailureEventWindow/StoreTimeout/CleanupBudget/CleanupInterval", "must not be negative")
 	}
 	s := &Service{
 		baseURL:    strings.TrimRight(cfg.BaseURL, "/"),
@@ -133,7 +155,12 @@ func New(cfg Config) (*Service, error) {
 		reqTTL:     cfg.RequestTTL,
 		provision:  cfg.ProvisionUser,
 		validators: make(map[string]cachedValidator),
+
+		storeTimeout:    orDefault(cfg.StoreTimeout, DefaultStoreTimeout),
+		cleanupBudget:   orDefault(cfg.CleanupBudget, DefaultCleanupBudget),
+		cleanupInterval: orDefault(cfg.CleanupInterval, DefaultCleanupInterval),
 	}
+	s.admin, _ = cfg.Store.(AdminStore)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -143,20 +170,10 @@ func New(cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.skew == 0 {
-		s.skew = DefaultClockSkew
-	}
-	if s.maxSize == 0 {
-		s.maxSize = DefaultMaxResponseSize
-	}
-	if s.reqTTL == 0 {
-		s.reqTTL = DefaultRequestTTL
-	}
-	window := cfg.FailureEventWindow
-	if window == 0 {
-		window = DefaultFailureEventWindow
-	}
-	s.failures = newFailureLimiter(window)
+	s.skew = orDefault(s.skew, DefaultClockSkew)
+	s.maxSize = orDefault(s.maxSize, DefaultMaxResponseSize)
+	s.reqTTL = orDefault(s.reqTTL, DefaultRequestTTL)
+	s.failures = newFailureLimiter(orDefault(cfg.FailureEventWindow, DefaultFailureEventWindow))
 	if kp := cfg.SPKeyPair; kp != nil {
 		if kp.PrivateKey == nil || len(kp.Certificate) == 0 {
 			return nil, configErr("SPKeyPair", "needs a certificate and its private key")
@@ -251,7 +268,7 @@ func (s *Service) lookup(ctx context.Context, ssoName string) (*Organization, er
 	if err := ValidateSSOName(ssoName); err != nil {
 		return nil, &lookupError{name: ssoName, err: ErrUnknownOrganization}
 	}
-	org, err := s.store.OrganizationBySSOName(ctx, ssoName)
+	org, err := s.loadOrgByName(ctx, ssoName)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, &lookupError{name: ssoName, err: ErrUnknownOrganization}
@@ -276,22 +293,6 @@ func (e *lookupError) Error() string {
 }
 func (e *lookupError) Unwrap() error { return e.err }
 
-// Cleanup evicts what has expired at the Service's clock: pending requests,
-// used assertion IDs (when the Store implements Cleaner) and sessions. Call it
-// periodically, e.g. from a time.Ticker; it returns how many entries went.
-func (s *Service) Cleanup(ctx context.Context) (int, error) {
-	n := 0
-	if c, ok := s.store.(Cleaner); ok {
-		m, err := c.Cleanup(ctx, s.now())
-		if err != nil {
-			return m, err
-		}
-		n += m
-	}
-	m, err := s.sessions.Cleanup(ctx)
-	return n + m, err
-}
-
 // MetadataFor returns the SP metadata XML of the organization with this SSO
 // name, for the host's GET {BaseURL}/sso/{name}/metadata handler. An unknown
 // name is ErrUnknownOrganization.
@@ -301,4 +302,13 @@ func (s *Service) MetadataFor(ctx context.Context, ssoName string) ([]byte, erro
 		return nil, err
 	}
 	return s.Metadata(org)
+}
+
+// orDefault returns v, or def when v is zero.
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
 }

@@ -203,7 +203,7 @@ func (e *env) addOrg(t testing.TB, id, name string) *sso.Organization {
 // startTest begins a Test SSO round trip for the owner in the test's browser.
 func (e *env) startTest(t testing.TB) *sso.Redirect {
 	t.Helper()
-	rd, err := e.svc.StartTest(context.Background(), e.org.SSOName, ownerID)
+	rd, err := e.svc.StartTest(context.Background(), e.org.ID, ownerID)
 	if err != nil {
 		t.Fatalf("StartTest() err = %v", err)
 	}

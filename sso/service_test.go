@@ -273,11 +273,11 @@ func TestRuleTestRoundTripUsesUpItsAssertionID(t *testing.T) {
 func TestRuleOnlyOwnerRunsTestSSO(t *testing.T) {
 	e := newEnv(t, nil)
 	for _, actor := range []string{"", "u-admin", "U-OWNER"} {
-		if _, err := e.svc.StartTest(ctx, "acme", actor); !errors.Is(err, sso.ErrNotOwner) {
+		if _, err := e.svc.StartTest(ctx, "org-acme", actor); !errors.Is(err, sso.ErrNotOwner) {
 			t.Errorf("StartTest(%q) err = %v; want ErrNotOwner", actor, err)
 		}
 	}
-	if _, err := e.svc.StartTest(ctx, "nope", ownerID); !errors.Is(err, sso.ErrUnknownOrganization) {
+	if _, err := e.svc.StartTest(ctx, "nope", ownerID); !errors.Is(err, sso.ErrNotFound) {
 		t.Errorf("StartTest(unknown) err = %v; want ErrUnknownOrganization", err)
 	}
 }
@@ -292,7 +292,7 @@ func TestRuleDraftMayLackIdPConfig(t *testing.T) {
 		t.Errorf("enabled without IdP Validate() err = %v; want ErrInvalidConfig", err)
 	}
 	e := newEnv(t, func(o *sso.Organization) { o.Enabled, o.IdP = false, sso.IdPConfig{} })
-	if err := e.svc.Enable(ctx, "acme", ownerID); !errors.Is(err, sso.ErrInvalidConfig) {
+	if err := e.svc.Enable(ctx, "org-acme", ownerID); !errors.Is(err, sso.ErrInvalidConfig) {
 		t.Errorf("Enable(incomplete) err = %v; want ErrInvalidConfig", err)
 	}
 	if org, _ := e.store.Organization(ctx, e.org.ID); org.Enabled {
@@ -414,10 +414,10 @@ func TestDisableEndsSSOSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.Disable(ctx, "acme", "u-admin"); !errors.Is(err, sso.ErrNotOwner) {
+	if err := e.svc.Disable(ctx, "org-acme", "u-admin"); !errors.Is(err, sso.ErrNotOwner) {
 		t.Errorf("Disable(not owner) err = %v; want ErrNotOwner", err)
 	}
-	if err := e.svc.Disable(ctx, "acme", ownerID); err != nil {
+	if err := e.svc.Disable(ctx, "org-acme", ownerID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.sessions.Validate(ctx, res.Token); !errors.Is(err, session.ErrUnknownSession) {
@@ -440,10 +440,10 @@ func TestDisableEndsSSOSessions(t *testing.T) {
 func TestEnableOwnerOnlyAndChangesNoMember(t *testing.T) {
 	e := newEnv(t, func(o *sso.Organization) { o.Enabled = false })
 	e.saveMember(t, &sso.Member{OrgID: e.org.ID, UserID: "u-a", Email: "a@acme.example", OrgRole: rolemap.RoleAdmin})
-	if err := e.svc.Enable(ctx, "acme", "u-a"); !errors.Is(err, sso.ErrNotOwner) {
+	if err := e.svc.Enable(ctx, "org-acme", "u-a"); !errors.Is(err, sso.ErrNotOwner) {
 		t.Errorf("Enable(admin) err = %v; want ErrNotOwner", err)
 	}
-	if err := e.svc.Enable(ctx, "acme", ownerID); err != nil {
+	if err := e.svc.Enable(ctx, "org-acme", ownerID); err != nil {
 		t.Fatalf("Enable() err = %v", err)
 	}
 	if m := e.member(t, "a@acme.example"); m.OrgRole != rolemap.RoleAdmin {
@@ -453,7 +453,7 @@ func TestEnableOwnerOnlyAndChangesNoMember(t *testing.T) {
 		o.Enabled = false
 		o.RoleMapping.Mappings = append(o.RoleMapping.Mappings, rolemap.Mapping{IdPRole: "Admins", OrgRole: rolemap.RoleAdmin})
 	})
-	if err := e.svc.Enable(ctx, "acme", ownerID); !errors.Is(err, rolemap.ErrInvalidConfig) {
+	if err := e.svc.Enable(ctx, "org-acme", ownerID); !errors.Is(err, rolemap.ErrInvalidConfig) {
 		t.Errorf("Enable(invalid mapping) err = %v; want rolemap.ErrInvalidConfig", err)
 	}
 	if n := len(e.eventsOf(sso.EventSSOEnabled)); n != 1 {

@@ -27,7 +27,9 @@ type PendingRequest struct {
 // A Service works over a Store that implements only this interface, with
 // weaker guarantees: edits are checked against Organization.Version by a read
 // before the write rather than atomically, and a first sign-in's member is
-// saved by SaveMember (two simultaneous first sign-ins may both create it).
+// saved by SaveMember (two simultaneous first sign-ins may both create it),
+// ValidateSession does not check membership, and the member administration
+// that needs listing or deletion (Members, RemoveMember) is ErrUnavailable.
 type Store interface {
 	Organization(ctx context.Context, id string) (*Organization, error)
 	OrganizationBySSOName(ctx context.Context, ssoName string) (*Organization, error)

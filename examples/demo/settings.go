@@ -458,7 +458,7 @@ func (a *app) handleTestSSO(w http.ResponseWriter, r *http.Request) {
 	if v == nil {
 		return
 	}
-	rd, err := a.svc.StartTest(r.Context(), v.Org.SSOName, v.User.ID)
+	rd, err := a.svc.StartTest(r.Context(), v.Org.ID, v.User.ID)
 	if err != nil {
 		a.log.Info("Test SSO refused", "err", err)
 		a.showSettings(w, r, v, http.StatusUnprocessableEntity, func(p *settingsPage) {
@@ -484,9 +484,9 @@ func (a *app) setEnabled(w http.ResponseWriter, r *http.Request, on bool) {
 	}
 	var err error
 	if on {
-		err = a.svc.Enable(r.Context(), v.Org.SSOName, v.User.ID)
+		err = a.svc.Enable(r.Context(), v.Org.ID, v.User.ID)
 	} else {
-		err = a.svc.Disable(r.Context(), v.Org.SSOName, v.User.ID)
+		err = a.svc.Disable(r.Context(), v.Org.ID, v.User.ID)
 	}
 	switch {
 	case errors.Is(err, sso.ErrInvalidConfig):

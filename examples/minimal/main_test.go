@@ -42,7 +42,7 @@ func TestMinimalSignIn(t *testing.T) {
 	if err := st.SaveOrganization(context.Background(), org); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Enable(context.Background(), "acme", "u-1"); err != nil {
+	if err := svc.Enable(context.Background(), "org-1", "u-1"); err != nil {
 		t.Fatal(err)
 	}
 

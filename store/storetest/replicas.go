@@ -116,7 +116,7 @@ func RunReplicas(t *testing.T, openA, openB func(t *testing.T) Store) {
 	}
 
 	// Disable on B ends the SSO sessions A sees.
-	if err := svcB.Disable(ctx, "replicas", "u-owner"); err != nil {
+	if err := svcB.Disable(ctx, "org-replicas", "u-owner"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := mgrA.Validate(ctx, res.Token); !errors.Is(err, session.ErrUnknownSession) {

@@ -1,0 +1,226 @@
+package sso
+
+import (
+	"context"
+	"errors"
+
+	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/session"
+)
+
+// ProvisionKey is the idempotency key of a member's provisioning: stable for
+// an organization and an email (in any ASCII case), distinct across
+// organizations. Config.ProvisionUser may be called more than once for one
+// key; a host that creates users there returns the user it created for the
+// key before.
+func ProvisionKey(orgID, email string) string {
+	return orgID + "\x00" + MemberEmailKey(email)
+}
+
+// AddMember adds (invites) a member to the organization: m's Email and
+// UserID (the host's user) are required, OrgRole is RoleAdmin or RoleMember
+// (empty = member), or RoleOwner only for the owner's own UserID.
+// AllowWithoutSSO is Contentstack's "allow access without SSO": the member
+// may sign in with a password while strict mode is off. The owner and admins
+// may add members (ErrNotOwner / ErrNotAdmin otherwise); an email the
+// organization already has is ErrMemberExists. Emits EventMemberAdded.
+func (s *Service) AddMember(ctx context.Context, orgID, actorUserID string, m Member) (*Member, error) {
+	org, err := s.adminOrg(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, org, actorUserID, false); err != nil {
+		return nil, err
+	}
+	m.OrgID = orgID
+	if err := checkMember(org, &m); err != nil {
+		return nil, err
+	}
+	got, err := s.createMember(ctx, &m)
+	if err != nil {
+		return nil, err
+	}
+	s.emit(ctx, Event{Type: EventMemberAdded, OrgID: org.ID, SSOName: org.SSOName, Email: got.Email, UserID: got.UserID,
+		Actor: actorUserID, NewRole: got.OrgRole})
+	return got, nil
+}
+
+// checkMember validates a member an admin adds.
+func checkMember(org *Organization, m *Member) error {
+	if err := ValidateMemberEmail(m.Email); err != nil || m.Email == "" || len(m.Email) > MaxEmailBytes {
+		return &ConfigError{Field: "Email", Reason: "must be a valid email of at most 254 bytes", Err: err,
+			Message: "Enter the member's email address."}
+	}
+	if m.UserID == "" || len(m.UserID) > MaxKeyBytes {
+		return &ConfigError{Field: "UserID", Reason: "must be 1 to 512 bytes", Message: "The member needs a user."}
+	}
+	if len(m.FirstName) > MaxNameBytes || len(m.LastName) > MaxNameBytes {
+		return &ConfigError{Field: "FirstName", Reason: "names are at most 256 bytes", Message: "The name is too long."}
+	}
+	switch {
+	case m.UserID == org.OwnerID:
+		m.OrgRole, m.StackRoles = rolemap.RoleOwner, nil
+	case m.OrgRole == "":
+		m.OrgRole = rolemap.RoleMember
+	case m.OrgRole != rolemap.RoleMember && m.OrgRole != rolemap.RoleAdmin:
+		return &ConfigError{Field: "OrgRole", Reason: "must be admin or member", Message: "Choose the role Admin or Member."}
+	}
+	return nil
+}
+
+// Member returns the organization's member with this email (ASCII case
+// does not matter); ErrNotFound if there is none.
+func (s *Service) Member(ctx context.Context, orgID, email string) (*Member, error) {
+	if err := ValidateMemberEmail(email); err != nil {
+		return nil, err
+	}
+	return s.loadMember(ctx, orgID, email)
+}
+
+// MemberByUserID returns the organization's member with this user ID (a
+// session carries only the user ID); ErrNotFound if there is none.
+func (s *Service) MemberByUserID(ctx context.Context, orgID, userID string) (*Member, error) {
+	if userID == "" || len(userID) > MaxKeyBytes {
+		return nil, ErrNotFound
+	}
+	return s.loadMemberByUserID(ctx, orgID, userID)
+}
+
+// Members lists the organization's members by email (ASCII case-folded), at
+// most limit (0 = DefaultListLimit, at most MaxListLimit), after cursor (""
+// = from the start). next is the cursor of the following page, "" after the
+// last page.
+func (s *Service) Members(ctx context.Context, orgID, cursor string, limit int) (list []*Member, next string, err error) {
+	if s.admin == nil {
+		return nil, "", &StoreError{Op: "Members", Err: errNoAdminStore}
+	}
+	limit, err = listLimit(limit)
+	if err != nil {
+		return nil, "", err
+	}
+	err = s.do(ctx, "Members", func(ctx context.Context) (err error) {
+		list, err = s.admin.Members(ctx, orgID, cursor, limit)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if len(list) == limit {
+		next = MemberEmailKey(list[len(list)-1].Email)
+	}
+	return list, next, nil
+}
+
+// SetMemberAccess sets whether the member may sign in without SSO
+// ("allow access without SSO"). Taking it away from a member of an
+// organization with SSO enabled ends their password sessions. The owner and
+// admins may; the owner's access is not theirs to set (a *RuleError). Emits
+// EventMemberChanged.
+func (s *Service) SetMemberAccess(ctx context.Context, orgID, actorUserID, email string, allowWithoutSSO bool) (*Member, error) {
+	return s.changeMember(ctx, orgID, actorUserID, email, func(org *Organization, m *Member) ([]string, error) {
+		if m.UserID == org.OwnerID {
+			return nil, &RuleError{Field: "AllowWithoutSSO", Rule: "The owner may always sign in with a password."}
+		}
+		if m.AllowWithoutSSO == allowWithoutSSO {
+			return nil, nil
+		}
+		m.AllowWithoutSSO = allowWithoutSSO
+		return []string{"AllowWithoutSSO"}, nil
+	})
+}
+
+// SetMemberRoles sets a member's organization role (RoleAdmin or RoleMember)
+// and stack roles. Where role mapping owns them (mapping enabled, and the
+// member neither the owner nor external) they are the IdP's to set, and this
+// is a *RuleError; the owner's role never changes. The owner and admins may.
+// Emits EventMemberChanged.
+func (s *Service) SetMemberRoles(ctx context.Context, orgID, actorUserID, email string, role rolemap.OrgRole, stackRoles map[string][]string) (*Member, error) {
+	return s.changeMember(ctx, orgID, actorUserID, email, func(org *Organization, m *Member) ([]string, error) {
+		switch {
+		case m.UserID == org.OwnerID:
+			return nil, &RuleError{Field: "OrgRole", Rule: "The owner's role does not change."}
+		case org.RoleMapping.Enabled && !m.AllowWithoutSSO:
+			return nil, &RuleError{Field: "OrgRole", Rule: "Role mapping is on: this member's roles come from the identity provider at each sign-in."}
+		case role != rolemap.RoleAdmin && role != rolemap.RoleMember:
+			return nil, &ConfigError{Field: "OrgRole", Reason: "must be admin or member", Message: "Choose the role Admin or Member."}
+		}
+		var fields []string
+		if m.OrgRole != role {
+			fields = append(fields, "OrgRole")
+		}
+		if !sameStackRoles(m.StackRoles, stackRoles) {
+			fields = append(fields, "StackRoles")
+		}
+		m.OrgRole, m.StackRoles = role, cloneStackRoles(stackRoles)
+		return fields, nil
+	})
+}
+
+// changeMember loads a member, applies change, and saves and reports what it
+// changed. The member must still exist when saved (ErrNotFound otherwise).
+func (s *Service) changeMember(ctx context.Context, orgID, actor, email string,
+	change func(*Organization, *Member) ([]string, error)) (*Member, error) {
+	org, err := s.adminOrg(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, org, actor, false); err != nil {
+		return nil, err
+	}
+	m, err := s.Member(ctx, orgID, email)
+	if err != nil {
+		return nil, err
+	}
+	fields, err := change(org, m)
+	if err != nil || len(fields) == 0 {
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
+	if err := s.updateMember(ctx, m); err != nil {
+		return nil, err
+	}
+	ended := 0
+	if !passwordAllowed(org, m) {
+		ended = s.endPasswordSessions(ctx, org, m.UserID)
+	}
+	s.emit(ctx, Event{Type: EventMemberChanged, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID,
+		Actor: actor, Fields: fields, NewRole: m.OrgRole, SessionsEnded: ended})
+	return m, nil
+}
+
+// RemoveMember removes a member from the organization and ends all their
+// sessions in it (session.EndMemberRemoved; ValidateSession refuses any that
+// a sign-in in flight creates afterwards, as the member is gone). The owner
+// and admins may; the owner cannot be removed (a *RuleError). An unknown
+// email is ErrNotFound. Emits EventMemberRemoved.
+func (s *Service) RemoveMember(ctx context.Context, orgID, actorUserID, email string) error {
+	if s.admin == nil {
+		return &StoreError{Op: "DeleteMember", Err: errNoAdminStore}
+	}
+	org, err := s.adminOrg(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	if err := s.authorize(ctx, org, actorUserID, false); err != nil {
+		return err
+	}
+	m, err := s.Member(ctx, orgID, email)
+	if err != nil {
+		return err
+	}
+	if m.UserID == org.OwnerID {
+		return &RuleError{Field: "Email", Rule: "The owner cannot be removed from the organization."}
+	}
+	if err := s.do(ctx, "DeleteMember", func(ctx context.Context) error { return s.admin.DeleteMember(ctx, orgID, email) }); err != nil {
+		return err
+	}
+	n := s.endSessions(ctx, session.Query{OrgID: orgID, UserID: m.UserID}, session.EndMemberRemoved)
+	s.emit(ctx, Event{Type: EventMemberRemoved, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID,
+		Actor: actorUserID, SessionsEnded: n})
+	return nil
+}
+
+// errMemberGone is why a sign-in of a member removed while it ran is refused.
+var errMemberGone = errors.New("the member was removed while signing in")
