@@ -25,6 +25,11 @@ type TestReport struct {
 	Identity Identity
 	Mapping  rolemap.Result
 	Problems []string
+	// ReadFrom names, per identity field ("email", "first_name",
+	// "last_name", "roles"), the attributes its value was read from; a field
+	// missing here was not found under any of the organization's attribute
+	// names (Organization.Attributes, editable).
+	ReadFrom map[string][]string
 }
 
 // Result is the outcome of a successful HandleACS.

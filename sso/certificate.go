@@ -186,7 +186,7 @@ func checkCertificateTime(field string, cert *x509.Certificate, now time.Time) e
 
 // Warnings returns what an operator should fix in c although c is accepted,
 // judged at now, one sentence per finding, each starting with the field it is
-// about ("IdP.Certificates[0]: …"):
+// about, naming it for people ("IdP certificate 1: …", counted from 1):
 //
 //   - a certificate with a negative serial number, which RFC 5280 forbids and
 //     Go's crypto/x509 refuses: orgsso accepts it, but the IdP should replace
@@ -207,6 +207,7 @@ func (c IdPConfig) Warnings(now time.Time) []string {
 		if err != nil {
 			continue
 		}
+		field = fieldLabel(field) // for people: "IdP certificate 1"
 		if cert.SerialNumber != nil && cert.SerialNumber.Sign() < 0 {
 			out = append(out, field+": the certificate has a negative serial number, which RFC 5280 forbids"+
 				" and many SAML libraries refuse; orgsso accepts it, but ask the IdP to replace it at its next certificate rotation")

@@ -75,7 +75,7 @@ func TestNegativeSerialCertificateConfigures(t *testing.T) {
 		t.Errorf("Validate() err = %v; want nil", err)
 	}
 	w := org.IdP.Warnings(testNow)
-	if len(w) != 1 || !strings.HasPrefix(w[0], "IdP.Certificates[0]: the certificate has a negative serial number") ||
+	if len(w) != 1 || !strings.HasPrefix(w[0], "IdP certificate 1: the certificate has a negative serial number") ||
 		!strings.Contains(w[0], "next certificate rotation") {
 		t.Errorf("Warnings() = %q; want one saying Certificates[0] has a negative serial and should be replaced", w)
 	}

@@ -1,5 +1,11 @@
 package sso
 
+import (
+	"errors"
+	"net/http"
+	"strings"
+)
+
 // newTestReport is what a Test SSO round trip shows the owner: the identity
 // as checked (values checkIdentity refuses are left out and listed under
 // Problems, with what a sign-in would refuse), what the role mapping would
@@ -23,5 +29,116 @@ func newTestReport(org *Organization, received Identity) *TestReport {
 			problems = append(problems, "none of the IdP roles "+quoteRoles(id.IdPRoles)+" maps to a role: with role mapping enabled this user would be denied")
 		}
 	}
-	return &TestReport{Identity: id, Mapping: m, Problems: problems}
+	return &TestReport{Identity: id, Mapping: m, Problems: problems, ReadFrom: readFrom(org, received.Attributes)}
+}
+
+// readFrom names, per identity field ("email", "first_name", "last_name",
+// "roles"), the assertion attributes the values were read from under the
+// organization's attribute names: what a Test SSO report shows, so the owner
+// sees which names matched and can edit them (Organization.Attributes).
+func readFrom(org *Organization, attrs map[string][]string) map[string][]string {
+	names := org.Attributes.withDefaults()
+	out := map[string][]string{}
+	first := func(key string, list []string) {
+		for _, n := range list {
+			for _, v := range attrs[n] {
+				if strings.TrimSpace(v) != "" {
+					out[key] = []string{n}
+					return
+				}
+			}
+		}
+	}
+	first("email", names.Email)
+	first("first_name", names.FirstName)
+	first("last_name", names.LastName)
+	for _, n := range names.Roles {
+		if len(attrs[n]) > 0 {
+			out["roles"] = append(out["roles"], n)
+		}
+	}
+	return out
+}
+
+// FailureReport explains a failed Test SSO round trip to the organization's
+// owner: which check failed, what that means and what to change.
+type FailureReport struct {
+	Check   Check  // the failed check; "" when the failure was not a response check
+	Problem string // what went wrong, in plain language
+	Fix     string // what to change, and where
+}
+
+// ReportFailure explains err, a HandleACS failure, for the owner's Test SSO
+// page. Show it only to the organization's signed-in owner after a response
+// IsTestResponse recognises: it names the failed check, which an anonymous
+// poster must not learn (the login page shows UserMessage instead).
+func ReportFailure(err error) *FailureReport {
+	if err == nil {
+		return nil
+	}
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		return &FailureReport{Problem: UserMessage(err), Fix: failureFixes[Check("")]}
+	}
+	fix, ok := failureFixes[ve.Check]
+	if !ok {
+		fix = failureFixes[Check("")]
+	}
+	return &FailureReport{Check: ve.Check, Problem: checkProblems[ve.Check], Fix: fix}
+}
+
+// IsTestResponse reports whether a posted ACS form answers a Test SSO round
+// trip, by its RelayState. It is a hint from unsigned input: use it only to
+// choose how to present a failure to a signed-in owner, never to decide.
+func IsTestResponse(r *http.Request) bool {
+	return r != nil && r.PostForm.Get("RelayState") == relayTest
+}
+
+var checkProblems = map[Check]string{
+	CheckSize:           "The identity provider's response was larger than allowed.",
+	CheckEncoding:       "The identity provider's answer was not a SAML response posted to this page.",
+	CheckXML:            "The identity provider's response was not well-formed XML, or used XML features that are refused.",
+	CheckSchema:         "The identity provider's response was not a complete SAML 2.0 response.",
+	CheckStatus:         "The identity provider answered with an error instead of a sign-in.",
+	CheckAssertionCount: "The identity provider's response did not hold exactly one assertion.",
+	CheckDecryption:     "The encrypted assertion could not be decrypted.",
+	CheckAlgorithm:      "The identity provider signed with an algorithm that is too weak (SHA-1) or unknown.",
+	CheckSignature:      "The response's signature did not verify with the saved IdP certificates.",
+	CheckCertificate:    "The IdP certificate that signed the response is expired or not valid yet.",
+	CheckIssuer:         "The response came from a different IdP entity ID than the one saved.",
+	CheckDestination:    "The response was addressed to a different ACS URL.",
+	CheckRecipient:      "The response's recipient is a different ACS URL.",
+	CheckAudience:       "The response was meant for a different service provider (audience).",
+	CheckNotYetValid:    "The response is not valid yet: the IdP's clock is ahead of ours.",
+	CheckExpired:        "The response had expired when it arrived, or the IdP's clock is behind ours.",
+	CheckInResponseTo:   "The response does not answer the test this browser started, or the test took too long.",
+	CheckSubject:        "The response named no user (NameID) or had no bearer confirmation.",
+	CheckUnsolicited:    "The response was not started from this app, and IdP-initiated sign-in is off.",
+	CheckBinding:        "The test was finished in a different browser from the one that started it.",
+	CheckIdentity:       "The identity provider sent an email address or name that cannot be accepted.",
+}
+
+var failureFixes = map[Check]string{
+	"":                  "Try the test again. If it keeps failing, check the IdP settings below against the IdP's own configuration.",
+	CheckSize:           "Send fewer attributes or groups from the IdP.",
+	CheckEncoding:       "In the IdP, set the ACS URL shown below and the HTTP-POST binding.",
+	CheckXML:            "Check that the IdP sends a standard SAML 2.0 response.",
+	CheckSchema:         "Check that the IdP sends a SAML 2.0 response with an AuthnStatement.",
+	CheckStatus:         "Check that the user is assigned to this application in the IdP.",
+	CheckAssertionCount: "Configure the IdP to send one assertion per response.",
+	CheckDecryption:     "Upload this app's SP certificate (from the SP metadata) to the IdP, or turn assertion encryption off there.",
+	CheckAlgorithm:      "In the IdP, choose RSA-SHA256 as signature algorithm and SHA-256 as digest.",
+	CheckSignature:      "Paste the IdP's current signing certificate, or import its metadata again, and make sure the IdP signs the assertion.",
+	CheckCertificate:    "Add the IdP's current signing certificate.",
+	CheckIssuer:         "Copy the IdP's entity ID (issuer) from its metadata into the settings.",
+	CheckDestination:    "In the IdP, set the ACS URL exactly as shown below.",
+	CheckRecipient:      "In the IdP, set the ACS URL exactly as shown below.",
+	CheckAudience:       "In the IdP, set the entity ID (audience) exactly as shown below.",
+	CheckNotYetValid:    "Check the IdP server's clock.",
+	CheckExpired:        "Start the test again and finish it within ten minutes; check the IdP server's clock.",
+	CheckInResponseTo:   "Start the test again from this page and finish it in this browser.",
+	CheckSubject:        "Configure the IdP to send the user's email as NameID.",
+	CheckUnsolicited:    "Start the test from this page, not from the IdP's dashboard.",
+	CheckBinding:        "Start the test again and finish it in the same browser.",
+	CheckIdentity:       "Check the user's email and names in the IdP.",
 }
