@@ -31,9 +31,14 @@ func (o *Organization) ValidateAt(now time.Time) error {
 	if err := ValidateSSOName(o.SSOName); err != nil {
 		return err
 	}
+	if err := o.checkBounds(); err != nil {
+		return err
+	}
 	if t := o.SessionTimeout; t != 0 && (t < MinSessionTimeout || t > MaxSessionTimeout) {
-		return configErr("SessionTimeout", "%s is outside %s to %s (0 means the default, %s)",
+		e := configErr("SessionTimeout", "%s is outside %s to %s (0 means the default, %s)",
 			t, MinSessionTimeout, MaxSessionTimeout, DefaultSessionTimeout)
+		e.Message = "The session timeout must be between 1 and 24 hours."
+		return e
 	}
 	if err := o.RoleMapping.Validate(); err != nil {
 		return &ConfigError{Field: "RoleMapping", Reason: "role mapping rejected", Err: err}
@@ -42,6 +47,55 @@ func (o *Organization) ValidateAt(now time.Time) error {
 		return o.IdP.ValidateAt(now)
 	}
 	return o.IdP.check(time.Time{}, false)
+}
+
+// Bounds on an organization's stored values, checked by ValidateAt so that
+// nothing oversized reaches a store.
+const (
+	MaxURLBytes         = 2048     // IdP.SSOURL and IdP.EntityID
+	MaxCertificates     = 10       // IdP.Certificates
+	MaxCertificateBytes = 16 << 10 // each PEM certificate
+	MaxRoleMappings     = 500      // RoleMapping.Mappings
+	MaxAttributeNames   = 32       // names per field of Attributes
+)
+
+// checkBounds refuses values too large to store.
+func (o *Organization) checkBounds() error {
+	tooLong := func(field, msg string) error {
+		return &ConfigError{Field: field, Reason: "is too long", Message: msg}
+	}
+	switch {
+	case len(o.ID) > MaxKeyBytes || len(o.OwnerID) > MaxKeyBytes:
+		return tooLong("ID", "The organization or owner ID is longer than 512 bytes.")
+	case len(o.IdP.SSOURL) > MaxURLBytes:
+		return tooLong("IdP.SSOURL", "The IdP single sign-on URL is longer than 2048 bytes.")
+	case len(o.IdP.EntityID) > MaxURLBytes:
+		return tooLong("IdP.EntityID", "The IdP entity ID is longer than 2048 bytes.")
+	case len(o.IdP.SignatureAlgorithm) > MaxURLBytes:
+		return tooLong("IdP.SignatureAlgorithm", "The signature algorithm is not one orgsso knows.")
+	case len(o.IdP.Certificates) > MaxCertificates:
+		return &ConfigError{Field: "IdP.Certificates", Reason: "more than 10 certificates", Message: "Keep at most 10 IdP certificates."}
+	case len(o.RoleMapping.Mappings) > MaxRoleMappings:
+		return &ConfigError{Field: "RoleMapping", Reason: "more than 500 mappings", Message: "Keep at most 500 role mappings."}
+	}
+	for i, c := range o.IdP.Certificates {
+		if len(c) > MaxCertificateBytes {
+			f := "IdP.Certificates[" + strconv.Itoa(i) + "]"
+			return tooLong(f, fieldLabel(f)+" is larger than 16 KiB: paste one certificate.")
+		}
+	}
+	for _, names := range [][]string{o.Attributes.Email, o.Attributes.FirstName, o.Attributes.LastName, o.Attributes.Roles} {
+		if len(names) > MaxAttributeNames {
+			return &ConfigError{Field: "Attributes", Reason: "more than 32 names for one field", Message: "Give at most 32 attribute names per field."}
+		}
+		for _, n := range names {
+			if len(n) > MaxURLBytes || strings.TrimSpace(n) == "" {
+				return &ConfigError{Field: "Attributes", Reason: "an attribute name is empty or longer than 2048 bytes",
+					Message: "Attribute names must not be empty or longer than 2048 bytes."}
+			}
+		}
+	}
+	return nil
 }
 
 // EffectiveSessionTimeout returns the lifetime of the organization's SSO
