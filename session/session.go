@@ -57,8 +57,9 @@ const (
 // ended and now < ExpiresAt.
 func (s *Session) Valid(now time.Time) bool { return s.EndReason == "" && now.Before(s.ExpiresAt) }
 
-// Store keeps sessions by ID (the token hash). Implementations must be safe
-// for concurrent use and return ErrNotFound for unknown IDs.
+// Store keeps sessions by ID (the token hash), each with every field as
+// given to CreateSession (Epoch and EndReason included). Implementations must
+// be safe for concurrent use and return ErrNotFound for unknown IDs.
 type Store interface {
 	// CreateSession stores a new session; its ID is unique.
 	CreateSession(ctx context.Context, s *Session) error
@@ -70,7 +71,8 @@ type Store interface {
 	// method ("" = every method) and returns how many it removed.
 	DeleteOrgSessions(ctx context.Context, orgID, method string) (int, error)
 	// DeleteExpiredSessions removes sessions whose ExpiresAt is at or before
-	// now and returns how many it removed.
+	// now, ended or not, and returns how many it removed. An ended session
+	// that has not expired is kept.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
 }
 
@@ -97,12 +99,16 @@ const (
 // it for its session administration and for ending sessions with a reason.
 type Lister interface {
 	// ListSessions returns the sessions matching q that are neither ended
-	// nor expired at now, in ascending ID order, at most q.Limit of them,
-	// starting after q.After.
+	// nor expired at now (ExpiresAt after now), in ascending ID order
+	// (compared as bytes), at most q.Limit of them (0 = DefaultListLimit),
+	// starting after q.After. An empty q.OrgID, or a q.Limit below 0 or
+	// above MaxListLimit, is ErrInvalidArgument. A q.Method no session has
+	// (an unknown one included) lists none.
 	ListSessions(ctx context.Context, q Query, now time.Time) ([]*Session, error)
 	// EndSessions sets EndReason to reason on every session matching q that
-	// is not ended yet (q.After and q.Limit are ignored) and returns how many
-	// it changed. The ended sessions stay until DeleteExpiredSessions
-	// removes them at their ExpiresAt. reason must not be empty.
+	// is not ended yet, expired or not (q.After and q.Limit are ignored), and
+	// returns how many it changed; a session ended before keeps its reason.
+	// The ended sessions stay until DeleteExpiredSessions removes them at
+	// their ExpiresAt. An empty reason or q.OrgID is ErrInvalidArgument.
 	EndSessions(ctx context.Context, q Query, reason string) (int, error)
 }

@@ -78,45 +78,64 @@ type Cleaner interface {
 // and store/storetest covers each method; a Service uses it whenever its
 // Store implements it.
 //
-// Keys (IDs, SSO names, emails) longer than MaxKeyBytes are refused with an
-// error wrapping session.ErrInvalidArgument by every method, before they
-// reach a database.
+// Keys longer than MaxKeyBytes bytes (see MaxKeyBytes for which values are
+// keys) are refused with an error wrapping session.ErrInvalidArgument by
+// every method of the store, old and new, lookups included (not
+// ErrNotFound), before they reach a database; nothing is written.
 type AdminStore interface {
 	Store
 	RequestConsumer
-	// CreateOrganization stores a new organization with Version 1 and sets
-	// org.Version to 1. An ID already stored is ErrDuplicateID; an SSO name
-	// another organization holds is ErrSSONameTaken. Nothing is written on
-	// error.
+	// CreateOrganization stores a new organization with Version 1 (whatever
+	// org.Version was; SSOEpoch is stored as given) and, on success only,
+	// sets org.Version to 1. An ID already stored is ErrDuplicateID, whatever
+	// the SSO name; otherwise an SSO name another organization holds is
+	// ErrSSONameTaken (an empty name, a draft's, is never taken). A nil org or
+	// one without an ID is ErrInvalidArgument. Nothing is written on error.
 	CreateOrganization(ctx context.Context, org *Organization) error
 	// UpdateOrganization replaces the stored organization that has org.ID
 	// if, and only if, its stored Version equals org.Version; it stores org
 	// with Version+1 and, on success, sets org.Version to that. A stored
 	// Version that differs is ErrConflict; an unknown ID ErrNotFound; an SSO
-	// name another organization holds ErrSSONameTaken. Nothing is written on
-	// error. Of any number of concurrent updates from the same Version, in
-	// any number of replicas, at most one succeeds.
+	// name another organization holds ErrSSONameTaken. They are checked in
+	// that order: an unknown ID is ErrNotFound, a stale Version ErrConflict
+	// whatever the name. SSOEpoch is stored as given; renaming frees the old
+	// name. Nothing is written on error, and org.Version changes only on
+	// success. Of any number of concurrent updates from the same Version, in
+	// any number of replicas, exactly one succeeds.
 	UpdateOrganization(ctx context.Context, org *Organization) error
 	// CreateMember stores m if its organization has no member with m's
 	// email key (MemberEmailKey) and returns a copy of m. If it has one, it
-	// writes nothing and returns that member with ErrMemberExists: of
-	// concurrent creators of one email, in any number of replicas, exactly
-	// one creates it and the others get the winner's member.
+	// writes nothing and returns (a copy of) that member, as stored, with
+	// ErrMemberExists: of concurrent creators of one email, in any number of
+	// replicas, exactly one creates it and the others get the winner's
+	// member. m is checked as SaveMember checks it (ErrInvalidArgument, and
+	// a nil member, on a nil m, a missing OrgID or Email, or an email
+	// ValidateMemberEmail refuses); the email is kept as given.
 	CreateMember(ctx context.Context, m *Member) (*Member, error)
 	// UpdateMember replaces the existing member with m's organization and
-	// email key; ErrNotFound if there is none (it was removed): it never
-	// creates one.
+	// email key by m (its Email spelling as given, like SaveMember);
+	// ErrNotFound if there is none (it was removed): it never creates one. m
+	// is checked as SaveMember checks it.
 	UpdateMember(ctx context.Context, m *Member) error
 	// DeleteMember removes the member with this organization and email
-	// key; ErrNotFound if there is none.
+	// key; ErrNotFound if there is none (an empty orgID or email included).
+	// An email ValidateMemberEmail refuses is ErrInvalidArgument, as in
+	// Member.
 	DeleteMember(ctx context.Context, orgID, email string) error
 	// MemberByUserID returns the organization's member with this user ID
-	// (the one with the lowest email key if, against the Service's rules,
-	// several have it); ErrNotFound if there is none.
+	// (the one with the lowest email key, in byte order, if, against the
+	// Service's rules, several have it); ErrNotFound if there is none. An
+	// empty userID is ErrNotFound: it never matches a member saved without
+	// a UserID.
 	MemberByUserID(ctx context.Context, orgID, userID string) (*Member, error)
 	// Members lists the organization's members in ascending MemberEmailKey
-	// order, starting after the email key after ("" = from the start), at
-	// most limit (1..MaxListLimit) of them.
+	// order, comparing keys as bytes (not by a collation), starting after
+	// the key MemberEmailKey(after) ("" = from the start; a member's Email or
+	// its key both work as a cursor), at most limit of them. limit must be
+	// 1..MaxListLimit: 0 (the Service maps it to DefaultListLimit), a
+	// negative limit or one above MaxListLimit is ErrInvalidArgument, as is
+	// an empty orgID or an after that ValidateMemberEmail refuses. An
+	// organization without members (or unknown) lists none, without error.
 	Members(ctx context.Context, orgID, after string, limit int) ([]*Member, error)
 }
 
@@ -126,19 +145,28 @@ type AdminStore interface {
 // Service.Cleanup prefers it to Cleaner and session.Store's
 // DeleteExpiredSessions.
 type BatchCleaner interface {
-	// CleanupBatch removes at most limit (≥ 1) entries expired at now:
-	// pending requests whose ExpiresAt is before now, used assertion IDs
-	// whose until is before now, sessions whose ExpiresAt is at or before
-	// now. It returns how many it removed; fewer than limit means none was
-	// left.
+	// CleanupBatch removes at most limit (≥ 1) entries expired at now, in
+	// total over the three kinds and in no particular order: pending
+	// requests whose ExpiresAt is before now, used assertion IDs whose until
+	// is before now, sessions whose ExpiresAt is at or before now (ended or
+	// not; an ended session is kept until then). It returns how many it
+	// removed; fewer than limit means none was left. A limit below 1 is
+	// ErrInvalidArgument.
 	CleanupBatch(ctx context.Context, now time.Time, limit int) (int, error)
 }
 
 // Length and listing bounds every store enforces and the Service checks
 // before a value reaches a store.
 const (
-	// MaxKeyBytes bounds every key: organization, user, request, session
-	// and assertion IDs, SSO names and emails.
+	// MaxKeyBytes bounds every key, in bytes (not characters): a longer
+	// one is ErrInvalidArgument; one of exactly MaxKeyBytes is stored. The
+	// keys are organization IDs (Organization.ID, Member.OrgID,
+	// PendingRequest.OrgID, session.Session.OrgID, session.Query.OrgID and
+	// every orgID argument), user IDs (Organization.OwnerID, Member.UserID,
+	// PendingRequest.TesterUserID, session.Session.UserID,
+	// session.Query.UserID, userID arguments), SSO names, emails (Member.Email,
+	// email arguments and the after cursor of Members), pending request IDs,
+	// session IDs (with session.Query.After) and assertion IDs.
 	MaxKeyBytes = 512
 	// MaxListLimit bounds one page of Members (and of sessions,
 	// session.MaxListLimit).
