@@ -1,5 +1,9 @@
 // Package memory is an in-process store for orgsso: it implements sso.Store,
-// sso.RequestConsumer and session.Store with Go maps behind one lock.
+// sso.RequestConsumer, sso.AdminStore (compare-and-swap organization updates,
+// create-if-absent members, member listing), sso.Cleaner, sso.BatchCleaner,
+// session.Store and session.Lister (listing sessions, ending them with a
+// reason) with Go maps behind one lock. store/storetest checks it, as it
+// checks every orgsso store.
 //
 // It is the default for tests and for small applications that run as a
 // single replica. Its data lives in the process: everything is lost on exit,
@@ -8,8 +12,9 @@
 // with several replicas use a shared store such as store/postgres.
 //
 // The store has no clock and starts no goroutines. Expired pending requests,
-// used assertion IDs and expired sessions stay until the application calls
-// Store.Cleanup, which it should do periodically:
+// used assertion IDs and expired sessions (ended ones too) stay until the
+// application calls Store.Cleanup (or sso.Service.Cleanup, which uses
+// Store.CleanupBatch), which it should do periodically:
 //
 //	st := memory.New()
 //	go func() {
@@ -31,5 +36,11 @@
 //
 // Values are copied in and out: a caller never shares a struct, slice or map
 // with the store, so changing a value after saving it, or one returned by a
-// lookup, never changes what the store holds.
+// lookup or listing, never changes what the store holds.
+//
+// Keys (IDs, SSO names, emails) longer than sso.MaxKeyBytes bytes are refused
+// by every method with an error wrapping ErrInvalidArgument, as in every
+// store, so code tested on this store meets the same bounds in production.
+// Listings (Members, ListSessions) sort an organization's members or sessions
+// on each call: fine for the sizes a single-replica application holds.
 package memory

@@ -7,10 +7,12 @@ import (
 )
 
 // Errors of this package, besides the shared sso.ErrNotFound (which is
-// session.ErrNotFound), sso.ErrReplay and sso.ErrSSONameTaken.
+// session.ErrNotFound), sso.ErrReplay, sso.ErrSSONameTaken, sso.ErrConflict
+// and sso.ErrMemberExists.
 var (
 	// ErrInvalidArgument is session.ErrInvalidArgument, shared by every store:
-	// a nil store, context or value, or a value missing a key field.
+	// a nil store, context or value, a value missing a key field, a key
+	// longer than sso.MaxKeyBytes, or a listing limit out of bounds.
 	ErrInvalidArgument = session.ErrInvalidArgument
 	// ErrDuplicateID is session.ErrDuplicateID, shared by every store: a
 	// pending request or session whose ID the store already holds.

@@ -61,6 +61,34 @@ var calls = []call{
 		return err
 	}},
 	{"Cleanup", func(st *memory.Store, ctx context.Context) error { _, err := st.Cleanup(ctx, t0); return err }},
+	{"CleanupBatch", func(st *memory.Store, ctx context.Context) error { _, err := st.CleanupBatch(ctx, t0, 10); return err }},
+	{"CreateOrganization", func(st *memory.Store, ctx context.Context) error {
+		return st.CreateOrganization(ctx, &sso.Organization{ID: "o2"})
+	}},
+	{"UpdateOrganization", func(st *memory.Store, ctx context.Context) error {
+		return ignoreNotFound(st.UpdateOrganization(ctx, &sso.Organization{ID: "o3"}))
+	}},
+	{"CreateMember", func(st *memory.Store, ctx context.Context) error {
+		_, err := st.CreateMember(ctx, &sso.Member{OrgID: "o", Email: "e2"})
+		return err
+	}},
+	{"UpdateMember", func(st *memory.Store, ctx context.Context) error {
+		return ignoreNotFound(st.UpdateMember(ctx, &sso.Member{OrgID: "o", Email: "e3"}))
+	}},
+	{"DeleteMember", func(st *memory.Store, ctx context.Context) error { return ignoreNotFound(st.DeleteMember(ctx, "o", "e4")) }},
+	{"MemberByUserID", func(st *memory.Store, ctx context.Context) error {
+		_, err := st.MemberByUserID(ctx, "o", "u")
+		return ignoreNotFound(err)
+	}},
+	{"Members", func(st *memory.Store, ctx context.Context) error { _, err := st.Members(ctx, "o", "", 10); return err }},
+	{"ListSessions", func(st *memory.Store, ctx context.Context) error {
+		_, err := st.ListSessions(ctx, session.Query{OrgID: "o"}, t0)
+		return err
+	}},
+	{"EndSessions", func(st *memory.Store, ctx context.Context) error {
+		_, err := st.EndSessions(ctx, session.Query{OrgID: "o"}, session.EndRevoked)
+		return err
+	}},
 }
 
 func ignoreNotFound(err error) error {

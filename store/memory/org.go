@@ -3,22 +3,30 @@ package memory
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/orgsso/orgsso/sso"
 )
 
-// memberKey identifies a member: organization ID and sso.MemberEmailKey.
-type memberKey struct{ orgID, email string }
-
-// newMemberKey keys a member by sso.MemberEmailKey, like every store.
-func newMemberKey(orgID, email string) memberKey {
-	return memberKey{orgID: orgID, email: sso.MemberEmailKey(email)}
+// checkOrg checks what the store needs of an organization to write it: a
+// non-nil org with an ID, and keys within sso.MaxKeyBytes.
+func checkOrg(org *sso.Organization) error {
+	if org == nil {
+		return errorf(ErrInvalidArgument, "nil organization")
+	}
+	if org.ID == "" {
+		return errorf(ErrInvalidArgument, "organization without an ID")
+	}
+	return checkKeys("organization", org.ID, org.SSOName, org.OwnerID)
 }
 
 // Organization returns a copy of the organization with this ID, or an error
 // wrapping sso.ErrNotFound.
 func (s *Store) Organization(ctx context.Context, id string) (*sso.Organization, error) {
 	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkKeys("organization", id); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
@@ -37,6 +45,9 @@ func (s *Store) OrganizationBySSOName(ctx context.Context, ssoName string) (*sso
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
+	if err := checkKeys("organization by SSO name", ssoName); err != nil {
+		return nil, err
+	}
 	s.mu.RLock()
 	var o *sso.Organization
 	if id, ok := s.orgIDByName[ssoName]; ok { // "" (a draft) is never a key
@@ -50,38 +61,150 @@ func (s *Store) OrganizationBySSOName(ctx context.Context, ssoName string) (*sso
 }
 
 // SaveOrganization stores a copy of org, creating it or replacing the one with
-// the same ID. An SSO name held by another organization is an error wrapping
-// sso.ErrSSONameTaken; renaming an organization frees its old name at once.
-// An empty SSO name is allowed (a draft) and is not indexed.
+// the same ID, Version and SSOEpoch included as given. An SSO name held by
+// another organization is an error wrapping sso.ErrSSONameTaken; renaming an
+// organization frees its old name at once. An empty SSO name is allowed (a
+// draft) and is not indexed.
 //
-// The store checks only what it needs: a non-nil org with an ID. Validating
-// the organization (org.Validate) is the caller's job.
+// The store checks only what it needs: a non-nil org with an ID, and keys
+// within sso.MaxKeyBytes. Validating the organization (org.Validate) is the
+// caller's job.
 func (s *Store) SaveOrganization(ctx context.Context, org *sso.Organization) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
-	if org == nil {
-		return errorf(ErrInvalidArgument, "nil organization")
-	}
-	if org.ID == "" {
-		return errorf(ErrInvalidArgument, "organization without an ID")
+	if err := checkOrg(org); err != nil {
+		return err
 	}
 	c := cloneOrg(org)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.initLocked()
-	if c.SSOName != "" {
-		if owner, ok := s.orgIDByName[c.SSOName]; ok && owner != c.ID {
-			return errorf(sso.ErrSSONameTaken, "SSO name %q", c.SSOName)
-		}
+	if s.nameTakenLocked(c) {
+		return errorf(sso.ErrSSONameTaken, "SSO name %q", c.SSOName)
 	}
+	s.putOrgLocked(c)
+	return nil
+}
+
+// CreateOrganization stores a copy of org as a new organization with Version
+// 1, whatever org.Version was, and then sets org.Version to 1. An ID the
+// store holds is an error wrapping sso.ErrDuplicateID, whatever the SSO name;
+// an SSO name another organization holds, one wrapping sso.ErrSSONameTaken.
+// Nothing is written on error, and org is left as it was. It checks org as
+// SaveOrganization does.
+func (s *Store) CreateOrganization(ctx context.Context, org *sso.Organization) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	if err := checkOrg(org); err != nil {
+		return err
+	}
+	c := cloneOrg(org)
+	c.Version = 1
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.initLocked()
+	if _, ok := s.orgs[c.ID]; ok {
+		return errorf(sso.ErrDuplicateID, "organization %q", c.ID)
+	}
+	if s.nameTakenLocked(c) {
+		return errorf(sso.ErrSSONameTaken, "SSO name %q", c.SSOName)
+	}
+	s.putOrgLocked(c)
+	org.Version = c.Version
+	return nil
+}
+
+// UpdateOrganization replaces the stored organization with org.ID by a copy
+// of org if its stored Version equals org.Version, and stores it with that
+// Version plus one, which it then sets in org.Version. In this order: an
+// unknown ID is an error wrapping sso.ErrNotFound, another stored Version one
+// wrapping sso.ErrConflict, an SSO name another organization holds one
+// wrapping sso.ErrSSONameTaken. Nothing is written on error, and org is left
+// as it was. The check and the write are one step under the store's lock, so
+// of concurrent updates from one Version exactly one succeeds. It checks org
+// as SaveOrganization does.
+func (s *Store) UpdateOrganization(ctx context.Context, org *sso.Organization) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	if err := checkOrg(org); err != nil {
+		return err
+	}
+	c := cloneOrg(org)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.initLocked()
+	old := s.orgs[c.ID]
+	switch {
+	case old == nil:
+		return errorf(sso.ErrNotFound, "organization %q", c.ID)
+	case old.Version != c.Version:
+		return errorf(sso.ErrConflict, "organization %q at version %d, not %d", c.ID, old.Version, c.Version)
+	case s.nameTakenLocked(c):
+		return errorf(sso.ErrSSONameTaken, "SSO name %q", c.SSOName)
+	}
+	c.Version = old.Version + 1
+	s.putOrgLocked(c)
+	org.Version = c.Version
+	return nil
+}
+
+// nameTakenLocked reports whether another organization than o holds o's SSO
+// name. The caller holds s.mu.
+func (s *Store) nameTakenLocked(o *sso.Organization) bool {
+	if o.SSOName == "" {
+		return false
+	}
+	owner, ok := s.orgIDByName[o.SSOName]
+	return ok && owner != o.ID
+}
+
+// putOrgLocked stores c, which the store now owns, in place of the
+// organization with its ID, and moves its SSO name in the index. The caller
+// holds s.mu for writing and has checked that the name is free.
+func (s *Store) putOrgLocked(c *sso.Organization) {
 	if old := s.orgs[c.ID]; old != nil && old.SSOName != c.SSOName && old.SSOName != "" {
 		delete(s.orgIDByName, old.SSOName)
 	}
 	s.orgs[c.ID] = c
 	if c.SSOName != "" {
 		s.orgIDByName[c.SSOName] = c.ID
+	}
+}
+
+// checkMember checks what the store needs of a member to write it: a non-nil
+// member with an OrgID and an Email that sso.ValidateMemberEmail accepts, and
+// keys within sso.MaxKeyBytes.
+func checkMember(m *sso.Member) error {
+	if m == nil {
+		return errorf(ErrInvalidArgument, "nil member")
+	}
+	if m.OrgID == "" || m.Email == "" {
+		return errorf(ErrInvalidArgument, "member without an organization ID or email")
+	}
+	if err := checkKeys("member", m.OrgID, m.UserID, m.Email); err != nil {
+		return err
+	}
+	if err := sso.ValidateMemberEmail(m.Email); err != nil {
+		return fmt.Errorf("memory: member of organization %q: %w", m.OrgID, err)
+	}
+	return nil
+}
+
+// checkMemberKey checks the organization ID and email a member is looked up
+// by: keys within sso.MaxKeyBytes and an email sso.ValidateMemberEmail
+// accepts.
+func checkMemberKey(orgID, email string) error {
+	if err := checkKeys("member", orgID, email); err != nil {
+		return err
+	}
+	if err := sso.ValidateMemberEmail(email); err != nil {
+		return fmt.Errorf("memory: member of organization %q: %w", orgID, err)
 	}
 	return nil
 }
@@ -94,12 +217,12 @@ func (s *Store) Member(ctx context.Context, orgID, email string) (*sso.Member, e
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := sso.ValidateMemberEmail(email); err != nil {
-		return nil, fmt.Errorf("memory: member of organization %q: %w", orgID, err)
+	if err := checkMemberKey(orgID, email); err != nil {
+		return nil, err
 	}
-	k := newMemberKey(orgID, email)
+	key := sso.MemberEmailKey(email)
 	s.mu.RLock()
-	m := s.members[k]
+	m := s.members[orgID][key]
 	s.mu.RUnlock()
 	if m == nil {
 		return nil, errorf(sso.ErrNotFound, "member %q of organization %q", email, orgID)
@@ -110,27 +233,177 @@ func (s *Store) Member(ctx context.Context, orgID, email string) (*sso.Member, e
 // SaveMember stores a copy of m, creating it or replacing the member with the
 // same organization ID and email (compared by sso.MemberEmailKey, as in
 // Member). The email is kept as given. m needs an OrgID and an Email that
-// sso.ValidateMemberEmail accepts (else an error wrapping ErrInvalidArgument);
-// the store does not check that the organization exists.
+// sso.ValidateMemberEmail accepts, and keys within sso.MaxKeyBytes (else an
+// error wrapping ErrInvalidArgument); the store does not check that the
+// organization exists.
 func (s *Store) SaveMember(ctx context.Context, m *sso.Member) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
-	if m == nil {
-		return errorf(ErrInvalidArgument, "nil member")
-	}
-	if m.OrgID == "" || m.Email == "" {
-		return errorf(ErrInvalidArgument, "member without an organization ID or email")
-	}
-	if err := sso.ValidateMemberEmail(m.Email); err != nil {
-		return fmt.Errorf("memory: member of organization %q: %w", m.OrgID, err)
+	if err := checkMember(m); err != nil {
+		return err
 	}
 	c := cloneMember(m)
-	k := newMemberKey(c.OrgID, c.Email)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.initLocked()
-	s.members[k] = c
+	s.putMemberLocked(c)
 	return nil
+}
+
+// CreateMember stores a copy of m and returns another copy if organization
+// m.OrgID has no member with m's email key (sso.MemberEmailKey). If it has
+// one, it stores nothing and returns a copy of that member with an error
+// wrapping sso.ErrMemberExists; the check and the write are one step under
+// the store's lock. It checks m as SaveMember does, and then returns a nil
+// member.
+func (s *Store) CreateMember(ctx context.Context, m *sso.Member) (*sso.Member, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkMember(m); err != nil {
+		return nil, err
+	}
+	c := cloneMember(m)
+
+	s.mu.Lock()
+	s.initLocked()
+	old := s.members[c.OrgID][sso.MemberEmailKey(c.Email)]
+	if old == nil {
+		s.putMemberLocked(c)
+	}
+	s.mu.Unlock()
+	if old != nil {
+		return cloneMember(old), errorf(sso.ErrMemberExists, "member %q of organization %q", m.Email, m.OrgID)
+	}
+	return cloneMember(c), nil
+}
+
+// UpdateMember replaces the member with m's organization ID and email key by
+// a copy of m (its Email as given), or returns an error wrapping
+// sso.ErrNotFound if there is none: it never creates one. It checks m as
+// SaveMember does.
+func (s *Store) UpdateMember(ctx context.Context, m *sso.Member) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	if err := checkMember(m); err != nil {
+		return err
+	}
+	c := cloneMember(m)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.members[c.OrgID][sso.MemberEmailKey(c.Email)] == nil {
+		return errorf(sso.ErrNotFound, "member %q of organization %q", m.Email, m.OrgID)
+	}
+	s.putMemberLocked(c)
+	return nil
+}
+
+// DeleteMember removes the member of organization orgID with this email
+// (by sso.MemberEmailKey), or returns an error wrapping sso.ErrNotFound if
+// there is none. It refuses an email as Member does.
+func (s *Store) DeleteMember(ctx context.Context, orgID, email string) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	if err := checkMemberKey(orgID, email); err != nil {
+		return err
+	}
+	key := sso.MemberEmailKey(email)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	byKey := s.members[orgID]
+	if byKey[key] == nil {
+		return errorf(sso.ErrNotFound, "member %q of organization %q", email, orgID)
+	}
+	delete(byKey, key)
+	if len(byKey) == 0 {
+		delete(s.members, orgID)
+	}
+	return nil
+}
+
+// MemberByUserID returns a copy of the member of organization orgID with this
+// user ID, the one with the lowest email key if several have it, or an error
+// wrapping sso.ErrNotFound. An empty userID matches no member. It scans the
+// organization's members.
+func (s *Store) MemberByUserID(ctx context.Context, orgID, userID string) (*sso.Member, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkKeys("member by user ID", orgID, userID); err != nil {
+		return nil, err
+	}
+	var found *sso.Member
+	if userID != "" {
+		s.mu.RLock()
+		bestKey := ""
+		for key, m := range s.members[orgID] {
+			if m.UserID == userID && (found == nil || key < bestKey) {
+				found, bestKey = m, key
+			}
+		}
+		s.mu.RUnlock()
+	}
+	if found == nil {
+		return nil, errorf(sso.ErrNotFound, "member with user ID %q of organization %q", userID, orgID)
+	}
+	return cloneMember(found), nil
+}
+
+// Members returns copies of organization orgID's members whose email key
+// (sso.MemberEmailKey) sorts, as bytes, after sso.MemberEmailKey(after), in
+// ascending key order, at most limit of them. limit must be 1 to
+// sso.MaxListLimit, orgID non-empty and after empty or an email
+// sso.ValidateMemberEmail accepts, else the error wraps ErrInvalidArgument.
+// It sorts the organization's members on each call.
+func (s *Store) Members(ctx context.Context, orgID, after string, limit int) ([]*sso.Member, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if orgID == "" {
+		return nil, errorf(ErrInvalidArgument, "members: empty organization ID")
+	}
+	if limit < 1 || limit > sso.MaxListLimit {
+		return nil, errorf(ErrInvalidArgument, "members: limit %d not within 1..%d", limit, sso.MaxListLimit)
+	}
+	if err := checkMemberKey(orgID, after); err != nil {
+		return nil, err
+	}
+	afterKey := sso.MemberEmailKey(after)
+
+	s.mu.RLock()
+	byKey := s.members[orgID]
+	keys := make([]string, 0, len(byKey))
+	for key := range byKey {
+		if key > afterKey {
+			keys = append(keys, key)
+		}
+	}
+	slices.Sort(keys)
+	keys = keys[:min(limit, len(keys))]
+	page := make([]*sso.Member, len(keys))
+	for i, key := range keys {
+		page[i] = byKey[key]
+	}
+	s.mu.RUnlock()
+	for i, m := range page {
+		page[i] = cloneMember(m) // stored values are never modified: copy outside the lock
+	}
+	return page, nil
+}
+
+// putMemberLocked stores c, which the store now owns, in place of the member
+// with its organization and email key. The caller holds s.mu for writing.
+func (s *Store) putMemberLocked(c *sso.Member) {
+	byKey := s.members[c.OrgID]
+	if byKey == nil {
+		byKey = make(map[string]*sso.Member)
+		s.members[c.OrgID] = byKey
+	}
+	byKey[sso.MemberEmailKey(c.Email)] = c
 }

@@ -11,8 +11,9 @@ import (
 // assertionKey identifies a used assertion: IDs are unique per organization.
 type assertionKey struct{ orgID, assertionID string }
 
-// SaveRequest stores a copy of a pending AuthnRequest. req needs an ID; an ID
-// the store already holds is an error wrapping ErrDuplicateID.
+// SaveRequest stores a copy of a pending AuthnRequest. req needs an ID, and
+// keys within sso.MaxKeyBytes; an ID the store already holds is an error
+// wrapping ErrDuplicateID.
 func (s *Store) SaveRequest(ctx context.Context, req *sso.PendingRequest) error {
 	if err := s.begin(ctx); err != nil {
 		return err
@@ -22,6 +23,9 @@ func (s *Store) SaveRequest(ctx context.Context, req *sso.PendingRequest) error 
 	}
 	if req.ID == "" {
 		return errorf(ErrInvalidArgument, "pending request without an ID")
+	}
+	if err := checkKeys("pending request", req.ID, req.OrgID, req.TesterUserID); err != nil {
+		return err
 	}
 	c := *req
 
@@ -45,6 +49,9 @@ func (s *Store) ConsumeRequest(ctx context.Context, id string) (*sso.PendingRequ
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
+	if err := checkKeys("pending request", id); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	r, ok := s.requests[id]
 	if ok {
@@ -66,6 +73,9 @@ func (s *Store) ConsumeRequest(ctx context.Context, id string) (*sso.PendingRequ
 // Like ConsumeRequest, it returns an expired request too.
 func (s *Store) ConsumeMatchingRequest(ctx context.Context, id, orgID, bindingHash string) (*sso.PendingRequest, error) {
 	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkKeys("pending request", id, orgID); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -95,6 +105,9 @@ func (s *Store) UseAssertion(ctx context.Context, orgID, assertionID string, unt
 	}
 	if orgID == "" || assertionID == "" {
 		return errorf(ErrInvalidArgument, "assertion without an organization ID or assertion ID")
+	}
+	if err := checkKeys("assertion", orgID, assertionID); err != nil {
+		return err
 	}
 	k := assertionKey{orgID: orgID, assertionID: assertionID}
 

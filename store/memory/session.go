@@ -2,13 +2,18 @@ package memory
 
 import (
 	"context"
+	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/orgsso/orgsso/session"
 )
 
-// CreateSession stores a copy of a new session. It needs an ID and an OrgID;
-// an ID the store already holds is an error wrapping ErrDuplicateID.
+// CreateSession stores a copy of a new session, every field as given (Epoch
+// and EndReason included). It needs an ID and an OrgID, and keys within
+// sso.MaxKeyBytes; an ID the store already holds is an error wrapping
+// ErrDuplicateID.
 func (s *Store) CreateSession(ctx context.Context, sess *session.Session) error {
 	if err := s.begin(ctx); err != nil {
 		return err
@@ -18,6 +23,9 @@ func (s *Store) CreateSession(ctx context.Context, sess *session.Session) error 
 	}
 	if sess.ID == "" || sess.OrgID == "" {
 		return errorf(ErrInvalidArgument, "session without an ID or organization ID")
+	}
+	if err := checkKeys("session", sess.ID, sess.OrgID, sess.UserID); err != nil {
+		return err
 	}
 	c := *sess
 
@@ -38,10 +46,13 @@ func (s *Store) CreateSession(ctx context.Context, sess *session.Session) error 
 	return nil
 }
 
-// Session returns a copy of the session with this ID, expired or not, or an
-// error wrapping session.ErrNotFound.
+// Session returns a copy of the session with this ID, expired or ended or
+// not, or an error wrapping session.ErrNotFound.
 func (s *Store) Session(ctx context.Context, id string) (*session.Session, error) {
 	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkKeys("session", id); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
@@ -58,6 +69,9 @@ func (s *Store) Session(ctx context.Context, id string) (*session.Session, error
 // wrapping session.ErrNotFound if there was none.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	if err := checkKeys("session", id); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -81,6 +95,9 @@ func (s *Store) DeleteOrgSessions(ctx context.Context, orgID, method string) (in
 	if orgID == "" {
 		return 0, errorf(ErrInvalidArgument, "empty organization ID")
 	}
+	if err := checkKeys("sessions", orgID); err != nil {
+		return 0, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
@@ -94,22 +111,113 @@ func (s *Store) DeleteOrgSessions(ctx context.Context, orgID, method string) (in
 }
 
 // DeleteExpiredSessions removes the sessions whose ExpiresAt is at or before
-// now (those no longer valid at now) and returns how many it removed.
+// now, ended or not, and returns how many it removed. An ended session that
+// has not expired is kept, so that Validate can still say why it ended.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
 	if err := s.begin(ctx); err != nil {
 		return 0, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.deleteExpiredSessionsLocked(now), nil
+	return s.deleteExpiredSessionsLocked(now, math.MaxInt), nil
 }
 
-// deleteExpiredSessionsLocked removes the sessions not valid at now. The
+// ListSessions returns copies of the sessions q selects (organization q.OrgID;
+// user q.UserID and method q.Method when not empty) that are neither ended
+// nor expired at now (ExpiresAt after now), in ascending ID order, starting
+// after q.After, at most q.Limit of them (0 = session.DefaultListLimit). An
+// empty q.OrgID, a negative q.Limit or one above session.MaxListLimit is an
+// error wrapping ErrInvalidArgument. It sorts the organization's sessions on
+// each call.
+func (s *Store) ListSessions(ctx context.Context, q session.Query, now time.Time) ([]*session.Session, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkQuery(q); err != nil {
+		return nil, err
+	}
+	limit := q.Limit
+	switch {
+	case limit == 0:
+		limit = session.DefaultListLimit
+	case limit < 0 || limit > session.MaxListLimit:
+		return nil, errorf(ErrInvalidArgument, "sessions: limit %d not within 0..%d", limit, session.MaxListLimit)
+	}
+
+	s.mu.RLock()
+	var page []*session.Session
+	for id := range s.orgSessions[q.OrgID] {
+		if sess := s.sessions[id]; id > q.After && matches(sess, q) && sess.Valid(now) {
+			page = append(page, sess)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(page, func(a, b *session.Session) int { return strings.Compare(a.ID, b.ID) })
+	page = page[:min(limit, len(page))]
+	list := make([]*session.Session, len(page))
+	for i, sess := range page {
+		c := *sess // stored values are never modified: copy outside the lock
+		list[i] = &c
+	}
+	return list, nil
+}
+
+// EndSessions sets EndReason to reason on every session q selects
+// (organization q.OrgID; user q.UserID and method q.Method when not empty;
+// q.After and q.Limit are ignored) that is not ended yet, expired or not, and
+// returns how many it ended. A session ended before keeps its reason. Ended
+// sessions stay until DeleteExpiredSessions or a cleanup removes them at
+// their ExpiresAt. An empty reason or q.OrgID is an error wrapping
+// ErrInvalidArgument.
+func (s *Store) EndSessions(ctx context.Context, q session.Query, reason string) (int, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	if err := checkQuery(q); err != nil {
+		return 0, err
+	}
+	if reason == "" {
+		return 0, errorf(ErrInvalidArgument, "end sessions: empty reason")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id := range s.orgSessions[q.OrgID] {
+		if sess := s.sessions[id]; matches(sess, q) && sess.EndReason == "" {
+			c := *sess // a stored value is replaced, never modified
+			c.EndReason = reason
+			s.sessions[id] = &c
+			n++
+		}
+	}
+	return n, nil
+}
+
+// checkQuery checks what ListSessions and EndSessions need of a query: an
+// organization ID, and keys within sso.MaxKeyBytes.
+func checkQuery(q session.Query) error {
+	if q.OrgID == "" {
+		return errorf(ErrInvalidArgument, "session query without an organization ID")
+	}
+	return checkKeys("session query", q.OrgID, q.UserID, q.After)
+}
+
+// matches reports whether sess, a session of q.OrgID, has q's user and
+// method.
+func matches(sess *session.Session, q session.Query) bool {
+	return sess != nil && (q.UserID == "" || sess.UserID == q.UserID) && (q.Method == "" || sess.Method == q.Method)
+}
+
+// deleteExpiredSessionsLocked removes at most limit sessions whose ExpiresAt
+// is at or before now, ended or not, and returns how many it removed. The
 // caller holds s.mu for writing.
-func (s *Store) deleteExpiredSessionsLocked(now time.Time) int {
+func (s *Store) deleteExpiredSessionsLocked(now time.Time, limit int) int {
 	n := 0
 	for _, sess := range s.sessions {
-		if !sess.Valid(now) {
+		if n == limit {
+			break
+		}
+		if !now.Before(sess.ExpiresAt) {
 			s.deleteSessionLocked(sess)
 			n++
 		}

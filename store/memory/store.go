@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 
@@ -13,23 +14,31 @@ import (
 var (
 	_ sso.Store           = (*Store)(nil)
 	_ sso.RequestConsumer = (*Store)(nil)
+	_ sso.AdminStore      = (*Store)(nil)
+	_ sso.Cleaner         = (*Store)(nil)
+	_ sso.BatchCleaner    = (*Store)(nil)
 	_ session.Store       = (*Store)(nil)
+	_ session.Lister      = (*Store)(nil)
 )
 
-// Store is an in-process implementation of sso.Store and session.Store. It is
-// safe for concurrent use. Create one with New; the zero value is also ready
-// to use.
+// Store is an in-process implementation of sso.Store, sso.RequestConsumer,
+// sso.AdminStore, sso.Cleaner, sso.BatchCleaner, session.Store and
+// session.Lister. It is safe for concurrent use. Create one with New; the
+// zero value is also ready to use.
 //
 // Every method first returns ctx.Err() if ctx is already done, and an error
-// wrapping ErrInvalidArgument for a nil *Store or a nil context.
+// wrapping ErrInvalidArgument for a nil *Store or a nil context. Every method
+// that takes a key (an ID, SSO name or email, directly or in a value) refuses
+// one longer than sso.MaxKeyBytes bytes with an error wrapping
+// ErrInvalidArgument, as every store does.
 type Store struct {
 	// Invariant: a value in these maps is never modified once stored; saving
 	// replaces it with a fresh copy. Lookups therefore copy a value out after
 	// releasing the lock.
 	mu          sync.RWMutex
-	orgs        map[string]*sso.Organization // by ID
-	orgIDByName map[string]string            // SSO name -> organization ID; "" is never a key
-	members     map[memberKey]*sso.Member
+	orgs        map[string]*sso.Organization      // by ID
+	orgIDByName map[string]string                 // SSO name -> organization ID; "" is never a key
+	members     map[string]map[string]*sso.Member // organization ID -> sso.MemberEmailKey -> member
 	requests    map[string]*sso.PendingRequest
 	assertions  map[assertionKey]time.Time     // -> kept until
 	sessions    map[string]*session.Session    // by ID
@@ -51,7 +60,7 @@ func (s *Store) initLocked() {
 	}
 	s.orgs = make(map[string]*sso.Organization)
 	s.orgIDByName = make(map[string]string)
-	s.members = make(map[memberKey]*sso.Member)
+	s.members = make(map[string]map[string]*sso.Member)
 	s.requests = make(map[string]*sso.PendingRequest)
 	s.assertions = make(map[assertionKey]time.Time)
 	s.sessions = make(map[string]*session.Session)
@@ -76,29 +85,61 @@ func (s *Store) begin(ctx context.Context) error {
 //   - pending requests whose ExpiresAt is before now;
 //   - used assertion IDs whose until is before now (from then on the ID may be
 //     recorded again);
-//   - sessions whose ExpiresAt is at or before now, as DeleteExpiredSessions.
+//   - sessions whose ExpiresAt is at or before now, ended or not, as
+//     DeleteExpiredSessions.
 //
 // Pending requests and assertion IDs are kept through the instant itself, so
-// the store never forgets one a caller might still accept. Cleanup is the
-// only way the store evicts: it has no clock of its own.
+// the store never forgets one a caller might still accept. Cleanup and
+// CleanupBatch are the only ways the store evicts: it has no clock of its own.
 func (s *Store) Cleanup(ctx context.Context, now time.Time) (int, error) {
 	if err := s.begin(ctx); err != nil {
 		return 0, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.cleanupLocked(now, math.MaxInt), nil
+}
+
+// CleanupBatch evicts what Cleanup would, but at most limit entries in total
+// over the three kinds, and returns how many it removed: fewer than limit
+// means nothing expired is left. A limit below 1 is an error wrapping
+// ErrInvalidArgument. The memory store holds its lock for one batch; it finds
+// the expired entries by scanning, so a batch costs time in proportion to
+// what the store holds.
+func (s *Store) CleanupBatch(ctx context.Context, now time.Time, limit int) (int, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	if limit < 1 {
+		return 0, errorf(ErrInvalidArgument, "cleanup batch limit %d below 1", limit)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cleanupLocked(now, limit), nil
+}
+
+// cleanupLocked removes at most limit entries expired at now, as Cleanup
+// describes, and returns how many it removed. The caller holds s.mu for
+// writing.
+func (s *Store) cleanupLocked(now time.Time, limit int) int {
 	n := 0
 	for id, r := range s.requests {
+		if n == limit {
+			return n
+		}
 		if r.ExpiresAt.Before(now) {
 			delete(s.requests, id)
 			n++
 		}
 	}
 	for k, until := range s.assertions {
+		if n == limit {
+			return n
+		}
 		if until.Before(now) {
 			delete(s.assertions, k)
 			n++
 		}
 	}
-	return n + s.deleteExpiredSessionsLocked(now), nil
+	return n + s.deleteExpiredSessionsLocked(now, limit-n)
 }
