@@ -75,7 +75,9 @@ var calls = []call{
 	{"UpdateMember", func(st *memory.Store, ctx context.Context) error {
 		return ignoreNotFound(st.UpdateMember(ctx, &sso.Member{OrgID: "o", Email: "e3"}))
 	}},
-	{"DeleteMember", func(st *memory.Store, ctx context.Context) error { return ignoreNotFound(st.DeleteMember(ctx, "o", "e4")) }},
+	{"DeleteMember", func(st *memory.Store, ctx context.Context) error {
+		return ignoreNotFound(st.DeleteMember(ctx, "o", "e4"))
+	}},
 	{"MemberByUserID", func(st *memory.Store, ctx context.Context) error {
 		_, err := st.MemberByUserID(ctx, "o", "u")
 		return ignoreNotFound(err)

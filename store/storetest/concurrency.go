@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +20,11 @@ var concurrencyTests = []test{
 	{"UseAssertionTwoOrgs", testUseAssertionTwoOrgsConcurrently},
 	{"SSOName", testSSONameConcurrently},
 	{"CreateSession", testCreateSessionConcurrently},
+	{"CreateOrganizationID", testCreateOrganizationIDConcurrently},
+	{"CreateOrganizationName", testCreateOrganizationNameConcurrently},
+	{"UpdateOrganization", testUpdateOrganizationConcurrently},
+	{"CreateMember", testCreateMemberConcurrently},
+	{"EndSessions", testEndSessionsConcurrently},
 	{"Mixed", testMixedConcurrently},
 }
 
@@ -184,6 +190,184 @@ func testCreateSessionConcurrently(t *testing.T, ctx context.Context, st Store) 
 	}
 }
 
+// oneWinner checks that exactly one of errs is nil and every other wraps
+// lose, and returns the winner's index (-1 if none).
+func oneWinner(t *testing.T, what string, errs []error, lose error) int {
+	t.Helper()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("%s succeeded twice, for goroutines %d and %d", what, winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, lose):
+			t.Errorf("%s in goroutine %d: err = %v; want nil or %v", what, i, err, lose)
+		}
+	}
+	if winner < 0 {
+		t.Errorf("no %s succeeded", what)
+	}
+	return winner
+}
+
+// testCreateOrganizationIDConcurrently: racers goroutines create one ID,
+// each with its own SSO name: exactly one creates it, the others get
+// ErrDuplicateID and leave their names free.
+func testCreateOrganizationIDConcurrently(t *testing.T, ctx context.Context, st Store) {
+	errs := race(func(i int) error { return st.CreateOrganization(ctx, fullOrg("org1", orgName(i))) })
+	winner := oneWinner(t, "CreateOrganization(org1)", errs, sso.ErrDuplicateID)
+	if winner < 0 {
+		return
+	}
+	want := withVersion(fullOrg("org1", orgName(winner)), 1)
+	names := map[string]string{}
+	for i := range racers {
+		names[orgName(i)] = ""
+	}
+	names[orgName(winner)] = "org1"
+	checkOrgs(t, ctx, st, "after the race", map[string]*sso.Organization{"org1": want}, names)
+}
+
+// testCreateOrganizationNameConcurrently: racers goroutines create
+// organizations that claim one SSO name: exactly one is created, the others
+// get ErrSSONameTaken and are not.
+func testCreateOrganizationNameConcurrently(t *testing.T, ctx context.Context, st Store) {
+	errs := race(func(i int) error { return st.CreateOrganization(ctx, fullOrg(orgName(i), "acme")) })
+	winner := oneWinner(t, "CreateOrganization(acme)", errs, sso.ErrSSONameTaken)
+	if winner < 0 {
+		return
+	}
+	want := map[string]*sso.Organization{}
+	for i := range racers {
+		want[orgName(i)] = nil
+	}
+	want[orgName(winner)] = withVersion(fullOrg(orgName(winner), "acme"), 1)
+	checkOrgs(t, ctx, st, "after the race", want, map[string]string{"acme": orgName(winner)})
+}
+
+// testUpdateOrganizationConcurrently: racers goroutines update one
+// organization from the same Version, each with its own edit: exactly one
+// succeeds, the others get ErrConflict and keep their Version; the store
+// holds the winner's edit at the next Version.
+func testUpdateOrganizationConcurrently(t *testing.T, ctx context.Context, st Store) {
+	if err := st.CreateOrganization(ctx, fullOrg("org1", "acme")); err != nil {
+		t.Fatal(err)
+	}
+	edits := make([]*sso.Organization, racers)
+	for i := range edits {
+		edits[i] = withVersion(fullOrg("org1", "acme"), 1)
+		edits[i].OwnerID = "owner-" + orgName(i)
+		edits[i].SSOEpoch = int64(i)
+	}
+	errs := race(func(i int) error { return st.UpdateOrganization(ctx, edits[i]) })
+	winner := oneWinner(t, "UpdateOrganization(org1 at Version 1)", errs, sso.ErrConflict)
+	for i, e := range edits {
+		if want := int64(1 + b2i(i == winner)); e.Version != want {
+			t.Errorf("goroutine %d's org.Version after the race = %d; want %d", i, e.Version, want)
+		}
+	}
+	if winner >= 0 {
+		checkOrgs(t, ctx, st, "after the race", map[string]*sso.Organization{"org1": edits[winner]}, map[string]string{"acme": "org1"})
+	}
+}
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// raceEmail spells ada@example.com in the ASCII case the bits of i give
+// (bit k upper-cases the k-th letter), so each racer has its own spelling of
+// one email key.
+func raceEmail(i int) string {
+	b := []byte("ada@example.com")
+	k := 0
+	for j, c := range b {
+		if 'a' <= c && c <= 'z' {
+			if i>>k&1 == 1 {
+				b[j] = c - ('a' - 'A')
+			}
+			k++
+		}
+	}
+	return string(b)
+}
+
+// testCreateMemberConcurrently: racers goroutines create one member, each
+// with its own user ID and spelling of the email: exactly one creates it,
+// every other gets ErrMemberExists with the winner's member, which the
+// store holds.
+func testCreateMemberConcurrently(t *testing.T, ctx context.Context, st Store) {
+	members := make([]*sso.Member, racers)
+	for i := range members {
+		members[i] = withUser(fullMember("org1", raceEmail(i)), orgName(i))
+	}
+	got := make([]*sso.Member, racers)
+	errs := race(func(i int) error {
+		var err error
+		got[i], err = st.CreateMember(ctx, members[i])
+		return err
+	})
+	winner := oneWinner(t, "CreateMember(ada@example.com)", errs, sso.ErrMemberExists)
+	if winner < 0 {
+		return
+	}
+	for i, m := range got {
+		if !reflect.DeepEqual(m, members[winner]) {
+			t.Errorf("CreateMember() in goroutine %d = %+v, %v; want the winner's member %+v", i, m, errs[i], members[winner])
+			break
+		}
+	}
+	checkMember(t, ctx, st, "after the race", "org1", "ADA@example.com", members[winner])
+	if page, err := st.Members(ctx, "org1", "", sso.MaxListLimit); err != nil || len(page) != 1 {
+		t.Errorf("Members(org1) after the race = %d members, %v; want 1", len(page), err)
+	}
+}
+
+// testEndSessionsConcurrently: racers goroutines end one organization's
+// sessions, each with its own reason: every session is ended once, and the
+// counts add up to the number of sessions, each racer's count being the
+// number of sessions that carry its reason.
+func testEndSessionsConcurrently(t *testing.T, ctx context.Context, st Store) {
+	const n = 50
+	for i := range n {
+		if err := st.CreateSession(ctx, newSession(orgName(i), "org1", session.MethodSSO, t0.Add(time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts := make([]int, racers)
+	errs := race(func(i int) error {
+		var err error
+		counts[i], err = st.EndSessions(ctx, session.Query{OrgID: "org1"}, "reason-"+orgName(i))
+		return err
+	})
+	perReason := map[string]int{}
+	for i := range n {
+		s, err := st.Session(ctx, orgName(i))
+		if err != nil || s.EndReason == "" {
+			t.Fatalf("Session(%s) after the race = %+v, %v; want it ended", orgName(i), s, err)
+		}
+		perReason[s.EndReason]++
+	}
+	total := 0
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("EndSessions() in goroutine %d err = %v; want nil", i, err)
+		}
+		total += counts[i]
+		if counts[i] != perReason["reason-"+orgName(i)] {
+			t.Errorf("EndSessions() in goroutine %d = %d; but %d sessions carry its reason", i, counts[i], perReason["reason-"+orgName(i)])
+		}
+	}
+	if total != n {
+		t.Errorf("EndSessions() counts add up to %d; want %d", total, n)
+	}
+}
+
 // testMixedConcurrently exercises every method at once, for the race
 // detector and the database's locking; it checks only that nothing fails
 // unexpectedly.
@@ -230,6 +414,40 @@ func testMixedConcurrently(t *testing.T, ctx context.Context, st Store) {
 		}
 		if _, err := st.Cleanup(ctx, t0.Add(time.Duration(i)*time.Second)); err != nil {
 			return fmt.Errorf("in Cleanup: %w", err)
+		}
+		if err := st.CreateOrganization(ctx, fullOrg("new-"+org, "new-name-"+org)); err != nil && !errors.Is(err, sso.ErrDuplicateID) {
+			return fmt.Errorf("in CreateOrganization: %w", err)
+		}
+		if err := st.UpdateOrganization(ctx, withVersion(fullOrg("new-"+org, "new-name-"+org), int64(1+i%3))); err != nil && !errors.Is(err, sso.ErrConflict) {
+			return fmt.Errorf("in UpdateOrganization: %w", err)
+		}
+		m := withUser(fullMember(org, fmt.Sprintf("m%d@example.com", i%7)), id)
+		if _, err := st.CreateMember(ctx, m); err != nil && !errors.Is(err, sso.ErrMemberExists) {
+			return fmt.Errorf("in CreateMember: %w", err)
+		}
+		if err := st.UpdateMember(ctx, m); err != nil && !errors.Is(err, sso.ErrNotFound) {
+			return fmt.Errorf("in UpdateMember: %w", err)
+		}
+		if _, err := st.MemberByUserID(ctx, org, id); err != nil && !errors.Is(err, sso.ErrNotFound) {
+			return fmt.Errorf("in MemberByUserID: %w", err)
+		}
+		if _, err := st.Members(ctx, org, "m", 3); err != nil {
+			return fmt.Errorf("in Members: %w", err)
+		}
+		if err := st.DeleteMember(ctx, org, m.Email); err != nil && !errors.Is(err, sso.ErrNotFound) {
+			return fmt.Errorf("in DeleteMember: %w", err)
+		}
+		if err := st.CreateSession(ctx, newSession("x"+id, org, session.MethodPassword, t0.Add(time.Hour))); err != nil {
+			return fmt.Errorf("in CreateSession: %w", err)
+		}
+		if _, err := st.ListSessions(ctx, session.Query{OrgID: org, Limit: 5}, t0); err != nil {
+			return fmt.Errorf("in ListSessions: %w", err)
+		}
+		if _, err := st.EndSessions(ctx, session.Query{OrgID: org, Method: session.MethodPassword}, session.EndRevoked); err != nil {
+			return fmt.Errorf("in EndSessions: %w", err)
+		}
+		if _, err := st.CleanupBatch(ctx, t0.Add(time.Duration(i)*time.Minute), 10); err != nil {
+			return fmt.Errorf("in CleanupBatch: %w", err)
 		}
 		return nil
 	})

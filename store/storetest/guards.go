@@ -56,6 +56,14 @@ func testNotFound(t *testing.T, ctx context.Context, st Store) {
 		_, err = st.Session(ctx, "s2")
 		check("Session(s2)", err)
 		check("DeleteSession(s2)", st.DeleteSession(ctx, "s2"))
+		check("UpdateOrganization(org2)", st.UpdateOrganization(ctx, fullOrg("org2", "globex")))
+		check("UpdateMember(org1, bob)", st.UpdateMember(ctx, fullMember("org1", "bob@example.com")))
+		check("DeleteMember(org1, bob)", st.DeleteMember(ctx, "org1", "bob@example.com"))
+		check("DeleteMember(org2, ada)", st.DeleteMember(ctx, "org2", "ada@example.com"))
+		_, err = st.MemberByUserID(ctx, "org1", "nobody")
+		check("MemberByUserID(org1, nobody)", err)
+		_, err = st.MemberByUserID(ctx, "org2", "user-ada@example.com")
+		check("MemberByUserID(org2, ada's user ID)", err)
 	}
 }
 
@@ -95,6 +103,34 @@ var calls = []struct {
 		return err
 	}},
 	{"Cleanup", func(ctx context.Context, st Store) error { _, err := st.Cleanup(ctx, t0.Add(1e9)); return err }},
+	{"CleanupBatch", func(ctx context.Context, st Store) error { _, err := st.CleanupBatch(ctx, t0.Add(1e9), 10); return err }},
+	{"CreateOrganization", func(ctx context.Context, st Store) error {
+		return st.CreateOrganization(ctx, fullOrg("org3", "initech"))
+	}},
+	{"UpdateOrganization", func(ctx context.Context, st Store) error {
+		return st.UpdateOrganization(ctx, fullOrg("org1", "acme")) // saved at fullOrg's Version
+	}},
+	{"CreateMember", func(ctx context.Context, st Store) error {
+		_, err := st.CreateMember(ctx, fullMember("org1", "carol@example.com"))
+		return err
+	}},
+	{"UpdateMember", func(ctx context.Context, st Store) error {
+		return st.UpdateMember(ctx, fullMember("org1", "ADA@example.com"))
+	}},
+	{"MemberByUserID", func(ctx context.Context, st Store) error {
+		_, err := st.MemberByUserID(ctx, "org1", "user-ADA@example.com") // as UpdateMember left it
+		return err
+	}},
+	{"Members", func(ctx context.Context, st Store) error { _, err := st.Members(ctx, "org1", "", 10); return err }},
+	{"DeleteMember", func(ctx context.Context, st Store) error { return st.DeleteMember(ctx, "org1", "bob@example.com") }},
+	{"ListSessions", func(ctx context.Context, st Store) error {
+		_, err := st.ListSessions(ctx, session.Query{OrgID: "org1"}, t0)
+		return err
+	}},
+	{"EndSessions", func(ctx context.Context, st Store) error {
+		_, err := st.EndSessions(ctx, session.Query{OrgID: "org1"}, session.EndRevoked)
+		return err
+	}},
 }
 
 // testCancelledContext: with a cancelled context every method fails with
@@ -144,6 +180,26 @@ func testInvalidValues(t *testing.T, ctx context.Context, st Store) {
 		{"CreateSession(nil)", st.CreateSession(ctx, nil)},
 		{"CreateSession(no ID)", st.CreateSession(ctx, &session.Session{OrgID: "o"})},
 		{"CreateSession(no org)", st.CreateSession(ctx, &session.Session{ID: "s"})},
+		{"CreateOrganization(nil)", st.CreateOrganization(ctx, nil)},
+		{"CreateOrganization(no ID)", st.CreateOrganization(ctx, &sso.Organization{SSOName: "acme"})},
+		{"UpdateOrganization(nil)", st.UpdateOrganization(ctx, nil)},
+		{"UpdateOrganization(no ID)", st.UpdateOrganization(ctx, &sso.Organization{SSOName: "acme"})},
+		{"CreateMember(nil)", second(st.CreateMember(ctx, nil))},
+		{"CreateMember(no org)", second(st.CreateMember(ctx, &sso.Member{Email: "a@b"}))},
+		{"CreateMember(no email)", second(st.CreateMember(ctx, &sso.Member{OrgID: "o", UserID: "u"}))},
+		{"UpdateMember(nil)", st.UpdateMember(ctx, nil)},
+		{"UpdateMember(no org)", st.UpdateMember(ctx, &sso.Member{Email: "a@b"})},
+		{"UpdateMember(no email)", st.UpdateMember(ctx, &sso.Member{OrgID: "o", UserID: "u"})},
+		{"Members(no org)", second(st.Members(ctx, "", "", 10))},
+		{"Members(limit 0)", second(st.Members(ctx, "o", "", 0))},
+		{"Members(limit -1)", second(st.Members(ctx, "o", "", -1))},
+		{"Members(limit MaxListLimit+1)", second(st.Members(ctx, "o", "", sso.MaxListLimit+1))},
+		{"ListSessions(no org)", second(st.ListSessions(ctx, session.Query{}, t0))},
+		{"ListSessions(limit -1)", second(st.ListSessions(ctx, session.Query{OrgID: "o", Limit: -1}, t0))},
+		{"ListSessions(limit MaxListLimit+1)", second(st.ListSessions(ctx, session.Query{OrgID: "o", Limit: session.MaxListLimit + 1}, t0))},
+		{"EndSessions(no org)", second(st.EndSessions(ctx, session.Query{}, session.EndRevoked))},
+		{"EndSessions(no reason)", second(st.EndSessions(ctx, session.Query{OrgID: "o"}, ""))},
+		{"CleanupBatch(limit 0)", second(st.CleanupBatch(ctx, t0, 0))},
 	}
 	for _, tt := range tests {
 		if !errors.Is(tt.err, session.ErrInvalidArgument) {
@@ -152,6 +208,9 @@ func testInvalidValues(t *testing.T, ctx context.Context, st Store) {
 	}
 	if _, err := st.OrganizationBySSOName(ctx, "acme"); !errors.Is(err, sso.ErrNotFound) {
 		t.Errorf("OrganizationBySSOName(acme) err = %v; want ErrNotFound", err)
+	}
+	if page, err := st.Members(ctx, "o", "", sso.MaxListLimit); err != nil || len(page) != 0 {
+		t.Errorf("Members(o) = %+v, %v; want none", page, err)
 	}
 	if _, err := st.Organization(ctx, ""); !errors.Is(err, sso.ErrNotFound) {
 		t.Errorf("Organization(\"\") err = %v; want ErrNotFound", err)
@@ -246,3 +305,6 @@ func testUnusualStrings(t *testing.T, ctx context.Context, st Store) {
 		}
 	}
 }
+
+// second returns the error of a call that returns a value and an error.
+func second[T any](_ T, err error) error { return err }

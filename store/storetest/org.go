@@ -183,8 +183,8 @@ func testOrgRoundTrip(t *testing.T, ctx context.Context, st Store) {
 			Attributes: sso.AttributeNames{Email: []string{}, Roles: []string{""}}},
 		{ID: "org-no-mappings", RoleMapping: rolemap.Config{Enabled: true, Mappings: []rolemap.Mapping{}}},
 		unusual,
-		{ID: "org-max-timeout", SSOName: "max", SessionTimeout: math.MaxInt64},
-		{ID: "org-negative-timeout", SessionTimeout: -time.Second},
+		{ID: "org-max-timeout", SSOName: "max", SessionTimeout: math.MaxInt64, Version: math.MaxInt64, SSOEpoch: math.MaxInt64},
+		{ID: "org-negative-timeout", SessionTimeout: -time.Second, Version: math.MinInt64, SSOEpoch: -1},
 	}
 	for _, o := range orgs {
 		if err := st.SaveOrganization(ctx, o); err != nil {
@@ -211,7 +211,7 @@ func testFixturesFullyPopulated(t *testing.T, _ context.Context, _ Store) {
 	for name, v := range map[string]any{
 		"Organization":   fullOrg("org1", "acme"),
 		"Member":         fullMember("org1", "ada@example.com"),
-		"Session":        newSession("s1", "org1", "sso", t0),
+		"Session":        fullSession("s1", "org1", "sso", t0),
 		"PendingRequest": fullRequest("r", "o"),
 	} {
 		if zero := zeroFields(reflect.ValueOf(v), name); len(zero) > 0 {

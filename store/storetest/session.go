@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"math"
 	"reflect"
 	"slices"
 	"testing"
@@ -16,6 +17,7 @@ var sessionTests = []test{
 	{"RoundTrip", testSessionRoundTrip},
 	{"DeleteOrgSessions", testDeleteOrgSessions},
 	{"DeleteExpiredSessions", testDeleteExpiredSessions},
+	{"DeleteExpiredKeepsEnded", testDeleteExpiredKeepsEnded},
 	{"Manager", testSessionManager},
 }
 
@@ -71,6 +73,9 @@ func testSessionRoundTrip(t *testing.T, ctx context.Context, st Store) {
 	now := time.Now() // with a monotonic reading
 	sessions := []*session.Session{
 		newSession("a", "org1", session.MethodSSO, t0.Add(123456789)),
+		fullSession("ended", "org1", session.MethodSSO, t0.Add(time.Hour)),
+		{ID: "epochs", OrgID: "org1", Epoch: math.MaxInt64, EndReason: "host's own \"reason\" ✓"},
+		{ID: "negative-epoch", OrgID: "org1", Epoch: math.MinInt64, EndReason: session.EndSSODisabled},
 		{ID: "b", OrgID: "org1", UserID: "u", Method: session.MethodPassword, CreatedAt: now, ExpiresAt: now.Add(12 * time.Hour)},
 		{ID: "c", OrgID: "org1", CreatedAt: time.Date(2026, 3, 1, 5, 0, 0, 999, local), ExpiresAt: time.Date(2026, 3, 1, 6, 0, 0, 1, local)},
 		{ID: "d", OrgID: "org1"}, // zero times
@@ -216,5 +221,61 @@ func testSessionManager(t *testing.T, ctx context.Context, st Store) {
 	}
 	if _, err := m.Validate(ctx, token); !errors.Is(err, session.ErrUnknownSession) {
 		t.Errorf("Validate() after Revoke err = %v; want ErrUnknownSession", err)
+	}
+
+	// Start stamps an epoch; List lists the session; End ends it, and
+	// Validate then says why.
+	s2, token2, err := m.Start(ctx, session.Params{OrgID: "org1", UserID: "user2", Method: session.MethodSSO, TTL: time.Hour, Epoch: 7})
+	if err != nil {
+		t.Fatalf("Start() err = %v; want nil", err)
+	}
+	if got, err := m.Validate(ctx, token2); err != nil || got.Epoch != 7 || !reflect.DeepEqual(normSession(got), normSession(s2)) {
+		t.Fatalf("Validate(Start's token) = %+v, %v; want %+v (epoch 7)", got, err, s2)
+	}
+	if list, err := m.List(ctx, session.Query{OrgID: "org1"}); err != nil || len(list) != 1 || !reflect.DeepEqual(normSession(list[0]), normSession(s2)) {
+		t.Errorf("List(org1) = %+v, %v; want [%+v]", list, err, s2)
+	}
+	if n, err := m.End(ctx, session.Query{OrgID: "org1", UserID: "user2"}, session.EndMemberRemoved); err != nil || n != 1 {
+		t.Errorf("End(org1, user2) = %d, %v; want 1, nil", n, err)
+	}
+	var ended *session.EndedError
+	if _, err := m.Validate(ctx, token2); !errors.As(err, &ended) || ended.Reason != session.EndMemberRemoved || !errors.Is(err, session.ErrEnded) {
+		t.Errorf("Validate() after End err = %v; want an *EndedError (ErrEnded) with reason %q", err, session.EndMemberRemoved)
+	}
+	if got, err := st.Session(ctx, s2.ID); err != nil || got.EndReason != session.EndMemberRemoved || got.Epoch != 7 {
+		t.Errorf("Session() after End = %+v, %v; want it kept, ended with %q", got, err, session.EndMemberRemoved)
+	}
+	if list, err := m.List(ctx, session.Query{OrgID: "org1"}); err != nil || len(list) != 0 {
+		t.Errorf("List(org1) after End = %+v, %v; want none", list, err)
+	}
+}
+
+// testDeleteExpiredKeepsEnded: an ended session stays until it expires, so
+// Validate can say why it ended; DeleteExpiredSessions, Cleanup and
+// CleanupBatch remove it only at its ExpiresAt, like any other.
+func testDeleteExpiredKeepsEnded(t *testing.T, ctx context.Context, st Store) {
+	for i, exp := range []time.Time{t0, t0.Add(time.Nanosecond), t0.Add(2 * time.Nanosecond), t0.Add(3 * time.Nanosecond)} {
+		if err := st.CreateSession(ctx, fullSession(orgName(i), "org1", session.MethodSSO, exp)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range []struct {
+		name string
+		now  time.Time
+		del  func(now time.Time) (int, error)
+	}{
+		{"DeleteExpiredSessions", t0, func(now time.Time) (int, error) { return st.DeleteExpiredSessions(ctx, now) }},
+		{"Cleanup", t0.Add(time.Nanosecond), func(now time.Time) (int, error) { return st.Cleanup(ctx, now) }},
+		{"CleanupBatch", t0.Add(2 * time.Nanosecond), func(now time.Time) (int, error) { return st.CleanupBatch(ctx, now, 10) }},
+	} {
+		if n, err := s.del(s.now.Add(-time.Nanosecond)); err != nil || n != 0 {
+			t.Errorf("%s(1ns before the next expiry) = %d, %v; want 0, nil: ended sessions are kept until they expire", s.name, n, err)
+		}
+		if n, err := s.del(s.now); err != nil || n != 1 {
+			t.Errorf("%s(at the next expiry) = %d, %v; want 1, nil", s.name, n, err)
+		}
+	}
+	if got, err := st.Session(ctx, orgName(3)); err != nil || !reflect.DeepEqual(normSession(got), normSession(fullSession(orgName(3), "org1", session.MethodSSO, t0.Add(3*time.Nanosecond)))) {
+		t.Errorf("Session(the last ended session) = %+v, %v; want it kept as created", got, err)
 	}
 }

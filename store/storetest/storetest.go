@@ -12,12 +12,16 @@ import (
 	"github.com/orgsso/orgsso/sso"
 )
 
-// Store is what the suite tests: everything an orgsso store provides.
+// Store is what the suite tests: everything an orgsso store provides. Every
+// store in orgsso/store implements all of it.
 type Store interface {
 	sso.Store
 	sso.RequestConsumer
-	session.Store
+	sso.AdminStore
 	sso.Cleaner
+	sso.BatchCleaner
+	session.Store
+	session.Lister
 }
 
 // test is one subtest: it gets a new, empty store.
@@ -66,6 +70,17 @@ func groups() []group {
 		{"Assertion", assertionTests},
 		{"Session", sessionTests},
 		{"Cleanup", cleanupTests},
+		{"CreateOrganization", createOrgTests},
+		{"UpdateOrganization", updateOrgTests},
+		{"CreateMember", createMemberTests},
+		{"UpdateMember", updateMemberTests},
+		{"DeleteMember", deleteMemberTests},
+		{"MemberByUserID", memberByUserIDTests},
+		{"Members", membersTests},
+		{"ListSessions", listSessionsTests},
+		{"EndSessions", endSessionsTests},
+		{"CleanupBatch", cleanupBatchTests},
+		{"KeyBounds", keyBoundsTests},
 		{"Concurrency", concurrencyTests},
 		{"Guards", guardTests},
 	}
@@ -132,6 +147,8 @@ func fullOrg(id, name string) *sso.Organization {
 			LastName:  []string{"last_name"},
 			Roles:     []string{"roles", "groups"},
 		},
+		Version:  3,
+		SSOEpoch: 2,
 	}
 }
 
@@ -149,12 +166,21 @@ func fullMember(orgID, email string) *sso.Member {
 	}
 }
 
-// newSession returns a session expiring at expires, made an hour before.
+// newSession returns a session, not ended, expiring at expires, made an hour
+// before, in epoch 5.
 func newSession(id, orgID, method string, expires time.Time) *session.Session {
 	return &session.Session{
 		ID: id, OrgID: orgID, UserID: "user-" + id, Method: method,
-		CreatedAt: expires.Add(-time.Hour), ExpiresAt: expires,
+		CreatedAt: expires.Add(-time.Hour), ExpiresAt: expires, Epoch: 5,
 	}
+}
+
+// fullSession returns a session with every field set: newSession's, ended
+// (session.EndRevoked).
+func fullSession(id, orgID, method string, expires time.Time) *session.Session {
+	s := newSession(id, orgID, method, expires)
+	s.EndReason = session.EndRevoked
+	return s
 }
 
 // zeroFields lists the paths of fields in v that are zero (or empty slices
