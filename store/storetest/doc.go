@@ -1,6 +1,7 @@
 // Package storetest is a conformance suite for orgsso stores, in the spirit
 // of testing/fstest: a store that implements sso.Store, sso.RequestConsumer,
-// session.Store and sso.Cleaner runs it from its own tests.
+// sso.AdminStore, sso.Cleaner, sso.BatchCleaner, session.Store and
+// session.Lister (the Store interface here) runs it from its own tests.
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) storetest.Store {
@@ -21,10 +22,25 @@
 // names unique except the empty name of drafts, sso.ErrNotFound for every
 // unknown key, ConsumeRequest, ConsumeMatchingRequest (which leaves a request
 // of another organization or binding in place) and UseAssertion atomic under
-// 100 concurrent callers, and eviction only by Cleanup, with
-// its boundaries to the nanosecond.
+// 100 concurrent callers, and eviction only by Cleanup and CleanupBatch, with
+// its boundaries to the nanosecond (an ended session is kept until it
+// expires).
+//
+// The admin writes are exact about the contract their doc comments give:
+// CreateOrganization and UpdateOrganization (a compare-and-swap on
+// Organization.Version: of 100 concurrent updates from one Version exactly
+// one succeeds, the others get sso.ErrConflict and nothing is written),
+// CreateMember (of 100 concurrent creators of one email key, in as many
+// ASCII spellings, exactly one creates it and every other gets
+// sso.ErrMemberExists with the winner's member), UpdateMember (never
+// creates), DeleteMember, MemberByUserID, and the listings Members and
+// ListSessions (keys and IDs in byte order, whatever a database's collation;
+// cursors; limit bounds), EndSessions (counts, earlier reasons kept). Every
+// key (see sso.MaxKeyBytes) is refused with session.ErrInvalidArgument by
+// every method when it is one byte too long, in ASCII or in two-byte
+// characters, and accepted at exactly sso.MaxKeyBytes.
 //
 // The shared sentinels (sso.ErrNotFound, sso.ErrReplay, sso.ErrSSONameTaken,
-// session.ErrInvalidArgument, session.ErrDuplicateID, context.Canceled) must
-// match with errors.Is.
+// sso.ErrConflict, sso.ErrMemberExists, session.ErrInvalidArgument,
+// session.ErrDuplicateID, context.Canceled) must match with errors.Is.
 package storetest

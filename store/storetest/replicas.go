@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"testing"
 	"time"
 
@@ -18,7 +19,11 @@ import (
 // handle on one shared database and its own sso.Service, agree: a response
 // accepted by one is a replay on the other, a request consumed on one cannot
 // be consumed on the other, a session created on one validates on the other,
-// and disabling SSO on one ends the sessions the other sees.
+// and disabling SSO on one ends the sessions the other sees. The atomic
+// writes of sso.AdminStore and session.Lister hold across the two handles
+// too: an organization update from a stale Version is a conflict, one member
+// is created of concurrent creators, an ended session is ended for both, and
+// one handle's cleanup removes what the other stored.
 func RunReplicas(t *testing.T, openA, openB func(t *testing.T) Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -29,6 +34,7 @@ func RunReplicas(t *testing.T, openA, openB func(t *testing.T) Store) {
 		t.Fatal(err)
 	}
 	stA, stB := openA(t), openB(t)
+	replicaAdmin(t, ctx, stA, stB)
 	mgrA := session.NewManager(stA, session.WithClock(clock))
 	mgrB := session.NewManager(stB, session.WithClock(clock))
 	newSvc := func(st Store, mgr *session.Manager) *sso.Service {
@@ -124,5 +130,77 @@ func RunReplicas(t *testing.T, openA, openB func(t *testing.T) Store) {
 	}
 	if _, err := svcA.StartLogin(ctx, "replicas", "/"); !errors.Is(err, sso.ErrSSODisabled) {
 		t.Errorf("replica A StartLogin after Disable on B: err = %v; want ErrSSODisabled", err)
+	}
+}
+
+// replicaAdmin checks the atomic writes across two handles on one database,
+// on keys of its own.
+func replicaAdmin(t *testing.T, ctx context.Context, stA, stB Store) {
+	t.Helper()
+	both := []Store{stA, stB}
+	// Organizations: one ID, and updates from one Version, across handles.
+	if err := stA.CreateOrganization(ctx, fullOrg("org-cas", "cas")); err != nil {
+		t.Fatal(err)
+	}
+	if err := stB.CreateOrganization(ctx, fullOrg("org-cas", "cas-b")); !errors.Is(err, sso.ErrDuplicateID) {
+		t.Errorf("replica B CreateOrganization(A's ID) err = %v; want ErrDuplicateID", err)
+	}
+	onB, err := stB.Organization(ctx, "org-cas")
+	if err != nil || onB.Version != 1 {
+		t.Fatalf("replica B Organization(org-cas) = %+v, %v; want Version 1", onB, err)
+	}
+	if err := stA.UpdateOrganization(ctx, withVersion(fullOrg("org-cas", "cas"), 1)); err != nil {
+		t.Errorf("replica A UpdateOrganization(Version 1) err = %v", err)
+	}
+	if err := stB.UpdateOrganization(ctx, onB); !errors.Is(err, sso.ErrConflict) {
+		t.Errorf("replica B UpdateOrganization(its stale Version 1) err = %v; want ErrConflict", err)
+	}
+	errs := race(func(i int) error {
+		return both[i%2].UpdateOrganization(ctx, withVersion(fullOrg("org-cas", orgName(i)), 2))
+	})
+	if winner := oneWinner(t, "UpdateOrganization(Version 2) on both replicas", errs, sso.ErrConflict); winner >= 0 {
+		for _, st := range both {
+			if got, err := st.Organization(ctx, "org-cas"); err != nil || !reflect.DeepEqual(got, withVersion(fullOrg("org-cas", orgName(winner)), 3)) {
+				t.Errorf("Organization(org-cas) after the race = %+v, %v; want the winner's, at Version 3", got, err)
+			}
+		}
+	}
+
+	// Members: one of concurrent creators on both handles creates it.
+	members := make([]*sso.Member, racers)
+	for i := range members {
+		members[i] = withUser(fullMember("org-cas", raceEmail(i)), orgName(i))
+	}
+	got := make([]*sso.Member, racers)
+	errs = race(func(i int) error {
+		var err error
+		got[i], err = both[i%2].CreateMember(ctx, members[i])
+		return err
+	})
+	if winner := oneWinner(t, "CreateMember() on both replicas", errs, sso.ErrMemberExists); winner >= 0 {
+		for i, m := range got {
+			if !reflect.DeepEqual(m, members[winner]) {
+				t.Errorf("CreateMember() on replica %c = %+v; want the winner's %+v", 'A'+i%2, m, members[winner])
+				break
+			}
+		}
+	}
+
+	// Sessions: ended on one handle, ended for the other; cleaned up on one,
+	// gone for the other.
+	if err := stA.CreateSession(ctx, newSession("s-cas", "org-cas", session.MethodSSO, t0)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := stB.EndSessions(ctx, session.Query{OrgID: "org-cas"}, session.EndRevoked); err != nil || n != 1 {
+		t.Errorf("replica B EndSessions(org-cas) = %d, %v; want 1", n, err)
+	}
+	if s, err := stA.Session(ctx, "s-cas"); err != nil || s.EndReason != session.EndRevoked {
+		t.Errorf("replica A Session(s-cas) = %+v, %v; want it ended by B", s, err)
+	}
+	if n, err := stB.CleanupBatch(ctx, t0, 10); err != nil || n != 1 {
+		t.Errorf("replica B CleanupBatch(t0) = %d, %v; want 1 (A's session)", n, err)
+	}
+	if _, err := stA.Session(ctx, "s-cas"); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("replica A Session(s-cas) after B's cleanup err = %v; want ErrNotFound", err)
 	}
 }
