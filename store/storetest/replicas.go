@@ -121,12 +121,14 @@ func RunReplicas(t *testing.T, openA, openB func(t *testing.T) Store) {
 		t.Errorf("replica B Validate(A's token) = %v, %v", s, err)
 	}
 
-	// Disable on B ends the SSO sessions A sees.
+	// Disable on B ends the SSO sessions A sees (ended, with the reason, as
+	// the store is a session.Lister: not deleted).
 	if err := svcB.Disable(ctx, "org-replicas", "u-owner"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mgrA.Validate(ctx, res.Token); !errors.Is(err, session.ErrUnknownSession) {
-		t.Errorf("replica A after Disable on B: err = %v; want ErrUnknownSession", err)
+	var ended *session.EndedError
+	if _, err := mgrA.Validate(ctx, res.Token); !errors.As(err, &ended) || ended.Reason != session.EndSSODisabled {
+		t.Errorf("replica A after Disable on B: err = %v; want an *EndedError with reason %q", err, session.EndSSODisabled)
 	}
 	if _, err := svcA.StartLogin(ctx, "replicas", "/"); !errors.Is(err, sso.ErrSSODisabled) {
 		t.Errorf("replica A StartLogin after Disable on B: err = %v; want ErrSSODisabled", err)
