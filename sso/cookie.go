@@ -24,4 +24,3 @@ func (s *Service) SessionCookie(res *Result) *http.Cookie {
 		SameSite: http.SameSiteLaxMode,
 	}
 }
-

@@ -2,6 +2,7 @@ package sso_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -41,7 +42,7 @@ func Example() {
 			StackRoles: map[string][]string{"blog": {"developer"}},
 		}}},
 	}
-	if err := store.SaveOrganization(ctx, org); err != nil {
+	if err := svc.CreateOrganization(ctx, org); err != nil {
 		panic(err)
 	}
 	fmt.Println("ACS URL:", svc.Details(org).ACSURL)
@@ -89,4 +90,104 @@ func Example() {
 	// cookies to clear: 1 true
 	// member: alice@acme.example member map[blog:[developer]]
 	// session until: 2026-03-02T00:00:00Z then go to /dashboard
+}
+
+// ExampleService_UpdateOrganization changes SSO settings the way a settings
+// page does: the edit runs on a fresh copy, the rules and the clock decide,
+// a concurrent save is never overwritten, and one audited event names the
+// actor and the fields that changed.
+func ExampleService_UpdateOrganization() {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	store := memory.New()
+	svc, err := sso.New(sso.Config{
+		BaseURL: "https://app.example.com", Store: store, Now: func() time.Time { return now },
+		Sessions: session.NewManager(store),
+		OnEvent: func(_ context.Context, e sso.Event) {
+			if e.Actor != "" {
+				fmt.Println("audit:", e.Type, "by", e.Actor, e.Fields)
+			}
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	if err := svc.CreateOrganization(ctx, &sso.Organization{ID: "org-1", SSOName: "acme", OwnerID: "u-owner"}); err != nil {
+		panic(err)
+	}
+
+	org, err := svc.UpdateOrganization(ctx, "org-1", "u-owner", func(o *sso.Organization) error {
+		o.StrictMode = true
+		o.SessionTimeout = 8 * time.Hour
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("version:", org.Version)
+
+	_, err = svc.UpdateOrganization(ctx, "org-1", "u-owner", func(o *sso.Organization) error {
+		o.SessionTimeout = 48 * time.Hour
+		return nil
+	})
+	var ce *sso.ConfigError
+	if errors.As(err, &ce) {
+		fmt.Println("refused:", ce.UserMessage())
+	}
+	_, err = svc.UpdateOrganization(ctx, "org-1", "u-admin", func(o *sso.Organization) error { return nil })
+	fmt.Println(errors.Is(err, sso.ErrNotOwner))
+	// Output:
+	// audit: organization_created by u-owner []
+	// audit: settings_changed by u-owner [StrictMode SessionTimeout]
+	// version: 2
+	// refused: The session timeout must be between 1 and 24 hours.
+	// true
+}
+
+// ExampleService_AddMember invites a member who may keep signing in with a
+// password ("allow access without SSO"), lists the members and removes one,
+// which ends their sessions.
+func ExampleService_AddMember() {
+	ctx := context.Background()
+	store := memory.New()
+	sessions := session.NewManager(store)
+	svc, err := sso.New(sso.Config{BaseURL: "https://app.example.com", Store: store, Sessions: sessions})
+	if err != nil {
+		panic(err)
+	}
+	if err := svc.CreateOrganization(ctx, &sso.Organization{ID: "org-1", SSOName: "acme", OwnerID: "u-owner"}); err != nil {
+		panic(err)
+	}
+	for _, m := range []sso.Member{
+		{UserID: "u-owner", Email: "owner@acme.example"},
+		{UserID: "u-ext", Email: "contractor@partner.example", AllowWithoutSSO: true},
+	} {
+		if _, err := svc.AddMember(ctx, "org-1", "u-owner", m); err != nil {
+			panic(err)
+		}
+	}
+	members, next, err := svc.Members(ctx, "org-1", "", 10)
+	if err != nil {
+		panic(err)
+	}
+	for _, m := range members {
+		fmt.Println(m.Email, m.OrgRole, m.AllowWithoutSSO)
+	}
+	fmt.Printf("next page: %q\n", next)
+
+	_, token, err := sessions.Create(ctx, "org-1", "u-ext", session.MethodPassword, time.Hour)
+	if err != nil {
+		panic(err)
+	}
+	if err := svc.RemoveMember(ctx, "org-1", "u-owner", "contractor@partner.example"); err != nil {
+		panic(err)
+	}
+	_, err = svc.ValidateSession(ctx, token)
+	var ended *session.EndedError
+	fmt.Println(errors.As(err, &ended), ended.Reason)
+	// Output:
+	// contractor@partner.example member true
+	// owner@acme.example owner false
+	// next page: ""
+	// true member_removed
 }

@@ -101,3 +101,38 @@ func BenchmarkSessionValidateMemory(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUpdateOrganization is one settings save on the memory store:
+// load, edit on a copy, the rules, validation at the clock (certificates
+// parsed), the changed-field diff, the versioned save and the audited event.
+func BenchmarkUpdateOrganization(b *testing.B) {
+	e := newEnv(b, nil)
+	e.svc = e.quietService(b)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := e.svc.UpdateOrganization(ctx, e.org.ID, ownerID, func(o *sso.Organization) error {
+			o.SessionTimeout = time.Duration(1+i%23) * time.Hour
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkValidateSessionMemory is the per-request session check with the
+// organization's state (organization and member by user ID) on the memory
+// store.
+func BenchmarkValidateSessionMemory(b *testing.B) {
+	e := newEnv(b, nil)
+	e.svc = e.quietService(b)
+	res, err := e.signIn(b, user("alice@acme.example", "Admins"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.svc.ValidateSession(ctx, res.Token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

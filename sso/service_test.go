@@ -420,8 +420,9 @@ func TestDisableEndsSSOSessions(t *testing.T) {
 	if err := e.svc.Disable(ctx, "org-acme", ownerID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.sessions.Validate(ctx, res.Token); !errors.Is(err, session.ErrUnknownSession) {
-		t.Errorf("SSO session after Disable: err = %v; want ErrUnknownSession", err)
+	var ended *session.EndedError
+	if _, err := e.sessions.Validate(ctx, res.Token); !errors.As(err, &ended) || ended.Reason != session.EndSSODisabled {
+		t.Errorf("SSO session after Disable: err = %v; want it ended (sso_disabled)", err)
 	}
 	if _, err := e.sessions.Validate(ctx, pwToken); err != nil {
 		t.Errorf("password session after Disable: err = %v; want valid", err)
