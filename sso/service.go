@@ -64,7 +64,10 @@ type Config struct {
 	// again, or when two first sign-ins of one email race (the loser's user
 	// ID is then not used). Make it idempotent on ProvisionKey(org.ID,
 	// id.Email), stable for the organization and email: return the user
-	// created for that key before, if any.
+	// created for that key before, if any. Never link the identity to an
+	// existing host user by email alone: an organization's IdP vouches only
+	// for its own organization, so an email asserted by organization B's
+	// IdP must not become organization A's user of that email.
 	ProvisionUser func(ctx context.Context, org *Organization, id Identity) (userID string, err error)
 	// StoreTimeout bounds every store call: a store that does not answer in
 	// time is ErrUnavailable, as is any store failure that is not an
