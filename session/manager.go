@@ -145,8 +145,8 @@ func (m *Manager) Validate(ctx context.Context, token string) (*Session, error) 
 		return nil, ErrUnknownSession
 	case err != nil:
 		return nil, fmt.Errorf("session: validate: %w", err)
-	case s == nil: // a Store breaking its contract is not a panic
-		return nil, ErrUnknownSession
+	case s == nil: // a Store breaking its contract is a store failure, not "signed out"
+		return nil, errNoResult
 	case s.EndReason != "":
 		return nil, &EndedError{Reason: s.EndReason}
 	case !s.Valid(m.now()):
@@ -287,6 +287,11 @@ func (m *Manager) Cleanup(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// errNoResult is Validate's error for a Store that returned neither a
+// session nor an error: a broken store, which callers must not read as
+// "signed out".
+var errNoResult = errors.New("session: validate: the store returned no session and no error")
 
 // usable reports ErrNoStore for a nil Manager or one without a Store.
 func (m *Manager) usable() error {

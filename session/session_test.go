@@ -488,10 +488,14 @@ type nilStore struct{ fakeStore }
 
 func (*nilStore) Session(context.Context, string) (*session.Session, error) { return nil, nil }
 
+// TestStoreReturningNilSession: a broken store is a failure, never read as
+// "signed out" (which would log everyone out during a store fault) nor a
+// panic.
 func TestStoreReturningNilSession(t *testing.T) {
 	m := session.NewManager(&nilStore{})
-	if _, err := m.Validate(context.Background(), strings.Repeat("A", 43)); !errors.Is(err, session.ErrUnknownSession) {
-		t.Errorf("Validate() err = %v; want %v", err, session.ErrUnknownSession)
+	s, err := m.Validate(context.Background(), strings.Repeat("A", 43))
+	if s != nil || err == nil || errors.Is(err, session.ErrUnknownSession) || errors.Is(err, session.ErrExpired) {
+		t.Errorf("Validate() = %v, %v; want no session and a store failure", s, err)
 	}
 }
 

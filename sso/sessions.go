@@ -38,7 +38,7 @@ func (s *Service) ValidateSession(ctx context.Context, token string) (*session.S
 	case err != nil:
 		return nil, &StoreError{Op: "Session", Err: err}
 	}
-	reason, endAll, err := s.sessionEnd(ctx, sess)
+	reason, endAll, err := s.sessionEnd(ctx, sess, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -54,9 +54,13 @@ func (s *Service) ValidateSession(ctx context.Context, token string) (*session.S
 // sessionEnd returns why the organization's state ends sess, or "", and
 // whether that state ends every session of the user made with sess.Method
 // (it does not for an SSO session of an older epoch in an organization that
-// has SSO enabled again: the user's current sessions stay).
-func (s *Service) sessionEnd(ctx context.Context, sess *session.Session) (reason string, endAll bool, err error) {
-	org, err := s.loadOrg(ctx, sess.OrgID)
+// has SSO enabled again: the user's current sessions stay). org, when not
+// nil, is sess's organization, already loaded; members, when not nil,
+// caches members by user ID across calls.
+func (s *Service) sessionEnd(ctx context.Context, sess *session.Session, org *Organization, members map[string]*Member) (reason string, endAll bool, err error) {
+	if org == nil {
+		org, err = s.loadOrg(ctx, sess.OrgID)
+	}
 	switch {
 	case isNotFound(err):
 		return session.EndMemberRemoved, true, nil
@@ -69,9 +73,15 @@ func (s *Service) sessionEnd(ctx context.Context, sess *session.Session) (reason
 	case s.admin == nil:
 		return "", false, nil // members by user ID need an AdminStore
 	}
-	m, err := s.loadMemberByUserID(ctx, sess.OrgID, sess.UserID)
+	m, ok := members[sess.UserID]
+	if !ok {
+		m, err = s.loadMemberByUserID(ctx, sess.OrgID, sess.UserID)
+		if members != nil && (err == nil || isNotFound(err)) {
+			members[sess.UserID] = m // nil: not a member
+		}
+	}
 	switch {
-	case isNotFound(err):
+	case isNotFound(err) || (ok && m == nil):
 		return session.EndMemberRemoved, true, nil
 	case err != nil:
 		return "", false, err
@@ -155,7 +165,21 @@ func (s *Service) Sessions(ctx context.Context, orgID, actorUserID, userID, curs
 	if len(list) == limit {
 		next = list[len(list)-1].ID
 	}
-	return list, next, nil
+	// The page lists only what ValidateSession would accept: a session the
+	// organization's state ends (an in-flight sign-in's after Disable, a
+	// removed member's) is left out, though the page may then be short.
+	members := map[string]*Member{}
+	valid := list[:0]
+	for _, sess := range list {
+		reason, _, err := s.sessionEnd(ctx, sess, org, members)
+		if err != nil {
+			return nil, "", err
+		}
+		if reason == "" {
+			valid = append(valid, sess)
+		}
+	}
+	return valid, next, nil
 }
 
 // RevokeSessions ends every session of the user in the organization
