@@ -26,3 +26,17 @@ func TestMigrateEmailKeys(t *testing.T) {
 		t.Errorf("second Open: Member(Kelvin-sign address) = %+v, %v; want user-1", m, err)
 	}
 }
+
+// TestMigrateVersions: a PostgreSQL schema written by the migrations before
+// the versions one, by the code of that schema, is migrated by Open:
+// organizations get version 1 and SSO epoch 0, sessions epoch 0 and no end
+// reason, and the (org_id, user_id) indexes exist.
+func TestMigrateVersions(t *testing.T) {
+	dsn := schemaDSN(t)
+	db := adminDB(t, dsn) // its search_path is the test's schema
+	defer db.Close()
+	ph := func(n int) string { return "$" + strconv.Itoa(n) }
+	version := migrationtest.ApplyBefore(t, db, filepath.Join("..", "sqlstore", "migrations", "postgres"), migrationtest.VersionsMigration, ph)
+	migrationtest.InsertPreVersionRows(t, db, ph)
+	migrationtest.CheckVersioned(t, openDSN(t, dsn), version)
+}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/orgsso/orgsso/sso"
+	"github.com/orgsso/orgsso/store/internal/migrationtest"
 	"github.com/orgsso/orgsso/store/postgres"
 	"github.com/orgsso/orgsso/store/sqlstore"
 )
@@ -240,31 +243,20 @@ func TestNonUTF8Database(t *testing.T) {
 }
 
 // TestMigrateRequestBinding: a version-1 schema with a pending request
-// upgrades to version 2 (binding_hash); the old request keeps its fields, has
-// no binding, and so matches no binding.
+// upgrades to version 2 (binding_hash) and on; the old request keeps its
+// fields, has no binding, and so matches no binding.
 func TestMigrateRequestBinding(t *testing.T) {
 	dsn := schemaDSN(t)
 	ctx := t.Context()
-	st, err := postgres.Open(ctx, dsn)
-	if err != nil {
+	db := adminDB(t, dsn) // its search_path is the test's schema
+	defer db.Close()
+	migrationtest.ApplyBefore(t, db, filepath.Join("..", "sqlstore", "migrations", "postgres"), migrationtest.RequestBindingMigration,
+		func(n int) string { return "$" + strconv.Itoa(n) })
+	if _, err := db.ExecContext(ctx, `INSERT INTO pending_requests (id, org_id, return_to, tester_user_id, expires_at)
+			VALUES ('old', 'org1', '/x', '', '2026-03-01T12:00:00.000000000Z')`); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
-		`ALTER TABLE pending_requests DROP COLUMN binding_hash`,
-		`DELETE FROM schema_migrations WHERE version >= 2`, // and every later one: migrations apply in order
-		`INSERT INTO pending_requests (id, org_id, return_to, tester_user_id, expires_at)
-			VALUES ('old', 'org1', '/x', '', '2026-03-01T12:00:00.000000000Z')`,
-	} {
-		if _, err := st.DB().ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	st.Close()
-	st, err = postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openDSN(t, dsn)
 	if _, err := st.ConsumeMatchingRequest(ctx, "old", "org1", strings.Repeat("0", 64)); !errors.Is(err, sso.ErrNotFound) {
 		t.Errorf("ConsumeMatchingRequest(old request, some binding) err = %v; want ErrNotFound", err)
 	}

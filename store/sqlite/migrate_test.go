@@ -40,3 +40,22 @@ func TestMigrateEmailKeys(t *testing.T) {
 		t.Errorf("after reopening: Member(Kelvin-sign address) = %+v, %v; want user-1", m, err)
 	}
 }
+
+// TestMigrateVersions: a SQLite file written by the migrations before the
+// versions one, by the code of that schema, is migrated by Open:
+// organizations get version 1 and SSO epoch 0, sessions epoch 0 and no end
+// reason, and the (org_id, user_id) indexes exist.
+func TestMigrateVersions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph := func(int) string { return "?" }
+	version := migrationtest.ApplyBefore(t, db, filepath.Join("..", "sqlstore", "migrations", "sqlite"), migrationtest.VersionsMigration, ph)
+	migrationtest.InsertPreVersionRows(t, db, ph)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	migrationtest.CheckVersioned(t, open(t, path), version)
+}

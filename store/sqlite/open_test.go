@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
+	"github.com/orgsso/orgsso/store/internal/migrationtest"
 	"github.com/orgsso/orgsso/store/sqlite"
 	"github.com/orgsso/orgsso/store/sqlstore"
 )
@@ -285,31 +287,25 @@ func TestUnstorableRefused(t *testing.T) {
 }
 
 // TestMigrateRequestBinding: a version-1 database with a pending request
-// upgrades to version 2 (binding_hash); the old request keeps its fields, has
-// no binding, and so matches no binding.
+// upgrades to version 2 (binding_hash) and on; the old request keeps its
+// fields, has no binding, and so matches no binding.
 func TestMigrateRequestBinding(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "orgsso.db")
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, path)
+	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Back to version 1: the column and the records of migration 2 and later
-	// go (the later ones apply again, in order).
-	for _, q := range []string{
-		`ALTER TABLE pending_requests DROP COLUMN binding_hash`,
-		`DELETE FROM schema_migrations WHERE version >= 2`,
-		`INSERT INTO pending_requests (id, org_id, return_to, tester_user_id, expires_at)
-			VALUES ('old', 'org1', '/x', '', '2026-03-01T12:00:00.000000000Z')`,
-	} {
-		if _, err := st.DB().ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := st.Close(); err != nil {
+	migrationtest.ApplyBefore(t, db, filepath.Join("..", "sqlstore", "migrations", "sqlite"), migrationtest.RequestBindingMigration,
+		func(int) string { return "?" })
+	if _, err := db.ExecContext(ctx, `INSERT INTO pending_requests (id, org_id, return_to, tester_user_id, expires_at)
+			VALUES ('old', 'org1', '/x', '', '2026-03-01T12:00:00.000000000Z')`); err != nil {
 		t.Fatal(err)
 	}
-	st = open(t, path)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st := open(t, path)
 	if _, err := st.ConsumeMatchingRequest(ctx, "old", "org1", strings.Repeat("0", 64)); !errors.Is(err, sso.ErrNotFound) {
 		t.Errorf("ConsumeMatchingRequest(old request, some binding) err = %v; want ErrNotFound", err)
 	}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"time"
@@ -51,6 +52,18 @@ func decodeTime(s string) (time.Time, error) {
 // refuses them) without NUL bytes (PostgreSQL text cannot hold them).
 func storable(s string) bool {
 	return utf8.ValidString(s) && !strings.Contains(s, "\x00")
+}
+
+// checkKeys returns an error wrapping ErrKeyTooLong (and so
+// ErrInvalidArgument) if any of keys is longer than sso.MaxKeyBytes. The
+// error gives the length, never the key: it may be a megabyte.
+func checkKeys(what string, keys ...string) error {
+	for _, k := range keys {
+		if len(k) > sso.MaxKeyBytes {
+			return fmt.Errorf("sqlstore: %s: a key of %d bytes: %w", what, len(k), ErrKeyTooLong)
+		}
+	}
+	return nil
 }
 
 // checkStorable returns an error wrapping ErrInvalidArgument if any string
@@ -120,6 +133,7 @@ type orgRow struct {
 	roleMappings                       string // JSON
 	jitProvisioning, allowIdPInitiated bool
 	attributes                         string // JSON
+	version, ssoEpoch                  int64
 }
 
 func encodeOrg(o *sso.Organization) (*orgRow, error) {
@@ -159,6 +173,8 @@ func encodeOrg(o *sso.Organization) (*orgRow, error) {
 		jitProvisioning:    o.JITProvisioning,
 		allowIdPInitiated:  o.AllowIdPInitiated,
 		attributes:         string(attrs),
+		version:            o.Version,
+		ssoEpoch:           o.SSOEpoch,
 	}, nil
 }
 
@@ -169,6 +185,20 @@ func (r *orgRow) args() []any {
 		r.idpCertificates, r.idpSigAlg, r.strictMode, r.sessionTimeout,
 		r.roleMappingEnabled, r.roleDelimiter, r.roleMappings,
 		r.jitProvisioning, r.allowIdPInitiated, r.attributes,
+		r.version, r.ssoEpoch,
+	}
+}
+
+// updateArgs returns the arguments of qUpdateOrg: the row's values but its
+// ID and version, its SSO epoch, then the ID and version to update.
+func (r *orgRow) updateArgs() []any {
+	return []any{
+		r.ssoName, r.ownerID, r.enabled, r.idpEntityID, r.idpSSOURL,
+		r.idpCertificates, r.idpSigAlg, r.strictMode, r.sessionTimeout,
+		r.roleMappingEnabled, r.roleDelimiter, r.roleMappings,
+		r.jitProvisioning, r.allowIdPInitiated, r.attributes,
+		r.ssoEpoch,
+		r.id, r.version,
 	}
 }
 
@@ -179,6 +209,7 @@ func (r *orgRow) dests() []any {
 		&r.idpCertificates, &r.idpSigAlg, &r.strictMode, &r.sessionTimeout,
 		&r.roleMappingEnabled, &r.roleDelimiter, &r.roleMappings,
 		&r.jitProvisioning, &r.allowIdPInitiated, &r.attributes,
+		&r.version, &r.ssoEpoch,
 	}
 }
 
@@ -195,6 +226,8 @@ func (r *orgRow) decode() (*sso.Organization, error) {
 		RoleMapping:       rolemap.Config{Enabled: r.roleMappingEnabled, Delimiter: r.roleDelimiter},
 		JITProvisioning:   r.jitProvisioning,
 		AllowIdPInitiated: r.allowIdPInitiated,
+		Version:           r.version,
+		SSOEpoch:          r.ssoEpoch,
 	}
 	if err := json.Unmarshal([]byte(r.idpCertificates), &o.IdP.Certificates); err != nil {
 		return nil, errorf(err, "organization %q: idp_certificates", r.id)
@@ -215,4 +248,32 @@ func (r *orgRow) decode() (*sso.Organization, error) {
 	}
 	o.Attributes = sso.AttributeNames{Email: attrs.Email, FirstName: attrs.FirstName, LastName: attrs.LastName, Roles: attrs.Roles}
 	return o, nil
+}
+
+// marshalStackRoles returns the stored form of a member's stack roles: JSON,
+// null for a nil map.
+func marshalStackRoles(roles map[string][]string) (string, error) {
+	b, err := json.Marshal(roles)
+	return string(b), err
+}
+
+// unmarshalStackRoles reads the stored form of a member's stack roles.
+func unmarshalStackRoles(s string, roles *map[string][]string) error {
+	return json.Unmarshal([]byte(s), roles)
+}
+
+// cloneMember returns a copy of m that shares no map or slice with it; nil
+// and empty maps and slices are kept apart.
+func cloneMember(m *sso.Member) *sso.Member {
+	c := *m
+	if m.StackRoles != nil {
+		c.StackRoles = make(map[string][]string, len(m.StackRoles))
+		for k, v := range m.StackRoles {
+			if v != nil {
+				v = append(make([]string, 0, len(v)), v...)
+			}
+			c.StackRoles[k] = v
+		}
+	}
+	return &c
 }

@@ -39,6 +39,16 @@ func (d Dialect) String() string {
 
 func (d Dialect) valid() bool { return d == SQLite || d == Postgres }
 
+// sql returns query as the dialect runs it: the skipLocked marker replaced
+// and the placeholders rebound.
+func (d Dialect) sql(query string) string {
+	lock := ""
+	if d == Postgres {
+		lock = "FOR UPDATE SKIP LOCKED"
+	}
+	return d.rebind(strings.ReplaceAll(query, skipLocked, lock))
+}
+
 // rebind rewrites the ? placeholders of query for the dialect. The queries of
 // this package hold no ? in literals or identifiers, so a plain scan is
 // enough.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/orgsso/orgsso/session"
+	"github.com/orgsso/orgsso/sso"
 )
 
 // Errors of this package, besides the shared sso.ErrNotFound (which is
@@ -29,6 +30,12 @@ var (
 	// know, written by a newer orgsso. New's error then wraps ErrMigration
 	// too. Roll the application forward, or restore the database it had.
 	ErrSchemaTooNew = errors.New("sqlstore: database schema is newer than this orgsso")
+	// ErrKeyTooLong: a key (an organization, user, request, session or
+	// assertion ID, an SSO name, an email, a session method or a listing
+	// cursor) is longer than sso.MaxKeyBytes. Every method refuses such a
+	// key before it reaches the database; the error wraps ErrInvalidArgument
+	// too.
+	ErrKeyTooLong = fmt.Errorf("sqlstore: key longer than %d bytes: %w", sso.MaxKeyBytes, ErrInvalidArgument)
 )
 
 // errorf returns an error that wraps sentinel and says which value it is

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -12,9 +11,13 @@ import (
 )
 
 // Organization returns the organization with this ID, or an error wrapping
-// sso.ErrNotFound.
+// sso.ErrNotFound. An ID longer than sso.MaxKeyBytes is an error wrapping
+// ErrKeyTooLong.
 func (s *Store) Organization(ctx context.Context, id string) (*sso.Organization, error) {
 	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkKeys("organization", id); err != nil {
 		return nil, err
 	}
 	if !storable(id) {
@@ -32,9 +35,13 @@ func (s *Store) Organization(ctx context.Context, id string) (*sso.Organization,
 
 // OrganizationBySSOName returns the organization with this SSO name, or an
 // error wrapping sso.ErrNotFound. Names match exactly (bytewise); the store
-// does not lowercase them. The empty name of drafts is never found.
+// does not lowercase them. The empty name of drafts is never found. A name
+// longer than sso.MaxKeyBytes is an error wrapping ErrKeyTooLong.
 func (s *Store) OrganizationBySSOName(ctx context.Context, ssoName string) (*sso.Organization, error) {
 	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkKeys("organization by SSO name", ssoName); err != nil {
 		return nil, err
 	}
 	if ssoName == "" || !storable(ssoName) {
@@ -58,116 +65,455 @@ func (s *Store) scanOrg(row *sql.Row) (*sso.Organization, error) {
 	return r.decode()
 }
 
+// orgRowFor checks what every write of an organization needs (a non-nil
+// org with an ID, keys within sso.MaxKeyBytes, storable strings) and returns
+// its row.
+func orgRowFor(org *sso.Organization) (*orgRow, error) {
+	if org == nil {
+		return nil, errorf(ErrInvalidArgument, "nil organization")
+	}
+	if org.ID == "" {
+		return nil, errorf(ErrInvalidArgument, "organization without an ID")
+	}
+	if err := checkKeys("organization", org.ID, org.SSOName, org.OwnerID); err != nil {
+		return nil, err
+	}
+	if err := checkStorable("organization", org); err != nil {
+		return nil, err
+	}
+	row, err := encodeOrg(org)
+	if err != nil {
+		return nil, errorf(ErrInvalidArgument, "organization %q: %v", org.ID, err)
+	}
+	return row, nil
+}
+
+// nameTaken tells a write of org that failed with err (attempt 1 or 2) what
+// to answer. The only constraint an organization write can break is the SSO
+// name's unique index. Rather than parse each driver's errors, look: the row
+// that holds the name was committed before the violation was reported, so
+// the answer is ErrSSONameTaken. If none holds it any more (it was renamed
+// meanwhile), retry is true the first time.
+func (s *Store) nameTaken(ctx context.Context, op string, org *sso.Organization, err error, attempt int) (retry bool, _ error) {
+	if org.SSOName == "" || ctx.Err() != nil {
+		return false, dbErr(ctx, op, err)
+	}
+	var holder string
+	switch herr := s.stmts.nameHolder.QueryRowContext(ctx, org.SSOName, org.ID).Scan(&holder); {
+	case herr == nil:
+		return false, errorf(sso.ErrSSONameTaken, "SSO name %q", org.SSOName)
+	case !errors.Is(herr, sql.ErrNoRows):
+		return false, dbErr(ctx, op, errors.Join(err, herr))
+	case attempt >= 2:
+		return false, dbErr(ctx, op, err)
+	}
+	return true, nil
+}
+
 // SaveOrganization creates org or replaces the organization with the same
-// ID, in one statement. An SSO name held by another organization is an error
-// wrapping sso.ErrSSONameTaken (the database's unique index decides, so two
-// replicas cannot both take a name); renaming an organization frees its old
-// name at once. An empty SSO name is allowed (a draft) and is not unique.
+// ID, in one statement, Version and SSOEpoch included, as given. An SSO name
+// held by another organization is an error wrapping sso.ErrSSONameTaken (the
+// database's unique index decides, so two replicas cannot both take a name);
+// renaming an organization frees its old name at once. An empty SSO name is
+// allowed (a draft) and is not unique.
 //
-// The store checks only what it needs: a non-nil org with an ID, and strings
-// it can store unchanged. Validating the organization (org.Validate) is the
-// caller's job.
+// The store checks only what it needs: a non-nil org with an ID, keys (ID,
+// SSO name, OwnerID) of at most sso.MaxKeyBytes (else ErrKeyTooLong), and
+// strings it can store unchanged. Validating the organization (org.Validate)
+// is the caller's job.
 func (s *Store) SaveOrganization(ctx context.Context, org *sso.Organization) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
-	if org == nil {
-		return errorf(ErrInvalidArgument, "nil organization")
-	}
-	if org.ID == "" {
-		return errorf(ErrInvalidArgument, "organization without an ID")
-	}
-	if err := checkStorable("organization", org); err != nil {
+	row, err := orgRowFor(org)
+	if err != nil {
 		return err
 	}
-	row, err := encodeOrg(org)
-	if err != nil {
-		return errorf(ErrInvalidArgument, "organization %q: %v", org.ID, err)
-	}
-	// The only constraint the upsert can break is the SSO name's unique
-	// index. Rather than parse each driver's errors, look: the row that
-	// holds the name was committed before the violation was reported. If
-	// none does any more (it was renamed meanwhile), try once more.
 	for attempt := 1; ; attempt++ {
-		_, err = s.stmts.saveOrg.ExecContext(ctx, row.args()...)
+		_, err := s.stmts.saveOrg.ExecContext(ctx, row.args()...)
 		if err == nil {
 			return nil
 		}
-		if org.SSOName == "" || ctx.Err() != nil {
-			return dbErr(ctx, "save organization", err)
-		}
-		var holder string
-		switch herr := s.stmts.nameHolder.QueryRowContext(ctx, org.SSOName, org.ID).Scan(&holder); {
-		case herr == nil:
-			return errorf(sso.ErrSSONameTaken, "SSO name %q", org.SSOName)
-		case !errors.Is(herr, sql.ErrNoRows):
-			return dbErr(ctx, "save organization", errors.Join(err, herr))
-		case attempt == 2:
-			return dbErr(ctx, "save organization", err)
+		if retry, err := s.nameTaken(ctx, "save organization", org, err, attempt); !retry {
+			return err
 		}
 	}
+}
+
+// CreateOrganization stores org as a new organization with Version 1, in one
+// INSERT … ON CONFLICT (id) DO NOTHING, and sets org.Version to 1; SSOEpoch
+// is stored as given. An ID already stored is an error wrapping
+// sso.ErrDuplicateID, an SSO name another organization holds one wrapping
+// sso.ErrSSONameTaken (the unique index decides); either way nothing is
+// written and org is unchanged. It checks org as SaveOrganization does.
+func (s *Store) CreateOrganization(ctx context.Context, org *sso.Organization) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	row, err := orgRowFor(org)
+	if err != nil {
+		return err
+	}
+	row.version = 1
+	for attempt := 1; ; attempt++ {
+		n, err := rowsAffected(s.stmts.createOrg.ExecContext(ctx, row.args()...))
+		if err == nil {
+			if n == 0 {
+				return errorf(sso.ErrDuplicateID, "organization %q", org.ID)
+			}
+			org.Version = 1
+			return nil
+		}
+		// An ID taken as well as a name: the ID is the first thing wrong.
+		if ctx.Err() == nil {
+			var one int
+			switch xerr := s.stmts.orgExists.QueryRowContext(ctx, org.ID).Scan(&one); {
+			case xerr == nil:
+				return errorf(sso.ErrDuplicateID, "organization %q", org.ID)
+			case !errors.Is(xerr, sql.ErrNoRows):
+				return dbErr(ctx, "create organization", errors.Join(err, xerr))
+			}
+		}
+		if retry, err := s.nameTaken(ctx, "create organization", org, err, attempt); !retry {
+			return err
+		}
+	}
+}
+
+// UpdateOrganization replaces the stored organization with org's ID if its
+// stored Version is org.Version, in one UPDATE … WHERE id = ? AND version = ?
+// that also adds one to the version: of any number of concurrent updates
+// from one version, in any number of processes, exactly one finds the row.
+// On success org.Version is the new version. Otherwise nothing is written,
+// org is unchanged, and the error wraps sso.ErrConflict (the stored Version
+// differs), sso.ErrNotFound (no organization has the ID) or
+// sso.ErrSSONameTaken. Every field but the version is stored as given,
+// SSOEpoch included. It checks org as SaveOrganization does.
+func (s *Store) UpdateOrganization(ctx context.Context, org *sso.Organization) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	row, err := orgRowFor(org)
+	if err != nil {
+		return err
+	}
+	for attempt := 1; ; attempt++ {
+		n, err := rowsAffected(s.stmts.updateOrg.ExecContext(ctx, row.updateArgs()...))
+		if err != nil {
+			if retry, err := s.nameTaken(ctx, "update organization", org, err, attempt); !retry {
+				return err
+			}
+			continue
+		}
+		if n == 1 {
+			org.Version++
+			return nil
+		}
+		// No row had the ID and version: tell which is wrong.
+		var stored int64
+		switch err := s.stmts.orgVersion.QueryRowContext(ctx, org.ID).Scan(&stored); {
+		case errors.Is(err, sql.ErrNoRows):
+			return errorf(sso.ErrNotFound, "organization %q", org.ID)
+		case err != nil:
+			return dbErr(ctx, "update organization", err)
+		case stored != org.Version || attempt >= 2:
+			return errorf(sso.ErrConflict, "organization %q has version %d, not %d", org.ID, stored, org.Version)
+		}
+		// The version matches now: the organization was created between
+		// the two statements. Try once more.
+	}
+}
+
+// memberRow is a member as its row stores it, for scanning.
+type memberRow struct {
+	m          sso.Member
+	role       string
+	stackRoles string // JSON
+}
+
+// dests returns pointers to the row's fields in the order of memberColumns.
+func (r *memberRow) dests() []any {
+	return []any{&r.m.OrgID, &r.m.Email, &r.m.UserID, &r.m.FirstName, &r.m.LastName, &r.role, &r.stackRoles, &r.m.AllowWithoutSSO}
+}
+
+// scanMember reads one member from a row of memberColumns.
+func scanMember(scan func(dest ...any) error) (*sso.Member, error) {
+	var r memberRow
+	if err := scan(r.dests()...); err != nil {
+		return nil, err
+	}
+	return r.decode()
+}
+
+func (r *memberRow) decode() (*sso.Member, error) {
+	m := r.m
+	m.OrgRole = rolemap.OrgRole(r.role)
+	if err := unmarshalStackRoles(r.stackRoles, &m.StackRoles); err != nil {
+		return nil, fmt.Errorf("stack_roles: %w", err)
+	}
+	return &m, nil
+}
+
+// checkEmail checks an email argument of a member method: one
+// sso.ValidateMemberEmail refuses, or longer than sso.MaxKeyBytes, is an
+// error wrapping ErrInvalidArgument.
+func checkEmail(orgID, email string) error {
+	if err := sso.ValidateMemberEmail(email); err != nil {
+		return fmt.Errorf("sqlstore: member of organization %q: %w", orgID, err)
+	}
+	return checkKeys("member email", email)
 }
 
 // Member returns the member of organization orgID with this email, or an
 // error wrapping sso.ErrNotFound. The email matches by sso.MemberEmailKey,
 // computed in Go, as in every store; one sso.ValidateMemberEmail refuses (not
-// valid UTF-8, or holding NUL) is an error wrapping ErrInvalidArgument.
+// valid UTF-8, or holding NUL) is an error wrapping ErrInvalidArgument, and
+// so is a key longer than sso.MaxKeyBytes (ErrKeyTooLong).
 func (s *Store) Member(ctx context.Context, orgID, email string) (*sso.Member, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	if err := sso.ValidateMemberEmail(email); err != nil {
-		return nil, fmt.Errorf("sqlstore: member of organization %q: %w", orgID, err)
+	if err := checkEmail(orgID, email); err != nil {
+		return nil, err
+	}
+	if err := checkKeys("member", orgID); err != nil {
+		return nil, err
 	}
 	if !storable(orgID) {
 		return nil, errorf(sso.ErrNotFound, "member %q of organization %q", email, orgID)
 	}
-	m := &sso.Member{OrgID: orgID}
-	var role, stackRoles string
-	err := s.stmts.member.QueryRowContext(ctx, orgID, sso.MemberEmailKey(email)).
-		Scan(&m.Email, &m.UserID, &m.FirstName, &m.LastName, &role, &stackRoles, &m.AllowWithoutSSO)
+	m, err := s.member(ctx, orgID, sso.MemberEmailKey(email))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errorf(sso.ErrNotFound, "member %q of organization %q", email, orgID)
 	}
 	if err != nil {
 		return nil, dbErr(ctx, "member", err)
 	}
-	m.OrgRole = rolemap.OrgRole(role)
-	if err := json.Unmarshal([]byte(stackRoles), &m.StackRoles); err != nil {
-		return nil, dbErr(ctx, "member: stack_roles", err)
-	}
 	return m, nil
+}
+
+// member reads the member with this organization and email key;
+// sql.ErrNoRows if there is none.
+func (s *Store) member(ctx context.Context, orgID, key string) (*sso.Member, error) {
+	return scanMember(s.stmts.member.QueryRowContext(ctx, orgID, key).Scan)
+}
+
+// memberArgs checks m as every member write does (a non-nil member with an
+// OrgID and an Email sso.ValidateMemberEmail accepts, keys within
+// sso.MaxKeyBytes, storable strings) and returns its values in the order of
+// memberWriteColumns.
+func memberArgs(m *sso.Member) ([]any, error) {
+	if m == nil {
+		return nil, errorf(ErrInvalidArgument, "nil member")
+	}
+	if m.OrgID == "" || m.Email == "" {
+		return nil, errorf(ErrInvalidArgument, "member without an organization ID or email")
+	}
+	if err := checkEmail(m.OrgID, m.Email); err != nil {
+		return nil, err
+	}
+	if err := checkKeys("member", m.OrgID, m.UserID); err != nil {
+		return nil, err
+	}
+	if err := checkStorable("member", m); err != nil {
+		return nil, err
+	}
+	stackRoles, err := marshalStackRoles(m.StackRoles)
+	if err != nil {
+		return nil, errorf(ErrInvalidArgument, "member stack roles: %v", err)
+	}
+	return []any{m.OrgID, sso.MemberEmailKey(m.Email), m.Email, m.UserID,
+		m.FirstName, m.LastName, string(m.OrgRole), stackRoles, m.AllowWithoutSSO}, nil
 }
 
 // SaveMember creates m or replaces the member with the same organization ID
 // and email (compared by sso.MemberEmailKey, as in Member). The email is kept
 // as given. m needs an OrgID and an Email that sso.ValidateMemberEmail accepts
-// (else an error wrapping ErrInvalidArgument); the store does not check that
-// the organization exists.
+// (else an error wrapping ErrInvalidArgument), and keys (OrgID, UserID,
+// Email) of at most sso.MaxKeyBytes (ErrKeyTooLong); the store does not
+// check that the organization exists.
 func (s *Store) SaveMember(ctx context.Context, m *sso.Member) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
-	if m == nil {
-		return errorf(ErrInvalidArgument, "nil member")
-	}
-	if m.OrgID == "" || m.Email == "" {
-		return errorf(ErrInvalidArgument, "member without an organization ID or email")
-	}
-	if err := sso.ValidateMemberEmail(m.Email); err != nil {
-		return fmt.Errorf("sqlstore: member of organization %q: %w", m.OrgID, err)
-	}
-	if err := checkStorable("member", m); err != nil {
+	args, err := memberArgs(m)
+	if err != nil {
 		return err
 	}
-	stackRoles, err := json.Marshal(m.StackRoles)
-	if err != nil {
-		return errorf(ErrInvalidArgument, "member stack roles: %v", err)
-	}
-	_, err = s.stmts.saveMember.ExecContext(ctx, m.OrgID, sso.MemberEmailKey(m.Email), m.Email, m.UserID,
-		m.FirstName, m.LastName, string(m.OrgRole), string(stackRoles), m.AllowWithoutSSO)
-	if err != nil {
+	if _, err := s.stmts.saveMember.ExecContext(ctx, args...); err != nil {
 		return dbErr(ctx, "save member", err)
 	}
 	return nil
+}
+
+// createMemberAttempts bounds CreateMember's retries when the member it
+// found in the way is removed before it can read it.
+const createMemberAttempts = 5
+
+// CreateMember stores m if its organization has no member with m's email key
+// and returns a copy of m. If it has one, it writes nothing and returns that
+// member with an error wrapping sso.ErrMemberExists. The insert is one
+// INSERT … ON CONFLICT DO NOTHING, so of concurrent creators of one email,
+// in any number of processes, exactly one creates the member and the others
+// read the winner's (PostgreSQL makes a conflicting insert wait for the
+// transaction in its way). If the member in the way is removed before it is
+// read, CreateMember tries again, a few times, then gives up with an error
+// wrapping sso.ErrConflict. m is checked as SaveMember checks it.
+func (s *Store) CreateMember(ctx context.Context, m *sso.Member) (*sso.Member, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	args, err := memberArgs(m)
+	if err != nil {
+		return nil, err
+	}
+	key := args[1].(string)
+	for range createMemberAttempts {
+		n, err := rowsAffected(s.stmts.createMember.ExecContext(ctx, args...))
+		if err != nil {
+			return nil, dbErr(ctx, "create member", err)
+		}
+		if n == 1 {
+			return cloneMember(m), nil
+		}
+		existing, err := s.member(ctx, m.OrgID, key)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // removed in between: the email is free again
+		}
+		if err != nil {
+			return nil, dbErr(ctx, "create member", err)
+		}
+		return existing, errorf(sso.ErrMemberExists, "member %q of organization %q", m.Email, m.OrgID)
+	}
+	return nil, errorf(sso.ErrConflict, "member %q of organization %q was created and removed concurrently %d times",
+		m.Email, m.OrgID, createMemberAttempts)
+}
+
+// UpdateMember replaces the member with m's organization and email key (the
+// email as given, every other field too), in one UPDATE; if there is none
+// (it was removed), it writes nothing and returns an error wrapping
+// sso.ErrNotFound: it never creates one. m is checked as SaveMember checks
+// it.
+func (s *Store) UpdateMember(ctx context.Context, m *sso.Member) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	args, err := memberArgs(m)
+	if err != nil {
+		return err
+	}
+	n, err := rowsAffected(s.stmts.updateMember.ExecContext(ctx, append(args[2:], args[0], args[1])...))
+	if err != nil {
+		return dbErr(ctx, "update member", err)
+	}
+	if n == 0 {
+		return errorf(sso.ErrNotFound, "member %q of organization %q", m.Email, m.OrgID)
+	}
+	return nil
+}
+
+// DeleteMember removes the member of organization orgID with this email
+// (by sso.MemberEmailKey), or returns an error wrapping sso.ErrNotFound if
+// there is none. The email is checked as Member checks it.
+func (s *Store) DeleteMember(ctx context.Context, orgID, email string) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	if err := checkEmail(orgID, email); err != nil {
+		return err
+	}
+	if err := checkKeys("delete member", orgID); err != nil {
+		return err
+	}
+	if !storable(orgID) {
+		return errorf(sso.ErrNotFound, "member %q of organization %q", email, orgID)
+	}
+	n, err := rowsAffected(s.stmts.deleteMember.ExecContext(ctx, orgID, sso.MemberEmailKey(email)))
+	if err != nil {
+		return dbErr(ctx, "delete member", err)
+	}
+	if n == 0 {
+		return errorf(sso.ErrNotFound, "member %q of organization %q", email, orgID)
+	}
+	return nil
+}
+
+// MemberByUserID returns the member of organization orgID with this user ID
+// (the one with the lowest email key if several have it), or an error
+// wrapping sso.ErrNotFound. Keys longer than sso.MaxKeyBytes are an error
+// wrapping ErrKeyTooLong.
+func (s *Store) MemberByUserID(ctx context.Context, orgID, userID string) (*sso.Member, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkKeys("member by user ID", orgID, userID); err != nil {
+		return nil, err
+	}
+	if !storable(orgID) || !storable(userID) {
+		return nil, errorf(sso.ErrNotFound, "member with user ID %q of organization %q", userID, orgID)
+	}
+	m, err := scanMember(s.stmts.memberByUserID.QueryRowContext(ctx, orgID, userID).Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errorf(sso.ErrNotFound, "member with user ID %q of organization %q", userID, orgID)
+	}
+	if err != nil {
+		return nil, dbErr(ctx, "member by user ID", err)
+	}
+	return m, nil
+}
+
+// Members lists the members of organization orgID in ascending
+// sso.MemberEmailKey order (bytewise), those whose key sorts after after
+// ("" = from the start; an email is taken by its key, so the last email of a
+// page is the cursor of the next), at most limit of them: 1 to
+// sso.MaxListLimit, 0 meaning sso.DefaultListLimit. One page is one query
+// (WHERE email_key > ? ORDER BY email_key LIMIT ?). None is a nil slice and
+// no error. Another limit, or an after that is longer than sso.MaxKeyBytes,
+// not valid UTF-8 or holding NUL, is an error wrapping ErrInvalidArgument.
+func (s *Store) Members(ctx context.Context, orgID, after string, limit int) ([]*sso.Member, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	limit, err := listLimit(limit, sso.DefaultListLimit, sso.MaxListLimit)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKeys("members", orgID, after); err != nil {
+		return nil, err
+	}
+	if !storable(after) {
+		return nil, errorf(ErrInvalidArgument, "members: the cursor is not valid UTF-8 or holds a NUL byte")
+	}
+	if !storable(orgID) {
+		return nil, nil // no stored member has such a key
+	}
+	rows, err := s.stmts.members.QueryContext(ctx, orgID, sso.MemberEmailKey(after), limit)
+	if err != nil {
+		return nil, dbErr(ctx, "members", err)
+	}
+	defer rows.Close()
+	var list []*sso.Member
+	for rows.Next() {
+		m, err := scanMember(rows.Scan)
+		if err != nil {
+			return nil, dbErr(ctx, "members", err)
+		}
+		list = append(list, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(ctx, "members", err)
+	}
+	return list, nil
+}
+
+// listLimit returns the page size a listing asked for: def for 0, limit if
+// it is within 1..maxLimit, else an error wrapping ErrInvalidArgument.
+func listLimit(limit, def, maxLimit int) (int, error) {
+	switch {
+	case limit == 0:
+		return def, nil
+	case limit < 0 || limit > maxLimit:
+		return 0, errorf(ErrInvalidArgument, "list limit %d not within 1..%d", limit, maxLimit)
+	}
+	return limit, nil
 }

@@ -21,6 +21,9 @@ func (s *Store) SaveRequest(ctx context.Context, req *sso.PendingRequest) error 
 	if req.ID == "" {
 		return errorf(ErrInvalidArgument, "pending request without an ID")
 	}
+	if err := checkKeys("pending request", req.ID, req.OrgID, req.TesterUserID); err != nil {
+		return err
+	}
 	if err := checkStorable("pending request", req); err != nil {
 		return err
 	}
@@ -47,6 +50,9 @@ func (s *Store) SaveRequest(ctx context.Context, req *sso.PendingRequest) error 
 // ExpiresAt is the caller's job.
 func (s *Store) ConsumeRequest(ctx context.Context, id string) (*sso.PendingRequest, error) {
 	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkKeys("consume request", id); err != nil {
 		return nil, err
 	}
 	if !storable(id) {
@@ -77,6 +83,9 @@ func (s *Store) ConsumeRequest(ctx context.Context, id string) (*sso.PendingRequ
 // Like ConsumeRequest, it returns an expired request too.
 func (s *Store) ConsumeMatchingRequest(ctx context.Context, id, orgID, bindingHash string) (*sso.PendingRequest, error) {
 	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkKeys("consume matching request", id, orgID); err != nil {
 		return nil, err
 	}
 	notFound := errorf(sso.ErrNotFound, "pending request %q of organization %q with this binding", id, orgID)
@@ -113,6 +122,9 @@ func (s *Store) UseAssertion(ctx context.Context, orgID, assertionID string, unt
 	}
 	if orgID == "" || assertionID == "" {
 		return errorf(ErrInvalidArgument, "assertion without an organization ID or assertion ID")
+	}
+	if err := checkKeys("use assertion", orgID, assertionID); err != nil {
+		return err
 	}
 	if !storable(orgID) || !storable(assertionID) {
 		return errorf(ErrInvalidArgument, "organization ID or assertion ID is not valid UTF-8 or holds a NUL byte")

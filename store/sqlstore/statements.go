@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+
+	"github.com/orgsso/orgsso/session"
 )
 
 // orgColumns lists the organizations columns in the order of orgRow.args and
@@ -11,7 +13,28 @@ import (
 const orgColumns = `id, sso_name, owner_id, enabled, idp_entity_id, idp_sso_url,
 	idp_certificates, idp_signature_algorithm, strict_mode, session_timeout_ns,
 	role_mapping_enabled, role_delimiter, role_mappings,
-	jit_provisioning, allow_idp_initiated, attributes`
+	jit_provisioning, allow_idp_initiated, attributes, version, sso_epoch`
+
+// orgValues has a placeholder per column of orgColumns.
+const orgValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// memberColumns lists the members columns a Member is read from, in the
+// order of memberRow.dests; memberWriteColumns those it is written to, in the
+// order of memberArgs.
+const (
+	memberColumns      = `org_id, email, user_id, first_name, last_name, org_role, stack_roles, allow_without_sso`
+	memberWriteColumns = `org_id, email_key, email, user_id, first_name, last_name, org_role, stack_roles, allow_without_sso`
+)
+
+// sessionColumns lists the sessions columns in the order of sessionArgs and
+// sessionRow.dests.
+const sessionColumns = `id, org_id, user_id, method, created_at, expires_at, epoch, end_reason`
+
+// skipLocked stands, in a query, for what the dialect adds to a SELECT whose
+// rows a DELETE takes: PostgreSQL's FOR UPDATE SKIP LOCKED, so concurrent
+// cleaners take disjoint batches rather than wait for each other's rows;
+// nothing in SQLite, whose writers take turns.
+const skipLocked = `/*skip locked*/`
 
 // The SQL of every statement, with ? placeholders; every value is a
 // placeholder, never text spliced into SQL.
@@ -19,8 +42,7 @@ const (
 	qOrgByID = `SELECT ` + orgColumns + ` FROM organizations WHERE id = ?`
 	// sso_name <> '' lets both databases use the partial unique index.
 	qOrgByName = `SELECT ` + orgColumns + ` FROM organizations WHERE sso_name = ? AND sso_name <> ''`
-	qSaveOrg   = `INSERT INTO organizations (` + orgColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	qSaveOrg   = `INSERT INTO organizations (` + orgColumns + `) VALUES ` + orgValues + `
 		ON CONFLICT (id) DO UPDATE SET
 			sso_name = excluded.sso_name,
 			owner_id = excluded.owner_id,
@@ -36,13 +58,42 @@ const (
 			role_mappings = excluded.role_mappings,
 			jit_provisioning = excluded.jit_provisioning,
 			allow_idp_initiated = excluded.allow_idp_initiated,
-			attributes = excluded.attributes`
+			attributes = excluded.attributes,
+			version = excluded.version,
+			sso_epoch = excluded.sso_epoch`
+	// An ID already stored inserts nothing (ErrDuplicateID); an SSO name
+	// another organization holds breaks the unique index.
+	qCreateOrg = `INSERT INTO organizations (` + orgColumns + `) VALUES ` + orgValues + `
+		ON CONFLICT (id) DO NOTHING`
+	// The compare-and-swap: one statement, so of concurrent updates from
+	// one version exactly one finds its row (PostgreSQL re-checks the WHERE
+	// on the row a concurrent update committed; SQLite runs one writer at a
+	// time). Arguments: orgRow.updateArgs.
+	qUpdateOrg = `UPDATE organizations SET
+			sso_name = ?,
+			owner_id = ?,
+			enabled = ?,
+			idp_entity_id = ?,
+			idp_sso_url = ?,
+			idp_certificates = ?,
+			idp_signature_algorithm = ?,
+			strict_mode = ?,
+			session_timeout_ns = ?,
+			role_mapping_enabled = ?,
+			role_delimiter = ?,
+			role_mappings = ?,
+			jit_provisioning = ?,
+			allow_idp_initiated = ?,
+			attributes = ?,
+			sso_epoch = ?,
+			version = version + 1
+		WHERE id = ? AND version = ?`
+	qOrgVersion = `SELECT version FROM organizations WHERE id = ?`
 	qNameHolder = `SELECT id FROM organizations WHERE sso_name = ? AND sso_name <> '' AND id <> ?`
-	qMember     = `SELECT email, user_id, first_name, last_name, org_role, stack_roles, allow_without_sso
-		FROM members WHERE org_id = ? AND email_key = ?`
-	qSaveMember = `INSERT INTO members
-		(org_id, email_key, email, user_id, first_name, last_name, org_role, stack_roles, allow_without_sso)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	qOrgExists  = `SELECT 1 FROM organizations WHERE id = ?`
+
+	qMember     = `SELECT ` + memberColumns + ` FROM members WHERE org_id = ? AND email_key = ?`
+	qSaveMember = `INSERT INTO members (` + memberWriteColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (org_id, email_key) DO UPDATE SET
 			email = excluded.email,
 			user_id = excluded.user_id,
@@ -51,6 +102,27 @@ const (
 			org_role = excluded.org_role,
 			stack_roles = excluded.stack_roles,
 			allow_without_sso = excluded.allow_without_sso`
+	// Insert-if-absent: a member already there (committed, or committed by
+	// the concurrent insert PostgreSQL waits for) inserts nothing.
+	qCreateMember = `INSERT INTO members (` + memberWriteColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (org_id, email_key) DO NOTHING`
+	// Arguments: memberArgs without its first two (org_id, email_key), then
+	// org_id and email_key.
+	qUpdateMember = `UPDATE members SET
+			email = ?,
+			user_id = ?,
+			first_name = ?,
+			last_name = ?,
+			org_role = ?,
+			stack_roles = ?,
+			allow_without_sso = ?
+		WHERE org_id = ? AND email_key = ?`
+	qDeleteMember   = `DELETE FROM members WHERE org_id = ? AND email_key = ?`
+	qMemberByUserID = `SELECT ` + memberColumns + ` FROM members WHERE org_id = ? AND user_id = ?
+		ORDER BY email_key LIMIT 1`
+	qMembers = `SELECT ` + memberColumns + ` FROM members WHERE org_id = ? AND email_key > ?
+		ORDER BY email_key LIMIT ?`
+
 	qSaveRequest = `INSERT INTO pending_requests (id, org_id, return_to, tester_user_id, expires_at, binding_hash)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 	// One statement: of concurrent callers, only the one whose DELETE
@@ -64,52 +136,134 @@ const (
 	// A row already there, expired or not, is a replay: nothing is inserted.
 	qUseAssertion = `INSERT INTO used_assertions (org_id, assertion_id, until)
 		VALUES (?, ?, ?) ON CONFLICT (org_id, assertion_id) DO NOTHING`
-	qCreateSession = `INSERT INTO sessions (id, org_id, user_id, method, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
-	qSession                 = `SELECT org_id, user_id, method, created_at, expires_at FROM sessions WHERE id = ?`
+
+	qCreateSession = `INSERT INTO sessions (` + sessionColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+	qSession                 = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ?`
 	qDeleteSession           = `DELETE FROM sessions WHERE id = ?`
 	qDeleteOrgSessions       = `DELETE FROM sessions WHERE org_id = ?`
 	qDeleteOrgSessionsMethod = `DELETE FROM sessions WHERE org_id = ? AND method = ?`
-	qDeleteExpiredSessions   = `DELETE FROM sessions WHERE expires_at <= ?`
-	qCleanupRequests         = `DELETE FROM pending_requests WHERE expires_at < ?`
-	qCleanupAssertions       = `DELETE FROM used_assertions WHERE until < ?`
+
+	// The cleanup batches: each DELETE takes at most LIMIT rows, found
+	// through the expiry index, by primary key (the tables are WITHOUT
+	// ROWID in SQLite, which has no DELETE … LIMIT in its default build).
+	// Each runs as its own statement, so it holds SQLite's write lock only
+	// for one batch.
+	qCleanupRequests = `DELETE FROM pending_requests WHERE id IN
+		(SELECT id FROM pending_requests WHERE expires_at < ? LIMIT ? ` + skipLocked + `)`
+	qCleanupAssertions = `DELETE FROM used_assertions WHERE (org_id, assertion_id) IN
+		(SELECT org_id, assertion_id FROM used_assertions WHERE until < ? LIMIT ? ` + skipLocked + `)`
+	qCleanupSessions = `DELETE FROM sessions WHERE id IN
+		(SELECT id FROM sessions WHERE expires_at <= ? LIMIT ? ` + skipLocked + `)`
 )
+
+// sessionFilter is one of the four shapes of a session.Query: by
+// organization, and by user and method when they are not empty. Each has
+// statements of its own, so every one uses the best index.
+type sessionFilter int
+
+const (
+	byUser   sessionFilter = 1 << iota // Query.UserID is set
+	byMethod                           // Query.Method is set
+)
+
+// filterOf returns the shape of q.
+func filterOf(q session.Query) sessionFilter {
+	var f sessionFilter
+	if q.UserID != "" {
+		f |= byUser
+	}
+	if q.Method != "" {
+		f |= byMethod
+	}
+	return f
+}
+
+// where returns the WHERE condition of the shape; its placeholders take
+// filterArgs.
+func (f sessionFilter) where() string {
+	w := `org_id = ?`
+	if f&byUser != 0 {
+		w += ` AND user_id = ?`
+	}
+	if f&byMethod != 0 {
+		w += ` AND method = ?`
+	}
+	return w
+}
+
+// filterArgs returns the values of f.where's placeholders for q.
+func (f sessionFilter) filterArgs(q session.Query) []any {
+	args := []any{q.OrgID}
+	if f&byUser != 0 {
+		args = append(args, q.UserID)
+	}
+	if f&byMethod != 0 {
+		args = append(args, q.Method)
+	}
+	return args
+}
+
+// listSessionsSQL lists the sessions of shape f: filterArgs, then now, the
+// cursor and the limit.
+func (f sessionFilter) listSessionsSQL() string {
+	return `SELECT ` + sessionColumns + ` FROM sessions WHERE ` + f.where() + `
+		AND end_reason = '' AND expires_at > ? AND id > ? ORDER BY id LIMIT ?`
+}
+
+// endSessionsSQL ends the sessions of shape f: the reason, then filterArgs.
+func (f sessionFilter) endSessionsSQL() string {
+	return `UPDATE sessions SET end_reason = ? WHERE ` + f.where() + ` AND end_reason = ''`
+}
+
+// sessionFilters is how many shapes there are.
+const sessionFilters = 4
 
 // statements holds the prepared form of every query. database/sql prepares
 // each on a connection the first time it runs there.
 type statements struct {
 	orgByID, orgByName, saveOrg, nameHolder                           *sql.Stmt
+	createOrg, updateOrg, orgVersion, orgExists                       *sql.Stmt
 	member, saveMember                                                *sql.Stmt
+	createMember, updateMember, deleteMember, memberByUserID, members *sql.Stmt
 	saveRequest, consumeRequest, consumeMatchingRequest, useAssertion *sql.Stmt
 	createSession, session, deleteSession                             *sql.Stmt
-	deleteOrgSessions, deleteOrgSessionsMethod, deleteExpiredSessions *sql.Stmt
-	cleanupRequests, cleanupAssertions                                *sql.Stmt
+	deleteOrgSessions, deleteOrgSessionsMethod                        *sql.Stmt
+	listSessions, endSessions                                         [sessionFilters]*sql.Stmt
+	cleanupRequests, cleanupAssertions, cleanupSessions               *sql.Stmt
+}
+
+// stmtSQL pairs a statement with its SQL.
+type stmtSQL struct {
+	stmt  **sql.Stmt
+	query string
 }
 
 // all pairs every statement with its SQL.
-func (st *statements) all() []struct {
-	stmt  **sql.Stmt
-	query string
-} {
-	return []struct {
-		stmt  **sql.Stmt
-		query string
-	}{
+func (st *statements) all() []stmtSQL {
+	all := []stmtSQL{
 		{&st.orgByID, qOrgByID}, {&st.orgByName, qOrgByName}, {&st.saveOrg, qSaveOrg}, {&st.nameHolder, qNameHolder},
+		{&st.createOrg, qCreateOrg}, {&st.updateOrg, qUpdateOrg}, {&st.orgVersion, qOrgVersion}, {&st.orgExists, qOrgExists},
 		{&st.member, qMember}, {&st.saveMember, qSaveMember},
+		{&st.createMember, qCreateMember}, {&st.updateMember, qUpdateMember}, {&st.deleteMember, qDeleteMember},
+		{&st.memberByUserID, qMemberByUserID}, {&st.members, qMembers},
 		{&st.saveRequest, qSaveRequest}, {&st.consumeRequest, qConsumeRequest},
 		{&st.consumeMatchingRequest, qConsumeMatchingRequest}, {&st.useAssertion, qUseAssertion},
 		{&st.createSession, qCreateSession}, {&st.session, qSession}, {&st.deleteSession, qDeleteSession},
 		{&st.deleteOrgSessions, qDeleteOrgSessions}, {&st.deleteOrgSessionsMethod, qDeleteOrgSessionsMethod},
-		{&st.deleteExpiredSessions, qDeleteExpiredSessions},
 		{&st.cleanupRequests, qCleanupRequests}, {&st.cleanupAssertions, qCleanupAssertions},
+		{&st.cleanupSessions, qCleanupSessions},
 	}
+	for f := range sessionFilter(sessionFilters) {
+		all = append(all, stmtSQL{&st.listSessions[f], f.listSessionsSQL()}, stmtSQL{&st.endSessions[f], f.endSessionsSQL()})
+	}
+	return all
 }
 
 // prepare prepares every statement for the dialect.
 func (st *statements) prepare(ctx context.Context, db *sql.DB, d Dialect) error {
 	for _, s := range st.all() {
-		stmt, err := db.PrepareContext(ctx, d.rebind(s.query))
+		stmt, err := db.PrepareContext(ctx, d.sql(s.query))
 		if err != nil {
 			return err
 		}

@@ -17,19 +17,24 @@ var (
 	_ sso.Store           = (*Store)(nil)
 	_ sso.RequestConsumer = (*Store)(nil)
 	_ sso.Cleaner         = (*Store)(nil)
+	_ sso.AdminStore      = (*Store)(nil)
+	_ sso.BatchCleaner    = (*Store)(nil)
 	_ session.Store       = (*Store)(nil)
+	_ session.Lister      = (*Store)(nil)
 )
 
-// Store implements sso.Store, sso.RequestConsumer, sso.Cleaner and
-// session.Store on a SQL database. It is safe for concurrent use, also by
-// several processes sharing the database: ConsumeRequest,
-// ConsumeMatchingRequest, UseAssertion and the SSO name check are atomic in
-// the database, not in the process. Create one with New (or
-// sqlite.Open, postgres.Open) and Close it when done.
+// Store implements sso.Store, sso.AdminStore (with sso.RequestConsumer),
+// sso.Cleaner, sso.BatchCleaner, session.Store and session.Lister on a SQL
+// database. It is safe for concurrent use, also by several processes sharing
+// the database: ConsumeRequest, ConsumeMatchingRequest, UseAssertion, the
+// SSO name check, UpdateOrganization's version check and CreateMember's
+// create-if-absent are atomic in the database, not in the process. Create
+// one with New (or sqlite.Open, postgres.Open) and Close it when done.
 //
 // Every method first returns an error wrapping ErrInvalidArgument for a nil
 // *Store or a nil context, ErrClosed after Close, and ctx.Err() if ctx is
-// already done.
+// already done; then, before any database work, one wrapping ErrKeyTooLong
+// (and ErrInvalidArgument) for a key longer than sso.MaxKeyBytes.
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
@@ -112,8 +117,12 @@ func (s *Store) begin(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// Cleanup evicts what has expired at now, in one transaction, and returns how
-// many rows it removed in total:
+// CleanupBatchSize is how many rows Cleanup and DeleteExpiredSessions
+// delete per statement.
+const CleanupBatchSize = 1000
+
+// Cleanup evicts what has expired at now and returns how many rows it
+// removed in total:
 //
 //   - pending requests whose ExpiresAt is before now;
 //   - used assertion IDs whose until is before now (from then on the ID may be
@@ -124,26 +133,57 @@ func (s *Store) begin(ctx context.Context) error {
 // kept through the instant itself. Cleanup is the only way the store evicts;
 // call it periodically (sso.Service.Cleanup does). With several replicas,
 // any one of them may call it: concurrent calls are harmless.
+//
+// It calls CleanupBatch with CleanupBatchSize until a batch comes back short,
+// so however large the backlog, no statement holds SQLite's write lock (or
+// PostgreSQL's row locks) for more than one batch, and sign-ins go on in
+// between. It is therefore not one transaction: if it fails midway (ctx
+// ended), what the batches before removed stays removed, and the count is
+// of them.
 func (s *Store) Cleanup(ctx context.Context, now time.Time) (int, error) {
 	if err := s.begin(ctx); err != nil {
 		return 0, err
 	}
-	bound := encodeBound(now)
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, dbErr(ctx, "cleanup", err)
-	}
-	defer tx.Rollback() // a no-op after Commit
 	total := 0
-	for _, st := range []*sql.Stmt{s.stmts.cleanupRequests, s.stmts.cleanupAssertions, s.stmts.deleteExpiredSessions} {
-		n, err := rowsAffected(tx.StmtContext(ctx, st).ExecContext(ctx, bound))
-		if err != nil {
-			return 0, dbErr(ctx, "cleanup", err)
-		}
+	for {
+		n, err := s.CleanupBatch(ctx, now, CleanupBatchSize)
 		total += n
+		if err != nil || n < CleanupBatchSize {
+			return total, err
+		}
 	}
-	if err := tx.Commit(); err != nil {
-		return 0, dbErr(ctx, "cleanup", err)
+}
+
+// CleanupBatch removes at most limit (≥ 1, else an error wrapping
+// ErrInvalidArgument) of the rows Cleanup removes at now and returns how
+// many it removed; fewer than limit means none was left. It takes expired
+// pending requests first, then used assertion IDs, then sessions, each
+// table with one DELETE … WHERE key IN (SELECT key … WHERE expiry < ? LIMIT
+// ?), its own short transaction: a large backlog never holds SQLite's write
+// lock for long. On PostgreSQL the SELECT skips rows another transaction has
+// locked (FOR UPDATE SKIP LOCKED), so concurrent cleaners in several
+// replicas take disjoint batches instead of waiting for each other; "none
+// left" then means none that another cleaner is not already removing. If a
+// statement fails, the count is of the rows the statements before it
+// removed.
+func (s *Store) CleanupBatch(ctx context.Context, now time.Time, limit int) (int, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	if limit < 1 {
+		return 0, errorf(ErrInvalidArgument, "cleanup batch limit %d", limit)
+	}
+	bound := encodeBound(now)
+	total := 0
+	for _, st := range []*sql.Stmt{s.stmts.cleanupRequests, s.stmts.cleanupAssertions, s.stmts.cleanupSessions} {
+		n, err := rowsAffected(st.ExecContext(ctx, bound, limit-total))
+		total += n
+		if err != nil {
+			return total, dbErr(ctx, "cleanup", err)
+		}
+		if total == limit {
+			break
+		}
 	}
 	return total, nil
 }
