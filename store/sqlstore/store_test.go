@@ -68,8 +68,19 @@ func TestNilStore(t *testing.T) {
 	_, e6 := st.DeleteOrgSessions(ctx, "o", "")
 	_, e7 := st.DeleteExpiredSessions(ctx, now)
 	_, e8 := st.Cleanup(ctx, now)
+	_, e9 := st.CleanupBatch(ctx, now, 10)
+	_, e10 := st.CreateMember(ctx, &sso.Member{OrgID: "o", Email: "e"})
+	_, e11 := st.MemberByUserID(ctx, "o", "u")
+	_, e12 := st.Members(ctx, "o", "", 10)
+	_, e13 := st.ListSessions(ctx, session.Query{OrgID: "o"}, now)
+	_, e14 := st.EndSessions(ctx, session.Query{OrgID: "o"}, session.EndRevoked)
+	_, e15 := st.ConsumeMatchingRequest(ctx, "r", "o", "h")
 	for i, err := range []error{
-		e1, e2, e3, e4, e5, e6, e7, e8,
+		e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12, e13, e14, e15,
+		st.CreateOrganization(ctx, &sso.Organization{ID: "o"}),
+		st.UpdateOrganization(ctx, &sso.Organization{ID: "o"}),
+		st.UpdateMember(ctx, &sso.Member{OrgID: "o", Email: "e"}),
+		st.DeleteMember(ctx, "o", "e"),
 		st.SaveOrganization(ctx, &sso.Organization{ID: "o"}),
 		st.SaveMember(ctx, &sso.Member{OrgID: "o", Email: "e"}),
 		st.SaveRequest(ctx, &sso.PendingRequest{ID: "r"}),
