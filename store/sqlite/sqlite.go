@@ -24,6 +24,7 @@ const pragmas = "_pragma=busy_timeout(5000)" +
 	"&_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(FULL)" +
 	"&_pragma=foreign_keys(1)" +
+	"&_pragma=cache_size(-32768)" + // KiB: 32 MiB per connection at most
 	"&_txlock=immediate"
 
 // Open opens (creating if needed) the SQLite database at path, brings its

@@ -130,7 +130,7 @@ func (s *Store) SaveOrganization(ctx context.Context, org *sso.Organization) err
 		return err
 	}
 	for attempt := 1; ; attempt++ {
-		_, err := s.stmts.saveOrg.ExecContext(ctx, row.args()...)
+		_, err := s.exec(ctx, s.stmts.saveOrg, row.args()...)
 		if err == nil {
 			return nil
 		}
@@ -156,7 +156,7 @@ func (s *Store) CreateOrganization(ctx context.Context, org *sso.Organization) e
 	}
 	row.version = 1
 	for attempt := 1; ; attempt++ {
-		n, err := rowsAffected(s.stmts.createOrg.ExecContext(ctx, row.args()...))
+		n, err := s.exec(ctx, s.stmts.createOrg, row.args()...)
 		if err == nil {
 			if n == 0 {
 				return errorf(sso.ErrDuplicateID, "organization %q", org.ID)
@@ -198,7 +198,7 @@ func (s *Store) UpdateOrganization(ctx context.Context, org *sso.Organization) e
 		return err
 	}
 	for attempt := 1; ; attempt++ {
-		n, err := rowsAffected(s.stmts.updateOrg.ExecContext(ctx, row.updateArgs()...))
+		n, err := s.exec(ctx, s.stmts.updateOrg, row.updateArgs()...)
 		if err != nil {
 			if retry, err := s.nameTaken(ctx, "update organization", org, err, attempt); !retry {
 				return err
@@ -340,7 +340,7 @@ func (s *Store) SaveMember(ctx context.Context, m *sso.Member) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.stmts.saveMember.ExecContext(ctx, args...); err != nil {
+	if _, err := s.exec(ctx, s.stmts.saveMember, args...); err != nil {
 		return dbErr(ctx, "save member", err)
 	}
 	return nil
@@ -369,7 +369,7 @@ func (s *Store) CreateMember(ctx context.Context, m *sso.Member) (*sso.Member, e
 	}
 	key := args[1].(string)
 	for range createMemberAttempts {
-		n, err := rowsAffected(s.stmts.createMember.ExecContext(ctx, args...))
+		n, err := s.exec(ctx, s.stmts.createMember, args...)
 		if err != nil {
 			return nil, dbErr(ctx, "create member", err)
 		}
@@ -402,7 +402,7 @@ func (s *Store) UpdateMember(ctx context.Context, m *sso.Member) error {
 	if err != nil {
 		return err
 	}
-	n, err := rowsAffected(s.stmts.updateMember.ExecContext(ctx, append(args[2:], args[0], args[1])...))
+	n, err := s.exec(ctx, s.stmts.updateMember, append(args[2:], args[0], args[1])...)
 	if err != nil {
 		return dbErr(ctx, "update member", err)
 	}
@@ -428,7 +428,7 @@ func (s *Store) DeleteMember(ctx context.Context, orgID, email string) error {
 	if !storable(orgID) {
 		return errorf(sso.ErrNotFound, "member %q of organization %q", email, orgID)
 	}
-	n, err := rowsAffected(s.stmts.deleteMember.ExecContext(ctx, orgID, sso.MemberEmailKey(email)))
+	n, err := s.exec(ctx, s.stmts.deleteMember, orgID, sso.MemberEmailKey(email))
 	if err != nil {
 		return dbErr(ctx, "delete member", err)
 	}

@@ -31,7 +31,7 @@ func (s *Store) SaveRequest(ctx context.Context, req *sso.PendingRequest) error 
 	if err != nil {
 		return err
 	}
-	n, err := rowsAffected(s.stmts.saveRequest.ExecContext(ctx, req.ID, req.OrgID, req.ReturnTo, req.TesterUserID, expires, req.BindingHash))
+	n, err := s.exec(ctx, s.stmts.saveRequest, req.ID, req.OrgID, req.ReturnTo, req.TesterUserID, expires, req.BindingHash)
 	if err != nil {
 		return dbErr(ctx, "save request", err)
 	}
@@ -60,7 +60,7 @@ func (s *Store) ConsumeRequest(ctx context.Context, id string) (*sso.PendingRequ
 	}
 	r := &sso.PendingRequest{ID: id}
 	var expires string
-	err := s.stmts.consumeRequest.QueryRowContext(ctx, id).Scan(&r.OrgID, &r.ReturnTo, &r.TesterUserID, &expires, &r.BindingHash)
+	err := s.writeRow(ctx, s.stmts.consumeRequest, []any{id}, &r.OrgID, &r.ReturnTo, &r.TesterUserID, &expires, &r.BindingHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errorf(sso.ErrNotFound, "pending request %q", id)
 	}
@@ -94,7 +94,7 @@ func (s *Store) ConsumeMatchingRequest(ctx context.Context, id, orgID, bindingHa
 	}
 	r := &sso.PendingRequest{ID: id, OrgID: orgID, BindingHash: bindingHash}
 	var expires string
-	err := s.stmts.consumeMatchingRequest.QueryRowContext(ctx, id, orgID, bindingHash).Scan(&r.ReturnTo, &r.TesterUserID, &expires)
+	err := s.writeRow(ctx, s.stmts.consumeMatchingRequest, []any{id, orgID, bindingHash}, &r.ReturnTo, &r.TesterUserID, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound
 	}
@@ -133,7 +133,7 @@ func (s *Store) UseAssertion(ctx context.Context, orgID, assertionID string, unt
 	if err != nil {
 		return err
 	}
-	n, err := rowsAffected(s.stmts.useAssertion.ExecContext(ctx, orgID, assertionID, u))
+	n, err := s.exec(ctx, s.stmts.useAssertion, orgID, assertionID, u)
 	if err != nil {
 		return dbErr(ctx, "use assertion", err)
 	}

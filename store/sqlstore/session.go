@@ -39,8 +39,8 @@ func (s *Store) CreateSession(ctx context.Context, sess *session.Session) error 
 	if err != nil {
 		return err
 	}
-	n, err := rowsAffected(s.stmts.createSession.ExecContext(ctx,
-		sess.ID, sess.OrgID, sess.UserID, sess.Method, created, expires, sess.Epoch, sess.EndReason))
+	n, err := s.exec(ctx, s.stmts.createSession,
+		sess.ID, sess.OrgID, sess.UserID, sess.Method, created, expires, sess.Epoch, sess.EndReason)
 	if err != nil {
 		return dbErr(ctx, "create session", err)
 	}
@@ -105,7 +105,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if !storable(id) {
 		return errorf(session.ErrNotFound, "session")
 	}
-	n, err := rowsAffected(s.stmts.deleteSession.ExecContext(ctx, id))
+	n, err := s.exec(ctx, s.stmts.deleteSession, id)
 	if err != nil {
 		return dbErr(ctx, "delete session", err)
 	}
@@ -138,9 +138,9 @@ func (s *Store) DeleteOrgSessions(ctx context.Context, orgID, method string) (in
 		err error
 	)
 	if method == "" {
-		n, err = rowsAffected(s.stmts.deleteOrgSessions.ExecContext(ctx, orgID))
+		n, err = s.exec(ctx, s.stmts.deleteOrgSessions, orgID)
 	} else {
-		n, err = rowsAffected(s.stmts.deleteOrgSessionsMethod.ExecContext(ctx, orgID, method))
+		n, err = s.exec(ctx, s.stmts.deleteOrgSessionsMethod, orgID, method)
 	}
 	if err != nil {
 		return 0, dbErr(ctx, "delete organization sessions", err)
@@ -160,7 +160,7 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, 
 	bound := encodeBound(now)
 	total := 0
 	for {
-		n, err := rowsAffected(s.stmts.cleanupSessions.ExecContext(ctx, bound, CleanupBatchSize))
+		n, err := s.exec(ctx, s.stmts.cleanupSessions, bound, CleanupBatchSize)
 		total += n
 		if err != nil {
 			return total, dbErr(ctx, "delete expired sessions", err)
@@ -255,7 +255,7 @@ func (s *Store) EndSessions(ctx context.Context, q session.Query, reason string)
 		return 0, err
 	}
 	f := filterOf(q)
-	n, err := rowsAffected(s.stmts.endSessions[f].ExecContext(ctx, append([]any{reason}, f.filterArgs(q)...)...))
+	n, err := s.exec(ctx, s.stmts.endSessions[f], append([]any{reason}, f.filterArgs(q)...)...)
 	if err != nil {
 		return 0, dbErr(ctx, "end sessions", err)
 	}

@@ -39,6 +39,14 @@ type Store struct {
 	db      *sql.DB
 	dialect Dialect
 	stmts   statements
+	// writes is the write gate of a SQLite store (nil for PostgreSQL): a
+	// slot every write statement holds while it runs. Go hands a freed
+	// slot to the longest-waiting sender, so the store's writes take turns
+	// in arrival order. SQLite runs one writer at a time anyway, but its
+	// busy handler polls (sleeping up to 100 ms between tries) rather than
+	// queues: a cleaner running batch after batch would retake the lock
+	// within microseconds of releasing it and starve the sign-ins.
+	writes chan struct{}
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -65,6 +73,9 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{db: db, dialect: d}
+	if d == SQLite {
+		s.writes = make(chan struct{}, 1)
+	}
 	if err := s.stmts.prepare(ctx, db, d); err != nil {
 		s.stmts.close()
 		return nil, dbErr(ctx, "preparing statements", err)
@@ -176,7 +187,7 @@ func (s *Store) CleanupBatch(ctx context.Context, now time.Time, limit int) (int
 	bound := encodeBound(now)
 	total := 0
 	for _, st := range []*sql.Stmt{s.stmts.cleanupRequests, s.stmts.cleanupAssertions, s.stmts.cleanupSessions} {
-		n, err := rowsAffected(st.ExecContext(ctx, bound, limit-total))
+		n, err := s.exec(ctx, st, bound, limit-total)
 		total += n
 		if err != nil {
 			return total, dbErr(ctx, "cleanup", err)
@@ -186,6 +197,48 @@ func (s *Store) CleanupBatch(ctx context.Context, now time.Time, limit int) (int
 		}
 	}
 	return total, nil
+}
+
+// exec runs a write statement, in its turn at the write gate, and returns
+// how many rows it affected.
+func (s *Store) exec(ctx context.Context, st *sql.Stmt, args ...any) (int, error) {
+	if err := s.lockWrites(ctx); err != nil {
+		return 0, err
+	}
+	defer s.unlockWrites()
+	return rowsAffected(st.ExecContext(ctx, args...))
+}
+
+// writeRow runs a write statement that returns one row (DELETE …
+// RETURNING), in its turn at the write gate, and scans the row into dest;
+// sql.ErrNoRows if it returned none.
+func (s *Store) writeRow(ctx context.Context, st *sql.Stmt, args []any, dest ...any) error {
+	if err := s.lockWrites(ctx); err != nil {
+		return err
+	}
+	defer s.unlockWrites()
+	return st.QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+// lockWrites waits for the store's turn to write, or for ctx to end. It
+// does nothing for a store without a write gate.
+func (s *Store) lockWrites(ctx context.Context) error {
+	if s.writes == nil {
+		return nil
+	}
+	select {
+	case s.writes <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// unlockWrites ends the turn lockWrites began.
+func (s *Store) unlockWrites() {
+	if s.writes != nil {
+		<-s.writes
+	}
 }
 
 // rowsAffected returns the rows an Exec affected, or its error.
