@@ -153,6 +153,7 @@ func TestMemberByUserID(t *testing.T) {
 			member("org1", "carl@example.com", "u1"),
 			member("org1", "ada@example.com", "u2"),
 			member("org2", "aaa@example.com", "u1"),
+			member("org1", "nouser@example.com", ""),
 		} {
 			if err := st.SaveMember(ctx, m); err != nil {
 				t.Fatal(err)
@@ -170,6 +171,7 @@ func TestMemberByUserID(t *testing.T) {
 			{"org3", "u1", "", sso.ErrNotFound},
 			{"org1", "U1", "", sso.ErrNotFound}, // user IDs match exactly
 			{"org1", "u1\xff", "", sso.ErrNotFound},
+			{"org1", "", "", sso.ErrNotFound}, // not the member saved without a user ID
 		}
 		for _, tt := range tests {
 			m, err := st.MemberByUserID(ctx, tt.org, tt.user)
@@ -200,7 +202,7 @@ func TestMembers(t *testing.T) {
 			want    []string
 			wantErr error
 		}{
-			{"", 0, all, nil},
+			{"", 0, nil, sqlstore.ErrInvalidArgument}, // the Service maps 0 to sso.DefaultListLimit
 			{"", 100, all, nil},
 			{"", 3, all[:3], nil},
 			{"a@x", 3, all[3:6], nil},
@@ -240,6 +242,9 @@ func TestMembers(t *testing.T) {
 		}
 		if !slices.Equal(paged, all) {
 			t.Errorf("paging by 2 = %q; want %q", paged, all)
+		}
+		if list, err := st.Members(ctx, "", "", 10); !errors.Is(err, sqlstore.ErrInvalidArgument) {
+			t.Errorf("Members(\"\") = %v, %v; want ErrInvalidArgument", list, err)
 		}
 		if list, err := st.Members(ctx, "org3", "", 10); err != nil || len(list) != 0 {
 			t.Errorf("Members(org3) = %v, %v; want none", list, err)

@@ -439,9 +439,11 @@ func (s *Store) DeleteMember(ctx context.Context, orgID, email string) error {
 }
 
 // MemberByUserID returns the member of organization orgID with this user ID
-// (the one with the lowest email key if several have it), or an error
-// wrapping sso.ErrNotFound. Keys longer than sso.MaxKeyBytes are an error
-// wrapping ErrKeyTooLong.
+// (the one with the lowest email key, in byte order, if several have it),
+// or an error wrapping sso.ErrNotFound; an empty userID is never found, not
+// even a member saved without a UserID. One query, on the (org_id, user_id,
+// email_key) index. Keys longer than sso.MaxKeyBytes are an error wrapping
+// ErrKeyTooLong.
 func (s *Store) MemberByUserID(ctx context.Context, orgID, userID string) (*sso.Member, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
@@ -449,7 +451,7 @@ func (s *Store) MemberByUserID(ctx context.Context, orgID, userID string) (*sso.
 	if err := checkKeys("member by user ID", orgID, userID); err != nil {
 		return nil, err
 	}
-	if !storable(orgID) || !storable(userID) {
+	if userID == "" || !storable(orgID) || !storable(userID) {
 		return nil, errorf(sso.ErrNotFound, "member with user ID %q of organization %q", userID, orgID)
 	}
 	m, err := scanMember(s.stmts.memberByUserID.QueryRowContext(ctx, orgID, userID).Scan)
@@ -463,26 +465,30 @@ func (s *Store) MemberByUserID(ctx context.Context, orgID, userID string) (*sso.
 }
 
 // Members lists the members of organization orgID in ascending
-// sso.MemberEmailKey order (bytewise), those whose key sorts after after
-// ("" = from the start; an email is taken by its key, so the last email of a
-// page is the cursor of the next), at most limit of them: 1 to
-// sso.MaxListLimit, 0 meaning sso.DefaultListLimit. One page is one query
-// (WHERE email_key > ? ORDER BY email_key LIMIT ?). None is a nil slice and
-// no error. Another limit, or an after that is longer than sso.MaxKeyBytes,
-// not valid UTF-8 or holding NUL, is an error wrapping ErrInvalidArgument.
+// sso.MemberEmailKey order (bytewise), those whose key sorts after
+// sso.MemberEmailKey(after) ("" = from the start; the last Email of a page,
+// or its key, is the cursor of the next), at most limit of them. One page is
+// one query (WHERE email_key > ? ORDER BY email_key LIMIT ?). An
+// organization without members lists none (a nil slice) without error. An
+// empty orgID, a limit outside 1..sso.MaxListLimit (0 included: the Service
+// maps 0 to sso.DefaultListLimit) or an after that sso.ValidateMemberEmail
+// refuses is an error wrapping ErrInvalidArgument; a key longer than
+// sso.MaxKeyBytes one wrapping ErrKeyTooLong.
 func (s *Store) Members(ctx context.Context, orgID, after string, limit int) ([]*sso.Member, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	limit, err := listLimit(limit, sso.DefaultListLimit, sso.MaxListLimit)
-	if err != nil {
-		return nil, err
+	if orgID == "" {
+		return nil, errorf(ErrInvalidArgument, "members: empty organization ID")
+	}
+	if limit < 1 || limit > sso.MaxListLimit {
+		return nil, errorf(ErrInvalidArgument, "members: limit %d not within 1..%d", limit, sso.MaxListLimit)
 	}
 	if err := checkKeys("members", orgID, after); err != nil {
 		return nil, err
 	}
-	if !storable(after) {
-		return nil, errorf(ErrInvalidArgument, "members: the cursor is not valid UTF-8 or holds a NUL byte")
+	if err := sso.ValidateMemberEmail(after); err != nil {
+		return nil, fmt.Errorf("sqlstore: members: the cursor: %w", err)
 	}
 	if !storable(orgID) {
 		return nil, nil // no stored member has such a key

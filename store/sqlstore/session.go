@@ -7,13 +7,16 @@ import (
 	"time"
 
 	"github.com/orgsso/orgsso/session"
+	"github.com/orgsso/orgsso/sso"
 )
 
 // Session IDs are token hashes: errors never repeat them.
 
 // CreateSession stores a new session, Epoch and EndReason included. It needs
-// an ID and an OrgID, and keys (ID, OrgID, UserID, Method) of at most
-// sso.MaxKeyBytes (ErrKeyTooLong); an ID the store already holds is an error
+// an ID and an OrgID, and keys (ID, OrgID, UserID) of at most
+// sso.MaxKeyBytes (ErrKeyTooLong); a Method longer than that is refused the
+// same way, though it is not a key (an index holds it, and PostgreSQL's
+// cannot hold any length). An ID the store already holds is an error
 // wrapping ErrDuplicateID.
 func (s *Store) CreateSession(ctx context.Context, sess *session.Session) error {
 	if err := s.begin(ctx); err != nil {
@@ -118,8 +121,8 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 // DeleteOrgSessions removes the sessions of organization orgID made with
 // method (session.MethodSSO or session.MethodPassword; "" = every method) and
 // returns how many it removed. An empty orgID is an error wrapping
-// ErrInvalidArgument, a key longer than sso.MaxKeyBytes one wrapping
-// ErrKeyTooLong.
+// ErrInvalidArgument, an orgID longer than sso.MaxKeyBytes one wrapping
+// ErrKeyTooLong; a method longer than that matches no session.
 func (s *Store) DeleteOrgSessions(ctx context.Context, orgID, method string) (int, error) {
 	if err := s.begin(ctx); err != nil {
 		return 0, err
@@ -127,11 +130,11 @@ func (s *Store) DeleteOrgSessions(ctx context.Context, orgID, method string) (in
 	if orgID == "" {
 		return 0, errorf(ErrInvalidArgument, "empty organization ID")
 	}
-	if err := checkKeys("delete organization sessions", orgID, method); err != nil {
+	if err := checkKeys("delete organization sessions", orgID); err != nil {
 		return 0, err
 	}
-	if !storable(orgID) || !storable(method) {
-		return 0, nil // no stored session has such a key
+	if !storable(orgID) || !storable(method) || len(method) > sso.MaxKeyBytes {
+		return 0, nil // no stored session has such a key or method
 	}
 	var (
 		n   int
@@ -175,16 +178,18 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, 
 }
 
 // checkQuery checks what ListSessions and EndSessions need of q: an OrgID,
-// and keys (OrgID, UserID, Method, After) of at most sso.MaxKeyBytes. match
-// is false if some key cannot be stored, so that no session matches.
+// and keys (OrgID, UserID) of at most sso.MaxKeyBytes. match is false
+// if no stored session can match: a key that cannot be stored, or a Method
+// longer than sso.MaxKeyBytes (CreateSession refuses those; a method is not
+// a key, and an unknown one lists none).
 func checkQuery(op string, q session.Query) (match bool, _ error) {
 	if q.OrgID == "" {
 		return false, errorf(ErrInvalidArgument, "%s: query without an organization ID", op)
 	}
-	if err := checkKeys(op, q.OrgID, q.UserID, q.Method, q.After); err != nil {
+	if err := checkKeys(op, q.OrgID, q.UserID); err != nil {
 		return false, err
 	}
-	return storable(q.OrgID) && storable(q.UserID) && storable(q.Method), nil
+	return storable(q.OrgID) && storable(q.UserID) && storable(q.Method) && len(q.Method) <= sso.MaxKeyBytes, nil
 }
 
 // ListSessions returns the sessions of organization q.OrgID, of q.UserID and
@@ -193,9 +198,10 @@ func checkQuery(op string, q session.Query) (match bool, _ error) {
 // sorts after q.After, at most q.Limit of them (1 to session.MaxListLimit; 0
 // means session.DefaultListLimit). One page is one query, read in ID order
 // from the (org_id, user_id, id) index when q.UserID is set. None is a nil
-// slice and no error. An empty q.OrgID, another limit, a key longer than
-// sso.MaxKeyBytes (ErrKeyTooLong) or a q.After that is not valid UTF-8 or
-// holds NUL is an error wrapping ErrInvalidArgument.
+// slice and no error; a q.Method no session has (an unknown one, however
+// long) lists none. An empty q.OrgID, another limit, a key (OrgID, UserID,
+// After) longer than sso.MaxKeyBytes (ErrKeyTooLong) or a q.After that is
+// not valid UTF-8 or holds NUL is an error wrapping ErrInvalidArgument.
 func (s *Store) ListSessions(ctx context.Context, q session.Query, now time.Time) ([]*session.Session, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
@@ -206,6 +212,9 @@ func (s *Store) ListSessions(ctx context.Context, q session.Query, now time.Time
 	}
 	match, err := checkQuery("list sessions", q)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkKeys("list sessions: the cursor", q.After); err != nil {
 		return nil, err
 	}
 	if !storable(q.After) {
@@ -237,9 +246,10 @@ func (s *Store) ListSessions(ctx context.Context, q session.Query, now time.Time
 // EndSessions sets EndReason to reason on every session matching q (its
 // organization, and user and method when set; q.After and q.Limit are
 // ignored) that is not ended yet, expired or not, in one UPDATE, and returns
-// how many it changed. An empty reason or q.OrgID, a key longer than
-// sso.MaxKeyBytes (ErrKeyTooLong), or a reason that is not valid UTF-8 or
-// holds NUL is an error wrapping ErrInvalidArgument.
+// how many it changed; a session ended before keeps its reason. An empty
+// reason or q.OrgID, a key (OrgID, UserID) longer than sso.MaxKeyBytes
+// (ErrKeyTooLong), or a reason that is not valid UTF-8 or holds NUL is an
+// error wrapping ErrInvalidArgument.
 func (s *Store) EndSessions(ctx context.Context, q session.Query, reason string) (int, error) {
 	if err := s.begin(ctx); err != nil {
 		return 0, err
