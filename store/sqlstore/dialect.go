@@ -10,7 +10,9 @@ import (
 // processes. The zero Dialect is invalid.
 //
 // Both dialects share the rest of the SQL: INSERT … ON CONFLICT for upserts
-// and duplicate checks, DELETE … RETURNING for the atomic consume.
+// and duplicate checks, DELETE … RETURNING for the atomic consume, row
+// values for the cleanup batches; only PostgreSQL's batches add FOR UPDATE
+// SKIP LOCKED. A SQLite store also serializes its own writes (see Store).
 type Dialect int
 
 // The supported dialects.

@@ -1,5 +1,6 @@
-// Package sqlstore implements sso.Store, sso.Cleaner and session.Store on
-// database/sql, for SQLite and PostgreSQL. It imports no driver: open the
+// Package sqlstore implements sso.Store, sso.AdminStore, sso.Cleaner,
+// sso.BatchCleaner, session.Store and session.Lister on database/sql, for
+// SQLite and PostgreSQL. It imports no driver: open the
 // database with store/sqlite or store/postgres (which pick the driver and
 // its settings), or open a *sql.DB yourself and call New with its Dialect.
 //
@@ -25,15 +26,18 @@
 //
 //	organizations    id PK; sso_name unique where not '' (drafts have ''); IdP,
 //	                 policy and role-mapping columns; certificates, mappings
-//	                 and attribute names as JSON (jsonb on PostgreSQL)
+//	                 and attribute names as JSON (jsonb on PostgreSQL);
+//	                 version and sso_epoch (schema version 4)
 //	members          PK (org_id, email_key): email_key is sso.MemberEmailKey(email),
 //	                 computed in Go (ASCII case folding; schema version 3
 //	                 rewrote the keys earlier versions made with strings.ToLower);
-//	                 email as given; stack_roles as JSON
+//	                 email as given; stack_roles as JSON; indexed by
+//	                 (org_id, user_id, email_key)
 //	pending_requests id PK; expires_at indexed
 //	used_assertions  PK (org_id, assertion_id); until indexed
-//	sessions         id PK (the token hash); indexed by (org_id, method) and
-//	                 by expires_at
+//	sessions         id PK (the token hash); epoch and end_reason; indexed
+//	                 by (org_id, method), by (org_id, user_id, id) and by
+//	                 expires_at
 //
 // Times are stored as text, UTC, fixed width with nanoseconds
 // (2026-03-01T12:00:00.000000000Z): text order is time order, and every time
@@ -43,8 +47,15 @@
 // nil and empty slices and maps kept apart. Strings must be valid UTF-8
 // without NUL bytes (what PostgreSQL can store); others are refused with
 // ErrInvalidArgument, and lookups by such keys find nothing — except a
-// member's email, which Member refuses with ErrInvalidArgument, as every
-// store does (sso.ValidateMemberEmail).
+// member's email (and the cursor of Members), which are refused with
+// ErrInvalidArgument, as every store does (sso.ValidateMemberEmail).
+//
+// Keys (the values sso.MaxKeyBytes lists: organization, user, request,
+// session and assertion IDs, SSO names, emails, the listing cursors) longer
+// than sso.MaxKeyBytes bytes are refused by every method, lookups included,
+// with an error wrapping ErrKeyTooLong and ErrInvalidArgument, before any
+// database work. So is a session's Method in CreateSession: it is not a key,
+// but an index holds it; a longer one in a lookup matches nothing.
 //
 // # Atomicity
 //
@@ -52,11 +63,32 @@
 // DELETE … WHERE id, org_id and binding_hash … RETURNING (a mismatch deletes
 // nothing), UseAssertion one INSERT … ON
 // CONFLICT DO NOTHING that counts the rows it inserted, and the SSO name's
-// uniqueness is a unique index: each is atomic in the database, so every
-// replica sharing it agrees. Every value is passed as a placeholder of a
-// prepared statement, never spliced into SQL.
+// uniqueness is a unique index. UpdateOrganization is one UPDATE … WHERE id
+// = ? AND version = ? that also adds one to the version (no row: a second
+// look tells ErrNotFound from sso.ErrConflict), CreateOrganization and
+// CreateMember one INSERT … ON CONFLICT DO NOTHING (CreateMember then reads
+// the member in the way), UpdateMember, DeleteMember and EndSessions one
+// UPDATE or DELETE each. Each is atomic in the database, so every replica
+// sharing it agrees. Every value is passed as a placeholder of a prepared
+// statement, never spliced into SQL.
+//
+// On SQLite, the writes of one Store also take turns in the process, in the
+// order they come (a write gate): SQLite runs one writer at a time, but a
+// writer that finds the lock taken polls for it, sleeping up to 100 ms
+// between tries, so a cleanup running batch after batch would starve the
+// sign-ins. Writers in other processes still wait on SQLite's busy
+// timeout.
+//
+// # Cleanup
 //
 // Like store/memory, the store has no clock: expired rows stay until
-// Store.Cleanup, which the application calls periodically (sso.Service.Cleanup
-// does).
+// Store.Cleanup or Store.CleanupBatch, which the application calls
+// periodically (sso.Service.Cleanup does). Both delete in batches, each one
+// short statement per table (DELETE … WHERE key IN (SELECT key … WHERE
+// expiry < ? LIMIT ?), through the expiry indexes), so a large backlog never
+// holds SQLite's write lock for more than a batch: 1000 rows take from a few
+// milliseconds (pending requests) to about a hundred (sessions, with a page
+// of each of their indexes per row), and sign-ins go on in between. On
+// PostgreSQL the batches skip rows another cleaner has locked, so replicas
+// cleaning at once share the work.
 package sqlstore

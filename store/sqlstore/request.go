@@ -9,7 +9,8 @@ import (
 	"github.com/orgsso/orgsso/sso"
 )
 
-// SaveRequest stores a pending AuthnRequest. req needs an ID; an ID the
+// SaveRequest stores a pending AuthnRequest. req needs an ID, and keys (ID,
+// OrgID, TesterUserID) of at most sso.MaxKeyBytes (ErrKeyTooLong); an ID the
 // store already holds is an error wrapping ErrDuplicateID.
 func (s *Store) SaveRequest(ctx context.Context, req *sso.PendingRequest) error {
 	if err := s.begin(ctx); err != nil {
