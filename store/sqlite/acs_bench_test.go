@@ -23,10 +23,52 @@ import (
 // file store beside the memory store, in one run. Responses are signed before
 // the timer starts.
 func BenchmarkHandleACS(b *testing.B) {
-	for _, tc := range []struct {
-		name string
-		open func(b *testing.B) storetest.Store
-	}{
+	for _, tc := range benchStores() {
+		b.Run(tc.name, func(b *testing.B) { benchACS(b, tc.open(b)) })
+	}
+}
+
+// BenchmarkUpdateOrganization is one settings save through the admin API on
+// the SQLite file store beside the memory store: load, edit, rules,
+// validation, versioned save, audited event.
+func BenchmarkUpdateOrganization(b *testing.B) {
+	for _, tc := range benchStores() {
+		b.Run(tc.name, func(b *testing.B) {
+			st := tc.open(b)
+			ctx := context.Background()
+			idp, err := ssotest.New(ssotest.Config{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			svc, err := sso.New(sso.Config{BaseURL: "https://app.example.com", Store: st, Sessions: session.NewManager(st)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			org := &sso.Organization{ID: "org-1", SSOName: "acme", OwnerID: "u-owner", IdP: idp.IdPConfig()}
+			if err := svc.CreateOrganization(ctx, org); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if _, err := svc.UpdateOrganization(ctx, "org-1", "u-owner", func(o *sso.Organization) error {
+					o.SessionTimeout = time.Duration(1+i%23) * time.Hour
+					return nil
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+type benchStore struct {
+	name string
+	open func(b *testing.B) storetest.Store
+}
+
+// benchStores are the stores the benchmarks compare in one run.
+func benchStores() []benchStore {
+	return []benchStore{
 		{"memory", func(*testing.B) storetest.Store { return memory.New() }},
 		{"sqlite", func(b *testing.B) storetest.Store {
 			st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
@@ -36,8 +78,6 @@ func BenchmarkHandleACS(b *testing.B) {
 			b.Cleanup(func() { st.Close() })
 			return st
 		}},
-	} {
-		b.Run(tc.name, func(b *testing.B) { benchACS(b, tc.open(b)) })
 	}
 }
 
