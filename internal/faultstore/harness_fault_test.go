@@ -83,6 +83,13 @@ func startSignIn(t testing.TB, r replica, org *sso.Organization, user ssotest.Us
 	if err != nil {
 		t.Fatalf("StartLogin(%q) err = %v", org.SSOName, err)
 	}
+	return answer(t, r, org, rd, user, assertionID)
+}
+
+// answer has the IdP answer the request of rd (from StartLogin or
+// StartTest on r) for user.
+func answer(t testing.TB, r replica, org *sso.Organization, rd *sso.Redirect, user ssotest.User, assertionID string) *signIn {
+	t.Helper()
 	u, err := url.Parse(rd.URL)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"runtime/debug"
 	"sync"
@@ -391,6 +393,10 @@ func scenarios() []scenario {
 		{name: "update-organization", prepare: updateOrganization},
 		{name: "add-member", prepare: addMember},
 		{name: "remove-member", prepare: removeMember},
+		{name: "acs-test-sso", prepare: acsTestSSO},
+		{name: "set-member-access", prepare: setMemberAccess},
+		{name: "revoke-sessions", prepare: revokeSessions},
+		{name: "sign-out", prepare: signOut},
 	}
 }
 
@@ -728,6 +734,198 @@ func removeMember(c *faultCase) operation {
 				c.violate("after the retry, the member is stored")
 			}
 			states(true)
+		},
+	}
+}
+
+// acsTestSSO: the owner's Test SSO round trip before SSO is enabled. It
+// writes nothing but the replay record and the consumed request: no member,
+// no session.
+func acsTestSSO(c *faultCase) operation {
+	c.createOrg(false, nil)
+	rd, err := c.clean.svc.StartTest(c.ctx, c.org.ID, c.ownerID())
+	if err != nil {
+		c.fatal("StartTest() err = %v", err)
+	}
+	in := answer(c.t, c.clean, c.org, rd, ssotest.User{Email: c.email("owner"), FirstName: "New"}, "_a-"+c.id)
+	nothingWritten := func() {
+		if n := len(c.sessions("")); n != 0 {
+			c.violate("a test round trip made %d sessions", n)
+		}
+		if m := c.member(c.email("owner")); m == nil || m.FirstName != "Old" {
+			c.violate("a test round trip changed the owner's member: %+v", m)
+		}
+		if st := c.stored(); !sameOrg(st, c.org) {
+			c.violate("a test round trip changed the organization: %+v", st)
+		}
+	}
+	return operation{
+		run: func() error {
+			res, err := in.post(c.t, c.svc)
+			if err == nil && (res.Test == nil || res.Session != nil || res.Member != nil) {
+				c.violate("test round trip result %+v", res)
+			}
+			return err
+		},
+		check: func(error) { nothingWritten() },
+		retry: func(err error) {
+			_, err2 := in.post(c.t, c.clean)
+			if err == nil && !errors.Is(err2, sso.ErrReplay) {
+				c.violate("the test response was accepted, then retried: err = %v; want ErrReplay", err2)
+			}
+			if errors.Is(err2, sso.ErrUnavailable) {
+				c.violate("retry without faults: %v", err2)
+			}
+			nothingWritten()
+		},
+	}
+}
+
+// setMemberAccess: an admin takes password sign-in away from a member who
+// has a password session, with SSO on: the session must end.
+func setMemberAccess(c *faultCase) operation {
+	c.createOrg(true, nil)
+	admin := c.addMember("admin", rolemap.RoleAdmin, false)
+	bob := c.addMember("bob", rolemap.RoleMember, true)
+	pwd := c.startSession(bob.UserID, session.MethodPassword)
+	// changed checks the member is unchanged or changed exactly.
+	changed := func() bool {
+		m := c.member(bob.Email)
+		if m == nil {
+			c.violate("the member is gone")
+			return false
+		}
+		want := *bob
+		want.AllowWithoutSSO = m.AllowWithoutSSO
+		if !reflect.DeepEqual(m, &want) {
+			c.violate("the member changed more than its access: %+v; was %+v", m, bob)
+		}
+		return !m.AllowWithoutSSO
+	}
+	return operation{
+		run: func() error {
+			_, err := c.svc.svc.SetMemberAccess(c.ctx, c.org.ID, admin.UserID, bob.Email, false)
+			return err
+		},
+		check: func(err error) {
+			isNew := changed()
+			if err == nil && !isNew {
+				c.violate("SetMemberAccess() = nil, access unchanged")
+			}
+			if c.emitted(sso.EventMemberChanged) && !isNew {
+				c.violate("EventMemberChanged emitted, access unchanged")
+			}
+			if got := c.valid(pwd); got == isNew {
+				c.violate("password rights taken = %v, password session valid = %v", isNew, got)
+			}
+		},
+		retry: func(error) {
+			if _, err := c.clean.svc.SetMemberAccess(c.ctx, c.org.ID, admin.UserID, bob.Email, false); err != nil {
+				c.violate("SetMemberAccess() retried without faults: %v", err)
+			}
+			if !changed() {
+				c.violate("after the retry, the member keeps password rights")
+			}
+			if c.valid(pwd) {
+				c.violate("after the retry, the password session is valid")
+			}
+		},
+	}
+}
+
+// revokeSessions: an admin ends every session of a member.
+func revokeSessions(c *faultCase) operation {
+	c.createOrg(true, nil)
+	admin := c.addMember("admin", rolemap.RoleAdmin, false)
+	bob := c.addMember("bob", rolemap.RoleMember, true)
+	tokens := []string{c.startSession(bob.UserID, session.MethodSSO), c.startSession(bob.UserID, session.MethodPassword)}
+	ownerTok := c.startSession(c.ownerID(), session.MethodPassword)
+	// ended reports whether the store ended all of bob's sessions (or
+	// none: a half-done EndSessions is a violation).
+	ended := func() bool {
+		n := 0
+		for _, tok := range tokens {
+			if r := c.endReason(tok); r == session.EndRevoked {
+				n++
+			} else if r != "" {
+				c.violate("session ended with reason %q", r)
+			}
+		}
+		if n != 0 && n != len(tokens) {
+			c.violate("%d of %d sessions ended", n, len(tokens))
+		}
+		if c.endReason(ownerTok) != "" {
+			c.violate("another user's session ended")
+		}
+		return n == len(tokens)
+	}
+	return operation{
+		run: func() error {
+			n, err := c.svc.svc.RevokeSessions(c.ctx, c.org.ID, admin.UserID, bob.UserID)
+			if err == nil && n != len(tokens) {
+				c.violate("RevokeSessions() = %d; want %d", n, len(tokens))
+			}
+			return err
+		},
+		check: func(err error) {
+			isNew := ended()
+			if err == nil && !isNew {
+				c.violate("RevokeSessions() = nil, sessions not ended")
+			}
+			if c.emitted(sso.EventSessionsEnded) && !isNew {
+				c.violate("EventSessionsEnded emitted, sessions not ended")
+			}
+			for i, tok := range tokens {
+				if got := c.valid(tok); got == isNew {
+					c.violate("sessions ended = %v, session %d valid = %v", isNew, i, got)
+				}
+			}
+		},
+		retry: func(error) {
+			if _, err := c.clean.svc.RevokeSessions(c.ctx, c.org.ID, admin.UserID, bob.UserID); err != nil {
+				c.violate("RevokeSessions() retried without faults: %v", err)
+			}
+			if !ended() {
+				c.violate("after the retry, sessions not ended")
+			}
+			if !c.valid(ownerTok) {
+				c.violate("another user's session is not valid")
+			}
+		},
+	}
+}
+
+// signOut: a member signs out.
+func signOut(c *faultCase) operation {
+	c.createOrg(true, nil)
+	bob := c.addMember("bob", rolemap.RoleMember, false)
+	tok := c.startSession(bob.UserID, session.MethodSSO)
+	other := c.startSession(bob.UserID, session.MethodSSO)
+	req := httptest.NewRequest(http.MethodPost, baseURL+"/logout", nil)
+	req.AddCookie(&http.Cookie{Name: sso.SessionCookieName, Value: tok})
+	return operation{
+		run: func() error {
+			cookie, err := c.svc.svc.SignOut(c.ctx, req)
+			if cookie == nil || cookie.MaxAge >= 0 {
+				c.violate("SignOut() cookie = %v; want one that clears the session cookie, error or not", cookie)
+			}
+			return err
+		},
+		check: func(err error) {
+			if got := c.valid(tok); err == nil && got {
+				c.violate("SignOut() = nil, the session is still valid")
+			}
+			if !c.valid(other) {
+				c.violate("SignOut() ended another session")
+			}
+		},
+		retry: func(error) {
+			if _, err := c.clean.svc.SignOut(c.ctx, req); err != nil {
+				c.violate("SignOut() retried without faults: %v", err)
+			}
+			if c.valid(tok) {
+				c.violate("after the retry, the session is valid")
+			}
 		},
 	}
 }
