@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -53,8 +54,8 @@ func TestFaultSuite(t *testing.T) {
 			for _, sc := range scenarios() {
 				s.run(t, sc)
 			}
-			t.Logf("%s: %d cases, %d violations, %d faults that did not fire, in %v",
-				b.name, s.cases.Load(), s.violations.Load(), s.unfired.Load(), time.Since(start).Round(time.Millisecond))
+			t.Logf("%s: %d cases, %d violations, %d faults that did not fire, %d audit gaps, in %v",
+				b.name, s.cases.Load(), s.violations.Load(), s.unfired.Load(), s.gaps.Load(), time.Since(start).Round(time.Millisecond))
 		})
 	}
 }
@@ -65,6 +66,7 @@ type suite struct {
 	inner                      faultstore.Inner
 	seq                        atomic.Int64 // case IDs
 	cases, violations, unfired atomic.Int64
+	gaps                       atomic.Int64 // committed changes without their event
 }
 
 // scenario is one operation the suite fails.
@@ -85,6 +87,13 @@ type operation struct {
 	// retry runs the operation again through c.clean and checks the final
 	// state: err is run's error.
 	retry func(err error)
+	// audit is the event that records the change the operation commits
+	// ("" = none to check): after the retry, the change is committed, and
+	// one of the two Services should have emitted it. A missing one is an
+	// audit gap, counted and logged, not a violation: a lost
+	// acknowledgement hides the commit from the Service, and the retry
+	// finds nothing left to do.
+	audit sso.EventType
 }
 
 // run probes the scenario without faults to learn which calls it makes,
@@ -153,6 +162,10 @@ func (s *suite) runCase(t *testing.T, sc scenario, f faultstore.Fault) {
 	}
 	c.protect("check", func() { op.check(err) })
 	c.protect("retry", func() { op.retry(err) })
+	if op.audit != "" && !c.audited(op.audit) && !c.failed {
+		s.gaps.Add(1)
+		t.Logf("audit gap in %s: the change is committed, and neither the faulty run (err = %v) nor its retry emitted %s", t.Name(), err, op.audit)
+	}
 }
 
 // faultCase is one run of a scenario: its own organization in the shared
@@ -168,9 +181,10 @@ type faultCase struct {
 	clean replica // over inner, no faults
 	org   *sso.Organization
 
-	mu     sync.Mutex
-	events []sso.Event
-	failed bool
+	mu          sync.Mutex
+	events      []sso.Event // the faulty Service's
+	cleanEvents []sso.Event // the clean Service's
+	failed      bool
 }
 
 func (s *suite) newCase(t *testing.T, slow bool) *faultCase {
@@ -188,7 +202,13 @@ func (s *suite) newCase(t *testing.T, slow bool) *faultCase {
 			c.mu.Unlock()
 		}
 	})
-	c.clean = newReplica(t, s.inner, s.inner)
+	c.clean = newReplica(t, s.inner, s.inner, func(cfg *sso.Config) {
+		cfg.OnEvent = func(_ context.Context, e sso.Event) {
+			c.mu.Lock()
+			c.cleanEvents = append(c.cleanEvents, e)
+			c.mu.Unlock()
+		}
+	})
 	return c
 }
 
@@ -220,16 +240,18 @@ func (c *faultCase) fatal(format string, args ...any) {
 	c.t.Fatalf(format, args...)
 }
 
-// emitted returns the event types the faulty Service emitted.
+// emitted reports whether the faulty Service emitted an event of type typ.
 func (c *faultCase) emitted(typ sso.EventType) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, e := range c.events {
-		if e.Type == typ {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(c.events, func(e sso.Event) bool { return e.Type == typ })
+}
+
+// audited reports whether either Service emitted an event of type typ.
+func (c *faultCase) audited(typ sso.EventType) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.ContainsFunc(append(slices.Clip(c.events), c.cleanEvents...), func(e sso.Event) bool { return e.Type == typ })
 }
 
 // Case setup, through the inner store.
@@ -419,7 +441,12 @@ func acsExistingMember(c *faultCase) operation {
 func acs(c *faultCase, email string, user ssotest.User, userID string) operation {
 	in := startSignIn(c.t, c.clean, c.org, user, "_a-"+c.id)
 	var res *sso.Result
+	var audit sso.EventType
+	if userID == "" {
+		audit = sso.EventMemberProvisioned
+	}
 	return operation{
+		audit: audit,
 		run: func() (err error) {
 			res, err = in.post(c.t, c.svc)
 			return err
@@ -518,7 +545,8 @@ func enable(c *faultCase) operation {
 		}
 	}
 	return operation{
-		run: func() error { return c.svc.svc.Enable(c.ctx, old.ID, c.ownerID()) },
+		audit: sso.EventSSOEnabled,
+		run:   func() error { return c.svc.svc.Enable(c.ctx, old.ID, c.ownerID()) },
 		check: func(err error) {
 			isNew := c.oldOrNew(old, next)
 			if err == nil && !isNew {
@@ -553,7 +581,8 @@ func disable(c *faultCase) operation {
 	next := old.Clone()
 	next.Enabled, next.Version, next.SSOEpoch = false, old.Version+1, old.SSOEpoch+1
 	return operation{
-		run: func() error { return c.svc.svc.Disable(c.ctx, old.ID, c.ownerID()) },
+		audit: sso.EventSSODisabled,
+		run:   func() error { return c.svc.svc.Disable(c.ctx, old.ID, c.ownerID()) },
 		check: func(err error) {
 			isNew := c.oldOrNew(old, next)
 			if err == nil {
@@ -612,6 +641,7 @@ func updateOrganization(c *faultCase) operation {
 	_ = edit(next)
 	next.Version++
 	return operation{
+		audit: sso.EventSettingsChanged,
 		run: func() error {
 			_, err := c.svc.svc.UpdateOrganization(c.ctx, old.ID, c.ownerID(), edit)
 			return err
@@ -662,6 +692,7 @@ func addMember(c *faultCase) operation {
 		return true
 	}
 	return operation{
+		audit: sso.EventMemberAdded,
 		run: func() error {
 			got, err := c.svc.svc.AddMember(c.ctx, c.org.ID, admin.UserID, want)
 			if err == nil && (got == nil || got.UserID != want.UserID) {
@@ -713,7 +744,8 @@ func removeMember(c *faultCase) operation {
 		return m == nil
 	}
 	return operation{
-		run: func() error { return c.svc.svc.RemoveMember(c.ctx, c.org.ID, admin.UserID, bob.Email) },
+		audit: sso.EventMemberRemoved,
+		run:   func() error { return c.svc.svc.RemoveMember(c.ctx, c.org.ID, admin.UserID, bob.Email) },
 		check: func(err error) {
 			removed := gone()
 			if err == nil && !removed {
@@ -803,6 +835,7 @@ func setMemberAccess(c *faultCase) operation {
 		return !m.AllowWithoutSSO
 	}
 	return operation{
+		audit: sso.EventMemberChanged,
 		run: func() error {
 			_, err := c.svc.svc.SetMemberAccess(c.ctx, c.org.ID, admin.UserID, bob.Email, false)
 			return err
@@ -860,6 +893,7 @@ func revokeSessions(c *faultCase) operation {
 		return n == len(tokens)
 	}
 	return operation{
+		audit: sso.EventSessionsEnded,
 		run: func() error {
 			n, err := c.svc.svc.RevokeSessions(c.ctx, c.org.ID, admin.UserID, bob.UserID)
 			if err == nil && n != len(tokens) {
