@@ -393,9 +393,70 @@ func TestRaceLostUpdates(t *testing.T) {
 			}
 			t.Logf("%s: %d trials, %d concurrent edits: %d saved, %d ErrConflict, %d lost; %d edit re-runs after a conflict; %v",
 				b.name, lostUpdateTrials, edits, saved, conflicts, lost, retried, time.Since(start).Round(time.Millisecond))
+			disableAmongEdits(t, st, reps)
 			staleAfterDisable(t, st, rA, rB)
 		})
 	}
+}
+
+// disableAmongEdits races Disable on one replica against edits of the
+// settings on both: Disable either takes effect (SSO off, epoch moved on,
+// every saved edit kept) or fails with ErrConflict and leaves SSO on. It
+// logs how often Disable lost to the edits.
+func disableAmongEdits(t *testing.T, st faultstore.Inner, reps []replica) {
+	ctx := context.Background()
+	start := time.Now()
+	var disabled, conflicted, wrong int
+	for trial := range lostUpdateTrials {
+		org := raceOrg(t, st, fmt.Sprintf("dae%d", trial))
+		es := orgEdits()
+		errs := make([]error, len(es))
+		var disableErr error
+		gate := make(chan struct{})
+		var wg sync.WaitGroup
+		for k, e := range es {
+			wg.Go(func() {
+				<-gate
+				_, errs[k] = reps[k%2].svc.UpdateOrganization(ctx, org.ID, org.OwnerID, func(o *sso.Organization) error {
+					time.Sleep(time.Duration(k) * 300 * time.Microsecond)
+					e.set(o)
+					return nil
+				})
+			})
+		}
+		wg.Go(func() {
+			<-gate
+			disableErr = reps[trial%2].svc.Disable(ctx, org.ID, org.OwnerID)
+		})
+		close(gate)
+		wg.Wait()
+		final, err := st.Organization(ctx, org.ID)
+		require.NoError(t, err)
+		saves := 0
+		for k, e := range es {
+			switch {
+			case errs[k] == nil && e.has(final):
+				saves++
+			case errors.Is(errs[k], sso.ErrConflict) && !e.has(final):
+			default:
+				wrong++
+				t.Errorf("trial %d: edit %s: err = %v, present = %v", trial, e.name, errs[k], e.has(final))
+			}
+		}
+		switch {
+		case disableErr == nil && !final.Enabled && final.SSOEpoch == org.SSOEpoch+1:
+			disabled++
+			saves++
+		case errors.Is(disableErr, sso.ErrConflict) && final.Enabled && final.SSOEpoch == org.SSOEpoch:
+			conflicted++
+		default:
+			wrong++
+			t.Errorf("trial %d: Disable err = %v; stored Enabled %v, epoch %d", trial, disableErr, final.Enabled, final.SSOEpoch)
+		}
+		assert.Equal(t, int64(1+saves), final.Version, "trial %d: Version counts the saves", trial)
+	}
+	t.Logf("Disable racing 4 edits, %d trials: %d disabled, %d ErrConflict (SSO left on; the caller must retry), %d inconsistent; %v",
+		lostUpdateTrials, disabled, conflicted, wrong, time.Since(start).Round(time.Millisecond))
 }
 
 // staleAfterDisable: an admin save prepared from a copy read before Disable
