@@ -26,7 +26,7 @@ import (
 //   - RemoveMember whose ending of the member's sessions failed (logged,
 //     not returned; RemoveMember again is ErrNotFound).
 //
-// It fails today: Sessions lists what the store has not ended.
+// Found by this test: Sessions listed what the store had not ended.
 func TestFaultSessionsListsOnlyValid(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {

@@ -274,9 +274,9 @@ func TestFaultNilNil(t *testing.T) {
 // TestFaultNilSessionIsUnavailable: a session store whose Session returns
 // neither a session nor an error breaks its contract, which is an outage
 // (ErrUnavailable, HTTP 503: show an error page), not "no such session"
-// (which a host reads as signed out). It fails today: session.Manager's
-// Validate reads nil, nil as session.ErrUnknownSession, and ValidateSession
-// and SessionFromRequest pass that on.
+// (which a host reads as signed out). Found by this test: session.Manager's
+// Validate read nil, nil as session.ErrUnknownSession, and ValidateSession
+// and SessionFromRequest passed that on.
 func TestFaultNilSessionIsUnavailable(t *testing.T) {
 	e := newFaultEnv(t)
 	res := e.signedIn(t)
