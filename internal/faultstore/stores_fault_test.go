@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -60,7 +59,7 @@ func openSQLite(t *testing.T, path string) faultstore.Inner {
 		t.Fatalf("sqlite.Open() err = %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	return asInner(t, st)
+	return st
 }
 
 func openPostgres(t *testing.T, dsn string) faultstore.Inner {
@@ -70,23 +69,7 @@ func openPostgres(t *testing.T, dsn string) faultstore.Inner {
 		t.Fatalf("postgres.Open() err = %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	return asInner(t, st)
-}
-
-// asInner returns st as a faultstore.Inner, or skips the test when the store
-// does not implement every port yet (store/sqlstore before sso.AdminStore,
-// session.Lister and sso.BatchCleaner landed), or fails it under CI.
-func asInner(t *testing.T, st any) faultstore.Inner {
-	t.Helper()
-	in, ok := st.(faultstore.Inner)
-	if !ok {
-		msg := fmt.Sprintf("%T does not implement sso.AdminStore, sso.BatchCleaner and session.Lister", st)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return in
+	return st
 }
 
 // schemaDSN creates a schema of its own for the test, dropped when it ends,
