@@ -12,9 +12,14 @@ import (
 	"github.com/orgsso/orgsso/session"
 )
 
-// updateAttempts is how many times UpdateOrganization, Enable and Disable
-// re-run on a fresh copy after losing a race before giving up (ErrConflict).
-const updateAttempts = 3
+// updateAttempts is how many times UpdateOrganization re-runs an edit on a
+// fresh copy after losing a race before giving up (ErrConflict); Enable and
+// Disable, small edits that must not fail because settings were being saved,
+// try switchAttempts times.
+const (
+	updateAttempts = 3
+	switchAttempts = 10
+)
 
 // RuleError is an administrative change the organization's rules refuse. It
 // wraps ErrNotAllowed.
@@ -306,7 +311,7 @@ func (s *Service) Disable(ctx context.Context, orgID, actorUserID string) error 
 }
 
 func (s *Service) setEnabled(ctx context.Context, orgID, actor string, on bool) error {
-	for range updateAttempts {
+	for range switchAttempts {
 		org, err := s.adminOrg(ctx, orgID)
 		if err != nil {
 			return err

@@ -497,9 +497,11 @@ func TestProvisionKey(t *testing.T) {
 	assert.NotEqual(t, sso.ProvisionKey("org-a", "b@x"), sso.ProvisionKey("org-ab", "@x"), "no ambiguity at the join")
 }
 
-// TestSignInEventsAfterCommit (F7): when the session cannot be made, no
-// member_provisioned event is emitted; the retry calls ProvisionUser with
-// the same key, and an idempotent host makes one user.
+// TestSignInEventsAfterCommit (F7): every event follows the commit it
+// reports. When the session cannot be made, the member that was committed is
+// reported once (member_provisioned) and the sign-in is not
+// (sign_in_succeeded); the retry finds the member, provisions nobody and
+// reports the sign-in.
 func TestSignInEventsAfterCommit(t *testing.T) {
 	e := newEnv(t, nil)
 	calls := map[string]int{}
@@ -515,7 +517,8 @@ func TestSignInEventsAfterCommit(t *testing.T) {
 	e.svc = svc
 	_, err = e.signIn(t, user("New@acme.example", "Admins"), nil)
 	require.ErrorIs(t, err, sso.ErrUnavailable)
-	assert.Empty(t, e.eventsOf(sso.EventMemberProvisioned), "nothing reported for a sign-in that failed")
+	assert.Len(t, e.eventsOf(sso.EventMemberProvisioned), 1, "the committed member is reported")
+	assert.Empty(t, e.eventsOf(sso.EventSignInSucceeded), "the failed sign-in is not")
 
 	cfg.Sessions = e.sessions
 	svc, err = sso.New(cfg)
@@ -524,6 +527,8 @@ func TestSignInEventsAfterCommit(t *testing.T) {
 	res, err := e.signIn(t, user("new@acme.example", "Admins"), nil)
 	require.NoError(t, err)
 	assert.Equal(t, "host-new@acme.example", res.Member.UserID)
+	assert.Len(t, e.eventsOf(sso.EventMemberProvisioned), 1, "not provisioned twice")
+	assert.Len(t, e.eventsOf(sso.EventSignInSucceeded), 1)
 	assert.Equal(t, map[string]int{sso.ProvisionKey(e.org.ID, "new@acme.example"): 1}, calls,
 		"the member was saved by the first attempt, so the retry does not provision again")
 }

@@ -61,6 +61,8 @@ func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, re
 		}
 		if created, err := s.createMember(ctx, m); err == nil {
 			m, provisioned = created, true
+			// Reported once committed, whatever happens to the session.
+			s.emit(ctx, Event{Type: EventMemberProvisioned, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, NewRole: m.OrgRole})
 		} else if errors.Is(err, ErrMemberExists) {
 			m = created // a concurrent first sign-in won: its member, its user ID
 		} else {
@@ -79,6 +81,9 @@ func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, re
 			case err != nil:
 				return res, err
 			}
+			if oldRole != "" {
+				s.emit(ctx, Event{Type: EventRolesChanged, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, OldRole: oldRole, NewRole: m.OrgRole})
+			}
 		}
 	}
 	res.Member = m
@@ -89,13 +94,8 @@ func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, re
 		return res, err
 	}
 	res.Session, res.Token = sess, token
-	// Events report what is committed: the member and the session.
-	switch {
-	case provisioned:
-		s.emit(ctx, Event{Type: EventMemberProvisioned, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, NewRole: m.OrgRole})
-	case oldRole != "":
-		s.emit(ctx, Event{Type: EventRolesChanged, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, OldRole: oldRole, NewRole: m.OrgRole})
-	}
+	// Each event follows the commit it reports: the member's above, the
+	// session's here.
 	s.emit(ctx, Event{Type: EventSignInSucceeded, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, NewRole: m.OrgRole})
 	return res, nil
 }
