@@ -453,7 +453,7 @@ func attrFormFrom(n sso.AttributeNames) attrForm {
 }
 
 // maxAttributeNames bounds each list of attribute names.
-const maxAttributeNames = 20
+const maxAttributeNames = sso.MaxAttributeNames
 
 // names reads the form; empty lists mean orgsso's defaults.
 func (f attrForm) names() (sso.AttributeNames, error) {
