@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
+	"github.com/orgsso/orgsso/store/sqlstore"
 )
 
 // config is what run needs; main fills it from flags, tests from temp dirs.
@@ -35,6 +34,13 @@ type config struct {
 	// PasswordIterations is the PBKDF2 cost of new app passwords; 0 means
 	// 600,000. Tests lower it.
 	PasswordIterations int
+	// MembersPerPage is how many members the settings page lists at once;
+	// 0 means 50.
+	MembersPerPage int
+
+	// wrapStore, when set, wraps the store the Service and the session
+	// Manager use (tests make it fail).
+	wrapStore func(*sqlstore.Store) demoStore
 }
 
 // urls are where the demo listens.
@@ -48,15 +54,15 @@ type urls struct {
 type app struct {
 	baseURL  string
 	log      *slog.Logger
-	store    demoStore
 	users    *userTable
+	audit    *auditLog
 	sessions *session.Manager
 	svc      *sso.Service
 	idp      *bundledIdP
-	events   *eventLog
 	pages    pages
 	now      func() time.Time
 	pwIter   int // PBKDF2 iterations of new passwords
+	perPage  int // members per page
 }
 
 // sessionCookie is the app's session cookie, orgsso's. It must differ from
@@ -71,25 +77,34 @@ const passwordSessionTTL = 12 * time.Hour
 // run starts the bundled IdP and the app, seeds the demo data and returns
 // where they listen and a function that stops both.
 func run(ctx context.Context, cfg config) (urls, func() error, error) {
+	a, stop, err := start(ctx, cfg)
+	if err != nil {
+		return urls{}, nil, err
+	}
+	return urls{App: a.baseURL, IdP: a.idp.URL}, stop, nil
+}
+
+// start is run, returning the app itself (tests reach into it).
+func start(ctx context.Context, cfg config) (*app, func() error, error) {
 	if cfg.DB == "" {
-		return urls{}, nil, errors.New("no database path")
+		return nil, nil, errors.New("no database path")
 	}
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
 	logger := slog.New(slog.NewTextHandler(cfg.Log, nil))
 
-	st, users, closeStore, err := openStore(ctx, cfg.DB)
+	sqlStore, tbl, closeStore, err := openStore(ctx, cfg.DB, logger)
 	if err != nil {
-		return urls{}, nil, fmt.Errorf("opening %s: %w", cfg.DB, err)
+		return nil, nil, fmt.Errorf("opening %s: %w", cfg.DB, err)
 	}
 	var cleanup []func() error // run in reverse on failure and at stop
 	cleanup = append(cleanup, closeStore)
-	fail := func(err error) (urls, func() error, error) {
+	fail := func(err error) (*app, func() error, error) {
 		for i := len(cleanup) - 1; i >= 0; i-- {
 			cleanup[i]()
 		}
-		return urls{}, nil, err
+		return nil, nil, err
 	}
 
 	appLn, err := net.Listen("tcp", loopbackDefault(cfg.Addr, ":8080"))
@@ -111,15 +126,22 @@ func run(ctx context.Context, cfg config) (urls, func() error, error) {
 	a := &app{
 		baseURL: "http://localhost:" + strconv.Itoa(appLn.Addr().(*net.TCPAddr).Port),
 		log:     logger,
-		store:   st,
-		users:   users,
+		users:   tbl.users,
+		audit:   tbl.audit,
 		idp:     idp,
-		events:  newEventLog(20),
 		now:     time.Now,
 		pwIter:  cfg.PasswordIterations,
+		perPage: cfg.MembersPerPage,
 	}
 	if a.pwIter <= 0 {
 		a.pwIter = defaultPasswordIterations
+	}
+	if a.perPage <= 0 {
+		a.perPage = 50
+	}
+	var st demoStore = sqlStore
+	if cfg.wrapStore != nil {
+		st = cfg.wrapStore(sqlStore)
 	}
 	if a.pages, err = loadPages(); err != nil {
 		return fail(err)
@@ -130,7 +152,7 @@ func run(ctx context.Context, cfg config) (urls, func() error, error) {
 		Store:         st,
 		Sessions:      a.sessions,
 		Logger:        logger,
-		OnEvent:       a.events.add,
+		OnEvent:       a.audit.record,
 		ProvisionUser: a.provisionUser,
 	})
 	if err != nil {
@@ -142,17 +164,25 @@ func run(ctx context.Context, cfg config) (urls, func() error, error) {
 
 	srv := &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	go srv.Serve(appLn)
-	stopCleanup := a.cleanupLoop(5 * time.Minute)
+	// orgsso's background cleanup: expired requests, assertion IDs and
+	// sessions, in short batches, every minute.
+	runCtx, stopRun := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		a.svc.Run(runCtx)
+	}()
 
 	stop := func() error {
-		stopCleanup()
+		stopRun()
+		<-ran
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		errs := []error{srv.Shutdown(sctx), idp.close(sctx)}
 		errs = append(errs, closeStore())
 		return errors.Join(errs...)
 	}
-	return urls{App: a.baseURL, IdP: idp.URL}, stop, nil
+	return a, stop, nil
 }
 
 // loopbackDefault returns addr (or def when empty) with 127.0.0.1 as the
@@ -187,29 +217,6 @@ func listenIdP(addr string) (net.Listener, error) {
 	return nil, firstErr
 }
 
-// cleanupLoop evicts expired requests, assertion IDs and sessions every
-// interval until the returned function is called.
-func (a *app) cleanupLoop(every time.Duration) func() {
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if n, err := a.svc.Cleanup(ctx); err != nil {
-					a.log.Warn("cleanup", "err", err)
-				} else if n > 0 {
-					a.log.Info("cleanup", "evicted", n)
-				}
-			}
-		}
-	}()
-	return cancel
-}
-
 // routes is the app's HTTP surface.
 func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -226,7 +233,11 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("POST /settings/idp", a.handleSaveIdP)
 	mux.HandleFunc("POST /settings/idp/metadata", a.handleImportMetadata)
 	mux.HandleFunc("POST /settings/users", a.handleSaveUsers)
-	mux.HandleFunc("POST /settings/members", a.handleSaveMember)
+	mux.HandleFunc("POST /settings/attributes", a.handleSaveAttributes)
+	mux.HandleFunc("POST /settings/members", a.handleMemberAccess)
+	mux.HandleFunc("POST /settings/members/invite", a.handleInvite)
+	mux.HandleFunc("POST /settings/members/remove", a.handleRemoveMember)
+	mux.HandleFunc("POST /settings/members/sessions", a.handleEndSessions)
 	mux.HandleFunc("POST /settings/test", a.handleTestSSO)
 	mux.HandleFunc("POST /settings/enable", a.handleEnable)
 	mux.HandleFunc("POST /settings/disable", a.handleDisable)
@@ -256,22 +267,32 @@ func securityHeaders(h http.Handler) http.Handler {
 
 // provisionUser is orgsso's ProvisionUser hook: before it creates a member
 // (role mapping or JIT), the app links the identity to its own user with
-// that email, or creates one without a password.
+// that email in the same organization, or creates one without a password.
+// A user of another organization is never linked, whatever the email: the
+// organization's IdP vouches for its own organization only. Users are
+// unique per organization and email, which makes the hook idempotent on
+// sso.ProvisionKey.
 func (a *app) provisionUser(ctx context.Context, org *sso.Organization, id sso.Identity) (string, error) {
-	u, err := a.users.ByEmail(ctx, id.Email)
+	u, err := a.users.ByEmail(ctx, org.ID, id.Email)
 	switch {
 	case err == nil:
 		return u.ID, nil
 	case !errors.Is(err, errNoUser):
 		return "", err
 	}
-	b := make([]byte, 12)
-	if _, err := rand.Read(b); err != nil {
+	uid, err := newUserID()
+	if err != nil {
 		return "", err
 	}
-	u = User{ID: "user_" + hex.EncodeToString(b), OrgID: org.ID, Email: id.Email,
-		Name: strings.TrimSpace(id.FirstName + " " + id.LastName)}
-	return u.ID, a.users.Save(ctx, u)
+	u = User{ID: uid, OrgID: org.ID, Email: id.Email, Name: strings.TrimSpace(id.FirstName + " " + id.LastName)}
+	if err := a.users.Save(ctx, u); err != nil {
+		// A concurrent first sign-in of the same email created it.
+		if again, err2 := a.users.ByEmail(ctx, org.ID, id.Email); err2 == nil {
+			return again.ID, nil
+		}
+		return "", err
+	}
+	return u.ID, nil
 }
 
 // defaultDBPath is the SQLite file when -db is not given.

@@ -12,8 +12,8 @@ import (
 	"github.com/orgsso/orgsso/sso"
 )
 
-// viewer is the signed-in person: the orgsso session, the app's user and
-// the orgsso membership.
+// viewer is the signed-in person: the orgsso session, the orgsso membership
+// (found by the session's user ID), the organization, and the app's user.
 type viewer struct {
 	Session *session.Session
 	User    User
@@ -23,11 +23,17 @@ type viewer struct {
 
 // IsOwner reports whether the viewer owns the organization.
 func (v *viewer) IsOwner() bool {
-	return v != nil && v.Member.UserID == v.Org.OwnerID && v.Org.OwnerID != ""
+	return v != nil && v.Org.OwnerID != "" && v.Member.UserID == v.Org.OwnerID
 }
 
-// viewer returns who is signed in, or nil. The member is found through the
-// app's user (session UserID → user → email → orgsso member).
+// viewer returns who is signed in, or nil when nobody is (no cookie, an
+// unknown or expired session). An ended session is a *session.EndedError
+// saying why; a store that cannot answer is sso.ErrUnavailable, which is
+// not "signed out".
+//
+// The session carries only the user ID: the member is the organization's
+// member with that user ID (Service.MemberByUserID), never someone found by
+// email.
 func (a *app) viewer(r *http.Request) (*viewer, error) {
 	ctx := r.Context()
 	sess, err := a.svc.SessionFromRequest(r)
@@ -37,23 +43,58 @@ func (a *app) viewer(r *http.Request) (*viewer, error) {
 	case err != nil:
 		return nil, err
 	}
-	u, err := a.users.ByID(ctx, sess.UserID)
-	if errors.Is(err, errNoUser) {
-		return nil, nil
-	} else if err != nil {
+	m, err := a.svc.MemberByUserID(ctx, sess.OrgID, sess.UserID)
+	switch {
+	case errors.Is(err, sso.ErrNotFound):
+		// Removed a moment ago: the session is over.
+		return nil, &session.EndedError{Reason: session.EndMemberRemoved}
+	case err != nil:
 		return nil, err
 	}
-	m, err := a.store.Member(ctx, sess.OrgID, u.Email)
-	if errors.Is(err, sso.ErrNotFound) {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
-	}
-	org, err := a.store.Organization(ctx, sess.OrgID)
+	org, err := a.svc.Organization(ctx, sess.OrgID)
 	if err != nil {
 		return nil, err
 	}
+	u, err := a.users.ByID(ctx, sess.UserID)
+	switch {
+	case errors.Is(err, errNoUser) || (err == nil && u.OrgID != sess.OrgID):
+		// The member has no app user of this organization (yet): show the
+		// member as orgsso knows them.
+		u = User{ID: sess.UserID, OrgID: sess.OrgID, Email: m.Email, Name: strings.TrimSpace(m.FirstName + " " + m.LastName)}
+	case err != nil:
+		return nil, err
+	}
 	return &viewer{Session: sess, User: u, Member: m, Org: org}, nil
+}
+
+// signedIn returns who is signed in, or answers the request itself and
+// returns nil: to the login page when nobody is (with why, when the session
+// ended, clearing its cookie), to an error page when the store cannot
+// answer (the cookie stays: the session may well be valid).
+func (a *app) signedIn(w http.ResponseWriter, r *http.Request) *viewer {
+	v, err := a.viewer(r)
+	var ended *session.EndedError
+	switch {
+	case errors.As(err, &ended):
+		clearSessionCookie(w)
+		q := url.Values{"ended": {endedCode(ended.Reason)}}
+		if r.Method == http.MethodGet && r.URL.Path != "/" {
+			q.Set(sso.ReturnToParam, r.URL.RequestURI())
+		}
+		http.Redirect(w, r, "/login?"+q.Encode(), http.StatusSeeOther)
+		return nil
+	case err != nil:
+		a.failure(w, r, err)
+		return nil
+	case v == nil:
+		q := ""
+		if r.Method == http.MethodGet && r.URL.Path != "/" {
+			q = "?" + url.Values{sso.ReturnToParam: {r.URL.RequestURI()}}.Encode()
+		}
+		http.Redirect(w, r, "/login"+q, http.StatusSeeOther)
+		return nil
+	}
+	return v
 }
 
 // clearSessionCookie makes the browser forget its session cookie.
@@ -62,11 +103,35 @@ func clearSessionCookie(w http.ResponseWriter) {
 }
 
 // Login page messages travel as short codes in the URL (?error=denied, from
-// sso.ErrorCode), never as text, so nobody can make the login page say
-// something else: sso.MessageFor turns a code back into its fixed message.
+// sso.ErrorCode; ?ended=removed), never as text, so nobody can make the
+// login page say something else: each code maps to a fixed message.
 var loginInfos = map[string]string{
 	"signed_out": "You are signed out.",
 	"expired":    "Your session has ended. Please sign in again.",
+}
+
+// endedMessages say why a session ended, by endedCode.
+var endedMessages = map[string]string{
+	"sso_disabled":       "Single sign-on was turned off by your organization's owner, which ended your SSO session. Sign in with your password.",
+	"removed":            "You were removed from the organization, which ended your session. Ask its owner if this is a mistake.",
+	"sso_required":       "This organization now requires single sign-on, which ended your password session. Use “Login via SSO”.",
+	"revoked":            "An administrator ended your session. Please sign in again.",
+	sso.CodeSessionEnded: sso.MessageFor(sso.CodeSessionEnded),
+}
+
+// endedCode is the login page's code of a session.EndedError reason.
+func endedCode(reason string) string {
+	switch reason {
+	case session.EndSSODisabled:
+		return "sso_disabled"
+	case session.EndMemberRemoved:
+		return "removed"
+	case session.EndPasswordRevoked:
+		return "sso_required"
+	case session.EndRevoked:
+		return "revoked"
+	}
+	return sso.CodeSessionEnded
 }
 
 // loginPage is the password form, with the way to SSO.
@@ -76,6 +141,7 @@ type loginPage struct {
 	ReturnTo string
 	Error    string
 	Info     string
+	Ended    string // why the session ended
 	SSOURL   string
 }
 
@@ -104,7 +170,7 @@ func (a *app) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 			p := a.ssoLoginData(returnTo)
 			p.SSOName = cut(strings.TrimSpace(r.URL.Query().Get(sso.TriggerParam)), 64)
 			p.Error = sso.UserMessage(err)
-			a.render(w, http.StatusOK, "sso_login", p)
+			a.render(w, sso.StatusCode(err), "sso_login", p)
 			return
 		}
 		http.SetCookie(w, rd.Cookie) // binds the sign-in to this browser
@@ -114,18 +180,36 @@ func (a *app) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	p := a.loginPageData(returnTo)
 	p.Error = sso.MessageFor(r.URL.Query().Get("error"))
 	p.Info = loginInfos[r.URL.Query().Get("info")]
-	if v, err := a.viewer(r); err == nil && v != nil {
-		if p.Error == "" && p.Info == "" {
+	if c := r.URL.Query().Get("ended"); c != "" {
+		p.Ended = endedMessages[c]
+		if p.Ended == "" {
+			p.Ended = endedMessages[sso.CodeSessionEnded]
+		}
+	}
+	v, err := a.viewer(r)
+	var ended *session.EndedError
+	switch {
+	case errors.As(err, &ended):
+		clearSessionCookie(w)
+		if p.Ended == "" {
+			p.Ended = endedMessages[endedCode(ended.Reason)]
+		}
+	case err != nil:
+		a.failure(w, r, err)
+		return
+	case v != nil:
+		if p.Error == "" && p.Info == "" && p.Ended == "" {
 			http.Redirect(w, r, returnTo, http.StatusSeeOther)
 			return
 		}
-		p.Viewer = v // e.g. the owner back from a failed Test SSO
+		p.Viewer = v
 	}
 	a.render(w, http.StatusOK, "login", p)
 }
 
-// handlePasswordLogin checks the app password, then asks orgsso whether the
-// organization lets this member use a password at all.
+// handlePasswordLogin checks the app password, then that the user is still
+// a member of their organization, then asks orgsso whether the organization
+// lets this member use a password at all.
 func (a *app) handlePasswordLogin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := parseForm(w, r, 64<<10); err != nil {
@@ -142,35 +226,63 @@ func (a *app) handlePasswordLogin(w http.ResponseWriter, r *http.Request) {
 		a.render(w, http.StatusUnprocessableEntity, "login", p)
 		return
 	}
-	u, err := a.users.ByEmail(ctx, email)
-	if err != nil && !errors.Is(err, errNoUser) {
-		a.internalError(w, r, err)
-		return
-	}
-	if err != nil || u.PasswordHash == "" {
-		checkPassword(dummyHash(a.pwIter), password) // same cost as a wrong password
+	u, err := a.passwordUser(ctx, email, password)
+	switch {
+	case errors.Is(err, errNoUser):
 		p.Error = "Incorrect email or password."
 		a.render(w, http.StatusUnauthorized, "login", p)
 		return
+	case err != nil:
+		a.failure(w, r, err)
+		return
 	}
-	if !checkPassword(u.PasswordHash, password) {
-		p.Error = "Incorrect email or password."
-		a.render(w, http.StatusUnauthorized, "login", p)
+	// The session is the member's of this organization, by user ID.
+	m, err := a.svc.Member(ctx, u.OrgID, u.Email)
+	switch {
+	case errors.Is(err, sso.ErrNotFound) || (err == nil && m.UserID != u.ID):
+		p.Error = "Your account is not a member of its organization any more. Ask the organization's owner to invite you again."
+		a.render(w, http.StatusForbidden, "login", p)
+		return
+	case err != nil:
+		a.failure(w, r, err)
 		return
 	}
 	if err := a.svc.PasswordLoginAllowed(ctx, u.OrgID, u.Email); err != nil {
+		if errors.Is(err, sso.ErrUnavailable) {
+			a.failure(w, r, err)
+			return
+		}
 		a.log.Info("password sign-in refused by the organization", "email", u.Email, "err", err)
 		p.Error = sso.UserMessage(err)
-		a.render(w, http.StatusForbidden, "login", p)
+		a.render(w, sso.StatusCode(err), "login", p)
 		return
 	}
 	sess, token, err := a.sessions.Create(ctx, u.OrgID, u.ID, session.MethodPassword, passwordSessionTTL)
 	if err != nil {
-		a.internalError(w, r, err)
+		a.failure(w, r, err)
 		return
 	}
 	http.SetCookie(w, a.svc.SessionCookie(&sso.Result{Session: sess, Token: token}))
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
+}
+
+// passwordUser returns the user, of any organization, with this email whose
+// app password this is, or errNoUser. A miss costs about as much as a hit.
+func (a *app) passwordUser(ctx context.Context, email, password string) (User, error) {
+	users, err := a.users.WithPassword(ctx, email)
+	if err != nil {
+		return User{}, err
+	}
+	if len(users) == 0 {
+		checkPassword(dummyHash(a.pwIter), password) // same cost as a wrong password
+		return User{}, errNoUser
+	}
+	for _, u := range users {
+		if checkPassword(u.PasswordHash, password) {
+			return u, nil
+		}
+	}
+	return User{}, errNoUser
 }
 
 // ssoLoginPage asks for the organization's SSO name.
@@ -211,22 +323,26 @@ func (a *app) handleSSOLogin(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a.log.Info("SSO start refused", "sso_name", p.SSOName, "err", err)
 		p.Error = sso.UserMessage(err)
-		a.render(w, http.StatusUnprocessableEntity, "sso_login", p)
+		status := sso.StatusCode(err)
+		if status < 500 {
+			status = http.StatusUnprocessableEntity
+		}
+		a.render(w, status, "sso_login", p)
 		return
 	}
 	http.SetCookie(w, rd.Cookie) // binds the sign-in to this browser
 	http.Redirect(w, r, rd.URL, http.StatusFound)
 }
 
-// handleLogout ends the session (sign-out revokes it in the store).
+// handleLogout ends the session (Service.SignOut) and clears its cookie. A
+// store that cannot answer leaves the person signed in, and says so.
 func (a *app) handleLogout(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(sessionCookie); err == nil {
-		if err := a.sessions.Revoke(r.Context(), c.Value); err != nil && !errors.Is(err, session.ErrUnknownSession) {
-			a.internalError(w, r, err)
-			return
-		}
+	clear, err := a.svc.SignOut(r.Context(), r)
+	if err != nil {
+		a.failure(w, r, err)
+		return
 	}
-	clearSessionCookie(w)
+	http.SetCookie(w, clear)
 	http.Redirect(w, r, "/login?info=signed_out", http.StatusSeeOther)
 }
 
@@ -237,12 +353,11 @@ func (a *app) handleACS(w http.ResponseWriter, r *http.Request) {
 	res, err := a.svc.HandleACS(ctx, r.PathValue("name"), r)
 	if err != nil {
 		// orgsso has logged the detail (Config.Logger) and sent the event
-		// (Config.OnEvent): the browser gets a safe message on the login page,
-		// and forgets its browser-binding cookie.
+		// (Config.OnEvent). The browser forgets its browser-binding cookie.
 		for _, c := range a.svc.ClearBindingCookies(r) {
 			http.SetCookie(w, c)
 		}
-		http.Redirect(w, r, "/login?error="+sso.ErrorCode(err), http.StatusSeeOther)
+		a.acsFailed(w, r, err)
 		return
 	}
 	for _, c := range res.ClearCookies { // the sign-in's binding cookie is used up
@@ -253,30 +368,75 @@ func (a *app) handleACS(w http.ResponseWriter, r *http.Request) {
 		a.render(w, http.StatusOK, "test_report", testReportPage{
 			base:           base{Title: "Test SSO", Viewer: v},
 			Report:         res.Test,
+			ReadFrom:       readFromRows(res.Test.ReadFrom),
 			Org:            res.Org,
 			MappingEnabled: res.Org.RoleMapping.Enabled,
 		})
 		return
 	}
-	if err := a.rememberMember(ctx, res.Member); err != nil {
-		a.internalError(w, r, err)
+	if err := a.linkMember(ctx, res.Member); err != nil {
+		if errors.Is(err, errOtherOrganization) {
+			// Data of an earlier demo: a member bound to another
+			// organization's user. Refuse rather than sign them in as that user.
+			a.log.Error("SSO sign-in refused: the member's user belongs to another organization",
+				"org", res.Member.OrgID, "user", res.Member.UserID)
+			a.sessions.Revoke(ctx, res.Token)
+			a.renderError(w, r, http.StatusForbidden, "Sign-in refused",
+				"This account is linked to a user of another organization. Ask the organization's owner to remove and invite it again.")
+			return
+		}
+		a.failure(w, r, err)
 		return
 	}
 	http.SetCookie(w, a.svc.SessionCookie(res))
 	http.Redirect(w, r, res.ReturnTo, http.StatusSeeOther)
 }
 
-// rememberMember keeps the app's user in step with the member orgsso
-// signed in: same ID, current email and name. The password stays.
-func (a *app) rememberMember(ctx context.Context, m *sso.Member) error {
+// acsFailed answers a failed ACS post. The organization's signed-in owner
+// finishing a Test SSO gets a report naming the failed check and its fix;
+// anyone else the login page's safe message (sso.UserMessage, by code),
+// which never says which check failed.
+func (a *app) acsFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, sso.ErrUnavailable) {
+		a.failure(w, r, err)
+		return
+	}
+	if sso.IsTestResponse(r) {
+		if v, verr := a.viewer(r); verr == nil && v != nil && v.IsOwner() && v.Org.SSOName == r.PathValue("name") {
+			a.render(w, http.StatusOK, "test_failed", testFailedPage{
+				base:   base{Title: "Test SSO failed", Viewer: v},
+				Report: sso.ReportFailure(err),
+				Org:    v.Org,
+				SP:     a.svc.Details(v.Org),
+				Certs:  certificateRows(v.Org.IdP, a.now()),
+			})
+			return
+		}
+	}
+	http.Redirect(w, r, "/login?error="+sso.ErrorCode(err), http.StatusSeeOther)
+}
+
+// linkMember keeps the app's user of the member orgsso signed in in step
+// with it: same ID and organization, current email and name; the password
+// stays. It creates the user on a first sign-in. A user of another
+// organization is never touched (errOtherOrganization).
+func (a *app) linkMember(ctx context.Context, m *sso.Member) error {
 	u, err := a.users.ByID(ctx, m.UserID)
-	if errors.Is(err, errNoUser) {
+	known := err == nil
+	switch {
+	case errors.Is(err, errNoUser):
 		u = User{ID: m.UserID, OrgID: m.OrgID}
-	} else if err != nil {
+	case err != nil:
 		return err
+	case u.OrgID != m.OrgID:
+		return errOtherOrganization
+	}
+	name := strings.TrimSpace(m.FirstName + " " + m.LastName)
+	if known && u.Email == m.Email && (name == "" || u.Name == name) {
+		return nil
 	}
 	u.Email = m.Email
-	if name := strings.TrimSpace(m.FirstName + " " + m.LastName); name != "" {
+	if name != "" {
 		u.Name = name
 	}
 	return a.users.Save(ctx, u)
@@ -290,7 +450,7 @@ func (a *app) handleMetadata(w http.ResponseWriter, r *http.Request) {
 		a.renderError(w, r, http.StatusNotFound, "Not found", "No organization uses that SSO name.")
 		return
 	case err != nil:
-		a.internalError(w, r, err)
+		a.failure(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/samlmetadata+xml")
@@ -301,8 +461,32 @@ func (a *app) handleMetadata(w http.ResponseWriter, r *http.Request) {
 type testReportPage struct {
 	base
 	Report         *sso.TestReport
+	ReadFrom       []readFromRow
 	Org            *sso.Organization
 	MappingEnabled bool
+}
+
+// readFromRow is one identity field of a Test SSO report and the
+// attributes its value was read from.
+type readFromRow struct {
+	Field string   // for people: "Email"
+	Names []string // attribute names; none = not found
+}
+
+// readFromRows lists TestReport.ReadFrom in a fixed order.
+func readFromRows(m map[string][]string) []readFromRow {
+	return []readFromRow{
+		{"Email", m["email"]}, {"First name", m["first_name"]}, {"Last name", m["last_name"]}, {"Roles", m["roles"]},
+	}
+}
+
+// testFailedPage is the owner's report of a failed Test SSO.
+type testFailedPage struct {
+	base
+	Report *sso.FailureReport
+	Org    *sso.Organization
+	SP     sso.SPDetails
+	Certs  []certificateRow
 }
 
 // dashboardPage is the signed-in home page.
@@ -316,20 +500,24 @@ type dashboardPage struct {
 
 // handleDashboard shows the signed-in person their roles and session.
 func (a *app) handleDashboard(w http.ResponseWriter, r *http.Request) {
-	v, err := a.viewer(r)
-	if err != nil {
-		a.internalError(w, r, err)
-		return
-	}
+	v := a.signedIn(w, r)
 	if v == nil {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
 	a.render(w, http.StatusOK, "dashboard", dashboardPage{
 		base:       base{Title: "Dashboard", Viewer: v},
-		OrgName:    demoOrgName,
+		OrgName:    orgDisplayName(v.Org),
 		Role:       v.Member.OrgRole,
 		Stacks:     v.Member.StackRoles,
 		SSOEnabled: v.Org.Enabled,
 	})
+}
+
+// orgDisplayName names an organization for people: the seeded one by its
+// name, others by their SSO name.
+func orgDisplayName(org *sso.Organization) string {
+	if org.ID == demoOrgID {
+		return demoOrgName
+	}
+	return org.SSOName
 }

@@ -236,8 +236,11 @@ func (b *browser) wantContains(what, got, want string) {
 
 // TestBrowser signs people in through the demo in Chromium: alice through
 // "Login via SSO" and the IdP (mapped roles), carol (denied), bob (admin), the
-// owner's Test SSO, strict mode switched on in the settings form (dave's
-// password refused, the owner's accepted), and the SSO deep link.
+// owner's Test SSO, strict mode switched on in the settings form (the audit
+// trail names the owner), a member invited and removed, dave's password
+// refused and the owner's accepted, the SSO deep link, and a Test SSO that
+// fails on a wrong IdP certificate (the report names the signature check and
+// its fix).
 func TestBrowser(t *testing.T) {
 	// The demo first, so that its cleanup runs after the browser's: a
 	// browser still holding a request open would stall the demo's graceful
@@ -341,6 +344,31 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("strict mode checkbox after saving: checked = %v, err = %v; want checked", checked, err)
 	}
 	b.shot("07-settings-strict-mode")
+	b.wantContains("audit trail after strict mode", b.text("#audit-table tr.admin"), "Olivia (owner) changed strict mode")
+
+	// Invite a member, then remove them; the audit trail says who did it.
+	b.do("invite eve",
+		chromedp.Click(chromedp.CSS("#invite-open")),
+		chromedp.WaitVisible(chromedp.CSS(`#invite-form input[name="email"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#invite-form input[name="email"]`), "eve@acme.example"),
+		chromedp.SendKeys(chromedp.CSS(`#invite-form input[name="name"]`), "Eve Example"),
+		chromedp.SetValue(chromedp.CSS(`#invite-form select[name="role"]`), "admin"),
+		chromedp.Click(chromedp.CSS(`#invite-form input[name="allow_without_sso"]`)),
+		chromedp.Click(chromedp.CSS("#invite-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-email="eve@acme.example"]`)),
+	)
+	b.want("notice", b.text("#settings-notice"), "Member invited. They can sign in through SSO now.")
+	b.wantContains("eve's row", b.text(`tr[data-email="eve@acme.example"]`), "Eve Example")
+	b.wantContains("eve's row", b.text(`tr[data-email="eve@acme.example"]`), "admin")
+	b.wantContains("audit trail after the invitation", b.text("#audit-table tr.admin"), "Olivia (owner) invited eve@acme.example as admin.")
+	b.do("remove eve",
+		chromedp.Click(chromedp.CSS(`form[id="remove-eve@acme.example"] button`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`tr[data-email="eve@acme.example"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#settings-notice")),
+	)
+	b.want("notice", b.text("#settings-notice"), "Member removed. Their sessions have ended.")
+	b.want("newest audit entry", b.text("#audit-table tr.admin td:last-child"), "Olivia (owner) removed eve@acme.example.")
+	b.shot("10-audit-trail")
 
 	b.fresh()
 	b.passwordSignIn(u.App, "dave@acme.example", "dave-demo-password")
@@ -361,6 +389,33 @@ func TestBrowser(t *testing.T) {
 	b.idpSignIn("alice", "alice-idp-password")
 	b.do("alice's dashboard again", chromedp.WaitVisible(chromedp.CSS("#org-role")))
 	b.want("alice's organization role", b.text("#org-role"), "member")
+
+	// A wrong IdP certificate saved, Test SSO fails: the owner gets the
+	// failed check and its fix. (The certificate expires within the hour:
+	// the settings page warns about it.)
+	b.fresh()
+	b.passwordSignIn(u.App, "owner@acme.example", "owner-demo-password")
+	b.do("save a wrong IdP certificate",
+		chromedp.WaitVisible(chromedp.CSS("#org-role")),
+		chromedp.Navigate(u.App+"/settings"),
+		chromedp.WaitVisible(chromedp.CSS(`#idp-form textarea[name="certificates"]`)),
+		chromedp.SetValue(chromedp.CSS(`#idp-form textarea[name="certificates"]`), testCertPEM(t, "wrong IdP")),
+		chromedp.Click(chromedp.CSS("#idp-save")),
+		chromedp.WaitVisible(chromedp.CSS("#idp-warnings")),
+	)
+	b.want("notice", b.text("#settings-notice"), "IdP configuration saved.")
+	b.wantContains("certificate warning", b.text("#idp-warnings"), "IdP certificate 1: the certificate expires on")
+	b.do("Test SSO with the wrong certificate",
+		chromedp.Click(chromedp.CSS("#test-sso")),
+		chromedp.WaitVisible(chromedp.CSS("#idp-form")),
+	)
+	b.idpSignIn("owner", "owner-idp-password")
+	b.do("the failure report", chromedp.WaitVisible(chromedp.CSS("#test-failed")))
+	fr := sso.ReportFailure(&sso.ValidationError{Check: sso.CheckSignature})
+	b.want("failed check", b.text("#failed-check"), "signature")
+	b.want("problem", b.text("#failure-problem"), fr.Problem)
+	b.want("fix", b.text("#failure-fix"), fr.Fix)
+	b.shot("11-test-sso-failed")
 }
 
 // TestBrowserCrossSiteBinding proves, in Chromium, the https story of the

@@ -11,8 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 )
 
@@ -25,6 +28,24 @@ func (e formError) Error() string { return string(e) }
 
 // formErrorf formats a formError.
 func formErrorf(format string, args ...any) error { return formError(fmt.Sprintf(format, args...)) }
+
+// fieldError is a message for the person filling in a form that names the
+// input in error, so the page can mark it (aria-invalid): its name and, in
+// the role mapping table, its row (from 0; -1 for an input outside the
+// table).
+type fieldError struct {
+	Field string
+	Row   int
+	Msg   string
+}
+
+// Error implements error.
+func (e *fieldError) Error() string { return e.Msg }
+
+// rowErrorf is a fieldError of the role mapping table's row (from 0).
+func rowErrorf(field string, row int, format string, args ...any) error {
+	return &fieldError{Field: field, Row: row, Msg: fmt.Sprintf(format, args...)}
+}
 
 // option is one choice of a <select>.
 type option struct{ Value, Label string }
@@ -89,6 +110,7 @@ type idpForm struct {
 	Certificates string // PEM, one or more (rotation)
 	Algorithm    string
 	Error        string
+	Invalid      string // the input in error
 }
 
 // idpFormFrom fills step 2 from the saved configuration.
@@ -104,11 +126,11 @@ func idpFormFrom(c sso.IdPConfig) idpForm {
 // owner. Whether the configuration is complete is the caller's question.
 func (f idpForm) config(current string) (sso.IdPConfig, error) {
 	if !slices.ContainsFunc(algorithmChoices(current), func(o option) bool { return o.Value == f.Algorithm }) {
-		return sso.IdPConfig{}, formError("Choose a signature algorithm from the list.")
+		return sso.IdPConfig{}, &fieldError{Field: "algorithm", Row: -1, Msg: "Choose a signature algorithm from the list."}
 	}
 	certs, err := splitCertificates(f.Certificates)
 	if err != nil {
-		return sso.IdPConfig{}, err
+		return sso.IdPConfig{}, &fieldError{Field: "certificates", Row: -1, Msg: err.Error()}
 	}
 	return sso.IdPConfig{
 		SSOURL:             strings.TrimSpace(f.SSOURL),
@@ -163,6 +185,24 @@ type usersForm struct {
 	JIT            bool
 	Rows           []mappingRow
 	Error          string
+	Invalid        string // the input in error
+	InvalidRow     int    // its row in the role mapping table, from 0; -1 = none
+}
+
+// IsInvalid reports whether the input field of row i is the one in error.
+func (f usersForm) IsInvalid(field string, i int) bool {
+	return f.Invalid == field && f.InvalidRow == i
+}
+
+// withError is f showing err: its message and, for a fieldError, the input
+// in error.
+func (f usersForm) withError(err error) usersForm {
+	f.Error, f.Invalid, f.InvalidRow = userMessage(err), "", -1
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		f.Invalid, f.InvalidRow = fe.Field, fe.Row
+	}
+	return f
 }
 
 // mappingRow is one row of the role mapping table: an IdP role, an
@@ -185,6 +225,7 @@ func (r mappingRow) blank() bool {
 // mapping, or per stack of a mapping, and an empty row to fill in.
 func usersFormFrom(org *sso.Organization) usersForm {
 	f := usersForm{
+		InvalidRow:     -1,
 		StrictMode:     org.StrictMode,
 		TimeoutHours:   strconv.Itoa(int(org.EffectiveSessionTimeout() / time.Hour)),
 		MappingEnabled: org.RoleMapping.Enabled,
@@ -211,42 +252,55 @@ func (f usersForm) withBlankRow() usersForm {
 	return f
 }
 
-// apply writes the form into a copy of the organization and checks the
-// result with Organization.ValidateAt. The error names the field or row.
-func (f usersForm) apply(org *sso.Organization, now time.Time) (*sso.Organization, error) {
+// apply writes the form into o, an organization being edited (with
+// Service.UpdateOrganization), and checks the result with
+// Organization.ValidateAt, so that an invalid mapping is reported with its
+// row in the table. The error is a *fieldError naming the input.
+func (f usersForm) apply(o *sso.Organization, now time.Time) error {
 	hours, err := strconv.Atoi(strings.TrimSpace(f.TimeoutHours))
 	if err != nil || hours < 1 || hours > 24 {
-		return nil, formError("Session timeout must be a whole number of hours from 1 to 24.")
+		return &fieldError{Field: "session_timeout_hours", Row: -1, Msg: "Session timeout must be a whole number of hours from 1 to 24."}
 	}
 	delim, ok := "", false
-	for _, o := range delimiterOptions {
-		if o.Key == f.Delimiter {
-			delim, ok = o.Value, true
+	for _, opt := range delimiterOptions {
+		if opt.Key == f.Delimiter {
+			delim, ok = opt.Value, true
 		}
 	}
 	if f.Delimiter == "current" {
-		delim, ok = org.RoleMapping.Delimiter, true
+		delim, ok = o.RoleMapping.Delimiter, true
 	}
 	if !ok {
-		return nil, formError("Choose a role delimiter from the list.")
+		return &fieldError{Field: "delimiter", Row: -1, Msg: "Choose a role delimiter from the list."}
 	}
 	mappings, rowOf, err := buildMappings(f.Rows)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	c := *org
-	c.StrictMode = f.StrictMode
-	c.SessionTimeout = time.Duration(hours) * time.Hour
-	c.JITProvisioning = f.JIT
-	c.RoleMapping = rolemap.Config{Enabled: f.MappingEnabled, Delimiter: delim, Mappings: mappings}
-	if err := c.ValidateAt(now); err != nil {
+	o.StrictMode = f.StrictMode
+	if timeout := time.Duration(hours) * time.Hour; timeout != o.EffectiveSessionTimeout() {
+		o.SessionTimeout = timeout // else the default stays the default (0)
+	}
+	o.JITProvisioning = f.JIT
+	o.RoleMapping = rolemap.Config{Enabled: f.MappingEnabled, Delimiter: delim, Mappings: mappings}
+	if err := o.ValidateAt(now); err != nil {
 		var me *rolemap.MappingError
 		if errors.As(err, &me) && me.Index >= 0 && me.Index < len(rowOf) {
-			return nil, formErrorf("Role mapping row %d (%q): %s.", rowOf[me.Index]+1, me.IdPRole, me.Reason)
+			field := "idp_role"
+			switch {
+			case strings.HasPrefix(me.Reason, "organization role"):
+				field = "org_role"
+			case strings.HasPrefix(me.Reason, "stack UID"):
+				field = "stack_uid"
+			case strings.HasPrefix(me.Reason, "stack"):
+				field = "stack_roles"
+			}
+			row := rowOf[me.Index]
+			return rowErrorf(field, row, "Role mapping row %d (%q): %s.", row+1, me.IdPRole, me.Reason)
 		}
-		return nil, formError(configMessage(err))
+		return err
 	}
-	return &c, nil
+	return nil
 }
 
 // buildMappings turns table rows into mappings: blank and removed rows are
@@ -270,13 +324,13 @@ func buildMappings(rows []mappingRow) (ms []rolemap.Mapping, rowOf []int, err er
 		role := rolemap.OrgRole(r.OrgRole)
 		switch {
 		case idpRole == "":
-			return nil, nil, formErrorf("Role mapping row %d: enter the IdP role (group name or UID).", n)
+			return nil, nil, rowErrorf("idp_role", i, "Role mapping row %d: enter the IdP role (group name or UID).", n)
 		case role != rolemap.RoleMember && role != rolemap.RoleAdmin:
-			return nil, nil, formErrorf("Role mapping row %d: choose Member or Admin as the organization role.", n)
+			return nil, nil, rowErrorf("org_role", i, "Role mapping row %d: choose Member or Admin as the organization role.", n)
 		case stack != "" && len(roles) == 0:
-			return nil, nil, formErrorf("Role mapping row %d: stack %q needs at least one stack role.", n, stack)
+			return nil, nil, rowErrorf("stack_roles", i, "Role mapping row %d: stack %q needs at least one stack role.", n, stack)
 		case stack == "" && len(roles) > 0:
-			return nil, nil, formErrorf("Role mapping row %d: enter the stack UID the stack roles apply to.", n)
+			return nil, nil, rowErrorf("stack_uid", i, "Role mapping row %d: enter the stack UID the stack roles apply to.", n)
 		}
 		j, seen := index[idpRole]
 		if !seen {
@@ -285,7 +339,7 @@ func buildMappings(rows []mappingRow) (ms []rolemap.Mapping, rowOf []int, err er
 			ms = append(ms, rolemap.Mapping{IdPRole: idpRole, OrgRole: role})
 			rowOf = append(rowOf, i)
 		} else if ms[j].OrgRole != role {
-			return nil, nil, formErrorf("Role mapping row %d: IdP role %q is already mapped to %s in row %d; one IdP role has one organization role.",
+			return nil, nil, rowErrorf("org_role", i, "Role mapping row %d: IdP role %q is already mapped to %s in row %d; one IdP role has one organization role.",
 				n, idpRole, ms[j].OrgRole, rowOf[j]+1)
 		}
 		if stack != "" {
@@ -302,50 +356,156 @@ func buildMappings(rows []mappingRow) (ms []rolemap.Mapping, rowOf []int, err er
 	return ms, rowOf, nil
 }
 
-// fieldLabels name orgsso's configuration fields as the settings page does.
-var fieldLabels = map[string]string{
-	"SSOName":                "SSO name",
-	"SessionTimeout":         "Session timeout",
-	"RoleMapping":            "Role mapping",
-	"IdP.SSOURL":             "Single Sign-On URL",
-	"IdP.EntityID":           "IdP entity ID",
-	"IdP.Certificates":       "Certificate",
-	"IdP.SignatureAlgorithm": "Signature algorithm",
-	"IdP metadata":           "IdP metadata",
+// ssoNameRules say, for each rule of sso.ValidateSSOName, what an SSO name
+// must be. (ConfigError.UserMessage of an SSO name error quotes the name and
+// counts positions from 0: "The SSO name "Acme" has 'A' at position 0.")
+var ssoNameRules = []struct {
+	rule error
+	msg  string
+}{
+	{sso.ErrSSONameLength, "The SSO name must be 2 to 63 characters long."},
+	{sso.ErrSSONameCharacters, "The SSO name may contain only lowercase letters a–z, digits and hyphens."},
+	{sso.ErrSSONameEdgeHyphen, "The SSO name must not start or end with a hyphen."},
+	{sso.ErrSSONameDoubleHyphen, "The SSO name must not contain two hyphens in a row."},
 }
 
-// configMessage turns an orgsso configuration error into a sentence for the
-// owner (who is the operator here, so the reason may be specific).
-func configMessage(err error) string {
+// userMessage turns an error of a settings form into a sentence for the
+// owner: the demo's own form errors as they are, the organization's rules
+// (*sso.RuleError) by their Rule, configuration errors by
+// ConfigError.UserMessage (positions from 1), anything else by
+// sso.UserMessage. Never Go error text.
+func userMessage(err error) string {
+	var fe *fieldError
+	var fm formError
+	var re *sso.RuleError
 	var ce *sso.ConfigError
-	if !errors.As(err, &ce) {
-		return sso.UserMessage(err)
-	}
-	label, ok := fieldLabels[ce.Field]
-	if !ok {
-		label = ce.Field
-		if i, found := strings.CutPrefix(ce.Field, "IdP.Certificates["); found {
-			if n, err := strconv.Atoi(strings.TrimSuffix(i, "]")); err == nil {
-				label = "Certificate " + strconv.Itoa(n+1)
+	switch {
+	case errors.As(err, &fe):
+		return fe.Msg
+	case errors.As(err, &fm):
+		return string(fm)
+	case errors.As(err, &re):
+		return re.Rule
+	case errors.Is(err, sso.ErrSSONameTaken):
+		return "Another organization already uses that SSO name. Choose another one."
+	case errors.Is(err, sso.ErrMemberExists):
+		return "That email address is already a member of the organization."
+	case errors.Is(err, sso.ErrNotFound), errors.Is(err, session.ErrInvalidArgument):
+		return "That member is not in the organization (any more). Reload the page."
+	case errors.As(err, &ce):
+		for _, r := range ssoNameRules {
+			if errors.Is(err, r.rule) {
+				return r.msg
 			}
 		}
-	}
-	msg := label + ": " + ce.Reason
-	for _, rule := range []error{sso.ErrSSONameLength, sso.ErrSSONameCharacters, sso.ErrSSONameEdgeHyphen, sso.ErrSSONameDoubleHyphen} {
-		if errors.Is(err, rule) {
-			return msg + ". " + capitalize(strings.TrimPrefix(rule.Error(), "sso: ")) + "."
+		if ce.Message == "" && ce.Field == "IdP.Certificates" {
+			// UserMessage: "IdP certificate no IdP signing certificate configured."
+			return "Add the IdP's signing certificate."
 		}
+		return ce.UserMessage()
 	}
-	if ce.Err != nil {
-		msg += " (" + cut(strings.TrimPrefix(ce.Err.Error(), "sso: "), 200) + ")"
-	}
-	return msg + "."
+	return sso.UserMessage(err)
 }
 
-// capitalize upper-cases the first letter of an ASCII sentence.
-func capitalize(s string) string {
-	if s == "" {
-		return s
+// formFields name the input of a configuration field (ConfigError.Field),
+// to mark it in error.
+var formFields = map[string]string{
+	"SSOName":                "sso_name",
+	"IdP.SSOURL":             "sso_url",
+	"IdP.EntityID":           "entity_id",
+	"IdP.Certificates":       "certificates",
+	"IdP.SignatureAlgorithm": "algorithm",
+	"Email":                  "email",
+	"FirstName":              "name",
+	"OrgRole":                "role",
+}
+
+// invalidField returns the input err is about: a fieldError's, or a
+// configuration field's; "" when it names none.
+func invalidField(err error) string {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		return fe.Field
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	var ce *sso.ConfigError
+	if errors.As(err, &ce) {
+		base, _, _ := strings.Cut(ce.Field, "[")
+		return formFields[base]
+	}
+	var re *sso.RuleError
+	if errors.As(err, &re) {
+		return formFields[re.Field]
+	}
+	return ""
+}
+
+// attrForm is the attribute names an organization reads identities from
+// (Organization.Attributes), one list per field, comma-separated.
+type attrForm struct {
+	Email, FirstName, LastName, Roles string
+	Error, Invalid                    string
+}
+
+// attrFormFrom fills the form from the saved names.
+func attrFormFrom(n sso.AttributeNames) attrForm {
+	return attrForm{Email: strings.Join(n.Email, ", "), FirstName: strings.Join(n.FirstName, ", "),
+		LastName: strings.Join(n.LastName, ", "), Roles: strings.Join(n.Roles, ", ")}
+}
+
+// maxAttributeNames bounds each list of attribute names.
+const maxAttributeNames = sso.MaxAttributeNames
+
+// names reads the form; empty lists mean orgsso's defaults.
+func (f attrForm) names() (sso.AttributeNames, error) {
+	var out sso.AttributeNames
+	for _, x := range []struct {
+		field, label, text string
+		dst                *[]string
+	}{
+		{"attr_email", "Email", f.Email, &out.Email},
+		{"attr_first_name", "First name", f.FirstName, &out.FirstName},
+		{"attr_last_name", "Last name", f.LastName, &out.LastName},
+		{"attr_roles", "Roles", f.Roles, &out.Roles},
+	} {
+		for _, n := range strings.Split(x.text, ",") {
+			n = strings.TrimSpace(n)
+			switch {
+			case n == "":
+				continue
+			case len(n) > 256 || !utf8.ValidString(n) || strings.ContainsFunc(n, unicode.IsControl):
+				return out, &fieldError{Field: x.field, Row: -1, Msg: x.label + ": an attribute name is at most 256 characters, without control characters."}
+			}
+			if !slices.Contains(*x.dst, n) {
+				*x.dst = append(*x.dst, n)
+			}
+		}
+		if len(*x.dst) > maxAttributeNames {
+			return out, &fieldError{Field: x.field, Row: -1, Msg: fmt.Sprintf("%s: at most %d attribute names.", x.label, maxAttributeNames)}
+		}
+	}
+	return out, nil
+}
+
+// inviteForm is the invitation of a member.
+type inviteForm struct {
+	Email, Name, Role string
+	AllowWithoutSSO   bool
+	Error, Invalid    string
+	Open              bool // show the form (it failed)
+}
+
+// member reads the form into the member to add; the user ID is the
+// caller's.
+func (f inviteForm) member() (sso.Member, error) {
+	first, last, _ := strings.Cut(strings.TrimSpace(f.Name), " ")
+	role := rolemap.OrgRole(f.Role)
+	if role != rolemap.RoleMember && role != rolemap.RoleAdmin {
+		return sso.Member{}, &fieldError{Field: "role", Row: -1, Msg: "Choose the role Member or Admin."}
+	}
+	email := strings.TrimSpace(f.Email)
+	if email == "" {
+		return sso.Member{}, &fieldError{Field: "email", Row: -1, Msg: "Enter the member's email address."}
+	}
+	return sso.Member{Email: email, FirstName: first, LastName: strings.TrimSpace(last), OrgRole: role,
+		AllowWithoutSSO: f.AllowWithoutSSO}, nil
 }

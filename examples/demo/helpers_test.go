@@ -24,13 +24,25 @@ import (
 // stop is called.
 func startDemo(t *testing.T, dir string) (u urls, stop func()) {
 	t.Helper()
+	_, u, stop = startApp(t, dir, nil)
+	return u, stop
+}
+
+// startApp is startDemo, returning the app too; edit, when not nil, changes
+// the configuration first.
+func startApp(t *testing.T, dir string, edit func(*config)) (a *app, u urls, stop func()) {
+	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
 	logs := &syncBuffer{}
-	u, stopRun, err := run(t.Context(), testConfig(dir, logs))
+	cfg := testConfig(dir, logs)
+	if edit != nil {
+		edit(&cfg)
+	}
+	a, stopRun, err := start(t.Context(), cfg)
 	if err != nil {
-		t.Fatalf("run() err = %v\n%s", err, logs)
+		t.Fatalf("start() err = %v\n%s", err, logs)
 	}
 	var once sync.Once
 	stop = func() {
@@ -44,7 +56,7 @@ func startDemo(t *testing.T, dir string) (u urls, stop func()) {
 		})
 	}
 	t.Cleanup(stop)
-	return u, stop
+	return a, urls{App: a.baseURL, IdP: a.idp.URL}, stop
 }
 
 // testConfig is the demo's configuration in tests: free ports, a database
@@ -318,5 +330,30 @@ func wantText(t *testing.T, what, body string, texts ...string) {
 	t.Helper()
 	for _, s := range texts {
 		wantIn(t, what, body, html.EscapeString(s))
+	}
+}
+
+// auditOf returns the audit trail section of the settings page.
+func auditOf(body string) string {
+	i := strings.Index(body, `<section class="card" id="audit">`)
+	if i < 0 {
+		return ""
+	}
+	body = body[i:]
+	if j := strings.Index(body, "</section>"); j >= 0 {
+		body = body[:j]
+	}
+	return body
+}
+
+// wantAudit fails unless the settings page's audit trail contains every
+// text, HTML-escaped as the templates write it.
+func wantAudit(t *testing.T, what, body string, texts ...string) {
+	t.Helper()
+	audit := auditOf(body)
+	for _, s := range texts {
+		if !strings.Contains(audit, html.EscapeString(s)) {
+			t.Errorf("%s: the audit trail lacks %q:\n%s", what, s, cutStr(audit, 6000))
+		}
 	}
 }

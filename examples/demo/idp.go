@@ -213,10 +213,15 @@ func (b *bundledIdP) owns(cfg sso.IdPConfig) bool {
 // loadOrCreateIdPKey returns the IdP's RSA key and self-signed certificate
 // from dir/idp-key.pem and dir/idp-cert.pem, making new ones when they are
 // missing, unreadable or expire within a day. Keeping them lets a restarted
-// demo trust the same IdP.
+// demo trust the same IdP. The key file is only ever readable by its owner
+// (0600), also when it is rewritten over an older file, and a key file
+// found readable by others is made private.
 func loadOrCreateIdPKey(dir string) (*rsa.PrivateKey, *x509.Certificate, error) {
 	keyPath, certPath := filepath.Join(dir, "idp-key.pem"), filepath.Join(dir, "idp-cert.pem")
 	if key, cert, err := readIdPKey(keyPath, certPath); err == nil {
+		if err := keepPrivate(keyPath); err != nil {
+			return nil, nil, err
+		}
 		return key, cert, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
 		log.Printf("demo: making a new IdP key pair: %v", err)
@@ -254,13 +259,54 @@ func loadOrCreateIdPKey(dir string) (*rsa.PrivateKey, *x509.Certificate, error) 
 		return nil, nil, err
 	}
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})
-	if err := os.WriteFile(keyPath, keyPEM, 0o600); err != nil {
+	if err := writeFileAtomic(keyPath, keyPEM, 0o600); err != nil {
 		return nil, nil, err
 	}
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	if err := writeFileAtomic(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		return nil, nil, err
 	}
 	return key, cert, nil
+}
+
+// writeFileAtomic replaces path with data, with mode perm whatever the file
+// it replaces had (os.WriteFile keeps an existing file's mode): it writes a
+// temporary file in the same directory, created 0600 and set to perm before
+// anything is written, and renames it over path. A crash leaves the old
+// file or the new one, never half of one.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after a successful rename, there is nothing to remove
+	err = f.Chmod(perm)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// keepPrivate makes a key file readable by its owner only, if it was not.
+func keepPrivate(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	log.Printf("demo: %s was readable by others (mode %v); making it 0600", path, fi.Mode().Perm())
+	return os.Chmod(path, 0o600)
 }
 
 // readIdPKey reads a key pair written by loadOrCreateIdPKey.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"maps"
@@ -10,15 +11,17 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/orgsso/orgsso/sso"
 )
 
-//go:embed templates/layout.html templates/login.html templates/sso_login.html templates/dashboard.html templates/settings.html templates/test_report.html templates/error.html
+//go:embed templates/layout.html templates/login.html templates/sso_login.html templates/dashboard.html templates/settings.html templates/test_report.html templates/test_failed.html templates/error.html
 var templateFS embed.FS
 
 // pages holds one template set per page, each with the shared layout.
 type pages map[string]*template.Template
 
-var pageNames = []string{"login", "sso_login", "dashboard", "settings", "test_report", "error"}
+var pageNames = []string{"login", "sso_login", "dashboard", "settings", "test_report", "test_failed", "error"}
 
 var templateFuncs = template.FuncMap{
 	"stacks": formatStacks,
@@ -33,6 +36,9 @@ var templateFuncs = template.FuncMap{
 		return "in " + strings.TrimSuffix(d.String(), "0s")
 	},
 	"inc": func(i int) int { return i + 1 },
+	// checkName names a failed response check for people: "signature",
+	// "not on or after".
+	"checkName": func(c sso.Check) string { return strings.ReplaceAll(string(c), "_", " ") },
 }
 
 // loadPages parses the embedded templates.
@@ -87,8 +93,18 @@ func (a *app) renderError(w http.ResponseWriter, r *http.Request, status int, ti
 	a.render(w, status, "error", errorPage{base: base{Title: title, Viewer: v}, Status: status, Message: msg})
 }
 
-// internalError logs err for the operator and shows a generic page.
-func (a *app) internalError(w http.ResponseWriter, r *http.Request, err error) {
+// failure logs err for the operator and shows a page saying, without Go
+// error text, what it means: a store that cannot answer is a 503 "try again
+// in a moment" (and never signs anybody out); anything else unexpected a
+// generic 500.
+func (a *app) failure(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, sso.ErrUnavailable) {
+		a.log.Warn("request failed: store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "5")
+		a.render(w, http.StatusServiceUnavailable, "error", errorPage{base: base{Title: "Temporarily unavailable"},
+			Status: http.StatusServiceUnavailable, Message: sso.UserMessage(err)})
+		return
+	}
 	a.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	a.render(w, http.StatusInternalServerError, "error", errorPage{base: base{Title: "Something went wrong"},
 		Status: http.StatusInternalServerError, Message: "Something went wrong on our side. Please try again."})
@@ -101,4 +117,15 @@ func formatStacks(m map[string][]string) string {
 		parts = append(parts, k+": "+strings.Join(m[k], ", "))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// cut shortens s to about n bytes, on a rune boundary.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
 }

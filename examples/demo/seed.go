@@ -72,7 +72,10 @@ func demoRoleMapping() rolemap.Config {
 // seed makes the demo's organization, members, app users and IdP users, or
 // leaves them as they are: running it again changes nothing the owner set,
 // except pointing an organization that trusts the bundled IdP at the IdP's
-// current URL (its port may differ between runs).
+// current URL (its port may differ between runs). It goes through the
+// Service's admin API, acting as the owner, as a real host's sign-up would:
+// CreateOrganization, AddMember, Enable, UpdateOrganization. The audit
+// trail shows it.
 func (a *app) seed(ctx context.Context) error {
 	idpCfg, err := a.idp.config(ctx)
 	if err != nil {
@@ -94,66 +97,76 @@ func (a *app) seed(ctx context.Context) error {
 		return err
 	}
 
-	org, err := a.store.Organization(ctx, demoOrgID)
-	switch {
-	case errors.Is(err, sso.ErrNotFound):
-		org = &sso.Organization{
-			ID:          demoOrgID,
-			SSOName:     demoSSOName,
-			OwnerID:     demoOwnerID,
-			Enabled:     true,
-			IdP:         idpCfg,
-			RoleMapping: demoRoleMapping(),
-			Attributes:  sso.AttributeNames{Roles: []string{idpGroupsAttribute}},
+	// The app's users of the organization, owner first.
+	for _, acc := range accounts {
+		if acc.UserID == "" {
+			continue
 		}
-		if err := org.ValidateAt(a.now()); err != nil {
+		_, err := a.users.ByID(ctx, acc.UserID)
+		switch {
+		case errors.Is(err, errNoUser):
+			u := User{ID: acc.UserID, OrgID: demoOrgID, Email: acc.Email, Name: acc.Given + " " + acc.Surname}
+			if acc.AppPassword != "" {
+				if u.PasswordHash, err = hashPassword(acc.AppPassword, a.pwIter); err != nil {
+					return err
+				}
+			}
+			if err := a.users.Save(ctx, u); err != nil {
+				return err
+			}
+		case err != nil:
 			return err
 		}
-		if err := a.store.SaveOrganization(ctx, org); err != nil {
+	}
+
+	org, err := a.svc.Organization(ctx, demoOrgID)
+	switch {
+	case errors.Is(err, sso.ErrNotFound):
+		if org, err = a.createDemoOrg(ctx, idpCfg); err != nil {
 			return err
 		}
 	case err != nil:
 		return err
 	case a.idp.owns(org.IdP) && (org.IdP.SSOURL != idpCfg.SSOURL || org.IdP.EntityID != idpCfg.EntityID):
-		org.IdP.SSOURL, org.IdP.EntityID = idpCfg.SSOURL, idpCfg.EntityID
-		if err := a.store.SaveOrganization(ctx, org); err != nil {
+		org, err = a.svc.UpdateOrganization(ctx, org.ID, org.OwnerID, func(o *sso.Organization) error {
+			o.IdP.SSOURL, o.IdP.EntityID = idpCfg.SSOURL, idpCfg.EntityID
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
+	return a.registerSP(ctx, org)
+}
 
+// createDemoOrg creates the organization, SSO off, adds its members as the
+// owner invites them, and turns SSO on.
+func (a *app) createDemoOrg(ctx context.Context, idpCfg sso.IdPConfig) (*sso.Organization, error) {
+	org := &sso.Organization{
+		ID:          demoOrgID,
+		SSOName:     demoSSOName,
+		OwnerID:     demoOwnerID,
+		IdP:         idpCfg,
+		RoleMapping: demoRoleMapping(),
+		Attributes:  sso.AttributeNames{Roles: []string{idpGroupsAttribute}},
+	}
+	if err := a.svc.CreateOrganization(ctx, org); err != nil {
+		return nil, err
+	}
 	for _, acc := range demoAccounts() {
-		if acc.Role != "" {
-			_, err := a.store.Member(ctx, demoOrgID, acc.Email)
-			switch {
-			case errors.Is(err, sso.ErrNotFound):
-				m := &sso.Member{OrgID: demoOrgID, UserID: acc.UserID, Email: acc.Email,
-					FirstName: acc.Given, LastName: acc.Surname, OrgRole: acc.Role, AllowWithoutSSO: acc.External}
-				if err := a.store.SaveMember(ctx, m); err != nil {
-					return err
-				}
-			case err != nil:
-				return err
-			}
+		if acc.Role == "" {
+			continue
 		}
-		if acc.UserID != "" {
-			_, err := a.users.ByID(ctx, acc.UserID)
-			switch {
-			case errors.Is(err, errNoUser):
-				u := User{ID: acc.UserID, OrgID: demoOrgID, Email: acc.Email, Name: acc.Given + " " + acc.Surname}
-				if acc.AppPassword != "" {
-					if u.PasswordHash, err = hashPassword(acc.AppPassword, a.pwIter); err != nil {
-						return err
-					}
-				}
-				if err := a.users.Save(ctx, u); err != nil {
-					return err
-				}
-			case err != nil:
-				return err
-			}
+		m := sso.Member{UserID: acc.UserID, Email: acc.Email, FirstName: acc.Given, LastName: acc.Surname,
+			OrgRole: acc.Role, AllowWithoutSSO: acc.External}
+		if _, err := a.svc.AddMember(ctx, org.ID, org.OwnerID, m); err != nil && !errors.Is(err, sso.ErrMemberExists) {
+			return nil, fmt.Errorf("member %s: %w", acc.Email, err)
 		}
 	}
-	return a.registerSP(ctx, org)
+	if err := a.svc.Enable(ctx, org.ID, org.OwnerID); err != nil {
+		return nil, err
+	}
+	return a.svc.Organization(ctx, org.ID)
 }
 
 // registerSP tells the bundled IdP about the organization's service

@@ -2,19 +2,26 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 )
 
 // settingsPage is the owner's SSO settings: the five steps on one page.
 // Each step is its own form; a form that fails comes back with what was
-// typed and the error, and nothing is saved.
+// typed and the error, and nothing is saved. Every change goes through the
+// Service's admin API (UpdateOrganization, Enable, Disable, AddMember, …),
+// which checks the owner, the organization's rules and concurrent edits, and
+// reports each change to the audit trail.
 type settingsPage struct {
 	base
 	Org         *sso.Organization
@@ -22,27 +29,36 @@ type settingsPage struct {
 	SP          sso.SPDetails
 	MetadataURL string
 	OneClickURL string
-	IdPMissing  string // why the IdP configuration is not complete yet; "" = complete
+	IdPMissing  string   // why the IdP configuration is not complete yet; "" = complete
+	IdPWarnings []string // IdPConfig.Warnings: certificates expiring soon
+	Certs       []certificateRow
 	BundledIdP  string // the bundled IdP's metadata URL
 	UsesBundled bool
 
-	Notice      notice
-	Name        nameForm
-	IdP         idpForm
-	Meta        metaForm
-	Users       usersForm
-	Members     []memberRow
-	MemberError string
+	Notice notice
+	Name   nameForm
+	IdP    idpForm
+	Meta   metaForm
+	Attrs  attrForm
+	Users  usersForm
+
+	Members       []memberRow
+	MembersCursor string // the page shown starts after it; "" = the first page
+	MembersNext   string // the next page's cursor; "" = last page
+	MemberError   string
+	Invite        inviteForm
+
 	TestError   string
 	EnableError string
-	Events      []eventView
+	Audit       []auditEntry
 
-	Algorithms []option
-	Delimiters []option
-	OrgRoles   []option
+	Algorithms   []option
+	Delimiters   []option
+	OrgRoles     []option
+	DefaultAttrs attrForm // orgsso's default attribute names, as hints
 }
 
-type nameForm struct{ SSOName, Error string }
+type nameForm struct{ SSOName, Error, Invalid string }
 
 type metaForm struct{ XML, Error string }
 
@@ -56,83 +72,135 @@ type memberRow struct {
 	HasPassword     bool
 }
 
+// certificateRow is one saved IdP certificate, as step 2 lists it.
+type certificateRow struct {
+	N        int    // from 1
+	Subject  string // common name, or the whole subject
+	Expires  string // date
+	Expiring bool   // within 30 days, or expired
+}
+
+// certificateRows describes the configuration's certificates at now.
+func certificateRows(c sso.IdPConfig, now time.Time) []certificateRow {
+	var out []certificateRow
+	for i, p := range c.Certificates {
+		row := certificateRow{N: i + 1, Subject: "(cannot be read)"}
+		if b, _ := pem.Decode([]byte(p)); b != nil {
+			if cert, err := x509.ParseCertificate(b.Bytes); err == nil {
+				row.Subject = cert.Subject.CommonName
+				if row.Subject == "" {
+					row.Subject = cert.Subject.String()
+				}
+				row.Expires = cert.NotAfter.UTC().Format(time.DateOnly)
+				row.Expiring = cert.NotAfter.Sub(now) < 30*24*time.Hour
+			}
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
 // notice is the message shown after a successful save (?saved=…), in the
 // section (step) that was saved.
 type notice struct{ Step, Text string }
 
 var settingsNotices = map[string]notice{
-	"name":     {"step1", "SSO name saved. The bundled IdP now knows the new ACS URL."},
-	"idp":      {"step2", "IdP configuration saved."},
-	"metadata": {"step2", "IdP metadata imported."},
-	"users":    {"step3", "User management settings saved."},
-	"members":  {"step3", "Member updated."},
-	"enabled":  {"step5", "SSO enabled. Members now sign in through the IdP."},
-	"disabled": {"step5", "SSO disabled. Members sign in with passwords; SSO sessions have ended."},
+	"name":       {"step1", "SSO name saved. The bundled IdP now knows the new ACS URL."},
+	"idp":        {"step2", "IdP configuration saved."},
+	"metadata":   {"step2", "IdP metadata imported."},
+	"attributes": {"step2", "Attribute names saved."},
+	"users":      {"step3", "User management settings saved."},
+	"member":     {"members", "Member updated."},
+	"invited":    {"members", "Member invited. They can sign in through SSO now."},
+	"removed":    {"members", "Member removed. Their sessions have ended."},
+	"sessions":   {"members", "The member's sessions have ended."},
+	"enabled":    {"step5", "SSO enabled. Members now sign in through the IdP."},
+	"disabled":   {"step5", "SSO disabled. Members sign in with passwords; SSO sessions have ended."},
 }
 
 // owner returns the signed-in owner, or answers the request itself (sign-in
-// redirect, 403) and returns nil.
+// redirect, 403, 503) and returns nil.
 func (a *app) owner(w http.ResponseWriter, r *http.Request) *viewer {
-	v, err := a.viewer(r)
-	switch {
-	case err != nil:
-		a.internalError(w, r, err)
-		return nil
-	case v == nil:
-		http.Redirect(w, r, "/login?"+sso.ReturnToParam+"=/settings", http.StatusSeeOther)
-		return nil
-	case !v.IsOwner():
+	v := a.signedIn(w, r)
+	if v != nil && !v.IsOwner() {
 		a.log.Info("settings refused", "user", v.User.ID, "role", v.Member.OrgRole)
 		a.renderError(w, r, http.StatusForbidden, "Owner only",
 			"Only the organization owner can see and change the SSO settings. You are signed in as "+
-				v.User.Email+" ("+string(v.Member.OrgRole)+").")
+				v.Member.Email+" ("+string(v.Member.OrgRole)+").")
 		return nil
 	}
 	return v
 }
 
-// settingsData fills the page from the stored organization.
-func (a *app) settingsData(ctx context.Context, v *viewer) (settingsPage, error) {
-	org, err := a.store.Organization(ctx, v.Org.ID)
+// actor is who makes an administrative change: the session's user.
+func (v *viewer) actor() string { return v.Session.UserID }
+
+// settingsData fills the page from the organization as it is now.
+// membersCursor is where the member list starts ("" = the first page).
+func (a *app) settingsData(ctx context.Context, v *viewer, membersCursor string) (settingsPage, error) {
+	org, err := a.svc.Organization(ctx, v.Org.ID)
 	if err != nil {
 		return settingsPage{}, err
 	}
 	v.Org = org
+	now := a.now()
+	def := sso.DefaultAttributeNames()
 	p := settingsPage{
-		base:        base{Title: "SSO settings", Viewer: v},
-		Org:         org,
-		OrgName:     demoOrgName,
-		SP:          a.svc.Details(org),
-		MetadataURL: a.baseURL + "/sso/" + org.SSOName + "/metadata",
-		OneClickURL: a.baseURL + "/login?" + sso.TriggerParam + "=" + org.SSOName,
-		BundledIdP:  a.idp.URL + "/metadata",
-		UsesBundled: a.idp.owns(org.IdP),
-		Name:        nameForm{SSOName: org.SSOName},
-		IdP:         idpFormFrom(org.IdP),
-		Users:       usersFormFrom(org),
-		Events:      a.events.recent(org.ID, org.SSOName),
-		Algorithms:  algorithmChoices(org.IdP.SignatureAlgorithm),
-		Delimiters:  delimiterChoices(org.RoleMapping.Delimiter),
-		OrgRoles:    orgRoleOptions,
+		base:          base{Title: "SSO settings", Viewer: v},
+		Org:           org,
+		OrgName:       orgDisplayName(org),
+		SP:            a.svc.Details(org),
+		MetadataURL:   a.baseURL + "/sso/" + org.SSOName + "/metadata",
+		OneClickURL:   a.baseURL + "/login?" + sso.TriggerParam + "=" + org.SSOName,
+		IdPWarnings:   org.IdP.Warnings(now),
+		Certs:         certificateRows(org.IdP, now),
+		BundledIdP:    a.idp.URL + "/metadata",
+		UsesBundled:   a.idp.owns(org.IdP),
+		Name:          nameForm{SSOName: org.SSOName},
+		IdP:           idpFormFrom(org.IdP),
+		Attrs:         attrFormFrom(org.Attributes),
+		Users:         usersFormFrom(org),
+		MembersCursor: membersCursor,
+		Invite:        inviteForm{Role: string(rolemap.RoleMember)},
+		Algorithms:    algorithmChoices(org.IdP.SignatureAlgorithm),
+		Delimiters:    delimiterChoices(org.RoleMapping.Delimiter),
+		OrgRoles:      orgRoleOptions,
+		DefaultAttrs: attrFormFrom(sso.AttributeNames{Email: def.Email[:2], FirstName: def.FirstName[:2],
+			LastName: def.LastName[:2], Roles: def.Roles[:2]}),
 	}
-	if err := org.IdP.ValidateAt(a.now()); err != nil {
-		p.IdPMissing = configMessage(err)
+	if err := org.IdP.ValidateAt(now); err != nil {
+		p.IdPMissing = userMessage(err)
 	}
-	users, err := a.users.List(ctx, org.ID)
+	members, next, err := a.svc.Members(ctx, org.ID, membersCursor, a.perPage)
 	if err != nil {
 		return settingsPage{}, err
 	}
-	for _, u := range users {
-		m, err := a.store.Member(ctx, org.ID, u.Email)
-		if errors.Is(err, sso.ErrNotFound) {
-			continue
-		} else if err != nil {
+	if next != "" {
+		// A full page gets a cursor even when nothing follows: look ahead,
+		// so that "Next page" never leads to an empty page.
+		more, _, err := a.svc.Members(ctx, org.ID, next, 1)
+		if err != nil {
 			return settingsPage{}, err
 		}
-		p.Members = append(p.Members, memberRow{
+		if len(more) == 0 {
+			next = ""
+		}
+	}
+	p.MembersNext = next
+	for _, m := range members {
+		row := memberRow{
 			Email: m.Email, Name: strings.TrimSpace(m.FirstName + " " + m.LastName), Role: m.OrgRole, Stacks: m.StackRoles,
-			AllowWithoutSSO: m.AllowWithoutSSO, IsOwner: m.UserID == org.OwnerID, HasPassword: u.PasswordHash != "",
-		})
+			AllowWithoutSSO: m.AllowWithoutSSO, IsOwner: m.UserID == org.OwnerID,
+		}
+		if u, err := a.users.ByID(ctx, m.UserID); err == nil && u.OrgID == org.ID {
+			row.HasPassword = u.PasswordHash != ""
+		} else if err != nil && !errors.Is(err, errNoUser) {
+			return settingsPage{}, err
+		}
+		p.Members = append(p.Members, row)
+	}
+	if p.Audit, err = a.auditTrail(ctx, org); err != nil {
+		return settingsPage{}, err
 	}
 	return p, nil
 }
@@ -140,9 +208,9 @@ func (a *app) settingsData(ctx context.Context, v *viewer) (settingsPage, error)
 // showSettings renders the page after edit changed it (a form's input and
 // error), or the saved state when edit is nil.
 func (a *app) showSettings(w http.ResponseWriter, r *http.Request, v *viewer, status int, edit func(*settingsPage)) {
-	p, err := a.settingsData(r.Context(), v)
+	p, err := a.settingsData(r.Context(), v, cut(r.URL.Query().Get("members_after"), 600))
 	if err != nil {
-		a.internalError(w, r, err)
+		a.failure(w, r, err)
 		return
 	}
 	if edit != nil {
@@ -151,6 +219,37 @@ func (a *app) showSettings(w http.ResponseWriter, r *http.Request, v *viewer, st
 		p.Notice = settingsNotices[r.URL.Query().Get("saved")]
 	}
 	a.render(w, status, "settings", p)
+}
+
+// formFailed answers a settings form that the demo or the Service refused:
+// the settings page again (fill puts the message and what was typed into
+// the form), 422, or 409 for a concurrent change. A store that cannot
+// answer, a refusal of the actor, or a failure without a message for the
+// owner answer with their own page.
+func (a *app) formFailed(w http.ResponseWriter, r *http.Request, v *viewer, err error, fill func(p *settingsPage, msg string)) {
+	var fe *fieldError
+	var fm formError
+	var re *sso.RuleError
+	var ce *sso.ConfigError
+	switch {
+	case errors.Is(err, sso.ErrUnavailable):
+		a.failure(w, r, err)
+		return
+	case errors.Is(err, sso.ErrNotOwner), errors.Is(err, sso.ErrNotAdmin):
+		a.renderError(w, r, http.StatusForbidden, "Owner only", sso.UserMessage(err))
+		return
+	case errors.As(err, &fe), errors.As(err, &fm), errors.As(err, &re), errors.As(err, &ce),
+		errors.Is(err, sso.ErrConflict), errors.Is(err, sso.ErrSSONameTaken),
+		errors.Is(err, sso.ErrMemberExists), errors.Is(err, sso.ErrNotFound), errors.Is(err, session.ErrInvalidArgument):
+	default:
+		a.failure(w, r, err)
+		return
+	}
+	status := http.StatusUnprocessableEntity
+	if errors.Is(err, sso.ErrConflict) {
+		status = http.StatusConflict
+	}
+	a.showSettings(w, r, v, status, func(p *settingsPage) { fill(p, userMessage(err)) })
 }
 
 // saved redirects to the settings page after a successful form (POST,
@@ -199,7 +298,13 @@ func (a *app) badForm(w http.ResponseWriter, r *http.Request, err error) {
 	a.renderError(w, r, http.StatusBadRequest, "Bad request", msg)
 }
 
-// handleSaveName saves step 1, the SSO name (only while SSO is disabled).
+// update is Service.UpdateOrganization by the viewer.
+func (a *app) update(ctx context.Context, v *viewer, edit func(*sso.Organization) error) (*sso.Organization, error) {
+	return a.svc.UpdateOrganization(ctx, v.Org.ID, v.actor(), edit)
+}
+
+// handleSaveName saves step 1, the SSO name (orgsso allows it only while
+// SSO is disabled).
 func (a *app) handleSaveName(w http.ResponseWriter, r *http.Request) {
 	v := a.ownerForm(w, r, 16<<10)
 	if v == nil {
@@ -207,83 +312,64 @@ func (a *app) handleSaveName(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	name := strings.TrimSpace(r.PostForm.Get("sso_name"))
-	fail := func(msg string) {
-		a.showSettings(w, r, v, http.StatusUnprocessableEntity, func(p *settingsPage) {
-			p.Name = nameForm{SSOName: cut(name, 200), Error: msg}
+	old := v.Org.SSOName
+	org, err := a.update(ctx, v, func(o *sso.Organization) error {
+		o.SSOName = name
+		return nil
+	})
+	if err != nil {
+		a.formFailed(w, r, v, err, func(p *settingsPage, msg string) {
+			p.Name = nameForm{SSOName: cut(name, 200), Error: msg, Invalid: "sso_name"}
 		})
-	}
-	org := v.Org // loaded for this request by owner(); settingsData reloads it
-	if name == org.SSOName {
-		saved(w, r, "name")
 		return
 	}
-	if org.Enabled {
-		fail("Disable SSO (step 5) before changing the SSO name: your IdP sends sign-ins to the current ACS URL.")
-		return
-	}
-	if err := sso.ValidateSSOName(name); err != nil {
-		fail(configMessage(err))
-		return
-	}
-	org.SSOName = name
-	if err := a.store.SaveOrganization(ctx, org); err != nil {
-		if errors.Is(err, sso.ErrSSONameTaken) {
-			fail("Another organization already uses that SSO name. Choose another one.")
-			return
+	if org.SSOName != old {
+		if err := a.registerSP(ctx, org); err != nil {
+			a.log.Warn("registering the new SP metadata at the bundled IdP", "err", err)
 		}
-		a.internalError(w, r, err)
-		return
-	}
-	if err := a.registerSP(ctx, org); err != nil {
-		a.log.Warn("registering the new SP metadata at the bundled IdP", "err", err)
 	}
 	saved(w, r, "name")
 }
 
 // handleSaveIdP saves step 2 entered by hand: SSO URL, entity ID,
-// certificates (pasted or uploaded), algorithm.
+// certificates (pasted or uploaded), algorithm. orgsso refuses a new
+// certificate that is not valid now (expired, say); one that expires
+// within 30 days is saved and warned about.
 func (a *app) handleSaveIdP(w http.ResponseWriter, r *http.Request) {
 	v := a.ownerForm(w, r, 1<<20)
 	if v == nil {
 		return
 	}
-	ctx := r.Context()
 	f := idpForm{
 		SSOURL:       cut(r.PostFormValue("sso_url"), 2048),
 		EntityID:     cut(r.PostFormValue("entity_id"), 1024),
 		Certificates: r.PostFormValue("certificates"),
 		Algorithm:    r.PostFormValue("algorithm"),
 	}
-	fail := func(msg string) {
-		a.showSettings(w, r, v, http.StatusUnprocessableEntity, func(p *settingsPage) {
-			f.Error = msg
+	fail := func(err error) {
+		a.formFailed(w, r, v, err, func(p *settingsPage, msg string) {
+			f.Error, f.Invalid = msg, invalidField(err)
 			p.IdP = f
 		})
 	}
 	// An uploaded file joins the pasted text, so a failed save shows it in
 	// the text area and nothing typed or chosen is lost.
 	if file, err := readUpload(r, "certificate_file", 64<<10); err != nil {
-		fail(err.Error())
+		fail(&fieldError{Field: "certificates", Row: -1, Msg: err.Error()})
 		return
 	} else if file != "" {
 		f.Certificates = strings.TrimSpace(f.Certificates + "\n" + file)
 	}
-	org := v.Org // loaded for this request by owner(); settingsData reloads it
-	cfg, err := f.config(org.IdP.SignatureAlgorithm)
+	cfg, err := f.config(v.Org.IdP.SignatureAlgorithm)
 	if err != nil {
-		fail(err.Error())
+		fail(err)
 		return
 	}
-	c := *org
-	c.IdP = cfg
-	// Enabled: the configuration must be complete and its certificates
-	// valid now. A draft may be saved piece by piece.
-	if err := c.ValidateAt(a.now()); err != nil {
-		fail(configMessage(err))
-		return
-	}
-	if err := a.store.SaveOrganization(ctx, &c); err != nil {
-		a.internalError(w, r, err)
+	if _, err := a.update(r.Context(), v, func(o *sso.Organization) error {
+		o.IdP = cfg
+		return nil
+	}); err != nil {
+		fail(err)
 		return
 	}
 	saved(w, r, "idp")
@@ -296,43 +382,68 @@ func (a *app) handleImportMetadata(w http.ResponseWriter, r *http.Request) {
 	if v == nil {
 		return
 	}
-	ctx := r.Context()
 	xml := r.PostFormValue("metadata")
-	fail := func(msg string) {
-		a.showSettings(w, r, v, http.StatusUnprocessableEntity, func(p *settingsPage) {
+	fail := func(err error) {
+		a.formFailed(w, r, v, err, func(p *settingsPage, msg string) {
 			p.Meta = metaForm{XML: xml, Error: msg}
 		})
 	}
 	if file, err := readUpload(r, "metadata_file", sso.MaxIdPMetadataSize); err != nil {
-		fail(err.Error())
+		fail(err)
 		return
 	} else if file != "" {
 		xml = file
 	}
 	if strings.TrimSpace(xml) == "" {
-		fail("Paste the IdP's metadata XML or choose the file.")
+		fail(formError("Paste the IdP's metadata XML or choose the file."))
 		return
 	}
 	cfg, err := sso.ParseIdPMetadata([]byte(xml))
 	if err != nil {
-		fail(configMessage(err))
+		fail(err)
 		return
 	}
-	org := v.Org // loaded for this request by owner(); settingsData reloads it
-	// Metadata does not say which algorithm the IdP signs with: keep the
-	// owner's choice.
-	cfg.SignatureAlgorithm = org.IdP.SignatureAlgorithm
-	c := *org
-	c.IdP = cfg
-	if err := c.IdP.ValidateAt(a.now()); err != nil {
-		fail(configMessage(err))
-		return
-	}
-	if err := a.store.SaveOrganization(ctx, &c); err != nil {
-		a.internalError(w, r, err)
+	if _, err := a.update(r.Context(), v, func(o *sso.Organization) error {
+		// Metadata does not say which algorithm the IdP signs with: keep
+		// the owner's choice.
+		cfg.SignatureAlgorithm = o.IdP.SignatureAlgorithm
+		o.IdP = cfg
+		return nil
+	}); err != nil {
+		fail(err)
 		return
 	}
 	saved(w, r, "metadata")
+}
+
+// handleSaveAttributes saves the attribute names identities are read from
+// (Organization.Attributes), as a Test SSO report shows them.
+func (a *app) handleSaveAttributes(w http.ResponseWriter, r *http.Request) {
+	v := a.ownerForm(w, r, 64<<10)
+	if v == nil {
+		return
+	}
+	f := attrForm{
+		Email:     cut(r.PostForm.Get("attr_email"), 8<<10),
+		FirstName: cut(r.PostForm.Get("attr_first_name"), 8<<10),
+		LastName:  cut(r.PostForm.Get("attr_last_name"), 8<<10),
+		Roles:     cut(r.PostForm.Get("attr_roles"), 8<<10),
+	}
+	names, err := f.names()
+	if err == nil {
+		_, err = a.update(r.Context(), v, func(o *sso.Organization) error {
+			o.Attributes = names
+			return nil
+		})
+	}
+	if err != nil {
+		a.formFailed(w, r, v, err, func(p *settingsPage, msg string) {
+			f.Error, f.Invalid = msg, invalidField(err)
+			p.Attrs = f
+		})
+		return
+	}
+	saved(w, r, "attributes")
 }
 
 // readUpload returns the text of an uploaded file field, "" when none was
@@ -367,7 +478,6 @@ func (a *app) handleSaveUsers(w http.ResponseWriter, r *http.Request) {
 	if v == nil {
 		return
 	}
-	ctx := r.Context()
 	f := parseUsersForm(r)
 	if r.PostForm.Get("op") == "add_row" {
 		a.showSettings(w, r, v, http.StatusOK, func(p *settingsPage) {
@@ -376,17 +486,11 @@ func (a *app) handleSaveUsers(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	org := v.Org // loaded for this request by owner(); settingsData reloads it
-	c, err := f.apply(org, a.now())
-	if err != nil {
-		a.showSettings(w, r, v, http.StatusUnprocessableEntity, func(p *settingsPage) {
-			f.Error = err.Error()
-			p.Users = f.withBlankRow()
+	now := a.now()
+	if _, err := a.update(r.Context(), v, func(o *sso.Organization) error { return f.apply(o, now) }); err != nil {
+		a.formFailed(w, r, v, err, func(p *settingsPage, _ string) {
+			p.Users = f.withBlankRow().withError(err)
 		})
-		return
-	}
-	if err := a.store.SaveOrganization(ctx, c); err != nil {
-		a.internalError(w, r, err)
 		return
 	}
 	saved(w, r, "users")
@@ -396,6 +500,7 @@ func (a *app) handleSaveUsers(w http.ResponseWriter, r *http.Request) {
 // "remove" checkboxes carry row numbers.
 func parseUsersForm(r *http.Request) usersForm {
 	f := usersForm{
+		InvalidRow:     -1,
 		StrictMode:     r.PostForm.Get("strict_mode") == "on",
 		TimeoutHours:   cut(r.PostForm.Get("session_timeout_hours"), 20),
 		MappingEnabled: r.PostForm.Get("mapping_enabled") == "on",
@@ -422,47 +527,17 @@ func parseUsersForm(r *http.Request) usersForm {
 	return f
 }
 
-// handleSaveMember sets a member's "allow access without SSO" (step 3).
-func (a *app) handleSaveMember(w http.ResponseWriter, r *http.Request) {
-	v := a.ownerForm(w, r, 16<<10)
-	if v == nil {
-		return
-	}
-	ctx := r.Context()
-	fail := func(msg string) {
-		a.showSettings(w, r, v, http.StatusUnprocessableEntity, func(p *settingsPage) { p.MemberError = msg })
-	}
-	m, err := a.store.Member(ctx, v.Org.ID, r.PostForm.Get("email"))
-	switch {
-	case errors.Is(err, sso.ErrNotFound):
-		fail("No such member.")
-		return
-	case err != nil:
-		a.internalError(w, r, err)
-		return
-	case m.UserID == v.Org.OwnerID:
-		fail("The owner can always sign in with a password; nothing to change.")
-		return
-	}
-	m.AllowWithoutSSO = r.PostForm.Get("allow") == "on"
-	if err := a.store.SaveMember(ctx, m); err != nil {
-		a.internalError(w, r, err)
-		return
-	}
-	saved(w, r, "members")
-}
-
 // handleTestSSO starts step 4, Test SSO: a round trip for the owner alone.
 func (a *app) handleTestSSO(w http.ResponseWriter, r *http.Request) {
 	v := a.owner(w, r)
 	if v == nil {
 		return
 	}
-	rd, err := a.svc.StartTest(r.Context(), v.Org.ID, v.User.ID)
+	rd, err := a.svc.StartTest(r.Context(), v.Org.ID, v.actor())
 	if err != nil {
 		a.log.Info("Test SSO refused", "err", err)
-		a.showSettings(w, r, v, http.StatusUnprocessableEntity, func(p *settingsPage) {
-			p.TestError = "Test SSO cannot start: " + configMessage(err)
+		a.formFailed(w, r, v, err, func(p *settingsPage, msg string) {
+			p.TestError = "Test SSO cannot start: " + msg
 		})
 		return
 	}
@@ -484,21 +559,17 @@ func (a *app) setEnabled(w http.ResponseWriter, r *http.Request, on bool) {
 	}
 	var err error
 	if on {
-		err = a.svc.Enable(r.Context(), v.Org.ID, v.User.ID)
+		err = a.svc.Enable(r.Context(), v.Org.ID, v.actor())
 	} else {
-		err = a.svc.Disable(r.Context(), v.Org.ID, v.User.ID)
+		err = a.svc.Disable(r.Context(), v.Org.ID, v.actor())
 	}
-	switch {
-	case errors.Is(err, sso.ErrInvalidConfig):
-		a.showSettings(w, r, v, http.StatusUnprocessableEntity, func(p *settingsPage) {
-			p.EnableError = "SSO cannot be enabled yet. " + configMessage(err)
+	if err != nil {
+		a.formFailed(w, r, v, err, func(p *settingsPage, msg string) {
+			if on && errors.Is(err, sso.ErrInvalidConfig) {
+				msg = "SSO cannot be enabled yet. " + msg
+			}
+			p.EnableError = msg
 		})
-		return
-	case errors.Is(err, sso.ErrNotOwner):
-		a.renderError(w, r, http.StatusForbidden, "Owner only", sso.UserMessage(err))
-		return
-	case err != nil:
-		a.internalError(w, r, err)
 		return
 	}
 	if on {
