@@ -591,3 +591,49 @@ func TestReturnToBounded(t *testing.T) {
 	long := "/" + strings.Repeat("a", sso.MaxReturnToBytes-1)
 	assert.Equal(t, long, sso.SafeReturnTo(long))
 }
+
+// TestAdminMessagesArePlain: the sentences a settings page shows name no Go
+// error text and count from 1.
+func TestAdminMessagesArePlain(t *testing.T) {
+	e := newEnv(t, func(o *sso.Organization) { o.Enabled = false })
+	tests := []struct {
+		name string
+		edit func(*sso.Organization)
+		want string
+	}{
+		{"uppercase name", func(o *sso.Organization) { o.SSOName = "Acme" }, "The SSO name may contain only lowercase letters a-z, digits and hyphens."},
+		{"edge hyphen", func(o *sso.Organization) { o.SSOName = "-ab" }, "The SSO name must not start or end with a hyphen."},
+		{"too many certificates", func(o *sso.Organization) {
+			for range 11 {
+				o.IdP.Certificates = append(o.IdP.Certificates, o.IdP.Certificates[0])
+			}
+		}, "Keep at most 10 IdP certificates."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.svc.UpdateOrganization(t.Context(), e.org.ID, ownerID, func(o *sso.Organization) error { tt.edit(o); return nil })
+			assert.Equal(t, tt.want, humanMessage(err))
+		})
+	}
+	_, err := sso.ParseIdPMetadata([]byte("<nope/>"))
+	assert.Contains(t, humanMessage(err), "paste the SAML 2.0 metadata XML")
+	_, err = e.svc.UpdateOrganization(t.Context(), e.org.ID, ownerID, func(o *sso.Organization) error { o.IdP.Certificates = nil; return nil })
+	require.NoError(t, err, "a draft may lack certificates")
+	err = e.svc.Enable(t.Context(), e.org.ID, ownerID)
+	assert.Equal(t, "Add the IdP's signing certificate.", humanMessage(err))
+}
+
+// TestMembersLastPage: a full last page has no next cursor.
+func TestMembersLastPage(t *testing.T) {
+	e := newEnv(t, nil)
+	_, err := e.svc.AddMember(t.Context(), e.org.ID, ownerID, sso.Member{UserID: "u-b", Email: "b@acme.example"})
+	require.NoError(t, err)
+	list, next, err := e.svc.Members(t.Context(), e.org.ID, "", 2)
+	require.NoError(t, err)
+	assert.Len(t, list, 2)
+	assert.Empty(t, next)
+	list, next, err = e.svc.Members(t.Context(), e.org.ID, "", 1)
+	require.NoError(t, err)
+	assert.Len(t, list, 1)
+	assert.Equal(t, "b@acme.example", next)
+}

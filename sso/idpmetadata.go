@@ -52,6 +52,16 @@ const mdField = "IdP metadata"
 // Certificate validity periods are not judged here; IdPConfig.ValidateAt does
 // that.
 func ParseIdPMetadata(xml []byte) (IdPConfig, error) {
+	c, err := parseIdPMetadata(xml)
+	var ce *ConfigError
+	if errors.As(err, &ce) && ce.Message == "" && ce.Field == mdField {
+		ce.Message = "This is not IdP metadata orgsso can use: paste the SAML 2.0 metadata XML your IdP publishes " +
+			"(it starts with <EntityDescriptor> and describes one identity provider), or enter the settings by hand."
+	}
+	return c, err
+}
+
+func parseIdPMetadata(xml []byte) (IdPConfig, error) {
 	doc, err := mdParseDocument(xml)
 	if err != nil {
 		return IdPConfig{}, err

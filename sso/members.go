@@ -3,6 +3,7 @@ package sso
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/orgsso/orgsso/rolemap"
 	"github.com/orgsso/orgsso/session"
@@ -88,8 +89,8 @@ func (s *Service) MemberByUserID(ctx context.Context, orgID, userID string) (*Me
 
 // Members lists the organization's members by email (ASCII case-folded), at
 // most limit (0 = DefaultListLimit, at most MaxListLimit), after cursor (""
-// = from the start). next is the cursor of the following page, "" after the
-// last page.
+// = from the start). next is the cursor of the following page; it is "" on
+// the last page (with limit MaxListLimit, a full page always gives one).
 func (s *Service) Members(ctx context.Context, orgID, cursor string, limit int) (list []*Member, next string, err error) {
 	if s.admin == nil {
 		return nil, "", &StoreError{Op: "Members", Err: errNoAdminStore}
@@ -98,15 +99,17 @@ func (s *Service) Members(ctx context.Context, orgID, cursor string, limit int) 
 	if err != nil {
 		return nil, "", err
 	}
+	ask := min(limit+1, MaxListLimit) // one more, to know whether a next page exists
 	err = s.do(ctx, "Members", func(ctx context.Context) (err error) {
-		list, err = s.admin.Members(ctx, orgID, cursor, limit)
+		list, err = s.admin.Members(ctx, orgID, cursor, ask)
 		return err
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	if len(list) == limit {
-		next = MemberEmailKey(list[len(list)-1].Email)
+	if len(list) > limit || (len(list) == limit && ask == limit) {
+		list = list[:limit]
+		next = MemberEmailKey(list[limit-1].Email)
 	}
 	return list, next, nil
 }
@@ -186,7 +189,7 @@ func (s *Service) changeMember(ctx context.Context, orgID, actor, email string,
 		ended = s.endPasswordSessions(ctx, org, m.UserID)
 	}
 	s.emit(ctx, Event{Type: EventMemberChanged, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID,
-		Actor: actor, Fields: fields, NewRole: m.OrgRole, SessionsEnded: ended})
+		Actor: actor, Fields: fields, NewRole: m.OrgRole, SessionsEnded: ended, Detail: memberDetail(m, fields)})
 	return m, nil
 }
 
@@ -224,3 +227,23 @@ func (s *Service) RemoveMember(ctx context.Context, orgID, actorUserID, email st
 
 // errMemberGone is why a sign-in of a member removed while it ran is refused.
 var errMemberGone = errors.New("the member was removed while signing in")
+
+// memberDetail says in plain words what a member change set.
+func memberDetail(m *Member, fields []string) string {
+	var parts []string
+	for _, f := range fields {
+		switch f {
+		case "AllowWithoutSSO":
+			if m.AllowWithoutSSO {
+				parts = append(parts, "may sign in without SSO")
+			} else {
+				parts = append(parts, "must sign in with SSO")
+			}
+		case "OrgRole":
+			parts = append(parts, "role "+string(m.OrgRole))
+		case "StackRoles":
+			parts = append(parts, "stack roles changed")
+		}
+	}
+	return strings.Join(parts, "; ")
+}

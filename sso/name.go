@@ -43,7 +43,7 @@ var (
 // order; the first broken one is reported.
 func ValidateSSOName(name string) error {
 	bad := func(rule error, format string, args ...any) error {
-		return &ConfigError{Field: "SSOName", Reason: fmt.Sprintf(format, args...), Err: rule}
+		return &ConfigError{Field: "SSOName", Reason: fmt.Sprintf(format, args...), Err: rule, Message: ssoNameMessages[rule]}
 	}
 	if n := len(name); n < MinSSONameLength || n > MaxSSONameLength {
 		if n == 0 {
@@ -65,6 +65,14 @@ func ValidateSSOName(name string) error {
 		return bad(ErrSSONameDoubleHyphen, "%s has \"--\" at position %d", quoteSSOName(name), i)
 	}
 	return nil
+}
+
+// ssoNameMessages are the plain sentences of the SSO name rules.
+var ssoNameMessages = map[error]string{
+	ErrSSONameLength:       "The SSO name must be 2 to 63 characters long.",
+	ErrSSONameCharacters:   "The SSO name may contain only lowercase letters a-z, digits and hyphens.",
+	ErrSSONameEdgeHyphen:   "The SSO name must not start or end with a hyphen.",
+	ErrSSONameDoubleHyphen: "The SSO name must not contain two hyphens in a row.",
 }
 
 // quoteSSOName quotes a user-supplied name for an error message, cut short so

@@ -141,10 +141,14 @@ func (c IdPConfig) check(now time.Time, complete bool) error {
 			return err
 		}
 	case complete:
-		return configErr("IdP.SSOURL", "is empty: the IdP's single sign-on URL is required")
+		e := configErr("IdP.SSOURL", "is empty: the IdP's single sign-on URL is required")
+		e.Message = "Enter the IdP's single sign-on URL."
+		return e
 	}
 	if complete && len(c.Certificates) == 0 {
-		return configErr("IdP.Certificates", "no IdP signing certificate configured")
+		e := configErr("IdP.Certificates", "no IdP signing certificate configured")
+		e.Message = "Add the IdP's signing certificate."
+		return e
 	}
 	for i, p := range c.Certificates {
 		field := "IdP.Certificates[" + strconv.Itoa(i) + "]"
@@ -159,7 +163,9 @@ func (c IdPConfig) check(now time.Time, complete bool) error {
 		}
 	}
 	if complete && c.EntityID == "" {
-		return configErr("IdP.EntityID", "is empty: the IdP's entity ID (the Issuer of its responses) is required")
+		e := configErr("IdP.EntityID", "is empty: the IdP's entity ID (the Issuer of its responses) is required")
+		e.Message = "Enter the IdP's entity ID (the issuer of its responses), or import its metadata."
+		return e
 	}
 	if _, err := policyFor(c.SignatureAlgorithm); err != nil {
 		return &ConfigError{Field: "IdP.SignatureAlgorithm", Reason: "unknown algorithm", Err: err}

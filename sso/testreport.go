@@ -80,18 +80,27 @@ func ReportFailure(err error) *FailureReport {
 	if !errors.As(err, &ve) {
 		return &FailureReport{Problem: UserMessage(err), Fix: failureFixes[Check("")]}
 	}
-	fix, ok := failureFixes[ve.Check]
-	if !ok {
-		fix = failureFixes[Check("")]
-	}
-	return &FailureReport{Check: ve.Check, Problem: checkProblems[ve.Check], Fix: fix}
+	problem, fix := DescribeCheck(ve.Check)
+	return &FailureReport{Check: ve.Check, Problem: problem, Fix: fix}
 }
 
 // IsTestResponse reports whether a posted ACS form answers a Test SSO round
 // trip, by its RelayState. It is a hint from unsigned input: use it only to
 // choose how to present a failure to a signed-in owner, never to decide.
+// Call it after HandleACS, which parses the form within its size limit; it
+// never reads the body itself.
 func IsTestResponse(r *http.Request) bool {
 	return r != nil && r.PostForm.Get("RelayState") == relayTest
+}
+
+// DescribeCheck returns the plain-language problem and fix of a failed
+// check, as ReportFailure gives them: for an audit trail or an owner's page.
+func DescribeCheck(c Check) (problem, fix string) {
+	fix, ok := failureFixes[c]
+	if !ok {
+		fix = failureFixes[Check("")]
+	}
+	return checkProblems[c], fix
 }
 
 var checkProblems = map[Check]string{
