@@ -392,11 +392,11 @@ func TestDemo(t *testing.T) {
 
 		// A draft may be saved incomplete; Test SSO and Enable then say what is missing.
 		p = owner.submit(settings(), "idp-form", map[string]string{"sso_url": ""})
-		wantIn(t, "settings after saving a draft", p.Body, "IdP configuration saved.", "Not complete yet: The IdP single sign-on URL is empty")
+		wantIn(t, "settings after saving a draft", p.Body, "IdP configuration saved.", "Not complete yet: Enter the IdP&#39;s single sign-on URL.")
 		p = owner.submit(settings(), "test-form", nil)
-		wantIn(t, "Test SSO without an SSO URL", p.Body, "Test SSO cannot start: The IdP single sign-on URL is empty")
+		wantIn(t, "Test SSO without an SSO URL", p.Body, "Test SSO cannot start: Enter the IdP&#39;s single sign-on URL.")
 		p = owner.submit(settings(), "enable-form", nil)
-		wantIn(t, "Enable without an SSO URL", p.Body, "SSO cannot be enabled yet. The IdP single sign-on URL is empty", `id="sso-state">SSO disabled`)
+		wantIn(t, "Enable without an SSO URL", p.Body, "SSO cannot be enabled yet. Enter the IdP&#39;s single sign-on URL.", `id="sso-state">SSO disabled`)
 
 		md := newClient(t).get(u.IdP + "/metadata")
 		p = owner.submit(settings(), "metadata-form", map[string]string{"metadata": md.Body})

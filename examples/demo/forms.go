@@ -356,19 +356,6 @@ func buildMappings(rows []mappingRow) (ms []rolemap.Mapping, rowOf []int, err er
 	return ms, rowOf, nil
 }
 
-// ssoNameRules say, for each rule of sso.ValidateSSOName, what an SSO name
-// must be. (ConfigError.UserMessage of an SSO name error quotes the name and
-// counts positions from 0: "The SSO name "Acme" has 'A' at position 0.")
-var ssoNameRules = []struct {
-	rule error
-	msg  string
-}{
-	{sso.ErrSSONameLength, "The SSO name must be 2 to 63 characters long."},
-	{sso.ErrSSONameCharacters, "The SSO name may contain only lowercase letters a–z, digits and hyphens."},
-	{sso.ErrSSONameEdgeHyphen, "The SSO name must not start or end with a hyphen."},
-	{sso.ErrSSONameDoubleHyphen, "The SSO name must not contain two hyphens in a row."},
-}
-
 // userMessage turns an error of a settings form into a sentence for the
 // owner: the demo's own form errors as they are, the organization's rules
 // (*sso.RuleError) by their Rule, configuration errors by
@@ -393,15 +380,6 @@ func userMessage(err error) string {
 	case errors.Is(err, sso.ErrNotFound), errors.Is(err, session.ErrInvalidArgument):
 		return "That member is not in the organization (any more). Reload the page."
 	case errors.As(err, &ce):
-		for _, r := range ssoNameRules {
-			if errors.Is(err, r.rule) {
-				return r.msg
-			}
-		}
-		if ce.Message == "" && ce.Field == "IdP.Certificates" {
-			// UserMessage: "IdP certificate no IdP signing certificate configured."
-			return "Add the IdP's signing certificate."
-		}
 		return ce.UserMessage()
 	}
 	return sso.UserMessage(err)

@@ -174,9 +174,9 @@ func TestUserMessage(t *testing.T) {
 	}{
 		{"second certificate not PEM", sso.IdPConfig{SSOURL: "https://idp.example/sso", Certificates: []string{cert, "junk"}}.ValidateAt(time.Now()), "IdP certificate 2"},
 		{"expired certificate", sso.IdPConfig{SSOURL: "https://idp.example/sso", Certificates: []string{expired}}.ValidateAt(time.Now()), "IdP certificate 1 expired on "},
-		{"no SSO URL", sso.IdPConfig{Certificates: []string{cert}}.ValidateAt(time.Now()), "The IdP single sign-on URL is empty"},
+		{"no SSO URL", sso.IdPConfig{Certificates: []string{cert}}.ValidateAt(time.Now()), "Enter the IdP's single sign-on URL."},
 		{"no certificate", sso.IdPConfig{SSOURL: "https://idp.example/sso", EntityID: "x"}.ValidateAt(time.Now()), "Add the IdP's signing certificate."},
-		{"SSO name characters", sso.ValidateSSOName("Acme"), "The SSO name may contain only lowercase letters a–z, digits and hyphens."},
+		{"SSO name characters", sso.ValidateSSOName("Acme"), "The SSO name may contain only lowercase letters a-z, digits and hyphens."},
 		{"SSO name hyphens", sso.ValidateSSOName("a--b"), "The SSO name must not contain two hyphens in a row."},
 		{"SSO name length", sso.ValidateSSOName(""), "The SSO name must be 2 to 63 characters long."},
 		{"rule", &sso.RuleError{Field: "SSOName", Rule: "The SSO name can only be changed while SSO is disabled."}, "The SSO name can only be changed while SSO is disabled."},
