@@ -117,3 +117,36 @@ func TestAttackReview10ForgedEndedMessage(t *testing.T) {
 	assert.NotContains(t, p.Body, "call us")
 	assert.Contains(t, p.Body, endedMessages[sso.CodeSessionEnded])
 }
+
+// TestAttackReview10AuditTrailFloodedByOtherOrg: the audit trail keeps the
+// last auditKeep events of all organizations together. The owner of
+// another organization (self-service sign-up; they also control their own
+// IdP, so verified sign-ins and failures cost them nothing) makes enough
+// events in their own organization to push every entry of Acme's trail out:
+// Acme's owner loses the record of who changed what.
+//
+// FOUND. Fix: bound the trail per organization (DELETE … WHERE org_id = ?
+// AND id <= (SELECT max(id) … WHERE org_id = ?) - keep), or by age.
+func TestAttackReview10AuditTrailFloodedByOtherOrg(t *testing.T) {
+	a, _, _ := startApp(t, "", nil)
+	ctx := t.Context()
+	before, err := a.audit.recent(ctx, demoOrgID, 50)
+	require.NoError(t, err)
+	require.NotEmpty(t, before, "the seed left Acme a trail")
+
+	a.audit.keep = 40 // auditKeep (5000) scaled down; the flood is the same
+	idpCfg, err := a.idp.config(ctx)
+	require.NoError(t, err)
+	evil := &sso.Organization{ID: "org_evil", SSOName: "evil", OwnerID: "user_evil_owner", IdP: idpCfg}
+	require.NoError(t, a.svc.CreateOrganization(ctx, evil))
+	for i := range a.audit.keep + 1 {
+		_, err := a.svc.UpdateOrganization(ctx, evil.ID, evil.OwnerID, func(o *sso.Organization) error {
+			o.JITProvisioning = i%2 == 0
+			return nil
+		})
+		require.NoError(t, err)
+	}
+	after, err := a.audit.recent(ctx, demoOrgID, 50)
+	require.NoError(t, err)
+	assert.Len(t, after, len(before), "another organization's events pushed Acme's audit trail out")
+}
