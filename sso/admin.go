@@ -178,6 +178,13 @@ func (s *Service) UpdateOrganization(ctx context.Context, orgID, actorUserID str
 		if len(fields) == 0 {
 			return cur, nil
 		}
+		if cur.StrictMode && !next.StrictMode {
+			// Password sign-in comes back for external members: first end
+			// what strict mode refused, so none of it comes back with it.
+			if _, err := s.endPasswordSessions(ctx, cur, ""); err != nil {
+				return nil, err
+			}
+		}
 		switch err := s.updateOrg(ctx, next); {
 		case errors.Is(err, ErrConflict):
 			continue
@@ -187,7 +194,7 @@ func (s *Service) UpdateOrganization(ctx context.Context, orgID, actorUserID str
 		s.invalidateValidator(next.ID)
 		ended := 0
 		if next.StrictMode && !cur.StrictMode {
-			ended = s.endPasswordSessions(ctx, next, "")
+			ended = s.endPasswordSessionsAfter(ctx, next, "")
 		}
 		s.emit(ctx, Event{Type: EventSettingsChanged, OrgID: next.ID, SSOName: next.SSOName, Actor: actorUserID,
 			Fields: fields, SessionsEnded: ended})
@@ -331,6 +338,11 @@ func (s *Service) setEnabled(ctx context.Context, orgID, actor string, on bool) 
 		next.Enabled = on
 		if !on {
 			next.SSOEpoch++
+			// Everyone may use a password once SSO is off: first end the
+			// password sessions SSO refused, so none of them comes back.
+			if _, err := s.endPasswordSessions(ctx, org, ""); err != nil {
+				return err
+			}
 		}
 		if on {
 			if err := next.ValidateAt(s.now()); err != nil {
@@ -344,7 +356,7 @@ func (s *Service) setEnabled(ctx context.Context, orgID, actor string, on bool) 
 			return err
 		}
 		if on {
-			n := s.endPasswordSessions(ctx, next, "")
+			n := s.endPasswordSessionsAfter(ctx, next, "")
 			s.emit(ctx, Event{Type: EventSSOEnabled, OrgID: next.ID, SSOName: next.SSOName, UserID: actor, Actor: actor, SessionsEnded: n})
 			return nil
 		}

@@ -146,8 +146,11 @@ func TestAttackReview10AdminEscalationsHeld(t *testing.T) {
 	}
 	_, err = e.svc.Member(ctx, e.org.ID, ownerEmail)
 	require.NoError(t, err, "the owner is still a member")
-	// AddMember with the owner's email in another case is the owner's row.
+	// AddMember with the owner's email in another case is the owner's row
+	// (and the admin's user ID is already a member: refused for that first).
 	_, err = e.svc.AddMember(ctx, e.org.ID, ar10AdminID, sso.Member{Email: "OWNER@acme.example", UserID: ar10AdminID})
+	assert.ErrorIs(t, err, sso.ErrNotAllowed)
+	_, err = e.svc.AddMember(ctx, e.org.ID, ar10AdminID, sso.Member{Email: "OWNER@acme.example", UserID: "u-fresh"})
 	assert.ErrorIs(t, err, sso.ErrMemberExists)
 }
 

@@ -44,9 +44,12 @@ func (h *ar10HookSessions) CreateSession(ctx context.Context, s *session.Session
 // owner was told the sessions ended. A thief holding such a token just waits
 // for the re-invitation.
 //
-// FOUND. Fix: make a removal permanent for the sessions before it, e.g. a
+// FOUND, fixed: AddMember and a first sign-in end what sessions an earlier
+// membership of the user left before the new one starts, and refuse to go
+// on if that fails.
+// (Suggested: make a removal permanent for the sessions before it, e.g. a
 // per-member generation (or the member's creation time) stamped into the
-// session and compared in sessionEnd, as SSOEpoch is for Disable.
+// session and compared in sessionEnd, as SSOEpoch is for Disable.)
 func TestAttackReview10RemovedMembersSessionRevived(t *testing.T) {
 	ctx := context.Background()
 	bob := sso.Member{Email: ar10BobEmail, UserID: ar10BobID, OrgRole: rolemap.RoleMember, FirstName: "Bob", LastName: "Example"}
@@ -60,7 +63,7 @@ func TestAttackReview10RemovedMembersSessionRevived(t *testing.T) {
 			TTL: time.Hour, Epoch: e.org.SSOEpoch})
 		require.NoError(t, err)
 		e.fail(faultstore.Fault{Method: faultstore.MethodEndSessions, Mode: faultstore.FailBefore})
-		require.NoError(t, e.svc.RemoveMember(ctx, e.org.ID, ownerID, ar10BobEmail), "the owner is told bob's sessions ended")
+		require.NoError(t, e.svc.RemoveMember(ctx, e.org.ID, ownerID, ar10BobEmail), "the removal is done; its sessions are refused")
 		e.fs.Clear()
 		// (Nobody presents the token meanwhile.) Bob is invited again.
 		_, err = e.svc.AddMember(ctx, e.org.ID, ownerID, bob)

@@ -37,6 +37,17 @@ func (s *Service) AddMember(ctx context.Context, orgID, actorUserID string, m Me
 	if err := checkMember(org, &m); err != nil {
 		return nil, err
 	}
+	if m.UserID == org.OwnerID && actorUserID != org.OwnerID {
+		return nil, ErrNotOwner // only the owner adds the owner's own membership
+	}
+	if err := s.userIDFree(ctx, org, m.UserID, m.Email); err != nil {
+		return nil, err
+	}
+	// A user added again must not get back sessions of an earlier
+	// membership that a failed or raced RemoveMember left.
+	if err := s.endStale(ctx, orgID, m.UserID); err != nil {
+		return nil, err
+	}
 	got, err := s.createMember(ctx, &m)
 	if err != nil {
 		return nil, err
@@ -44,6 +55,38 @@ func (s *Service) AddMember(ctx context.Context, orgID, actorUserID string, m Me
 	s.emit(ctx, Event{Type: EventMemberAdded, OrgID: org.ID, SSOName: org.SSOName, Email: got.Email, UserID: got.UserID,
 		Actor: actorUserID, NewRole: got.OrgRole})
 	return got, nil
+}
+
+// errUserIDTaken refuses a second membership for one user.
+var errUserIDTaken = &RuleError{Field: "UserID", Rule: "That user is already a member of the organization, under another email."}
+
+// userIDFree checks that no member of org has userID under another email:
+// one user, one membership, so an email can never be bound to another
+// member's (or the owner's) user. The same member again is ErrMemberExists.
+func (s *Service) userIDFree(ctx context.Context, org *Organization, userID, email string) error {
+	other, err := s.loadMemberByUserID(ctx, org.ID, userID)
+	switch {
+	case err == nil && MemberEmailKey(other.Email) == MemberEmailKey(email):
+		return ErrMemberExists
+	case err == nil:
+		return errUserIDTaken
+	case isNotFound(err):
+		return nil
+	}
+	return err
+}
+
+// endStale ends every session the user still has in the organization from
+// an earlier membership, before a new one starts; it must succeed.
+func (s *Service) endStale(ctx context.Context, orgID, userID string) error {
+	_, err := s.count(ctx, "EndSessions", func(ctx context.Context) (int, error) {
+		n, err := s.sessions.End(ctx, session.Query{OrgID: orgID, UserID: userID}, session.EndMemberRemoved)
+		if errors.Is(err, session.ErrNotSupported) {
+			return 0, nil
+		}
+		return n, err
+	})
+	return err
 }
 
 // checkMember validates a member an admin adds.
@@ -174,6 +217,7 @@ func (s *Service) changeMember(ctx context.Context, orgID, actor, email string,
 	if err != nil {
 		return nil, err
 	}
+	before := *m
 	fields, err := change(org, m)
 	if err != nil || len(fields) == 0 {
 		if err != nil {
@@ -181,12 +225,18 @@ func (s *Service) changeMember(ctx context.Context, orgID, actor, email string,
 		}
 		return m, nil
 	}
+	if !passwordAllowed(org, &before) && passwordAllowed(org, m) {
+		// Password sign-in comes back: first end what was refused until now.
+		if _, err := s.endPasswordSessions(ctx, org, m.UserID); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.updateMember(ctx, m); err != nil {
 		return nil, err
 	}
 	ended := 0
 	if !passwordAllowed(org, m) {
-		ended = s.endPasswordSessions(ctx, org, m.UserID)
+		ended = s.endPasswordSessionsAfter(ctx, org, m.UserID)
 	}
 	s.emit(ctx, Event{Type: EventMemberChanged, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID,
 		Actor: actor, Fields: fields, NewRole: m.OrgRole, SessionsEnded: ended, Detail: memberDetail(m, fields)})
@@ -219,6 +269,8 @@ func (s *Service) RemoveMember(ctx context.Context, orgID, actorUserID, email st
 	if err := s.do(ctx, "DeleteMember", func(ctx context.Context) error { return s.admin.DeleteMember(ctx, orgID, email) }); err != nil {
 		return err
 	}
+	// If ending them fails, ValidateSession refuses them all the same (the
+	// member is gone), and adding the user again ends them first.
 	n := s.endSessions(ctx, session.Query{OrgID: orgID, UserID: m.UserID}, session.EndMemberRemoved)
 	s.emit(ctx, Event{Type: EventMemberRemoved, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID,
 		Actor: actorUserID, SessionsEnded: n})

@@ -59,6 +59,9 @@ func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, re
 		if m, err = s.newMember(ctx, org, id, mapping); err != nil {
 			return res, err
 		}
+		if err := s.provisionable(ctx, org, m); err != nil {
+			return res, err
+		}
 		if created, err := s.createMember(ctx, m); err == nil {
 			m, provisioned = created, true
 			// Reported once committed, whatever happens to the session.
@@ -124,6 +127,23 @@ func (s *Service) newMember(ctx context.Context, org *Organization, id Identity,
 		m.OrgRole, m.StackRoles = rolemap.RoleOwner, nil
 	}
 	return m, nil
+}
+
+// provisionable checks, before a first sign-in creates m, that its user is
+// not already a member under another email (ProvisionUser linked the
+// identity to an existing user: one user, one membership), and ends what
+// sessions an earlier membership of that user left.
+func (s *Service) provisionable(ctx context.Context, org *Organization, m *Member) error {
+	other, err := s.loadMemberByUserID(ctx, org.ID, m.UserID)
+	switch {
+	case err == nil && MemberEmailKey(other.Email) != MemberEmailKey(m.Email):
+		return &denied{reason: "ProvisionUser returned the user of another member of the organization"}
+	case err == nil:
+		return nil // a racing first sign-in of this email just made it
+	case !isNotFound(err) && !errors.Is(err, errNoAdminStore):
+		return err
+	}
+	return s.endStale(ctx, org.ID, m.UserID)
 }
 
 // applySignIn applies a sign-in to an existing member m: mapped roles

@@ -210,13 +210,16 @@ func (s *Service) RevokeSessions(ctx context.Context, orgID, actorUserID, userID
 }
 
 // endPasswordSessions ends the password sessions of the organization's
-// members who may no longer sign in with a password under org's rules (the
-// owner's never), after a change that took password sign-in away. It
-// returns how many it ended. Sessions it cannot end are refused by
-// ValidateSession anyway.
-func (s *Service) endPasswordSessions(ctx context.Context, org *Organization, onlyUserID string) int {
+// members (of onlyUserID's, when set) who may not sign in with a password
+// under org's rules, the owner's never, and returns how many it ended.
+//
+// After a change that took password sign-in away it is tidying (the
+// sessions are refused by ValidateSession anyway). Before a change that
+// gives it back, it is the guarantee that no session refused until now comes
+// back to life: the caller refuses that change if it fails.
+func (s *Service) endPasswordSessions(ctx context.Context, org *Organization, onlyUserID string) (int, error) {
 	if !org.Enabled {
-		return 0
+		return 0, nil
 	}
 	users := map[string]bool{}
 	q := session.Query{OrgID: org.ID, UserID: onlyUserID, Method: session.MethodPassword, Limit: session.MaxListLimit}
@@ -226,12 +229,11 @@ func (s *Service) endPasswordSessions(ctx context.Context, org *Organization, on
 			page, err = s.sessions.List(ctx, q)
 			return err
 		})
-		if err != nil {
-			if !errors.Is(err, session.ErrNotSupported) {
-				s.log.WarnContext(ctx, "orgsso: listing password sessions failed; they are refused by ValidateSession regardless",
-					"org", org.ID, "err", err.Error())
-			}
-			break
+		switch {
+		case errors.Is(err, session.ErrNotSupported):
+			return 0, nil
+		case err != nil:
+			return 0, err
 		}
 		for _, ps := range page {
 			if ps.UserID != org.OwnerID {
@@ -244,12 +246,35 @@ func (s *Service) endPasswordSessions(ctx context.Context, org *Organization, on
 		q.After = page[len(page)-1].ID
 	}
 	n := 0
+	var errs []error
 	for uid := range users {
 		m, err := s.loadMemberByUserID(ctx, org.ID, uid)
-		if err == nil && passwordAllowed(org, m) {
+		switch {
+		case err == nil && passwordAllowed(org, m):
+			continue
+		case err != nil && !isNotFound(err):
+			errs = append(errs, err)
 			continue
 		}
-		n += s.endSessions(ctx, session.Query{OrgID: org.ID, UserID: uid, Method: session.MethodPassword}, session.EndPasswordRevoked)
+		k, err := s.count(ctx, "EndSessions", func(ctx context.Context) (int, error) {
+			return s.sessions.End(ctx, session.Query{OrgID: org.ID, UserID: uid, Method: session.MethodPassword}, session.EndPasswordRevoked)
+		})
+		n += k
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// endPasswordSessionsAfter is endPasswordSessions after a change that took
+// password sign-in away: a failure is logged, as the sessions are refused
+// regardless.
+func (s *Service) endPasswordSessionsAfter(ctx context.Context, org *Organization, onlyUserID string) int {
+	n, err := s.endPasswordSessions(ctx, org, onlyUserID)
+	if err != nil {
+		s.log.WarnContext(ctx, "orgsso: ending password sessions failed; ValidateSession refuses them regardless",
+			"org", org.ID, "err", err.Error())
 	}
 	return n
 }
