@@ -166,7 +166,7 @@ func ExampleService_AddMember() {
 			panic(err)
 		}
 	}
-	members, next, err := svc.Members(ctx, "org-1", "", 10)
+	members, next, err := svc.Members(ctx, "org-1", "u-owner", "", 10)
 	if err != nil {
 		panic(err)
 	}

@@ -134,9 +134,17 @@ func (s *Service) MemberByUserID(ctx context.Context, orgID, userID string) (*Me
 // most limit (0 = DefaultListLimit, at most MaxListLimit), after cursor (""
 // = from the start). next is the cursor of the following page; it is "" on
 // the last page (with limit MaxListLimit, a full page always gives one).
-func (s *Service) Members(ctx context.Context, orgID, cursor string, limit int) (list []*Member, next string, err error) {
+// Only the owner and admins may list (ErrNotAdmin).
+func (s *Service) Members(ctx context.Context, orgID, actorUserID, cursor string, limit int) (list []*Member, next string, err error) {
 	if s.admin == nil {
 		return nil, "", &StoreError{Op: "Members", Err: errNoAdminStore}
+	}
+	org, err := s.adminOrg(ctx, orgID)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.authorize(ctx, org, actorUserID, false); err != nil {
+		return nil, "", err
 	}
 	limit, err = listLimit(limit)
 	if err != nil {

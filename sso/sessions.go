@@ -204,8 +204,12 @@ func (s *Service) RevokeSessions(ctx context.Context, orgID, actorUserID, userID
 	if err != nil {
 		return n, err
 	}
+	detail := "sessions ended by an administrator"
+	if userID == actorUserID {
+		detail = "signed out everywhere"
+	}
 	s.emit(ctx, Event{Type: EventSessionsEnded, OrgID: org.ID, SSOName: org.SSOName, UserID: userID, Actor: actorUserID,
-		SessionsEnded: n, Detail: "sessions ended by an administrator"})
+		SessionsEnded: n, Detail: detail})
 	return n, nil
 }
 

@@ -125,8 +125,8 @@ func TestAttackReview10ForgedEndedMessage(t *testing.T) {
 // events in their own organization to push every entry of Acme's trail out:
 // Acme's owner loses the record of who changed what.
 //
-// FOUND. Fix: bound the trail per organization (DELETE … WHERE org_id = ?
-// AND id <= (SELECT max(id) … WHERE org_id = ?) - keep), or by age.
+// FOUND, fixed: the trail is bounded per organization. (Suggested: bound the trail per organization (DELETE … WHERE org_id = ?
+// AND id <= (SELECT max(id) … WHERE org_id = ?) - keep), or by age.)
 func TestAttackReview10AuditTrailFloodedByOtherOrg(t *testing.T) {
 	a, _, _ := startApp(t, "", nil)
 	ctx := t.Context()
@@ -149,4 +149,7 @@ func TestAttackReview10AuditTrailFloodedByOtherOrg(t *testing.T) {
 	after, err := a.audit.recent(ctx, demoOrgID, 50)
 	require.NoError(t, err)
 	assert.Len(t, after, len(before), "another organization's events pushed Acme's audit trail out")
+	mine, err := a.audit.recent(ctx, evil.ID, 1000)
+	require.NoError(t, err)
+	assert.Len(t, mine, a.audit.keep, "each organization keeps its own last events")
 }

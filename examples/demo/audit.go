@@ -24,7 +24,8 @@ type auditLog struct {
 	keep int
 }
 
-// auditKeep is how many events the demo keeps, all organizations together.
+// auditKeep is how many events the demo keeps per organization: one
+// organization's events never push another's out.
 const auditKeep = 5000
 
 // openAuditLog creates the demo_audit table if it does not exist yet.
@@ -83,7 +84,8 @@ func (l *auditLog) record(ctx context.Context, e sso.Event) {
 		strings.Join(e.Fields, ","), e.Detail, string(e.Check), sso.ErrorCode(e.Err),
 		string(e.OldRole), string(e.NewRole), e.SessionsEnded, e.Suppressed)
 	if err == nil {
-		_, err = l.db.ExecContext(ctx, `DELETE FROM demo_audit WHERE id <= (SELECT max(id) FROM demo_audit) - ?`, l.keep)
+		_, err = l.db.ExecContext(ctx, `DELETE FROM demo_audit WHERE org_id = ? AND id <= (
+			SELECT id FROM demo_audit WHERE org_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`, e.OrgID, e.OrgID, l.keep)
 	}
 	if err != nil {
 		l.log.Error("audit trail: recording an event failed", "event", string(e.Type), "org", e.OrgID, "err", err)

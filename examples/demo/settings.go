@@ -171,20 +171,9 @@ func (a *app) settingsData(ctx context.Context, v *viewer, membersCursor string)
 	if err := org.IdP.ValidateAt(now); err != nil {
 		p.IdPMissing = userMessage(err)
 	}
-	members, next, err := a.svc.Members(ctx, org.ID, membersCursor, a.perPage)
+	members, next, err := a.svc.Members(ctx, org.ID, v.User.ID, membersCursor, a.perPage)
 	if err != nil {
 		return settingsPage{}, err
-	}
-	if next != "" {
-		// A full page gets a cursor even when nothing follows: look ahead,
-		// so that "Next page" never leads to an empty page.
-		more, _, err := a.svc.Members(ctx, org.ID, next, 1)
-		if err != nil {
-			return settingsPage{}, err
-		}
-		if len(more) == 0 {
-			next = ""
-		}
 	}
 	p.MembersNext = next
 	for _, m := range members {
