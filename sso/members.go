@@ -79,13 +79,7 @@ func (s *Service) userIDFree(ctx context.Context, org *Organization, userID, ema
 // endStale ends every session the user still has in the organization from
 // an earlier membership, before a new one starts; it must succeed.
 func (s *Service) endStale(ctx context.Context, orgID, userID string) error {
-	_, err := s.count(ctx, "EndSessions", func(ctx context.Context) (int, error) {
-		n, err := s.sessions.End(ctx, session.Query{OrgID: orgID, UserID: userID}, session.EndMemberRemoved)
-		if errors.Is(err, session.ErrNotSupported) {
-			return 0, nil
-		}
-		return n, err
-	})
+	_, err := s.end(ctx, session.Query{OrgID: orgID, UserID: userID}, session.EndMemberRemoved)
 	return err
 }
 

@@ -96,12 +96,25 @@ func (s *Service) sessionEnd(ctx context.Context, sess *session.Session, org *Or
 // committed the state that makes those sessions invalid (ValidateSession
 // judges by it), so ending them in the store is tidying, not the guarantee.
 func (s *Service) endSessions(ctx context.Context, q session.Query, reason string) int {
-	n, err := s.count(ctx, "EndSessions", func(ctx context.Context) (int, error) { return s.sessions.End(ctx, q, reason) })
-	if err != nil && !errors.Is(err, session.ErrNotSupported) {
+	n, err := s.end(ctx, q, reason)
+	if err != nil {
 		s.log.WarnContext(ctx, "orgsso: ending sessions failed; they are refused by ValidateSession regardless",
 			"org", q.OrgID, "reason", reason, "err", err.Error())
 	}
 	return n
+}
+
+// end ends the sessions q selects with reason, within the store timeout. A
+// session store that cannot end sessions (no session.Lister) ends none, and
+// that is not an error: ValidateSession judges by the organization's state.
+func (s *Service) end(ctx context.Context, q session.Query, reason string) (int, error) {
+	return s.count(ctx, "EndSessions", func(ctx context.Context) (int, error) {
+		n, err := s.sessions.End(ctx, q, reason)
+		if errors.Is(err, session.ErrNotSupported) {
+			return 0, nil
+		}
+		return n, err
+	})
 }
 
 // SessionFromRequest validates the session cookie of a request (as set from
@@ -260,9 +273,7 @@ func (s *Service) endPasswordSessions(ctx context.Context, org *Organization, on
 			errs = append(errs, err)
 			continue
 		}
-		k, err := s.count(ctx, "EndSessions", func(ctx context.Context) (int, error) {
-			return s.sessions.End(ctx, session.Query{OrgID: org.ID, UserID: uid, Method: session.MethodPassword}, session.EndPasswordRevoked)
-		})
+		k, err := s.end(ctx, session.Query{OrgID: org.ID, UserID: uid, Method: session.MethodPassword}, session.EndPasswordRevoked)
 		n += k
 		if err != nil {
 			errs = append(errs, err)
