@@ -41,6 +41,10 @@ var (
 	// ErrMemberExists: the organization already has a member with that
 	// email (AddMember, AdminStore.CreateMember).
 	ErrMemberExists = errors.New("sso: the organization already has a member with that email")
+	// ErrUserIDTaken: the organization already has a member with that user
+	// ID under another email (AdminStore.CreateMember): one user, one
+	// membership.
+	ErrUserIDTaken = errors.New("sso: the user is already a member of the organization under another email")
 	// ErrNotAdmin: the action is reserved to the organization's owner and
 	// admins.
 	ErrNotAdmin = errors.New("sso: only the organization owner or an admin may do this")

@@ -104,7 +104,10 @@ type AdminStore interface {
 	// any number of replicas, exactly one succeeds.
 	UpdateOrganization(ctx context.Context, org *Organization) error
 	// CreateMember stores m if its organization has no member with m's
-	// email key (MemberEmailKey) and returns a copy of m. If it has one, it
+	// email key (MemberEmailKey) and none with m's UserID, and returns a
+	// copy of m. A member with the UserID under another email key is
+	// ErrUserIDTaken (checked after the email), nothing written; the check
+	// and the write are one atomic step across replicas. If it has one, it
 	// writes nothing and returns (a copy of) that member, as stored, with
 	// ErrMemberExists: of concurrent creators of one email, in any number of
 	// replicas, exactly one creates it and the others get the winner's
