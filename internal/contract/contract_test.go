@@ -71,6 +71,14 @@ var (
 		sso.ErrAccessDenied, sso.ErrNotOwner, sso.ErrNotFound}
 	_ = sso.PendingRequest{ID: "", OrgID: "", ReturnTo: "", TesterUserID: "", ExpiresAt: time.Time{}}
 
+	// Contract changes of 2026-12-02: admin actions take the organization
+	// ID; organizations change through the Service; Redirect.Cookie.
+	_                                                                                                               = sso.Redirect{URL: "", RequestID: "", Cookie: (*http.Cookie)(nil)}
+	_ func(*sso.Service, context.Context, *sso.Organization) error                                                  = (*sso.Service).CreateOrganization
+	_ func(*sso.Service, context.Context, string, string, func(*sso.Organization) error) (*sso.Organization, error) = (*sso.Service).UpdateOrganization
+	_ func(*sso.Service, context.Context, string, string, string) error                                             = (*sso.Service).RemoveMember
+	_ error                                                                                                         = sso.ErrConflict
+
 	_ func() *memory.Store                                   = memory.New
 	_ func(context.Context, string) (*sqlstore.Store, error) = sqlite.Open
 	_ func(context.Context, string) (*sqlstore.Store, error) = postgres.Open
