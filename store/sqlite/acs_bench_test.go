@@ -124,3 +124,37 @@ func benchACS(b *testing.B, st storetest.Store) {
 		}
 	}
 }
+
+// BenchmarkValidateSession is the per-request session check of the Service
+// (the session, then the organization's state: the organization and the
+// member by user ID) on the SQLite file store beside the memory store;
+// compare BenchmarkSessionValidate, the session lookup alone.
+func BenchmarkValidateSession(b *testing.B) {
+	for _, tc := range benchStores() {
+		b.Run(tc.name, func(b *testing.B) {
+			st := tc.open(b)
+			ctx := context.Background()
+			sessions := session.NewManager(st)
+			svc, err := sso.New(sso.Config{BaseURL: "https://app.example.com", Store: st, Sessions: sessions})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := svc.CreateOrganization(ctx, &sso.Organization{ID: "org-1", SSOName: "acme", OwnerID: "u-owner"}); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := svc.AddMember(ctx, "org-1", "u-owner", sso.Member{UserID: "u-1", Email: "a@acme.example"}); err != nil {
+				b.Fatal(err)
+			}
+			_, token, err := sessions.Create(ctx, "org-1", "u-1", session.MethodPassword, time.Hour)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := svc.ValidateSession(ctx, token); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
