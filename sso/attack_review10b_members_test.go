@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -164,6 +165,11 @@ func ar10bBackends() map[string]func(t *testing.T) faultstore.Inner {
 // duplicates), with CreateMember answering a distinct error (say
 // sso.ErrUserIDTaken, wrapped by errUserIDTaken / the provisioning denial),
 // and keep userIDFree only for the friendly answer.
+//
+// FIXED: CreateMember refuses the user ID atomically (sso.ErrUserIDTaken:
+// memory under its lock, SQL stores through the member_users registry of
+// migration 0005), and AddMember answers errUserIDTaken. Now exactly one
+// call succeeds and every other gets the UserID RuleError.
 func TestAttackReview10bAddMemberUserIDRace(t *testing.T) {
 	for name, open := range ar10bBackends() {
 		t.Run(name, func(t *testing.T) {
@@ -171,7 +177,7 @@ func TestAttackReview10bAddMemberUserIDRace(t *testing.T) {
 			ctx := context.Background()
 			const n = 100
 			var wg sync.WaitGroup
-			var ok atomic.Int32
+			var ok, refused atomic.Int32
 			start := make(chan struct{})
 			for i := range n {
 				wg.Add(1)
@@ -179,16 +185,23 @@ func TestAttackReview10bAddMemberUserIDRace(t *testing.T) {
 					defer wg.Done()
 					<-start
 					_, err := e.svc.AddMember(ctx, e.org.ID, ownerID, sso.Member{Email: fmt.Sprintf("c%03d@acme.example", i), UserID: "u-carol"})
-					if err == nil {
+					var re *sso.RuleError
+					switch {
+					case err == nil:
 						ok.Add(1)
+					case errors.As(err, &re) && re.Field == "UserID":
+						refused.Add(1)
+					default:
+						t.Errorf("AddMember c%03d: %v; want success or the UserID RuleError", i, err)
 					}
 				}()
 			}
 			close(start)
 			wg.Wait()
 			rows := ar10bMembersOf(t, e.svc, e.org.ID, "u-carol")
-			t.Logf("%s: %d of %d AddMember calls succeeded; memberships of u-carol: %d", name, ok.Load(), n, len(rows))
+			t.Logf("%s: %d of %d AddMember calls succeeded, %d refused; memberships of u-carol: %d", name, ok.Load(), n, refused.Load(), len(rows))
 			assert.Len(t, rows, 1, "one user, one membership")
+			assert.EqualValues(t, 1, ok.Load(), "AddMember calls that succeeded")
 		})
 	}
 }
@@ -197,7 +210,8 @@ func TestAttackReview10bAddMemberUserIDRace(t *testing.T) {
 // a second AddMember for the user runs while the first is between its
 // check and its write (ending stale sessions).
 //
-// FOUND (same fix).
+// FOUND (same fix). FIXED: the overtaken AddMember gets the UserID
+// RuleError and the racing one's membership is the only one.
 func TestAttackReview10bAddMemberUserIDWindow(t *testing.T) {
 	ctx := context.Background()
 	e, h := ar10bEnv(t, memory.New(), nil)
@@ -209,9 +223,12 @@ func TestAttackReview10bAddMemberUserIDWindow(t *testing.T) {
 		}
 	}
 	_, err := e.svc.AddMember(ctx, e.org.ID, ownerID, sso.Member{Email: "carol@acme.example", UserID: "u-carol"})
-	if err == nil {
-		assert.Len(t, ar10bMembersOf(t, e.svc, e.org.ID, "u-carol"), 1, "both AddMember calls made a membership of u-carol")
+	require.True(t, fired.Load(), "the racing AddMember ran")
+	var re *sso.RuleError
+	if assert.ErrorAs(t, err, &re, "the AddMember the race overtook") {
+		assert.Equal(t, "UserID", re.Field)
 	}
+	assert.Equal(t, []string{"0@acme.example"}, ar10bMembersOf(t, e.svc, e.org.ID, "u-carol"), "both AddMember calls made a membership of u-carol")
 }
 
 // TestAttackReview10bFirstSignInRacesAddMember: a first sign-in whose
@@ -221,7 +238,8 @@ func TestAttackReview10bAddMemberUserIDWindow(t *testing.T) {
 // users by a normalization wider than MemberEmailKey — is the same race.)
 //
 // FOUND (same fix: the store refuses the second (org_id, user_id); the
-// sign-in then fails as provisionable's denial does).
+// sign-in then fails as provisionable's denial does). FIXED: the sign-in is
+// denied as provisionable denies it, and creates no member.
 func TestAttackReview10bFirstSignInRacesAddMember(t *testing.T) {
 	ctx := context.Background()
 	e, h := ar10bEnv(t, memory.New(), func(sso.Identity) string { return "u-carol" })
@@ -235,9 +253,13 @@ func TestAttackReview10bFirstSignInRacesAddMember(t *testing.T) {
 	res, err := e.signIn(t, user("carol.sso@acme.example"), nil)
 	require.True(t, fired.Load(), "the first sign-in ended u-carol's stale sessions")
 	if err == nil {
-		t.Logf("signed in as %s (%s)", res.Member.Email, res.Member.UserID)
+		t.Errorf("signed in as %s (%s); want the provisioning denial", res.Member.Email, res.Member.UserID)
 	}
-	assert.Len(t, ar10bMembersOf(t, e.svc, e.org.ID, "u-carol"), 1, "u-carol has two memberships")
+	assert.ErrorIs(t, err, sso.ErrAccessDenied)
+	assert.ErrorContains(t, err, "ProvisionUser returned the user of another member")
+	assert.Equal(t, []string{"carol@acme.example"}, ar10bMembersOf(t, e.svc, e.org.ID, "u-carol"), "u-carol has two memberships")
+	_, err = e.store.Member(ctx, e.org.ID, "carol.sso@acme.example")
+	assert.ErrorIs(t, err, sso.ErrNotFound, "the refused sign-in left a member")
 }
 
 // TestAttackReview10bReinviteWindowRevivesSession: endStale runs before

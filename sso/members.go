@@ -49,6 +49,11 @@ func (s *Service) AddMember(ctx context.Context, orgID, actorUserID string, m Me
 		return nil, err
 	}
 	got, err := s.createMember(ctx, &m)
+	if errors.Is(err, ErrUserIDTaken) {
+		// userIDFree's answer, given by the store: a racing AddMember or
+		// first sign-in made the user a member between the check and here.
+		return nil, errUserIDTaken
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +68,8 @@ var errUserIDTaken = &RuleError{Field: "UserID", Rule: "That user is already a m
 // userIDFree checks that no member of org has userID under another email:
 // one user, one membership, so an email can never be bound to another
 // member's (or the owner's) user. The same member again is ErrMemberExists.
+// It is the early, friendly answer; the store's CreateMember decides
+// (ErrUserIDTaken), atomically.
 func (s *Service) userIDFree(ctx context.Context, org *Organization, userID, email string) error {
 	other, err := s.loadMemberByUserID(ctx, org.ID, userID)
 	switch {

@@ -68,6 +68,10 @@ func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, re
 			s.emit(ctx, Event{Type: EventMemberProvisioned, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, NewRole: m.OrgRole})
 		} else if errors.Is(err, ErrMemberExists) {
 			m = created // a concurrent first sign-in won: its member, its user ID
+		} else if errors.Is(err, ErrUserIDTaken) {
+			// provisionable's denial, given by the store: the user became a
+			// member under another email since the check.
+			return res, errProvisionedOther
 		} else {
 			return res, err
 		}
@@ -129,6 +133,10 @@ func (s *Service) newMember(ctx context.Context, org *Organization, id Identity,
 	return m, nil
 }
 
+// errProvisionedOther denies a first sign-in whose ProvisionUser returned
+// the user ID of another member: one user, one membership.
+var errProvisionedOther = &denied{reason: "ProvisionUser returned the user of another member of the organization"}
+
 // provisionable checks, before a first sign-in creates m, that its user is
 // not already a member under another email (ProvisionUser linked the
 // identity to an existing user: one user, one membership), and ends what
@@ -137,7 +145,7 @@ func (s *Service) provisionable(ctx context.Context, org *Organization, m *Membe
 	other, err := s.loadMemberByUserID(ctx, org.ID, m.UserID)
 	switch {
 	case err == nil && MemberEmailKey(other.Email) != MemberEmailKey(m.Email):
-		return &denied{reason: "ProvisionUser returned the user of another member of the organization"}
+		return errProvisionedOther
 	case err == nil:
 		return nil // a racing first sign-in of this email just made it
 	case !isNotFound(err) && !errors.Is(err, errNoAdminStore):

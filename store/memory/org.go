@@ -253,11 +253,13 @@ func (s *Store) SaveMember(ctx context.Context, m *sso.Member) error {
 }
 
 // CreateMember stores a copy of m and returns another copy if organization
-// m.OrgID has no member with m's email key (sso.MemberEmailKey). If it has
-// one, it stores nothing and returns a copy of that member with an error
-// wrapping sso.ErrMemberExists; the check and the write are one step under
-// the store's lock. It checks m as SaveMember does, and then returns a nil
-// member.
+// m.OrgID has no member with m's email key (sso.MemberEmailKey) and none
+// with m's UserID. If it has one with the email key, it stores nothing and
+// returns a copy of that member with an error wrapping sso.ErrMemberExists;
+// otherwise one with the UserID (a non-empty one) under another email key is
+// an error wrapping sso.ErrUserIDTaken, nothing stored. The checks and the
+// write are one step under the store's lock. It checks m as SaveMember does,
+// and then returns a nil member.
 func (s *Store) CreateMember(ctx context.Context, m *sso.Member) (*sso.Member, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
@@ -270,14 +272,33 @@ func (s *Store) CreateMember(ctx context.Context, m *sso.Member) (*sso.Member, e
 	s.mu.Lock()
 	s.initLocked()
 	old := s.members[c.OrgID][sso.MemberEmailKey(c.Email)]
-	if old == nil {
+	taken := old == nil && s.userIDHeldLocked(c.OrgID, c.UserID)
+	if old == nil && !taken {
 		s.putMemberLocked(c)
 	}
 	s.mu.Unlock()
-	if old != nil {
+	switch {
+	case old != nil:
 		return cloneMember(old), errorf(sso.ErrMemberExists, "member %q of organization %q", m.Email, m.OrgID)
+	case taken:
+		return nil, errorf(sso.ErrUserIDTaken, "user %q, member %q of organization %q", m.UserID, m.Email, m.OrgID)
 	}
 	return cloneMember(c), nil
+}
+
+// userIDHeldLocked reports whether a member of organization orgID has this
+// user ID (never the empty one). It scans the organization's members; the
+// caller holds s.mu.
+func (s *Store) userIDHeldLocked(orgID, userID string) bool {
+	if userID == "" {
+		return false
+	}
+	for _, m := range s.members[orgID] {
+		if m.UserID == userID {
+			return true
+		}
+	}
+	return false
 }
 
 // UpdateMember replaces the member with m's organization ID and email key by

@@ -40,3 +40,17 @@ func TestMigrateVersions(t *testing.T) {
 	migrationtest.InsertPreVersionRows(t, db, ph)
 	migrationtest.CheckVersioned(t, openDSN(t, dsn), version)
 }
+
+// TestMigrateMemberUsers: a PostgreSQL schema whose members share user IDs,
+// as SaveMember let hosts store them, is migrated by Open without error:
+// the user ID registry names the member with the lowest email key, and
+// CreateMember refuses a held user ID.
+func TestMigrateMemberUsers(t *testing.T) {
+	dsn := schemaDSN(t)
+	db := adminDB(t, dsn) // its search_path is the test's schema
+	defer db.Close()
+	ph := func(n int) string { return "$" + strconv.Itoa(n) }
+	version := migrationtest.ApplyBefore(t, db, filepath.Join("..", "sqlstore", "migrations", "postgres"), migrationtest.MemberUsersMigration, ph)
+	migrationtest.InsertDuplicateUserRows(t, db, ph)
+	migrationtest.CheckMemberUsers(t, openDSN(t, dsn), version)
+}

@@ -59,3 +59,22 @@ func TestMigrateVersions(t *testing.T) {
 	}
 	migrationtest.CheckVersioned(t, open(t, path), version)
 }
+
+// TestMigrateMemberUsers: a SQLite file whose members share user IDs, as
+// SaveMember let hosts store them, is migrated by Open without error: the
+// user ID registry names the member with the lowest email key, and
+// CreateMember refuses a held user ID.
+func TestMigrateMemberUsers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph := func(int) string { return "?" }
+	version := migrationtest.ApplyBefore(t, db, filepath.Join("..", "sqlstore", "migrations", "sqlite"), migrationtest.MemberUsersMigration, ph)
+	migrationtest.InsertDuplicateUserRows(t, db, ph)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	migrationtest.CheckMemberUsers(t, open(t, path), version)
+}

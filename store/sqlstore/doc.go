@@ -33,6 +33,9 @@
 //	                 rewrote the keys earlier versions made with strings.ToLower);
 //	                 email as given; stack_roles as JSON; indexed by
 //	                 (org_id, user_id, email_key)
+//	member_users     PK (org_id, user_id): which member (email_key) holds a
+//	                 user ID, one per user ID ('' excluded); indexed by
+//	                 (org_id, email_key) (schema version 5)
 //	pending_requests id PK; expires_at indexed
 //	used_assertions  PK (org_id, assertion_id); until indexed
 //	sessions         id PK (the token hash); epoch and end_reason; indexed
@@ -65,11 +68,15 @@
 // CONFLICT DO NOTHING that counts the rows it inserted, and the SSO name's
 // uniqueness is a unique index. UpdateOrganization is one UPDATE … WHERE id
 // = ? AND version = ? that also adds one to the version (no row: a second
-// look tells ErrNotFound from sso.ErrConflict), CreateOrganization and
-// CreateMember one INSERT … ON CONFLICT DO NOTHING (CreateMember then reads
-// the member in the way), UpdateMember, DeleteMember and EndSessions one
-// UPDATE or DELETE each. Each is atomic in the database, so every replica
-// sharing it agrees. Every value is passed as a placeholder of a prepared
+// look tells ErrNotFound from sso.ErrConflict), CreateOrganization one
+// INSERT … ON CONFLICT DO NOTHING, EndSessions one UPDATE. Each member
+// write is one transaction with the user ID registry, member_users:
+// CreateMember inserts the member (INSERT … ON CONFLICT DO NOTHING; if it
+// inserted nothing, it then reads the member in the way) and claims its
+// user ID there, and a user ID the registry gives another email key rolls
+// both back (sso.ErrUserIDTaken); SaveMember, UpdateMember and DeleteMember
+// keep the registry in line with the member they write or remove. Each is
+// atomic in the database, so every replica sharing it agrees. Every value is passed as a placeholder of a prepared
 // statement, never spliced into SQL.
 //
 // On SQLite, the writes of one Store also take turns in the process, in the

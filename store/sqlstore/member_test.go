@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -77,7 +79,7 @@ func TestCreateMemberRace(t *testing.T) {
 			for i := range racers {
 				wg.Go(func() {
 					<-start
-					got[i], errs[i] = stores[i%len(stores)].CreateMember(ctx, member("org1", email, fmt.Sprintf("u%d", i)))
+					got[i], errs[i] = stores[i%len(stores)].CreateMember(ctx, member("org1", email, fmt.Sprintf("u%d-%d", round, i)))
 				})
 			}
 			close(start)
@@ -251,6 +253,45 @@ func TestMembers(t *testing.T) {
 		}
 		if list, err := st.Members(ctx, "org2", "", 10); err != nil || len(list) != 1 || !reflect.DeepEqual(list[0], member("org2", "a@x", "other")) {
 			t.Errorf("Members(org2) = %+v, %v; want the one member, every field", list, err)
+		}
+	})
+}
+
+// TestCreateMemberStaleRegistry: rows a replica of schema 4 writes during a
+// rolling upgrade, bypassing the user ID registry: a member it stores
+// unregistered still holds its user ID against CreateMember, and a
+// registered member it removes does not hold it any more.
+func TestCreateMemberStaleRegistry(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, open func() *sqlstore.Store) {
+		st, ctx := open(), t.Context()
+		db := st.DB()
+		q := func(query string) string {
+			if st.Dialect() == sqlstore.Postgres {
+				for i := 1; strings.Contains(query, "?"); i++ {
+					query = strings.Replace(query, "?", "$"+strconv.Itoa(i), 1)
+				}
+			}
+			return query
+		}
+		if _, err := db.ExecContext(ctx, q(`INSERT INTO members (org_id, email_key, email, user_id, first_name, last_name, org_role, stack_roles, allow_without_sso)
+			VALUES (?, ?, ?, ?, '', '', 'member', '{}', `+map[bool]string{true: "false", false: "0"}[st.Dialect() == sqlstore.Postgres]+`)`),
+			"org1", "old@example.com", "old@example.com", "u-old"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CreateMember(ctx, member("org1", "new@example.com", "u-old")); !errors.Is(err, sso.ErrUserIDTaken) {
+			t.Errorf("CreateMember(u-old) beside an unregistered holder err = %v; want ErrUserIDTaken", err)
+		}
+		if _, err := st.CreateMember(ctx, member("org1", "ada@example.com", "u1")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, q(`DELETE FROM members WHERE org_id = ? AND email_key = ?`), "org1", "ada@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CreateMember(ctx, member("org1", "bob@example.com", "u1")); err != nil {
+			t.Errorf("CreateMember(u1) after its holder was removed behind the registry's back err = %v; want nil", err)
+		}
+		if _, err := st.CreateMember(ctx, member("org1", "cy@example.com", "u1")); !errors.Is(err, sso.ErrUserIDTaken) {
+			t.Errorf("CreateMember(u1) once bob took it over err = %v; want ErrUserIDTaken", err)
 		}
 	})
 }

@@ -331,7 +331,9 @@ func memberArgs(m *sso.Member) ([]any, error) {
 // as given. m needs an OrgID and an Email that sso.ValidateMemberEmail accepts
 // (else an error wrapping ErrInvalidArgument), and keys (OrgID, UserID,
 // Email) of at most sso.MaxKeyBytes (ErrKeyTooLong); the store does not
-// check that the organization exists.
+// check that the organization exists. Unlike CreateMember it does not refuse
+// a UserID another member holds (hosts have stored such members); the same
+// transaction keeps the user ID registry naming one holder of each user ID.
 func (s *Store) SaveMember(ctx context.Context, m *sso.Member) error {
 	if err := s.begin(ctx); err != nil {
 		return err
@@ -340,8 +342,59 @@ func (s *Store) SaveMember(ctx context.Context, m *sso.Member) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.exec(ctx, s.stmts.saveMember, args...); err != nil {
+	err = s.inTx(ctx, func(tx *sql.Tx) (bool, error) {
+		if _, err := rowsAffected(tx.StmtContext(ctx, s.stmts.saveMember).ExecContext(ctx, args...)); err != nil {
+			return false, err
+		}
+		return true, s.registerMember(ctx, tx, m.OrgID, args[1].(string), m.UserID)
+	})
+	if err != nil {
 		return dbErr(ctx, "save member", err)
+	}
+	return nil
+}
+
+// registerMember brings the user ID registry in line with the member that
+// tx has just written with this email key and user ID: what the member held
+// under another user ID is released (and handed on), and its user ID is
+// registered to it unless another member holds it already (SaveMember's
+// several members with one user ID).
+func (s *Store) registerMember(ctx context.Context, tx *sql.Tx, orgID, key, userID string) error {
+	if err := s.releaseUserIDs(ctx, tx, orgID, key, userID); err != nil {
+		return err
+	}
+	if userID == "" {
+		return nil
+	}
+	_, err := rowsAffected(tx.StmtContext(ctx, s.stmts.registerUserID).ExecContext(ctx, orgID, userID, key))
+	return err
+}
+
+// releaseUserIDs removes from the registry the user IDs but keep that the
+// member with this email key holds, in tx, and hands each on to the member
+// that still has it, if any.
+func (s *Store) releaseUserIDs(ctx context.Context, tx *sql.Tx, orgID, key, keep string) error {
+	rows, err := tx.StmtContext(ctx, s.stmts.releaseUserIDs).QueryContext(ctx, orgID, key, keep)
+	if err != nil {
+		return err
+	}
+	var released []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		released = append(released, id)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	handOn := tx.StmtContext(ctx, s.stmts.handOnUserID)
+	for _, id := range released {
+		if _, err := rowsAffected(handOn.ExecContext(ctx, orgID, id)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -351,14 +404,23 @@ func (s *Store) SaveMember(ctx context.Context, m *sso.Member) error {
 const createMemberAttempts = 5
 
 // CreateMember stores m if its organization has no member with m's email key
-// and returns a copy of m. If it has one, it writes nothing and returns that
-// member with an error wrapping sso.ErrMemberExists. The insert is one
-// INSERT … ON CONFLICT DO NOTHING, so of concurrent creators of one email,
-// in any number of processes, exactly one creates the member and the others
-// read the winner's (PostgreSQL makes a conflicting insert wait for the
-// transaction in its way). If the member in the way is removed before it is
-// read, CreateMember tries again, a few times, then gives up with an error
-// wrapping sso.ErrConflict. m is checked as SaveMember checks it.
+// and none with m's UserID, and returns a copy of m. If it has one with the
+// email key, it writes nothing and returns that member with an error
+// wrapping sso.ErrMemberExists; otherwise a member with the (non-empty)
+// UserID under another email key is an error wrapping sso.ErrUserIDTaken,
+// nothing written.
+//
+// One transaction inserts the member (INSERT … ON CONFLICT DO NOTHING) and
+// claims its user ID in the registry (member_users, whose primary key is
+// (org_id, user_id); see migration 0005); a claim held by another email key
+// rolls both back. So of concurrent creators of one email, in any number of
+// processes, exactly one creates the member and the others read the
+// winner's, and of concurrent creators of one user ID under several emails
+// at most one succeeds (PostgreSQL makes a conflicting insert wait for the
+// transaction in its way; SQLite runs one writer at a time). If the member
+// in the way is removed before it is read, CreateMember tries again, a few
+// times, then gives up with an error wrapping sso.ErrConflict. m is checked
+// as SaveMember checks it.
 func (s *Store) CreateMember(ctx context.Context, m *sso.Member) (*sso.Member, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
@@ -369,11 +431,50 @@ func (s *Store) CreateMember(ctx context.Context, m *sso.Member) (*sso.Member, e
 	}
 	key := args[1].(string)
 	for range createMemberAttempts {
-		n, err := s.exec(ctx, s.stmts.createMember, args...)
-		if err != nil {
+		var exists, taken bool
+		err := s.inTx(ctx, func(tx *sql.Tx) (bool, error) {
+			n, err := rowsAffected(tx.StmtContext(ctx, s.stmts.createMember).ExecContext(ctx, args...))
+			if err != nil || n == 0 {
+				exists = n == 0
+				return false, err
+			}
+			if m.UserID == "" {
+				return true, nil
+			}
+			var holder string
+			if err := tx.StmtContext(ctx, s.stmts.claimUserID).QueryRowContext(ctx, m.OrgID, m.UserID, key).Scan(&holder); err != nil {
+				return false, err
+			}
+			var one int
+			if holder != key {
+				// The claim locked the row: its holder cannot change now.
+				switch err := tx.StmtContext(ctx, s.stmts.holderHolds).QueryRowContext(ctx, m.OrgID, holder, m.UserID).Scan(&one); {
+				case err == nil:
+					taken = true
+					return false, nil
+				case !errors.Is(err, sql.ErrNoRows):
+					return false, err
+				}
+				// A stale row (see migration 0005): take it over.
+				if _, err := rowsAffected(tx.StmtContext(ctx, s.stmts.takeUserID).ExecContext(ctx, key, m.OrgID, m.UserID)); err != nil {
+					return false, err
+				}
+			}
+			switch err := tx.StmtContext(ctx, s.stmts.otherHolder).QueryRowContext(ctx, m.OrgID, m.UserID, key).Scan(&one); {
+			case err == nil:
+				taken = true
+				return false, nil
+			case !errors.Is(err, sql.ErrNoRows):
+				return false, err
+			}
+			return true, nil
+		})
+		switch {
+		case err != nil:
 			return nil, dbErr(ctx, "create member", err)
-		}
-		if n == 1 {
+		case taken:
+			return nil, errorf(sso.ErrUserIDTaken, "user %q, member %q of organization %q", m.UserID, m.Email, m.OrgID)
+		case !exists:
 			return cloneMember(m), nil
 		}
 		existing, err := s.member(ctx, m.OrgID, key)
@@ -402,7 +503,15 @@ func (s *Store) UpdateMember(ctx context.Context, m *sso.Member) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.exec(ctx, s.stmts.updateMember, append(args[2:], args[0], args[1])...)
+	var n int
+	err = s.inTx(ctx, func(tx *sql.Tx) (bool, error) {
+		var err error
+		n, err = rowsAffected(tx.StmtContext(ctx, s.stmts.updateMember).ExecContext(ctx, append(args[2:], args[0], args[1])...))
+		if err != nil || n == 0 {
+			return false, err
+		}
+		return true, s.registerMember(ctx, tx, m.OrgID, args[1].(string), m.UserID)
+	})
 	if err != nil {
 		return dbErr(ctx, "update member", err)
 	}
@@ -428,7 +537,16 @@ func (s *Store) DeleteMember(ctx context.Context, orgID, email string) error {
 	if !storable(orgID) {
 		return errorf(sso.ErrNotFound, "member %q of organization %q", email, orgID)
 	}
-	n, err := s.exec(ctx, s.stmts.deleteMember, orgID, sso.MemberEmailKey(email))
+	key := sso.MemberEmailKey(email)
+	var n int
+	err := s.inTx(ctx, func(tx *sql.Tx) (bool, error) {
+		var err error
+		n, err = rowsAffected(tx.StmtContext(ctx, s.stmts.deleteMember).ExecContext(ctx, orgID, key))
+		if err != nil || n == 0 {
+			return false, err
+		}
+		return true, s.releaseUserIDs(ctx, tx, orgID, key, "")
+	})
 	if err != nil {
 		return dbErr(ctx, "delete member", err)
 	}

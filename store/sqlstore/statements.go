@@ -117,7 +117,39 @@ const (
 			stack_roles = ?,
 			allow_without_sso = ?
 		WHERE org_id = ? AND email_key = ?`
-	qDeleteMember   = `DELETE FROM members WHERE org_id = ? AND email_key = ?`
+	qDeleteMember = `DELETE FROM members WHERE org_id = ? AND email_key = ?`
+
+	// The user ID registry (member_users, see migration 0005), written in
+	// the transaction of the member write. A claim inserts the row, or
+	// locks the row there (a no-op update: PostgreSQL waits for a
+	// concurrent claim and re-checks), and returns the holder's email key.
+	qClaimUserID = `INSERT INTO member_users (org_id, user_id, email_key) VALUES (?, ?, ?)
+		ON CONFLICT (org_id, user_id) DO UPDATE SET email_key = member_users.email_key
+		RETURNING email_key`
+	// Whether the holder a claim found still has the user ID, and taking
+	// the row over when it has not (a replica of schema 4 removed it or
+	// changed its user ID during a rolling upgrade).
+	qHolderHolds = `SELECT 1 FROM members WHERE org_id = ? AND email_key = ? AND user_id = ?`
+	qTakeUserID  = `UPDATE member_users SET email_key = ? WHERE org_id = ? AND user_id = ?`
+	// A member, under another email key, that holds the user ID whatever
+	// the registry says (rows a writer of schema 4 stored after the
+	// migration, during a rolling upgrade).
+	qOtherHolder = `SELECT 1 FROM members WHERE org_id = ? AND user_id = ? AND email_key <> ? LIMIT 1`
+	// Registers a member that SaveMember or UpdateMember wrote, unless
+	// another member holds the user ID already.
+	qRegisterUserID = `INSERT INTO member_users (org_id, user_id, email_key) VALUES (?, ?, ?)
+		ON CONFLICT (org_id, user_id) DO NOTHING`
+	// Releases what the member with this email key holds but a user ID
+	// (the one it has now; '' releases everything).
+	qReleaseUserIDs = `DELETE FROM member_users WHERE org_id = ? AND email_key = ? AND user_id <> ?
+		RETURNING user_id`
+	// Hands a released user ID on to the member that still holds it, if
+	// any (several members with one user ID: SaveMember's legacy rows), the
+	// one with the lowest email key.
+	qHandOnUserID = `INSERT INTO member_users (org_id, user_id, email_key)
+		SELECT org_id, user_id, MIN(email_key) FROM members WHERE org_id = ? AND user_id = ?
+		GROUP BY org_id, user_id
+		ON CONFLICT (org_id, user_id) DO NOTHING`
 	qMemberByUserID = `SELECT ` + memberColumns + ` FROM members WHERE org_id = ? AND user_id = ?
 		ORDER BY email_key LIMIT 1`
 	qMembers = `SELECT ` + memberColumns + ` FROM members WHERE org_id = ? AND email_key > ?
@@ -226,6 +258,8 @@ type statements struct {
 	createOrg, updateOrg, orgVersion, orgExists                       *sql.Stmt
 	member, saveMember                                                *sql.Stmt
 	createMember, updateMember, deleteMember, memberByUserID, members *sql.Stmt
+	claimUserID, holderHolds, takeUserID, otherHolder, registerUserID *sql.Stmt
+	releaseUserIDs, handOnUserID                                      *sql.Stmt
 	saveRequest, consumeRequest, consumeMatchingRequest, useAssertion *sql.Stmt
 	createSession, session, deleteSession                             *sql.Stmt
 	deleteOrgSessions, deleteOrgSessionsMethod                        *sql.Stmt
@@ -247,6 +281,9 @@ func (st *statements) all() []stmtSQL {
 		{&st.member, qMember}, {&st.saveMember, qSaveMember},
 		{&st.createMember, qCreateMember}, {&st.updateMember, qUpdateMember}, {&st.deleteMember, qDeleteMember},
 		{&st.memberByUserID, qMemberByUserID}, {&st.members, qMembers},
+		{&st.claimUserID, qClaimUserID}, {&st.holderHolds, qHolderHolds}, {&st.takeUserID, qTakeUserID},
+		{&st.otherHolder, qOtherHolder}, {&st.registerUserID, qRegisterUserID},
+		{&st.releaseUserIDs, qReleaseUserIDs}, {&st.handOnUserID, qHandOnUserID},
 		{&st.saveRequest, qSaveRequest}, {&st.consumeRequest, qConsumeRequest},
 		{&st.consumeMatchingRequest, qConsumeMatchingRequest}, {&st.useAssertion, qUseAssertion},
 		{&st.createSession, qCreateSession}, {&st.session, qSession}, {&st.deleteSession, qDeleteSession},

@@ -28,7 +28,8 @@ var (
 // database. It is safe for concurrent use, also by several processes sharing
 // the database: ConsumeRequest, ConsumeMatchingRequest, UseAssertion, the
 // SSO name check, UpdateOrganization's version check and CreateMember's
-// create-if-absent are atomic in the database, not in the process. Create
+// create-if-absent (email and user ID) are atomic in the database, not in
+// the process. Create
 // one with New (or sqlite.Open, postgres.Open) and Close it when done.
 //
 // Every method first returns an error wrapping ErrInvalidArgument for a nil
@@ -218,6 +219,37 @@ func (s *Store) writeRow(ctx context.Context, st *sql.Stmt, args []any, dest ...
 	}
 	defer s.unlockWrites()
 	return st.QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+// inTx runs f in one transaction, begun and ended in the store's turn at
+// the write gate (f must not use exec or writeRow, which take the turn
+// again). It commits if f returns commit true and no error, and rolls back
+// otherwise; f's error is returned as is. The transactions of this package
+// begin with a write, so a SQLite transaction that is not BEGIN IMMEDIATE
+// takes the write lock at its first statement, never upgrades a read.
+func (s *Store) inTx(ctx context.Context, f func(tx *sql.Tx) (commit bool, err error)) error {
+	if err := s.lockWrites(ctx); err != nil {
+		return err
+	}
+	defer s.unlockWrites()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	commit, err := f(tx)
+	if err != nil || !commit {
+		return errors.Join(err, ignoreDone(tx.Rollback()))
+	}
+	return tx.Commit()
+}
+
+// ignoreDone drops sql.ErrTxDone: a rollback after the context ended the
+// transaction.
+func ignoreDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
 }
 
 // lockWrites waits for the store's turn to write, or for ctx to end. It

@@ -13,6 +13,8 @@ import (
 var createMemberTests = []test{
 	{"Steps", testCreateMember},
 	{"Copies", testCreateMemberCopies},
+	{"UserIDTaken", testCreateMemberUserIDTaken},
+	{"UserIDLegacyRows", testCreateMemberUserIDLegacy},
 }
 
 var updateMemberTests = []test{
@@ -505,4 +507,140 @@ func testMembersCopies(t *testing.T, ctx context.Context, st Store) {
 	if page, err := st.Members(ctx, "org1", "", 10); err != nil || len(page) != 1 || !reflect.DeepEqual(page[0], fullMember("org1", "ada@example.com")) {
 		t.Errorf("Members(org1) after mutating a listing = %+v, %v; want it unchanged", page, err)
 	}
+}
+
+// userMember returns a member of org1 with this email and user ID.
+func userMember(email, userID string) *sso.Member {
+	return withUser(fullMember("org1", email), userID)
+}
+
+// createStep is one CreateMember call of a user ID test: the error it must
+// give (nil, sso.ErrUserIDTaken or sso.ErrMemberExists) and, for
+// ErrMemberExists, the member it must return.
+type createStep struct {
+	name    string
+	m       *sso.Member
+	wantErr error
+	want    *sso.Member // with ErrMemberExists
+}
+
+// runCreateSteps runs steps in order on st. A creation that succeeds stores
+// the member; one refused with ErrUserIDTaken stores nothing.
+func runCreateSteps(t *testing.T, ctx context.Context, st Store, steps []createStep) {
+	t.Helper()
+	for _, s := range steps {
+		before, _ := st.Member(ctx, s.m.OrgID, s.m.Email)
+		got, err := st.CreateMember(ctx, s.m)
+		switch {
+		case s.wantErr == nil && (err != nil || !reflect.DeepEqual(got, s.m)):
+			t.Errorf("%s: CreateMember(%q, %q) = %+v, %v; want it created", s.name, s.m.Email, s.m.UserID, got, err)
+		case s.wantErr == nil:
+			checkMember(t, ctx, st, s.name, s.m.OrgID, s.m.Email, s.m)
+		case !errors.Is(err, s.wantErr):
+			t.Errorf("%s: CreateMember(%q, %q) err = %v; want %v", s.name, s.m.Email, s.m.UserID, err, s.wantErr)
+		case s.wantErr == sso.ErrMemberExists && !reflect.DeepEqual(got, s.want):
+			t.Errorf("%s: CreateMember(%q, %q) = %+v; want the member there, %+v", s.name, s.m.Email, s.m.UserID, got, s.want)
+		default:
+			// Refused: what the store held for the email is unchanged.
+			checkMember(t, ctx, st, s.name+" (refused)", s.m.OrgID, s.m.Email, before)
+		}
+	}
+}
+
+// testCreateMemberUserIDTaken: CreateMember refuses a user ID another member
+// of the organization holds under another email key (sso.ErrUserIDTaken,
+// nothing written); the email is checked first (sso.ErrMemberExists wins);
+// the user ID is free again once its member is deleted or updated to
+// another user ID, and members without a user ID never clash.
+func testCreateMemberUserIDTaken(t *testing.T, ctx context.Context, st Store) {
+	ada, carol := userMember("ada@example.com", "u-x"), userMember("carol@example.com", "u-c")
+	runCreateSteps(t, ctx, st, []createStep{
+		{name: "create ada", m: ada},
+		{name: "same user, other email", m: userMember("bob@example.com", "u-x"), wantErr: sso.ErrUserIDTaken},
+		{name: "same user, email with the same letters in another script", m: userMember("Kate@example.com", "u-x"), wantErr: sso.ErrUserIDTaken},
+		{name: "same user, same email in another case", m: userMember("ADA@example.com", "u-x"), wantErr: sso.ErrMemberExists, want: ada},
+		{name: "other user, same email", m: userMember("Ada@example.com", "u-y"), wantErr: sso.ErrMemberExists, want: ada},
+		{name: "create carol", m: carol},
+		// carol's email exists and ada's user ID is taken: the email answers.
+		{name: "existing email with a taken user ID", m: userMember("carol@example.com", "u-x"), wantErr: sso.ErrMemberExists, want: carol},
+		{name: "same user, other organization", m: withUser(fullMember("org2", "bob@example.com"), "u-x")},
+		{name: "user ID is case-sensitive", m: userMember("bob@example.com", "U-X")},
+		{name: "no user ID", m: userMember("inv1@example.com", "")},
+		{name: "no user ID again", m: userMember("inv2@example.com", "")},
+	})
+	if page, err := st.Members(ctx, "org1", "", sso.MaxListLimit); err != nil || len(page) != 5 {
+		t.Errorf("Members(org1) = %v, %v; want ada, bob, carol, inv1, inv2", emails(page), err)
+	}
+	if m, err := st.MemberByUserID(ctx, "org1", "u-x"); err != nil || m.Email != "ada@example.com" {
+		t.Errorf("MemberByUserID(u-x) = %+v, %v; want ada", m, err)
+	}
+
+	// Deleting ada frees u-x.
+	if err := st.DeleteMember(ctx, "org1", "ADA@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	dave := userMember("dave@example.com", "u-x")
+	runCreateSteps(t, ctx, st, []createStep{
+		{name: "u-x after ada's removal", m: dave},
+		{name: "u-x taken by dave", m: userMember("ada@example.com", "u-x"), wantErr: sso.ErrUserIDTaken},
+	})
+
+	// UpdateMember moving dave to u-z frees u-x and takes u-z.
+	if err := st.UpdateMember(ctx, userMember("Dave@example.com", "u-z")); err != nil {
+		t.Fatal(err)
+	}
+	runCreateSteps(t, ctx, st, []createStep{
+		{name: "u-z taken by the update", m: userMember("erin@example.com", "u-z"), wantErr: sso.ErrUserIDTaken},
+		{name: "u-x freed by the update", m: userMember("ada@example.com", "u-x")},
+	})
+	// So does SaveMember of an existing member (inv1 gets u-w), and a
+	// member given an empty user ID frees the one it had (carol).
+	if err := st.SaveMember(ctx, userMember("inv1@example.com", "u-w")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UpdateMember(ctx, userMember("carol@example.com", "")); err != nil {
+		t.Fatal(err)
+	}
+	runCreateSteps(t, ctx, st, []createStep{
+		{name: "u-w taken by SaveMember", m: userMember("erin@example.com", "u-w"), wantErr: sso.ErrUserIDTaken},
+		{name: "u-c freed by the update", m: userMember("erin@example.com", "u-c")},
+	})
+}
+
+// testCreateMemberUserIDLegacy: SaveMember, the plain upsert, stores a
+// member whatever user ID it has (hosts have stored several members with
+// one), and CreateMember refuses that user ID as long as any of them holds
+// it.
+func testCreateMemberUserIDLegacy(t *testing.T, ctx context.Context, st Store) {
+	for _, email := range []string{"frank@example.com", "gina@example.com", "hank@example.com"} {
+		if err := st.SaveMember(ctx, userMember(email, "u-legacy")); err != nil {
+			t.Fatalf("SaveMember(%s) err = %v", email, err)
+		}
+	}
+	ivy := userMember("ivy@example.com", "u-legacy")
+	for _, del := range []string{"frank@example.com", "hank@example.com", "gina@example.com"} {
+		runCreateSteps(t, ctx, st, []createStep{{name: "before removing " + del, m: ivy, wantErr: sso.ErrUserIDTaken}})
+		if err := st.DeleteMember(ctx, "org1", del); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runCreateSteps(t, ctx, st, []createStep{{name: "every holder removed", m: ivy}})
+
+	// Members that SaveMember moves off a user ID, one by one.
+	for _, email := range []string{"jo@example.com", "kim@example.com"} {
+		if err := st.SaveMember(ctx, userMember(email, "u-moved")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lee := userMember("lee@example.com", "u-moved")
+	for _, email := range []string{"jo@example.com", "kim@example.com"} {
+		runCreateSteps(t, ctx, st, []createStep{{name: "before moving " + email, m: lee, wantErr: sso.ErrUserIDTaken}})
+		if err := st.SaveMember(ctx, userMember(email, "u-other-"+email)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runCreateSteps(t, ctx, st, []createStep{
+		{name: "every holder moved", m: lee},
+		{name: "a moved member's new user ID", m: userMember("max@example.com", "u-other-kim@example.com"), wantErr: sso.ErrUserIDTaken},
+	})
 }

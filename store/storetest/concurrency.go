@@ -24,6 +24,8 @@ var concurrencyTests = []test{
 	{"CreateOrganizationName", testCreateOrganizationNameConcurrently},
 	{"UpdateOrganization", testUpdateOrganizationConcurrently},
 	{"CreateMember", testCreateMemberConcurrently},
+	{"CreateMemberUserID", testCreateMemberUserIDConcurrently},
+	{"CreateDeleteMemberUserID", testCreateDeleteMemberUserIDConcurrently},
 	{"EndSessions", testEndSessionsConcurrently},
 	{"Mixed", testMixedConcurrently},
 }
@@ -325,6 +327,72 @@ func testCreateMemberConcurrently(t *testing.T, ctx context.Context, st Store) {
 	checkMember(t, ctx, st, "after the race", "org1", "ADA@example.com", members[winner])
 	if page, err := st.Members(ctx, "org1", "", sso.MaxListLimit); err != nil || len(page) != 1 {
 		t.Errorf("Members(org1) after the race = %d members, %v; want 1", len(page), err)
+	}
+}
+
+// testCreateMemberUserIDConcurrently: racers goroutines create members of
+// one user ID, each under its own email: exactly one creates its member,
+// every other gets ErrUserIDTaken and stores nothing.
+func testCreateMemberUserIDConcurrently(t *testing.T, ctx context.Context, st Store) {
+	members := make([]*sso.Member, racers)
+	for i := range members {
+		members[i] = userMember(fmt.Sprintf("racer%03d@example.com", i), "u-race")
+	}
+	errs := race(func(i int) error {
+		_, err := st.CreateMember(ctx, members[i])
+		return err
+	})
+	winner := oneWinner(t, "CreateMember(u-race)", errs, sso.ErrUserIDTaken)
+	if winner < 0 {
+		return
+	}
+	if page, err := st.Members(ctx, "org1", "", sso.MaxListLimit); err != nil || len(page) != 1 || !reflect.DeepEqual(page[0], members[winner]) {
+		t.Errorf("Members(org1) after the race = %v, %v; want only the winner, %s", emails(page), err, members[winner].Email)
+	}
+	if m, err := st.MemberByUserID(ctx, "org1", "u-race"); err != nil || !reflect.DeepEqual(m, members[winner]) {
+		t.Errorf("MemberByUserID(u-race) after the race = %+v, %v; want the winner", m, err)
+	}
+}
+
+// testCreateDeleteMemberUserIDConcurrently: racers goroutines, each with
+// its own email, create a member of one user ID and, when that succeeds,
+// delete it again, so the user ID is taken and freed while the others try:
+// at no time do two members hold it, and at the end none does.
+func testCreateDeleteMemberUserIDConcurrently(t *testing.T, ctx context.Context, st Store) {
+	var mu sync.Mutex
+	holders := 0
+	errs := race(func(i int) error {
+		email := fmt.Sprintf("churn%03d@example.com", i)
+		for range 3 {
+			_, err := st.CreateMember(ctx, userMember(email, "u-churn"))
+			if errors.Is(err, sso.ErrUserIDTaken) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			holders++
+			if page, err := st.Members(ctx, "org1", "", sso.MaxListLimit); err != nil || len(page) != 1 {
+				t.Errorf("Members(org1) while %s holds u-churn = %v, %v; want only it", email, emails(page), err)
+			}
+			mu.Unlock()
+			if err := st.DeleteMember(ctx, "org1", email); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("goroutine %d: %v", i, err)
+		}
+	}
+	if holders == 0 {
+		t.Error("no goroutine ever created a member")
+	}
+	if page, err := st.Members(ctx, "org1", "", sso.MaxListLimit); err != nil || len(page) != 0 {
+		t.Errorf("Members(org1) at the end = %v, %v; want none", emails(page), err)
 	}
 }
 

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -185,6 +186,21 @@ func replicaAdmin(t *testing.T, ctx context.Context, stA, stB Store) {
 				t.Errorf("CreateMember() on replica %c = %+v; want the winner's %+v", 'A'+i%2, m, members[winner])
 				break
 			}
+		}
+	}
+
+	// One user ID: of concurrent creators under their own emails on both
+	// handles, one creates its member.
+	for i := range members {
+		members[i] = withUser(fullMember("org-cas", fmt.Sprintf("uid%03d@example.com", i)), "u-cas")
+	}
+	errs = race(func(i int) error {
+		_, err := both[i%2].CreateMember(ctx, members[i])
+		return err
+	})
+	if winner := oneWinner(t, "CreateMember(u-cas) on both replicas", errs, sso.ErrUserIDTaken); winner >= 0 {
+		if m, err := stB.MemberByUserID(ctx, "org-cas", "u-cas"); err != nil || !reflect.DeepEqual(m, members[winner]) {
+			t.Errorf("MemberByUserID(u-cas) after the race = %+v, %v; want the winner's %+v", m, err, members[winner])
 		}
 	}
 
