@@ -268,14 +268,17 @@ func TestAttackReview10bFirstSignInRacesAddMember(t *testing.T) {
 // until then) is valid once CreateMember commits. The fix narrows round
 // 10's window, it does not close it.
 //
-// FOUND (low: the sign-in must be in flight across RemoveMember and the
+// FOUND, fixed: AddMember and a first sign-in end the user's earlier
+// sessions again once the new membership is committed (a session stored
+// after that is indistinguishable from one of the new membership).
+// (Low: the sign-in must be in flight across RemoveMember and the
 // re-invitation, and the same sign-in landing just after CreateMember would
 // be indistinguishable anyway). Fix: a membership generation (e.g. a random
 // MemberID or the member's creation time) that the sign-in stamps into the
 // session (session.Params, like Epoch) and sessionEnd compares with the
 // current member's: a removal then ends every session of the earlier
 // membership for good, whenever it was stored, and endStale is no longer
-// needed.
+// needed.)
 func TestAttackReview10bReinviteWindowRevivesSession(t *testing.T) {
 	ctx := context.Background()
 	e, h := ar10bEnv(t, nil, nil)

@@ -57,6 +57,9 @@ func (s *Service) AddMember(ctx context.Context, orgID, actorUserID string, m Me
 	if err != nil {
 		return nil, err
 	}
+	// And again now that it is committed: a sign-in of the earlier
+	// membership still in flight may have stored a session in between.
+	s.endStaleAfter(ctx, orgID, got.UserID)
 	s.emit(ctx, Event{Type: EventMemberAdded, OrgID: org.ID, SSOName: org.SSOName, Email: got.Email, UserID: got.UserID,
 		Actor: actorUserID, NewRole: got.OrgRole})
 	return got, nil
@@ -88,6 +91,15 @@ func (s *Service) userIDFree(ctx context.Context, org *Organization, userID, ema
 func (s *Service) endStale(ctx context.Context, orgID, userID string) error {
 	_, err := s.end(ctx, session.Query{OrgID: orgID, UserID: userID}, session.EndMemberRemoved)
 	return err
+}
+
+// endStaleAfter is endStale once the new membership is committed, for the
+// sessions an earlier membership's sign-in in flight stored between the
+// first endStale and the commit. A failure is logged: the membership stands.
+func (s *Service) endStaleAfter(ctx context.Context, orgID, userID string) {
+	if err := s.endStale(ctx, orgID, userID); err != nil {
+		s.log.WarnContext(ctx, "orgsso: ending an earlier membership's sessions failed", "org", orgID, "err", err.Error())
+	}
 }
 
 // checkMember validates a member an admin adds.

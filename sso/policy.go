@@ -64,6 +64,7 @@ func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, re
 		}
 		if created, err := s.createMember(ctx, m); err == nil {
 			m, provisioned = created, true
+			s.endStaleAfter(ctx, org.ID, m.UserID) // before this sign-in's own session
 			// Reported once committed, whatever happens to the session.
 			s.emit(ctx, Event{Type: EventMemberProvisioned, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, NewRole: m.OrgRole})
 		} else if errors.Is(err, ErrMemberExists) {
