@@ -35,8 +35,10 @@ import (
 // the moments between a check and the write that follows it.
 type ar10bHook struct {
 	faultstore.Inner
-	// afterEnd runs after an EndSessions of a user; beforeCreate before a
-	// session of a user is stored, afterCreate once it is.
+	// afterEnd runs after an EndSessions or a ListSessions of a user (the
+	// stale-session step between a membership check and its write, which
+	// lists before it ends); beforeCreate before a session of a user is
+	// stored, afterCreate once it is.
 	afterEnd     func(q session.Query)
 	beforeCreate func(s *session.Session)
 	afterCreate  func(s *session.Session)
@@ -48,6 +50,14 @@ func (h *ar10bHook) EndSessions(ctx context.Context, q session.Query, reason str
 		f(q)
 	}
 	return n, err
+}
+
+func (h *ar10bHook) ListSessions(ctx context.Context, q session.Query, now time.Time) ([]*session.Session, error) {
+	list, err := h.Inner.ListSessions(ctx, q, now)
+	if f := h.afterEnd; f != nil && q.UserID != "" {
+		f(q)
+	}
+	return list, err
 }
 
 func (h *ar10bHook) CreateSession(ctx context.Context, s *session.Session) error {

@@ -89,7 +89,22 @@ func (s *Service) userIDFree(ctx context.Context, org *Organization, userID, ema
 // endStale ends every session the user still has in the organization from
 // an earlier membership, before a new one starts; it must succeed.
 func (s *Service) endStale(ctx context.Context, orgID, userID string) error {
-	_, err := s.end(ctx, session.Query{OrgID: orgID, UserID: userID}, session.EndMemberRemoved)
+	// Usually there is none: look (a read) before ending (a write).
+	q := session.Query{OrgID: orgID, UserID: userID, Limit: 1}
+	var live []*session.Session
+	err := s.do(ctx, "ListSessions", func(ctx context.Context) (err error) {
+		live, err = s.sessions.List(ctx, q)
+		return err
+	})
+	switch {
+	case errors.Is(err, session.ErrNotSupported):
+		return nil
+	case err != nil:
+		return err
+	case len(live) == 0:
+		return nil
+	}
+	_, err = s.end(ctx, session.Query{OrgID: orgID, UserID: userID}, session.EndMemberRemoved)
 	return err
 }
 

@@ -64,7 +64,9 @@ func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, re
 		}
 		if created, err := s.createMember(ctx, m); err == nil {
 			m, provisioned = created, true
-			s.endStaleAfter(ctx, org.ID, m.UserID) // before this sign-in's own session
+			if s.provision != nil { // a host's user may have had an earlier membership
+				s.endStaleAfter(ctx, org.ID, m.UserID) // before this sign-in's own session
+			}
 			// Reported once committed, whatever happens to the session.
 			s.emit(ctx, Event{Type: EventMemberProvisioned, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, NewRole: m.OrgRole})
 		} else if errors.Is(err, ErrMemberExists) {
@@ -143,6 +145,9 @@ var errProvisionedOther = &denied{reason: "ProvisionUser returned the user of an
 // identity to an existing user: one user, one membership), and ends what
 // sessions an earlier membership of that user left.
 func (s *Service) provisionable(ctx context.Context, org *Organization, m *Member) error {
+	if s.provision == nil {
+		return nil // a fresh random user ID: no membership, no session has it
+	}
 	other, err := s.loadMemberByUserID(ctx, org.ID, m.UserID)
 	switch {
 	case err == nil && MemberEmailKey(other.Email) != MemberEmailKey(m.Email):

@@ -572,7 +572,7 @@ func (s *Store) MemberByUserID(ctx context.Context, orgID, userID string) (*sso.
 	if userID == "" || !storable(orgID) || !storable(userID) {
 		return nil, errorf(sso.ErrNotFound, "member with user ID %q of organization %q", userID, orgID)
 	}
-	m, err := scanMember(s.stmts.memberByUserID.QueryRowContext(ctx, orgID, userID).Scan)
+	m, err := scanMember(s.stmts.memberByUserID.QueryRowContext(ctx, orgID, orgID, userID).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errorf(sso.ErrNotFound, "member with user ID %q of organization %q", userID, orgID)
 	}

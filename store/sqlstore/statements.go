@@ -150,8 +150,11 @@ const (
 		SELECT org_id, user_id, MIN(email_key) FROM members WHERE org_id = ? AND user_id = ?
 		GROUP BY org_id, user_id
 		ON CONFLICT (org_id, user_id) DO NOTHING`
-	qMemberByUserID = `SELECT ` + memberColumns + ` FROM members WHERE org_id = ? AND user_id = ?
-		ORDER BY email_key LIMIT 1`
+	// The lowest email key of the user comes from the (org_id, user_id,
+	// email_key) index, the row by the primary key: ORDER BY email_key
+	// LIMIT 1 let SQLite walk the organization's members in key order.
+	qMemberByUserID = `SELECT ` + memberColumns + ` FROM members WHERE org_id = ? AND email_key =
+		(SELECT MIN(email_key) FROM members WHERE org_id = ? AND user_id = ?)`
 	qMembers = `SELECT ` + memberColumns + ` FROM members WHERE org_id = ? AND email_key > ?
 		ORDER BY email_key LIMIT ?`
 
