@@ -317,10 +317,6 @@ func mdQuoteEntityID(entity *etree.Element) string {
 	return fmt.Sprintf("%q", mdCut(mdAttr(entity, "entityID"), 200))
 }
 
-// mdCut shortens s to at most n bytes for an error message.
-func mdCut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
+// mdCut shortens s to at most n bytes for an error message, on a rune
+// boundary.
+func mdCut(s string, n int) string { return truncate(s, n) }

@@ -78,11 +78,7 @@ var ssoNameMessages = map[error]string{
 // quoteSSOName quotes a user-supplied name for an error message, cut short so
 // a huge input cannot flood the operator's log.
 func quoteSSOName(name string) string {
-	const limit = 2 * MaxSSONameLength
-	if len(name) > limit {
-		return strconv.Quote(name[:limit]) + "…"
-	}
-	return strconv.Quote(name)
+	return strconv.Quote(truncate(name, 2*MaxSSONameLength))
 }
 
 // ssoNameCharAt quotes the character at byte offset i of s, which starts a

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestValidateSSOName(t *testing.T) {
@@ -103,4 +104,14 @@ func FuzzValidateSSOName(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLongSSONameQuotedOnRuneBoundary: a long invalid name is cut for the
+// log without splitting a character.
+func TestLongSSONameQuotedOnRuneBoundary(t *testing.T) {
+	name := strings.Repeat("a", 2*MaxSSONameLength-1) + "é" + strings.Repeat("b", 10)
+	err := ValidateSSOName(name)
+	if err == nil || !utf8.ValidString(err.Error()) || strings.Contains(err.Error(), `\xc3`) {
+		t.Errorf("ValidateSSOName(long) = %v; want a message cut on a rune boundary", err)
+	}
 }

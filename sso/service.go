@@ -130,8 +130,10 @@ func (c cachedValidator) matches(sp SPDetails, org *Organization) bool {
 // New checks cfg and returns a Service.
 func New(cfg Config) (*Service, error) {
 	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &ConfigError{Field: "BaseURL", Reason: "must be an absolute http(s) URL without query or fragment", Err: err}
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(cfg.BaseURL, "#") {
+		return nil, &ConfigError{Field: "BaseURL", Reason: "must be an absolute http(s) URL without credentials, query or fragment", Err: err,
+			Message: "The base URL must look like https://app.example.com (no user name, password, query or fragment)."}
 	}
 	if cfg.Store == nil {
 		return nil, configErr("Store", "is nil")
