@@ -98,11 +98,11 @@ func (s *Service) CreateOrganization(ctx context.Context, org *Organization) err
 		return &RuleError{Field: "Version", Rule: "Version and SSOEpoch are managed by orgsso; leave them 0."}
 	}
 	now := s.now()
-	if err := s.checkSaved(org, nil, now); err != nil {
+	expiring, err := s.checkSaved(org, nil, org.OwnerID, now)
+	if err != nil {
 		return err
 	}
 	c := org.Clone()
-	var err error
 	if s.admin != nil {
 		err = s.do(ctx, "CreateOrganization", func(ctx context.Context) error { return s.admin.CreateOrganization(ctx, c) })
 	} else {
@@ -114,7 +114,7 @@ func (s *Service) CreateOrganization(ctx context.Context, org *Organization) err
 	}
 	org.Version = c.Version
 	s.emit(ctx, Event{Type: EventOrganizationCreated, OrgID: org.ID, SSOName: org.SSOName, Actor: org.OwnerID})
-	s.warnExpiring(ctx, org, nil, org.OwnerID, now)
+	s.emitAll(ctx, expiring)
 	return nil
 }
 
@@ -171,7 +171,8 @@ func (s *Service) UpdateOrganization(ctx context.Context, orgID, actorUserID str
 			return nil, err
 		}
 		now := s.now()
-		if err := s.checkSaved(next, cur, now); err != nil {
+		expiring, err := s.checkSaved(next, cur, actorUserID, now)
+		if err != nil {
 			return nil, err
 		}
 		fields := changedFields(cur, next)
@@ -198,7 +199,7 @@ func (s *Service) UpdateOrganization(ctx context.Context, orgID, actorUserID str
 		}
 		s.emit(ctx, Event{Type: EventSettingsChanged, OrgID: next.ID, SSOName: next.SSOName, Actor: actorUserID,
 			Fields: fields, SessionsEnded: ended})
-		s.warnExpiring(ctx, next, cur, actorUserID, now)
+		s.emitAll(ctx, expiring)
 		return next, nil
 	}
 	return nil, ErrConflict
@@ -223,11 +224,14 @@ func checkEditRules(cur, next *Organization) error {
 
 // checkSaved validates an organization about to be saved at now: the
 // organization's rules, key bounds, and that every certificate not already
-// saved (in prev) is valid now, draft or not.
-func (s *Service) checkSaved(org, prev *Organization, now time.Time) error {
+// saved (in prev) is valid now, draft or not. It returns, for the audit
+// trail, the events of the new certificates that expire within 30 days, to
+// emit once the save is committed.
+func (s *Service) checkSaved(org, prev *Organization, actor string, now time.Time) ([]Event, error) {
 	if err := org.ValidateAt(now); err != nil {
-		return err
+		return nil, err
 	}
+	var expiring []Event
 	for i, p := range org.IdP.Certificates {
 		if prev != nil && slices.Contains(prev.IdP.Certificates, p) {
 			continue
@@ -235,30 +239,25 @@ func (s *Service) checkSaved(org, prev *Organization, now time.Time) error {
 		field := "IdP.Certificates[" + strconv.Itoa(i) + "]"
 		cert, err := parseCertificatePEM(field, p)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := checkCertificateTime(field, cert, now); err != nil {
-			return err
+			return nil, err
+		}
+		if cert.NotAfter.Sub(now) < certificateExpiryWarning {
+			expiring = append(expiring, Event{Type: EventCertificateExpiring, OrgID: org.ID, SSOName: org.SSOName, Actor: actor,
+				Fields: []string{"IdP.Certificates"},
+				Detail: fieldLabel(field) + " expires on " + cert.NotAfter.UTC().Format(time.DateOnly) +
+					"; add the IdP's next signing certificate before then, or sign-in stops"})
 		}
 	}
-	return nil
+	return expiring, nil
 }
 
-// warnExpiring emits EventCertificateExpiring for each certificate of org
-// (not already in prev) that expires within 30 days of now.
-func (s *Service) warnExpiring(ctx context.Context, org, prev *Organization, actor string, now time.Time) {
-	for i, p := range org.IdP.Certificates {
-		if prev != nil && slices.Contains(prev.IdP.Certificates, p) {
-			continue
-		}
-		cert, err := parseCertificatePEM("", p)
-		if err != nil || cert.NotAfter.Sub(now) >= certificateExpiryWarning {
-			continue
-		}
-		s.emit(ctx, Event{Type: EventCertificateExpiring, OrgID: org.ID, SSOName: org.SSOName, Actor: actor,
-			Fields: []string{"IdP.Certificates"},
-			Detail: "IdP certificate " + strconv.Itoa(i+1) + " expires on " + cert.NotAfter.UTC().Format(time.DateOnly) +
-				"; add the IdP's next signing certificate before then, or sign-in stops"})
+// emitAll emits events in order.
+func (s *Service) emitAll(ctx context.Context, events []Event) {
+	for _, e := range events {
+		s.emit(ctx, e)
 	}
 }
 

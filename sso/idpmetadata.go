@@ -234,7 +234,7 @@ func (md mdReader) ssoURL(idp *etree.Element) (string, error) {
 		return "", &ConfigError{Field: mdField, Reason: "SingleSignOnService Location is not a URL", Err: err}
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" {
-		return "", configErr(mdField, "SingleSignOnService Location %q is not an absolute http(s) URL", mdCut(loc, 200))
+		return "", configErr(mdField, "SingleSignOnService Location %q is not an absolute http(s) URL", truncate(loc, 200))
 	}
 	return loc, nil
 }
@@ -309,14 +309,10 @@ func mdAttr(el *etree.Element, key string) string {
 
 // mdName describes an element for an error: {namespace}local.
 func (md mdReader) name(el *etree.Element) string {
-	return fmt.Sprintf("{%s}%s", mdCut(md.doc.Namespace(el), 100), mdCut(el.Tag, 100))
+	return fmt.Sprintf("{%s}%s", truncate(md.doc.Namespace(el), 100), truncate(el.Tag, 100))
 }
 
 // mdQuoteEntityID quotes an entity's entityID for an error message.
 func mdQuoteEntityID(entity *etree.Element) string {
-	return fmt.Sprintf("%q", mdCut(mdAttr(entity, "entityID"), 200))
+	return fmt.Sprintf("%q", truncate(mdAttr(entity, "entityID"), 200))
 }
-
-// mdCut shortens s to at most n bytes for an error message, on a rune
-// boundary.
-func mdCut(s string, n int) string { return truncate(s, n) }
