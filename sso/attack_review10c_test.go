@@ -51,7 +51,7 @@ func ar10cMetadata(t *testing.T, entityID, location string) []byte {
 		`</md:IDPSSODescriptor></md:EntityDescriptor>`)
 }
 
-// TestAttackReview10cMetadataURLErrorUnbounded (FOUND): a SingleSignOnService
+// TestAttackReview10cMetadataURLErrorUnbounded (FOUND, fixed): a SingleSignOnService
 // Location that net/url refuses is wrapped as ConfigError.Err, and a
 // *url.Error quotes the whole URL: ParseIdPMetadata's error (Error(), what a
 // host logs) then carries up to MaxIdPMetadataSize (1 MiB) of the
@@ -317,7 +317,7 @@ func TestAttackReview10cBaseURLHeld(t *testing.T) {
 	}
 }
 
-// TestAttackReview10cCertificatePEMTypeUnbounded (FOUND, low; certificate.go,
+// TestAttackReview10cCertificatePEMTypeUnbounded (FOUND, low, fixed; certificate.go,
 // outside this round's files but the same class): an IdP certificate whose
 // PEM block type is not CERTIFICATE is refused with the type quoted whole,
 // so an organization admin's (or a fetched metadata converter's) text of

@@ -231,7 +231,8 @@ func (md mdReader) ssoURL(idp *etree.Element) (string, error) {
 	}
 	u, err := url.Parse(loc)
 	if err != nil {
-		return "", &ConfigError{Field: mdField, Reason: "SingleSignOnService Location is not a URL", Err: err}
+		// The *url.Error would quote the whole Location: quote a cut copy.
+		return "", configErr(mdField, "SingleSignOnService Location %q is not a URL", truncate(loc, 200))
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" {
 		return "", configErr(mdField, "SingleSignOnService Location %q is not an absolute http(s) URL", truncate(loc, 200))
