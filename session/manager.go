@@ -81,6 +81,7 @@ type Params struct {
 	Method        string        // MethodSSO or MethodPassword
 	TTL           time.Duration // absolute lifetime from now; positive
 	Epoch         int64         // stamped into Session.Epoch
+	Connection    string        // stamped into Session.Connection
 }
 
 // Start starts the session p describes, as Create does, and stamps p.Epoch
@@ -107,13 +108,14 @@ func (m *Manager) Start(ctx context.Context, p Params) (*Session, string, error)
 	// same in memory as after a round trip through a database.
 	now := m.now().Round(0)
 	s := &Session{
-		ID:        HashToken(token),
-		OrgID:     p.OrgID,
-		UserID:    p.UserID,
-		Method:    p.Method,
-		CreatedAt: now,
-		ExpiresAt: now.Add(p.TTL),
-		Epoch:     p.Epoch,
+		ID:         HashToken(token),
+		OrgID:      p.OrgID,
+		UserID:     p.UserID,
+		Method:     p.Method,
+		CreatedAt:  now,
+		ExpiresAt:  now.Add(p.TTL),
+		Epoch:      p.Epoch,
+		Connection: p.Connection,
 	}
 	if err := m.store.CreateSession(ctxOrBackground(ctx), s); err != nil {
 		return nil, "", fmt.Errorf("session: create: %w", err)

@@ -43,14 +43,20 @@ type Session struct {
 	// session is kept until it expires so that Validate can say why it no
 	// longer works, and is never valid again.
 	EndReason string
+	// Connection is the ID of the organization's connection an SSO session
+	// was signed in through ("" for the organization's own IdP, and for a
+	// password session), so that disabling or removing a connection ends
+	// its sessions.
+	Connection string
 }
 
 // Reasons a session is ended before it expires (Session.EndReason).
 const (
-	EndSSODisabled     = "sso_disabled"     // the organization turned SSO off
-	EndMemberRemoved   = "member_removed"   // the user is no longer a member
-	EndPasswordRevoked = "password_revoked" // a password session whose member must now use SSO
-	EndRevoked         = "revoked"          // an administrator ended the user's sessions
+	EndSSODisabled     = "sso_disabled"        // the organization turned SSO off
+	EndMemberRemoved   = "member_removed"      // the user is no longer a member
+	EndPasswordRevoked = "password_revoked"    // a password session whose member must now use SSO
+	EndRevoked         = "revoked"             // an administrator ended the user's sessions
+	EndConnectionOff   = "connection_disabled" // the connection it came through was disabled or removed
 )
 
 // Valid reports whether the session is still valid at now: it has not been
@@ -80,6 +86,8 @@ type Store interface {
 // when it is not empty, made with Method when it is not empty.
 type Query struct {
 	OrgID, UserID, Method string
+	// Connection, when not "", matches only sessions of that connection.
+	Connection string
 	// After is a cursor: only sessions whose ID sorts after it are listed
 	// ("" = from the start). EndSessions ignores it.
 	After string

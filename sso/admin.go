@@ -45,10 +45,8 @@ func (o *Organization) Clone() *Organization {
 	for i, m := range c.RoleMapping.Mappings {
 		c.RoleMapping.Mappings[i].StackRoles = cloneStackRoles(m.StackRoles)
 	}
-	c.Attributes = AttributeNames{
-		Email: slices.Clone(o.Attributes.Email), FirstName: slices.Clone(o.Attributes.FirstName),
-		LastName: slices.Clone(o.Attributes.LastName), Roles: slices.Clone(o.Attributes.Roles),
-	}
+	c.Attributes = o.Attributes.clone()
+	c.Connections = cloneConnections(o.Connections)
 	return &c
 }
 

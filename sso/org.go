@@ -17,8 +17,11 @@ func (o *Organization) Validate() error { return o.ValidateAt(time.Now()) }
 //     [MinSessionTimeout, MaxSessionTimeout];
 //   - the role mapping is valid (the error then matches both ErrInvalidConfig
 //     and rolemap.ErrInvalidConfig);
+//   - every connection is valid (unique ID, name, protocol, bounds), and an
+//     enabled one of an enabled organization is complete;
 //   - when Enabled, the IdP configuration is complete (IdPConfig.ValidateAt),
-//     entity ID included. A draft (not Enabled) may lack any IdP field, but every field it does set
+//     entity ID included — unless the IdP is left entirely empty and an
+//     enabled connection signs the organization in. A draft (not Enabled) may lack any IdP field, but every field it does set
 //     must be well-formed: certificates must parse, though their validity
 //     period is only judged once the organization is enabled.
 //
@@ -43,10 +46,26 @@ func (o *Organization) ValidateAt(now time.Time) error {
 	if err := o.RoleMapping.Validate(); err != nil {
 		return &ConfigError{Field: "RoleMapping", Reason: "role mapping rejected", Err: err}
 	}
-	if o.Enabled {
+	if err := o.validateConnections(now); err != nil {
+		return err
+	}
+	// An enabled organization signs in through its own IdP, which must then
+	// be complete, unless it leaves that IdP empty and has an enabled
+	// connection.
+	if o.Enabled && !(o.IdP.isZero() && o.hasEnabledConnection()) {
 		return o.IdP.ValidateAt(now)
 	}
 	return o.IdP.check(time.Time{}, false)
+}
+
+// hasEnabledConnection reports whether one of o.Connections is enabled.
+func (o *Organization) hasEnabledConnection() bool {
+	for i := range o.Connections {
+		if o.Connections[i].Enabled {
+			return true
+		}
+	}
+	return false
 }
 
 // Bounds on an organization's stored values, checked by ValidateAt so that
@@ -61,36 +80,53 @@ const (
 
 // checkBounds refuses values too large to store.
 func (o *Organization) checkBounds() error {
-	tooLong := func(field, msg string) error {
-		return &ConfigError{Field: field, Reason: "is too long", Message: msg}
+	if len(o.ID) > MaxKeyBytes || len(o.OwnerID) > MaxKeyBytes {
+		return &ConfigError{Field: "ID", Reason: "is too long", Message: "The organization or owner ID is longer than 512 bytes."}
 	}
-	switch {
-	case len(o.ID) > MaxKeyBytes || len(o.OwnerID) > MaxKeyBytes:
-		return tooLong("ID", "The organization or owner ID is longer than 512 bytes.")
-	case len(o.IdP.SSOURL) > MaxURLBytes:
-		return tooLong("IdP.SSOURL", "The IdP single sign-on URL is longer than 2048 bytes.")
-	case len(o.IdP.EntityID) > MaxURLBytes:
-		return tooLong("IdP.EntityID", "The IdP entity ID is longer than 2048 bytes.")
-	case len(o.IdP.SignatureAlgorithm) > MaxURLBytes:
-		return tooLong("IdP.SignatureAlgorithm", "The signature algorithm is not one orgsso knows.")
-	case len(o.IdP.Certificates) > MaxCertificates:
-		return &ConfigError{Field: "IdP.Certificates", Reason: "more than 10 certificates", Message: "Keep at most 10 IdP certificates."}
-	case len(o.RoleMapping.Mappings) > MaxRoleMappings:
+	if len(o.RoleMapping.Mappings) > MaxRoleMappings {
 		return &ConfigError{Field: "RoleMapping", Reason: "more than 500 mappings", Message: "Keep at most 500 role mappings."}
 	}
-	for i, c := range o.IdP.Certificates {
-		if len(c) > MaxCertificateBytes {
+	if err := checkIdPBounds("IdP", o.IdP); err != nil {
+		return err
+	}
+	return checkAttributeNames("Attributes", o.Attributes)
+}
+
+// checkIdPBounds refuses IdP settings too large to store; field is where
+// c sits ("IdP", "Connections[0].SAML").
+func checkIdPBounds(field string, c IdPConfig) error {
+	tooLong := func(f, msg string) error {
+		return &ConfigError{Field: field + "." + f, Reason: "is too long", Message: msg}
+	}
+	switch {
+	case len(c.SSOURL) > MaxURLBytes:
+		return tooLong("SSOURL", "The IdP single sign-on URL is longer than 2048 bytes.")
+	case len(c.EntityID) > MaxURLBytes:
+		return tooLong("EntityID", "The IdP entity ID is longer than 2048 bytes.")
+	case len(c.SignatureAlgorithm) > MaxURLBytes:
+		return tooLong("SignatureAlgorithm", "The signature algorithm is not one orgsso knows.")
+	case len(c.Certificates) > MaxCertificates:
+		return &ConfigError{Field: field + ".Certificates", Reason: "more than 10 certificates", Message: "Keep at most 10 IdP certificates."}
+	}
+	for i, cert := range c.Certificates {
+		if len(cert) > MaxCertificateBytes {
 			f := "IdP.Certificates[" + strconv.Itoa(i) + "]"
-			return tooLong(f, fieldLabel(f)+" is larger than 16 KiB: paste one certificate.")
+			return &ConfigError{Field: field + strings.TrimPrefix(f, "IdP"), Reason: "is too long",
+				Message: fieldLabel(f) + " is larger than 16 KiB: paste one certificate."}
 		}
 	}
-	for _, names := range [][]string{o.Attributes.Email, o.Attributes.FirstName, o.Attributes.LastName, o.Attributes.Roles} {
+	return nil
+}
+
+// checkAttributeNames refuses attribute-name lists too long to store.
+func checkAttributeNames(field string, a AttributeNames) error {
+	for _, names := range [][]string{a.Email, a.FirstName, a.LastName, a.Roles} {
 		if len(names) > MaxAttributeNames {
-			return &ConfigError{Field: "Attributes", Reason: "more than 32 names for one field", Message: "Give at most 32 attribute names per field."}
+			return &ConfigError{Field: field, Reason: "more than 32 names for one field", Message: "Give at most 32 attribute names per field."}
 		}
 		for _, n := range names {
 			if len(n) > MaxURLBytes || strings.TrimSpace(n) == "" {
-				return &ConfigError{Field: "Attributes", Reason: "an attribute name is empty or longer than 2048 bytes",
+				return &ConfigError{Field: field, Reason: "an attribute name is empty or longer than 2048 bytes",
 					Message: "Attribute names must not be empty or longer than 2048 bytes."}
 			}
 		}

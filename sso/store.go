@@ -13,6 +13,15 @@ type PendingRequest struct {
 	// StartLogin or StartTest gave the browser in Redirect.Cookie; the nonce
 	// itself is never stored. A request without one matches no response.
 	BindingHash string
+	// Connection is the ID of the connection the sign-in goes through
+	// (PrimaryConnection, "", for the organization's own IdP): only a
+	// response to that connection's endpoint consumes the request.
+	Connection string
+	// Nonce and CodeVerifier belong to an OIDC sign-in: the nonce the ID
+	// token must carry, and the PKCE code verifier the token request sends.
+	// Both are "" for SAML.
+	Nonce        string
+	CodeVerifier Secret
 }
 
 // Store is the adapters' port: what a Service needs to keep. Hosts do not

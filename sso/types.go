@@ -40,6 +40,9 @@ type Organization struct {
 	// Attributes names the assertion attributes identities are read from;
 	// empty fields use the defaults (see AttributeNames).
 	Attributes AttributeNames
+	// Connections are the organization's further identity providers,
+	// beside IdP (see Connection); at most MaxConnections.
+	Connections []Connection
 	// Version counts the organization's saves: 0 before it is first stored,
 	// 1 after CreateOrganization, one more after each update. Stores update
 	// an organization only from the Version they hold (ErrConflict
