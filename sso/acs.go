@@ -42,6 +42,9 @@ type Result struct {
 	Token    string           // session token for the host's cookie; never log it
 	ReturnTo string           // safe relative path
 	Test     *TestReport      // non-nil for a Test SSO round trip
+	// Connection is the ID of the connection the sign-in came through
+	// (PrimaryConnection for the organization's own IdP).
+	Connection string
 	// ClearCookies delete the browser-binding cookie of the request the
 	// response answered (none for an IdP-initiated sign-in). Set each with
 	// http.SetCookie on the response to the ACS POST; after a failure, use
@@ -71,7 +74,16 @@ const formOverhead = 16 << 10
 // and check: the first in each FailureEventWindow is reported, the rest are
 // counted in the next one's Event.Suppressed.
 func (s *Service) HandleACS(ctx context.Context, ssoName string, r *http.Request) (*Result, error) {
-	res, verified, err := s.handleACS(ctx, ssoName, r)
+	return s.HandleConnectionACS(ctx, ssoName, PrimaryConnection, r)
+}
+
+// HandleConnectionACS is HandleACS for a SAML connection of the organization
+// ({BaseURL}/sso/{name}/{id}/acs): the connection must exist and speak SAML
+// (ErrUnknownConnection), and be enabled except for a Test SSO round trip
+// (ErrSSODisabled). A response answers only a request started for this
+// connection: one posted to another connection's ACS matches nothing.
+func (s *Service) HandleConnectionACS(ctx context.Context, ssoName, connectionID string, r *http.Request) (*Result, error) {
+	res, verified, err := s.handleACS(ctx, ssoName, connectionID, r)
 	if err != nil {
 		var org *Organization
 		email := ""
@@ -86,12 +98,16 @@ func (s *Service) HandleACS(ctx context.Context, ssoName string, r *http.Request
 // handleACS returns, with an error, a partial Result for the failure event,
 // and whether the failure came after the response was verified (its identity
 // is then signed content).
-func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request) (*Result, bool, error) {
+func (s *Service) handleACS(ctx context.Context, ssoName, connID string, r *http.Request) (*Result, bool, error) {
 	org, err := s.lookup(ctx, ssoName)
 	if err != nil {
 		return nil, false, err
 	}
-	part := &Result{Org: org}
+	part := &Result{Org: org, Connection: connID}
+	conn, ok := org.connectionView(connID)
+	if !ok || conn.Protocol != ProtocolSAML {
+		return part, false, ErrUnknownConnection
+	}
 	if r == nil || r.Method != http.MethodPost {
 		return part, false, fail(CheckEncoding, "the ACS accepts only an HTTP POST form (HTTP-POST binding)")
 	}
@@ -104,7 +120,7 @@ func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request
 		return part, false, wrapFail(CheckEncoding, "posted form does not parse", err)
 	}
 	relay := r.PostForm.Get("RelayState")
-	if !org.Enabled && relay != relayTest {
+	if (!org.Enabled || !conn.Enabled) && relay != relayTest {
 		return part, false, ErrSSODisabled
 	}
 	posted := r.PostForm.Get("SAMLResponse")
@@ -112,7 +128,7 @@ func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request
 		return part, false, fail(CheckEncoding, "no SAMLResponse in the posted form")
 	}
 
-	v, err := s.validator(org)
+	v, err := s.validator(org, &conn)
 	if err != nil {
 		return part, false, err
 	}
@@ -125,7 +141,7 @@ func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request
 	}
 	// The verified identity, checked once: the sign-in uses it, and a failure
 	// event from here on (a replay included) names it.
-	id := identityOf(org, a)
+	id := identityOf(org, &conn, a)
 	checked, refused := checkIdentity(id)
 	part.Identity = checked
 	until := a.NotOnOrAfter.Add(s.skew)
@@ -138,7 +154,7 @@ func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request
 
 	var req *PendingRequest
 	if a.InResponseTo != "" {
-		if req, err = s.consume(ctx, org, a.InResponseTo, r); err != nil {
+		if req, err = s.consume(ctx, org, conn.ID, a.InResponseTo, r); err != nil {
 			return part, true, err
 		}
 	}
@@ -149,15 +165,15 @@ func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request
 	var res *Result
 	switch {
 	case req != nil && req.TesterUserID != "":
-		res, err = s.testResult(ctx, org, id, a)
-	case !org.Enabled:
+		res, err = s.testResult(ctx, org, &conn, id, a)
+	case !org.Enabled || !conn.Enabled:
 		err = ErrSSODisabled
 	default:
 		returnTo := "/"
 		if req != nil {
 			returnTo = SafeReturnTo(req.ReturnTo)
 		}
-		res, err = s.signIn(ctx, org, checked, refused, returnTo)
+		res, err = s.signIn(ctx, org, &conn, checked, refused, returnTo)
 	}
 	if err != nil {
 		if res == nil {
@@ -171,8 +187,8 @@ func (s *Service) handleACS(ctx context.Context, ssoName string, r *http.Request
 
 // consume takes the pending request of org a verified response answers, if
 // the posting browser holds its binding cookie; otherwise the request stays.
-func (s *Service) consume(ctx context.Context, org *Organization, id string, r *http.Request) (*PendingRequest, error) {
-	hash, ok := s.bindingOf(r, id)
+func (s *Service) consume(ctx context.Context, org *Organization, connID, id string, r *http.Request) (*PendingRequest, error) {
+	hash, ok := s.bindingOf(r, id, connID)
 	if !ok {
 		return nil, errNoBinding()
 	}
@@ -189,14 +205,14 @@ func (s *Service) consume(ctx context.Context, org *Organization, id string, r *
 }
 
 // testResult reports a Test SSO round trip without acting on it.
-func (s *Service) testResult(ctx context.Context, org *Organization, id Identity, a *Assertion) (*Result, error) {
-	rep := newTestReport(org, id)
-	rep.Problems = append(rep.Problems, org.IdP.Warnings(s.now())...)
+func (s *Service) testResult(ctx context.Context, org *Organization, c *Connection, id Identity, a *Assertion) (*Result, error) {
+	rep := newTestReport(org, c, id)
+	rep.Problems = append(rep.Problems, c.SAML.Warnings(s.now())...)
 	if isAESCBC(a.EncryptionMethod) {
 		rep.Problems = append(rep.Problems, "the IdP encrypts assertions with AES-CBC, which is open to padding-oracle attacks: choose AES-256-GCM (aes256-gcm) as the assertion encryption algorithm in the IdP")
 	}
 	s.emit(ctx, Event{Type: EventTestCompleted, OrgID: org.ID, SSOName: org.SSOName, Email: rep.Identity.Email, UserID: org.OwnerID})
-	return &Result{Org: org, Identity: rep.Identity, Mapping: rep.Mapping, Test: rep, ReturnTo: "/"}, nil
+	return &Result{Org: org, Connection: c.ID, Identity: rep.Identity, Mapping: rep.Mapping, Test: rep, ReturnTo: "/"}, nil
 }
 
 // isAESCBC reports whether an XML-Enc data encryption URI names AES in CBC

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/orgsso/orgsso/rolemap"
@@ -217,7 +218,7 @@ func checkEditRules(cur, next *Organization) error {
 	case next.SSOName != cur.SSOName && cur.Enabled:
 		return &RuleError{Field: "SSOName", Rule: "The SSO name can only be changed while SSO is disabled."}
 	}
-	return nil
+	return checkConnectionRules(cur, next)
 }
 
 // checkSaved validates an organization about to be saved at now: the
@@ -230,11 +231,59 @@ func (s *Service) checkSaved(org, prev *Organization, actor string, now time.Tim
 		return nil, err
 	}
 	var expiring []Event
-	for i, p := range org.IdP.Certificates {
-		if prev != nil && slices.Contains(prev.IdP.Certificates, p) {
+	for _, set := range certificateSets(org) {
+		e, err := newCertificates(org, prev, set, actor, now)
+		if err != nil {
+			return nil, err
+		}
+		expiring = append(expiring, e...)
+	}
+	return expiring, nil
+}
+
+// certificateSet is one IdP's certificates: the organization's own IdP
+// (field "IdP") or a SAML connection's ("Connections[2].SAML").
+type certificateSet struct {
+	field, connID string
+	certs         []string
+}
+
+func certificateSets(org *Organization) []certificateSet {
+	sets := []certificateSet{{field: "IdP", certs: org.IdP.Certificates}}
+	for i := range org.Connections {
+		c := &org.Connections[i]
+		if c.Protocol == ProtocolSAML {
+			sets = append(sets, certificateSet{field: "Connections[" + strconv.Itoa(i) + "].SAML", connID: c.ID, certs: c.SAML.Certificates})
+		}
+	}
+	return sets
+}
+
+// savedCertificates returns the certificates prev already holds for the
+// same IdP as set.
+func (set certificateSet) saved(prev *Organization) []string {
+	switch {
+	case prev == nil:
+		return nil
+	case set.connID == "":
+		return prev.IdP.Certificates
+	}
+	if c := prev.Connection(set.connID); c != nil {
+		return c.SAML.Certificates
+	}
+	return nil
+}
+
+// newCertificates checks the certificates of set that prev did not hold:
+// each must be valid now; those expiring within 30 days give an event.
+func newCertificates(org, prev *Organization, set certificateSet, actor string, now time.Time) ([]Event, error) {
+	var expiring []Event
+	saved := set.saved(prev)
+	for i, p := range set.certs {
+		if slices.Contains(saved, p) {
 			continue
 		}
-		field := "IdP.Certificates[" + strconv.Itoa(i) + "]"
+		field := set.field + ".Certificates[" + strconv.Itoa(i) + "]"
 		cert, err := parseCertificatePEM(field, p)
 		if err != nil {
 			return nil, err
@@ -244,7 +293,7 @@ func (s *Service) checkSaved(org, prev *Organization, actor string, now time.Tim
 		}
 		if cert.NotAfter.Sub(now) < certificateExpiryWarning {
 			expiring = append(expiring, Event{Type: EventCertificateExpiring, OrgID: org.ID, SSOName: org.SSOName, Actor: actor,
-				Fields: []string{"IdP.Certificates"},
+				Fields: []string{set.field + ".Certificates"},
 				Detail: fieldLabel(field) + " expires on " + cert.NotAfter.UTC().Format(time.DateOnly) +
 					"; add the IdP's next signing certificate before then, or sign-in stops"})
 		}
@@ -287,7 +336,11 @@ func changedFields(a, b *Organization) []string {
 // settings changed (the cache would also notice; this frees it at once).
 func (s *Service) invalidateValidator(orgID string) {
 	s.mu.Lock()
-	delete(s.validators, orgID)
+	for k := range s.validators {
+		if strings.HasPrefix(k, orgID+"\x00") {
+			delete(s.validators, k)
+		}
+	}
 	s.mu.Unlock()
 }
 

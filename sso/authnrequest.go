@@ -67,6 +67,10 @@ type Redirect struct {
 	// refuses an SP-initiated or test response posted without it. Nil from
 	// NewAuthnRequest, which knows no browser.
 	Cookie *http.Cookie
+	// Choices, when set, replace URL: the organization has several
+	// connections and the user picks one (see StartLoginWith). Cookie is
+	// nil then.
+	Choices []Choice
 }
 
 // AuthnRequestOptions configures one AuthnRequest. NewAuthnRequest validates

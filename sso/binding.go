@@ -73,9 +73,18 @@ func isBindingCookieName(name string) bool {
 }
 
 // bindingHash is what a pending request keeps of a binding nonce: the hex
-// SHA-256 of the cookie value.
-func bindingHash(nonce string) string {
-	sum := sha256.Sum256([]byte(nonce))
+// SHA-256 of the cookie value, for the organization's own IdP; for another
+// connection, of its ID, a zero byte and the value. A response posted to one
+// connection's endpoint therefore matches no request started for another
+// connection of the organization (a mix-up between two IdPs), and the store
+// need not know connections to refuse it.
+func bindingHash(nonce, connID string) string {
+	var sum [sha256.Size]byte
+	if connID == PrimaryConnection {
+		sum = sha256.Sum256([]byte(nonce))
+	} else {
+		sum = sha256.Sum256([]byte(connID + "\x00" + nonce))
+	}
 	return hex.EncodeToString(sum[:])
 }
 
@@ -154,13 +163,13 @@ func (s *Service) ClearBindingCookies(r *http.Request) []*http.Cookie {
 }
 
 // bindingOf returns the binding hash of the request's cookie for the pending
-// request requestID, and false when the request carries none.
-func (s *Service) bindingOf(r *http.Request, requestID string) (string, bool) {
+// request requestID of connection connID, and false when the request carries none.
+func (s *Service) bindingOf(r *http.Request, requestID, connID string) (string, bool) {
 	c, err := r.Cookie(s.bindingCookieName(requestID))
 	if err != nil || c.Value == "" || len(c.Value) > maxBindingCookie {
 		return "", false
 	}
-	return bindingHash(c.Value), true
+	return bindingHash(c.Value, connID), true
 }
 
 // errNoBinding is the CheckBinding failure of a response posted by a browser

@@ -55,7 +55,8 @@ func TestTestSSOWarnsAboutAESCBC(t *testing.T) {
 		{"", false},
 	}
 	for _, tt := range tests {
-		res, err := svc.testResult(context.Background(), org, id, &Assertion{EncryptionMethod: tt.method})
+		conn, _ := org.connectionView(PrimaryConnection)
+		res, err := svc.testResult(context.Background(), org, &conn, id, &Assertion{EncryptionMethod: tt.method})
 		require.NoError(t, err)
 		problems := strings.Join(res.Test.Problems, "\n")
 		if tt.warn {

@@ -90,6 +90,22 @@ func (e *ConfigError) UserMessage() string {
 // fieldLabel names a configuration field for people: "IdP.Certificates[1]"
 // is "IdP certificate 2".
 func fieldLabel(field string) string {
+	if rest, ok := strings.CutPrefix(field, "Connections["); ok {
+		// "Connections[1].SAML.Certificates[0]" is "Connection 2: IdP certificate 1".
+		idx, sub, _ := strings.Cut(rest, "]")
+		n, err := strconv.Atoi(idx)
+		if err != nil {
+			return "A connection"
+		}
+		sub = strings.TrimPrefix(sub, ".")
+		if r, ok := strings.CutPrefix(sub, "SAML"); ok {
+			sub = "IdP" + r
+		}
+		if sub == "" {
+			return "Connection " + strconv.Itoa(n+1)
+		}
+		return "Connection " + strconv.Itoa(n+1) + ": " + fieldLabel(sub)
+	}
 	base, idx, hasIdx := strings.Cut(field, "[")
 	label, ok := fieldLabels[base]
 	if !ok {

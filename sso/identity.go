@@ -47,10 +47,10 @@ const (
 	MaxRoles = 1000
 )
 
-// identityOf reads the identity from the assertion with the organization's
+// identityOf reads the identity from the assertion with the connection's
 // attribute names. The values are not checked yet: see checkIdentity.
-func identityOf(org *Organization, a *Assertion) Identity {
-	names := org.Attributes.withDefaults()
+func identityOf(org *Organization, c *Connection, a *Assertion) Identity {
+	names := c.Attributes.withDefaults()
 	id := Identity{NameID: a.NameID, Attributes: a.Attributes}
 	id.Email = strings.TrimSpace(firstValue(a.Attributes, names.Email))
 	if id.Email == "" && (a.NameIDFormat == NameIDFormatEmail || (a.NameIDFormat == nameIDUnspecified && strings.Contains(a.NameID, "@"))) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -29,15 +30,11 @@ const relayTest = "orgsso-test"
 //
 // HandleACS accepts the response only from the browser that holds the cookie.
 // returnTo is where to land afterwards; anything but a local path becomes "/".
+//
+// An organization with several enabled connections gets a Redirect without
+// URL whose Choices list them: see StartLoginWith.
 func (s *Service) StartLogin(ctx context.Context, ssoName, returnTo string) (*Redirect, error) {
-	org, err := s.lookup(ctx, ssoName)
-	if err != nil {
-		return nil, err
-	}
-	if !org.Enabled {
-		return nil, ErrSSODisabled
-	}
-	return s.start(ctx, org, SafeReturnTo(returnTo), "", "")
+	return s.StartLoginWith(ctx, ssoName, LoginOptions{ReturnTo: returnTo})
 }
 
 // StartTest begins a Test SSO round trip for the organization's owner, before
@@ -49,6 +46,14 @@ func (s *Service) StartLogin(ctx context.Context, ssoName, returnTo string) (*Re
 // The organization is addressed by its ID, as every admin action is; an
 // unknown ID is ErrNotFound.
 func (s *Service) StartTest(ctx context.Context, orgID, testerUserID string) (*Redirect, error) {
+	return s.StartConnectionTest(ctx, orgID, PrimaryConnection, testerUserID)
+}
+
+// StartConnectionTest is StartTest for one connection of the organization
+// (PrimaryConnection for its own IdP), enabled or not: its configuration
+// must be complete and valid now. An unknown connection is
+// ErrUnknownConnection.
+func (s *Service) StartConnectionTest(ctx context.Context, orgID, connectionID, testerUserID string) (*Redirect, error) {
 	org, err := s.adminOrg(ctx, orgID)
 	if err != nil {
 		return nil, err
@@ -59,10 +64,28 @@ func (s *Service) StartTest(ctx context.Context, orgID, testerUserID string) (*R
 	if testerUserID == "" || testerUserID != org.OwnerID {
 		return nil, ErrNotOwner
 	}
-	if err := org.IdP.ValidateAt(s.now()); err != nil {
+	c, ok := org.connectionView(connectionID)
+	if !ok {
+		return nil, ErrUnknownConnection
+	}
+	if connectionID == PrimaryConnection {
+		if err := org.IdP.ValidateAt(s.now()); err != nil {
+			return nil, err
+		}
+	} else if err := c.validate(connectionField(org, connectionID), s.now(), true); err != nil {
 		return nil, err
 	}
-	return s.start(ctx, org, "", testerUserID, relayTest)
+	return s.start(ctx, org, c, "", testerUserID, relayTest, "")
+}
+
+// connectionField is the ConfigError field of a connection: "Connections[i]".
+func connectionField(org *Organization, id string) string {
+	for i := range org.Connections {
+		if org.Connections[i].ID == id {
+			return "Connections[" + strconv.Itoa(i) + "]"
+		}
+	}
+	return "Connections"
 }
 
 // StartLoginFromRequest starts SSO when a login page request carries
@@ -79,14 +102,23 @@ func (s *Service) StartLoginFromRequest(ctx context.Context, r *http.Request) (r
 	return rd, true, err
 }
 
-func (s *Service) start(ctx context.Context, org *Organization, returnTo, tester, relay string) (*Redirect, error) {
-	if org.IdP.SSOURL == "" {
+// start remembers a pending request for a sign-in (or test) through
+// connection c and returns the redirect to its IdP with the binding cookie.
+func (s *Service) start(ctx context.Context, org *Organization, c Connection, returnTo, tester, relay, loginHint string) (*Redirect, error) {
+	if c.Protocol == ProtocolOIDC {
+		return s.startOIDC(ctx, org, c, returnTo, tester, loginHint)
+	}
+	if c.SAML.SSOURL == "" {
 		return nil, configErr("IdP.SSOURL", "is not configured")
+	}
+	sp, err := s.connectionDetails(org, c.ID)
+	if err != nil {
+		return nil, err
 	}
 	now := s.now()
 	rd, err := NewAuthnRequest(AuthnRequestOptions{
-		SP:         s.Details(org),
-		IdPSSOURL:  org.IdP.SSOURL,
+		SP:         sp,
+		IdPSSOURL:  c.SAML.SSOURL,
 		RelayState: relay,
 		Now:        now,
 		Rand:       lockedRand{s},
@@ -101,7 +133,7 @@ func (s *Service) start(ctx context.Context, org *Organization, returnTo, tester
 	}
 	req := &PendingRequest{
 		ID: rd.RequestID, OrgID: org.ID, ReturnTo: returnTo, TesterUserID: tester,
-		ExpiresAt: now.Add(s.reqTTL), BindingHash: bindingHash(nonce),
+		ExpiresAt: now.Add(s.reqTTL), BindingHash: bindingHash(nonce, c.ID), Connection: c.ID,
 	}
 	if err := s.do(ctx, "SaveRequest", func(ctx context.Context) error { return s.store.SaveRequest(ctx, req) }); err != nil {
 		return nil, err

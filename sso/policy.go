@@ -35,8 +35,8 @@ func (e *denied) Unwrap() error { return ErrAccessDenied }
 // Before all that, the identity's values must have passed checkIdentity
 // (bounds, address syntax), which gave id and refused: with anything refused
 // the error is a *ValidationError of CheckIdentity, and nothing is stored.
-func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, refused []string, returnTo string) (*Result, error) {
-	res := &Result{Org: org, Identity: id, ReturnTo: returnTo}
+func (s *Service) signIn(ctx context.Context, org *Organization, c *Connection, id Identity, refused []string, returnTo string) (*Result, error) {
+	res := &Result{Org: org, Connection: c.ID, Identity: id, ReturnTo: returnTo}
 	if len(refused) > 0 {
 		return res, identityError(refused)
 	}
@@ -56,7 +56,7 @@ func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, re
 	var provisioned bool
 	var oldRole rolemap.OrgRole
 	if m == nil {
-		if m, err = s.newMember(ctx, org, id, mapping); err != nil {
+		if m, err = s.newMember(ctx, org, c, id, mapping); err != nil {
 			return res, err
 		}
 		if err := s.provisionable(ctx, org, m); err != nil {
@@ -99,7 +99,7 @@ func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, re
 	res.Member = m
 
 	sess, token, err := s.startSession(ctx, session.Params{OrgID: org.ID, UserID: m.UserID, Method: session.MethodSSO,
-		TTL: org.EffectiveSessionTimeout(), Epoch: org.SSOEpoch})
+		TTL: org.EffectiveSessionTimeout(), Epoch: org.SSOEpoch, Connection: c.ID})
 	if err != nil {
 		return res, err
 	}
@@ -113,7 +113,7 @@ func (s *Service) signIn(ctx context.Context, org *Organization, id Identity, re
 // newMember builds the member a first sign-in creates, if the rules allow
 // one: role mapping on and the IdP roles map to something, or JIT
 // provisioning on (role member).
-func (s *Service) newMember(ctx context.Context, org *Organization, id Identity, mapping rolemap.Result) (*Member, error) {
+func (s *Service) newMember(ctx context.Context, org *Organization, c *Connection, id Identity, mapping rolemap.Result) (*Member, error) {
 	role := rolemap.RoleMember
 	var stacks map[string][]string
 	switch {
@@ -121,7 +121,7 @@ func (s *Service) newMember(ctx context.Context, org *Organization, id Identity,
 		return nil, &denied{reason: "none of the IdP roles " + quoteRoles(id.IdPRoles) + " maps to a role"}
 	case org.RoleMapping.Enabled:
 		role, stacks = mapping.OrgRole, mapping.StackRoles
-	case !org.JITProvisioning:
+	case !c.JITProvisioning:
 		return nil, &denied{reason: "not a member of the organization, and neither role mapping nor JIT provisioning is on"}
 	}
 	userID, err := s.userIDFor(ctx, org, id)

@@ -107,7 +107,7 @@ type Service struct {
 	storeTimeout, cleanupBudget, cleanupInterval time.Duration
 
 	mu         sync.Mutex
-	validators map[string]cachedValidator // by organization ID
+	validators map[string]cachedValidator // by organization ID and connection ID
 }
 
 type cachedValidator struct {
@@ -120,11 +120,11 @@ type cachedValidator struct {
 // matches reports whether the cached Validator was built from this
 // configuration: field-by-field string comparison, cheaper than hashing and
 // free of collisions.
-func (c cachedValidator) matches(sp SPDetails, org *Organization) bool {
-	return c.v != nil && c.allowIdP == org.AllowIdPInitiated &&
+func (c cachedValidator) matches(sp SPDetails, conn *Connection) bool {
+	return c.v != nil && c.allowIdP == conn.AllowIdPInitiated &&
 		c.sp.EntityID == sp.EntityID && c.sp.ACSURL == sp.ACSURL &&
-		c.idp.EntityID == org.IdP.EntityID && c.idp.SignatureAlgorithm == org.IdP.SignatureAlgorithm &&
-		slices.Equal(c.idp.Certificates, org.IdP.Certificates)
+		c.idp.EntityID == conn.SAML.EntityID && c.idp.SignatureAlgorithm == conn.SAML.SignatureAlgorithm &&
+		slices.Equal(c.idp.Certificates, conn.SAML.Certificates)
 }
 
 // New checks cfg and returns a Service.
@@ -220,22 +220,26 @@ func (s *Service) Metadata(org *Organization) ([]byte, error) {
 	return SPMetadata(s.Details(org), s.spCert)
 }
 
-// validator returns the organization's Validator, building it only when the
-// organization's configuration changed since the last call.
-func (s *Service) validator(org *Organization) (*Validator, error) {
-	sp := s.Details(org)
+// validator returns the Validator of a SAML connection of the organization,
+// building it only when the configuration changed since the last call.
+func (s *Service) validator(org *Organization, conn *Connection) (*Validator, error) {
+	sp, err := s.connectionDetails(org, conn.ID)
+	if err != nil {
+		return nil, err
+	}
+	key := org.ID + "\x00" + conn.ID
 	s.mu.Lock()
-	c, ok := s.validators[org.ID]
+	c, ok := s.validators[key]
 	s.mu.Unlock()
-	if ok && c.matches(sp, org) {
+	if ok && c.matches(sp, conn) {
 		return c.v, nil
 	}
 	v, err := NewValidator(ValidatorConfig{
 		SP:                sp,
-		IdP:               org.IdP,
+		IdP:               conn.SAML,
 		Now:               s.now,
 		ClockSkew:         s.skew,
-		AllowIdPInitiated: org.AllowIdPInitiated,
+		AllowIdPInitiated: conn.AllowIdPInitiated,
 		SPKeyPair:         s.spKeyPair,
 		MaxResponseSize:   s.maxSize,
 	})
@@ -243,7 +247,7 @@ func (s *Service) validator(org *Organization) (*Validator, error) {
 		return nil, err
 	}
 	s.mu.Lock()
-	s.validators[org.ID] = cachedValidator{sp: sp, idp: org.IdP, allowIdP: org.AllowIdPInitiated, v: v}
+	s.validators[key] = cachedValidator{sp: sp, idp: conn.SAML, allowIdP: conn.AllowIdPInitiated, v: v}
 	s.mu.Unlock()
 	return v, nil
 }

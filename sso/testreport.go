@@ -10,7 +10,7 @@ import (
 // as checked (values checkIdentity refuses are left out and listed under
 // Problems, with what a sign-in would refuse), what the role mapping would
 // grant, and what else to fix before enabling SSO.
-func newTestReport(org *Organization, received Identity) *TestReport {
+func newTestReport(org *Organization, c *Connection, received Identity) *TestReport {
 	id, problems := checkIdentity(received)
 	m := org.RoleMapping.Map(id.IdPRoles)
 	if received.Email == "" {
@@ -29,15 +29,16 @@ func newTestReport(org *Organization, received Identity) *TestReport {
 			problems = append(problems, "none of the IdP roles "+quoteRoles(id.IdPRoles)+" maps to a role: with role mapping enabled this user would be denied")
 		}
 	}
-	return &TestReport{Identity: id, Mapping: m, Problems: problems, ReadFrom: readFrom(org, received.Attributes)}
+	return &TestReport{Identity: id, Mapping: m, Problems: problems, ReadFrom: readFrom(c, received.Attributes)}
 }
 
 // readFrom names, per identity field ("email", "first_name", "last_name",
 // "roles"), the assertion attributes the values were read from under the
-// organization's attribute names: what a Test SSO report shows, so the owner
-// sees which names matched and can edit them (Organization.Attributes).
-func readFrom(org *Organization, attrs map[string][]string) map[string][]string {
-	names := org.Attributes.withDefaults()
+// connection's attribute names: what a Test SSO report shows, so the owner
+// sees which names matched and can edit them (Organization.Attributes, or
+// Connection.Attributes).
+func readFrom(c *Connection, attrs map[string][]string) map[string][]string {
+	names := c.Attributes.withDefaults()
 	out := map[string][]string{}
 	first := func(key string, list []string) {
 		for _, n := range list {

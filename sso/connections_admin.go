@@ -1,0 +1,139 @@
+package sso
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+
+	"github.com/orgsso/orgsso/session"
+)
+
+// Audited connection events (Actor is the owner; Detail names the connection).
+const (
+	EventConnectionEnabled  EventType = "connection_enabled"
+	EventConnectionDisabled EventType = "connection_disabled"
+)
+
+// checkConnectionRules refuses connection changes an edit may not make: a
+// connection keeps its protocol, is enabled and disabled only through
+// EnableConnection and DisableConnection, and is removed only while
+// disabled (disabling ends its sessions first).
+func checkConnectionRules(cur, next *Organization) error {
+	for i := range next.Connections {
+		n := &next.Connections[i]
+		c := cur.Connection(n.ID)
+		switch {
+		case c == nil && n.Enabled:
+			return &RuleError{Field: "Connections", Rule: "A new connection starts disabled; turn it on with EnableConnection once Test SSO succeeded."}
+		case c == nil:
+		case n.Protocol != c.Protocol:
+			return &RuleError{Field: "Connections", Rule: "A connection's protocol never changes; add a new connection instead."}
+		case n.Enabled != c.Enabled:
+			return &RuleError{Field: "Connections", Rule: "Turn a connection on or off with EnableConnection or DisableConnection, not by editing the settings."}
+		}
+	}
+	for i := range cur.Connections {
+		c := &cur.Connections[i]
+		if c.Enabled && next.Connection(c.ID) == nil {
+			return &RuleError{Field: "Connections", Rule: "Disable the connection " + quoteName(c.Name) + " before removing it; disabling ends its sessions."}
+		}
+	}
+	return nil
+}
+
+// quoteName quotes a display name for a sentence, cut to 100 bytes.
+func quoteName(name string) string { return "“" + truncate(name, MaxConnectionName) + "”" }
+
+// EnableConnection offers the connection at sign-in (while the organization
+// has SSO enabled). Only the owner may (ErrNotOwner); the connection must be
+// complete and valid now (a *ConfigError naming the field). An unknown
+// connection is ErrNotFound; enabling an enabled one changes nothing.
+func (s *Service) EnableConnection(ctx context.Context, orgID, connectionID, actorUserID string) error {
+	return s.setConnectionEnabled(ctx, orgID, connectionID, actorUserID, true)
+}
+
+// DisableConnection stops offering the connection and ends the SSO sessions
+// signed in through it (session.EndConnectionOff); ValidateSession refuses
+// them from the save on, including those of sign-ins in flight. Only the
+// owner may. The last connection an enabled organization signs in with
+// cannot be disabled (a *ConfigError): disable SSO instead. If ending the
+// sessions in the store fails after the save, the connection is off, its
+// sessions are refused all the same, and the error wraps ErrUnavailable:
+// calling DisableConnection again ends them.
+func (s *Service) DisableConnection(ctx context.Context, orgID, connectionID, actorUserID string) error {
+	return s.setConnectionEnabled(ctx, orgID, connectionID, actorUserID, false)
+}
+
+func (s *Service) setConnectionEnabled(ctx context.Context, orgID, connID, actor string, on bool) error {
+	for range switchAttempts {
+		org, err := s.adminOrg(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		if actor == "" || actor != org.OwnerID {
+			return ErrNotOwner
+		}
+		c := org.Connection(connID)
+		if c == nil {
+			return ErrNotFound
+		}
+		if c.Enabled == on {
+			if !on {
+				_, err := s.endConnectionSessions(ctx, org, connID)
+				return err
+			}
+			return nil
+		}
+		next := org.Clone()
+		next.Connection(connID).Enabled = on
+		if on {
+			// The connection itself must be complete, whether or not the
+			// organization has SSO on yet.
+			i := slices.IndexFunc(next.Connections, func(c Connection) bool { return c.ID == connID })
+			if err := next.Connections[i].validate("Connections["+strconv.Itoa(i)+"]", s.now(), true); err != nil {
+				return err
+			}
+		}
+		if err := next.ValidateAt(s.now()); err != nil {
+			return err
+		}
+		switch err := s.updateOrg(ctx, next); {
+		case errors.Is(err, ErrConflict):
+			continue
+		case err != nil:
+			return err
+		}
+		s.invalidateValidator(next.ID)
+		e := Event{Type: EventConnectionEnabled, OrgID: next.ID, SSOName: next.SSOName, UserID: actor, Actor: actor,
+			Fields: []string{"Connections"}, Detail: "Connection " + quoteName(c.Name) + " (" + connID + ") turned on."}
+		if on {
+			s.emit(ctx, e)
+			return nil
+		}
+		n, err := s.endConnectionSessions(ctx, next, connID)
+		e.Type, e.SessionsEnded = EventConnectionDisabled, n
+		e.Detail = "Connection " + quoteName(c.Name) + " (" + connID + ") turned off; its sessions ended."
+		s.emit(ctx, e)
+		return err
+	}
+	return ErrConflict
+}
+
+// endConnectionSessions ends the SSO sessions signed in through connID.
+func (s *Service) endConnectionSessions(ctx context.Context, org *Organization, connID string) (int, error) {
+	q := session.Query{OrgID: org.ID, Method: session.MethodSSO, Connection: connID}
+	n, err := s.end(ctx, q, session.EndConnectionOff)
+	if err != nil {
+		return n, &StoreError{Op: "EndSessions", Err: errors.Join(errConnOffSessionsLeft, err)}
+	}
+	return n, nil
+}
+
+var errConnOffSessionsLeft = errors.New("the connection is disabled, but its sessions could not all be ended in the store (ValidateSession refuses them; call DisableConnection again)")
+
+// connectionOn reports whether connID is an enabled connection of o.
+func (o *Organization) connectionOn(connID string) bool {
+	c := o.Connection(connID)
+	return c != nil && c.Enabled
+}
