@@ -102,6 +102,11 @@ func (s Secret) GoString() string { return strconv.Quote(s.String()) }
 // LogValue is String, for log/slog.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
+// MarshalJSON writes the redacted form, so a JSON log of a Connection or an
+// Organization (log/slog's JSON handler) does not carry the secret. Stores
+// encode string(secret) themselves.
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(s.String())), nil }
+
 // Format prints the redacted form for every verb.
 func (s Secret) Format(f fmt.State, verb rune) {
 	if verb == 'v' && f.Flag('#') {

@@ -20,8 +20,15 @@ const (
 // EnableConnection and DisableConnection, and is removed only while
 // disabled (disabling ends its sessions first).
 func checkConnectionRules(cur, next *Organization) error {
+	count := make(map[string]int, len(next.Connections))
+	for _, n := range next.Connections {
+		count[n.ID]++
+	}
 	for i := range next.Connections {
 		n := &next.Connections[i]
+		if count[n.ID] > 1 {
+			continue // a duplicate ID: validation says so
+		}
 		c := cur.Connection(n.ID)
 		switch {
 		case c == nil && n.Enabled:
