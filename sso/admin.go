@@ -101,7 +101,10 @@ func (s *Service) CreateOrganization(ctx context.Context, org *Organization) err
 	if err != nil {
 		return err
 	}
-	c := org.Clone()
+	c, err := s.sealed(org.Clone())
+	if err != nil {
+		return err
+	}
 	if s.admin != nil {
 		err = s.do(ctx, "CreateOrganization", func(ctx context.Context) error { return s.admin.CreateOrganization(ctx, c) })
 	} else {

@@ -14,10 +14,10 @@ func keyState(set bool) string {
 	return "<nil>"
 }
 
-// String prints the config with the SP key pair redacted.
+// String prints the config with the SP key pair and the secret key redacted.
 func (c Config) String() string {
-	return fmt.Sprintf("sso.Config{BaseURL: %q, SPKeyPair: %s, ClockSkew: %s, MaxResponseSize: %d, RequestTTL: %s}",
-		c.BaseURL, keyState(c.SPKeyPair != nil), c.ClockSkew, c.MaxResponseSize, c.RequestTTL)
+	return fmt.Sprintf("sso.Config{BaseURL: %q, SPKeyPair: %s, SecretKey: %s, ClockSkew: %s, MaxResponseSize: %d, RequestTTL: %s}",
+		c.BaseURL, keyState(c.SPKeyPair != nil), keyState(c.SecretKey != nil), c.ClockSkew, c.MaxResponseSize, c.RequestTTL)
 }
 
 // GoString is String, so %#v does not print the key either.

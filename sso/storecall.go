@@ -92,13 +92,24 @@ func (s *Service) count(ctx context.Context, op string, f func(context.Context) 
 // The store calls of the Service, each bounded and classified.
 
 func (s *Service) loadOrg(ctx context.Context, id string) (*Organization, error) {
-	return get(s, ctx, "Organization", func(ctx context.Context) (*Organization, error) { return s.store.Organization(ctx, id) })
+	return s.opened(get(s, ctx, "Organization", func(ctx context.Context) (*Organization, error) { return s.store.Organization(ctx, id) }))
 }
 
 func (s *Service) loadOrgByName(ctx context.Context, name string) (*Organization, error) {
-	return get(s, ctx, "OrganizationBySSOName", func(ctx context.Context) (*Organization, error) {
+	return s.opened(get(s, ctx, "OrganizationBySSOName", func(ctx context.Context) (*Organization, error) {
 		return s.store.OrganizationBySSOName(ctx, name)
-	})
+	}))
+}
+
+// opened opens the sealed secrets of an organization a store returned.
+func (s *Service) opened(org *Organization, err error) (*Organization, error) {
+	if err != nil {
+		return nil, err
+	}
+	if err := s.open(org); err != nil {
+		return nil, err
+	}
+	return org, nil
 }
 
 func (s *Service) loadMember(ctx context.Context, orgID, email string) (*Member, error) {
@@ -166,8 +177,14 @@ func (s *Service) updateMember(ctx context.Context, m *Member) error {
 // advances org.Version. Over a Store without AdminStore the check is a read
 // before the write.
 func (s *Service) updateOrg(ctx context.Context, org *Organization) error {
+	w, err := s.sealed(org)
+	if err != nil {
+		return err
+	}
 	if s.admin != nil {
-		return s.do(ctx, "UpdateOrganization", func(ctx context.Context) error { return s.admin.UpdateOrganization(ctx, org) })
+		err := s.do(ctx, "UpdateOrganization", func(ctx context.Context) error { return s.admin.UpdateOrganization(ctx, w) })
+		org.Version = w.Version
+		return err
 	}
 	cur, err := s.loadOrg(ctx, org.ID)
 	if err != nil {
@@ -176,7 +193,7 @@ func (s *Service) updateOrg(ctx context.Context, org *Organization) error {
 	if cur.Version != org.Version {
 		return ErrConflict
 	}
-	next := *org
+	next := *w
 	next.Version++
 	if err := s.do(ctx, "SaveOrganization", func(ctx context.Context) error { return s.store.SaveOrganization(ctx, &next) }); err != nil {
 		return err
