@@ -16,6 +16,11 @@ type Identity struct {
 	NameID, Email, FirstName, LastName string
 	IdPRoles                           []string
 	Attributes                         map[string][]string
+	// DomainVerified reports whether Email's domain is one of the
+	// organization's verified domains (or under one). A host that links
+	// accounts by email must require it: otherwise another organization's
+	// IdP could assert any email.
+	DomainVerified bool
 }
 
 // TestReport is what a Test SSO round trip found: the identity and IdP roles
@@ -143,6 +148,8 @@ func (s *Service) handleACS(ctx context.Context, ssoName, connID string, r *http
 	// event from here on (a replay included) names it.
 	id := identityOf(org, &conn, a)
 	checked, refused := checkIdentity(id)
+	checked.DomainVerified = org.DomainVerified(checked.Email)
+	id.DomainVerified = checked.DomainVerified
 	part.Identity = checked
 	until := a.NotOnOrAfter.Add(s.skew)
 	if len(a.ID) > MaxKeyBytes {

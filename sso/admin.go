@@ -48,6 +48,7 @@ func (o *Organization) Clone() *Organization {
 	}
 	c.Attributes = o.Attributes.clone()
 	c.Connections = cloneConnections(o.Connections)
+	c.Domains = slices.Clone(o.Domains)
 	return &c
 }
 
@@ -95,6 +96,10 @@ func (s *Service) CreateOrganization(ctx context.Context, org *Organization) err
 		return &RuleError{Field: "Enabled", Rule: "An organization is created with SSO off; turn it on with Enable once Test SSO succeeded."}
 	case org.Version != 0 || org.SSOEpoch != 0:
 		return &RuleError{Field: "Version", Rule: "Version and SSOEpoch are managed by orgsso; leave them 0."}
+	case len(org.Domains) > 0:
+		return &RuleError{Field: "Domains", Rule: "Claim domains with AddDomain once the organization exists."}
+	case slices.ContainsFunc(org.Connections, func(c Connection) bool { return c.Enabled }):
+		return &RuleError{Field: "Connections", Rule: "Connections start disabled; turn each on with EnableConnection once Test SSO succeeded."}
 	}
 	now := s.now()
 	expiring, err := s.checkSaved(org, nil, org.OwnerID, now)
@@ -220,6 +225,8 @@ func checkEditRules(cur, next *Organization) error {
 		return &RuleError{Field: "Enabled", Rule: "Turn SSO on or off with Enable or Disable, not by editing the settings."}
 	case next.SSOName != cur.SSOName && cur.Enabled:
 		return &RuleError{Field: "SSOName", Rule: "The SSO name can only be changed while SSO is disabled."}
+	case !slices.EqualFunc(cur.Domains, next.Domains, Domain.equal):
+		return &RuleError{Field: "Domains", Rule: "Domains are claimed, verified and removed with AddDomain, VerifyDomain and RemoveDomain."}
 	}
 	return checkConnectionRules(cur, next)
 }

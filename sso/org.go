@@ -49,6 +49,9 @@ func (o *Organization) ValidateAt(now time.Time) error {
 	if err := o.validateConnections(now); err != nil {
 		return err
 	}
+	if err := o.validateDomains(); err != nil {
+		return err
+	}
 	// An enabled organization signs in through its own IdP, which must then
 	// be complete, unless it leaves that IdP empty and has an enabled
 	// connection.

@@ -124,6 +124,9 @@ func (s *Service) newMember(ctx context.Context, org *Organization, c *Connectio
 	case !c.JITProvisioning:
 		return nil, &denied{reason: "not a member of the organization, and neither role mapping nor JIT provisioning is on"}
 	}
+	if org.hasVerifiedDomain() && !id.DomainVerified {
+		return nil, &denied{reason: "the email's domain is not one of the organization's verified domains, and only emails under them are provisioned"}
+	}
 	userID, err := s.userIDFor(ctx, org, id)
 	if err != nil {
 		return nil, err

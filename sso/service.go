@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -87,6 +88,9 @@ type Config struct {
 	// secret stored before a key was set is read as is and sealed at the
 	// next save. Its String never prints it.
 	SecretKey []byte
+	// Resolver looks up the DNS TXT records that verify an organization's
+	// email domains (VerifyDomain). nil = net.DefaultResolver.
+	Resolver Resolver
 }
 
 // Service runs SSO for every organization of an application: sign-in start,
@@ -111,6 +115,7 @@ type Service struct {
 	provision func(context.Context, *Organization, Identity) (string, error)
 	admin     AdminStore // the Store, when it implements AdminStore; else nil
 	sealer    *sealer    // nil without Config.SecretKey
+	resolver  Resolver
 
 	storeTimeout, cleanupBudget, cleanupInterval time.Duration
 
@@ -179,6 +184,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.resolver = cfg.Resolver; s.resolver == nil {
+		s.resolver = net.DefaultResolver
 	}
 	if s.rand == nil {
 		s.rand = rand.Reader

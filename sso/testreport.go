@@ -29,6 +29,9 @@ func newTestReport(org *Organization, c *Connection, received Identity) *TestRep
 			problems = append(problems, "none of the IdP roles "+quoteRoles(id.IdPRoles)+" maps to a role: with role mapping enabled this user would be denied")
 		}
 	}
+	if id.Email != "" && org.hasVerifiedDomain() && !id.DomainVerified {
+		problems = append(problems, "the email's domain is not one of the organization's verified domains: this user would not be provisioned")
+	}
 	return &TestReport{Identity: id, Mapping: m, Problems: problems, ReadFrom: readFrom(c, received.Attributes)}
 }
 

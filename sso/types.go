@@ -43,6 +43,10 @@ type Organization struct {
 	// Connections are the organization's further identity providers,
 	// beside IdP (see Connection); at most MaxConnections.
 	Connections []Connection
+	// Domains are the email domains the organization claims, verified or
+	// not (see Domain); changed only by AddDomain, VerifyDomain and
+	// RemoveDomain.
+	Domains []Domain
 	// Version counts the organization's saves: 0 before it is first stored,
 	// 1 after CreateOrganization, one more after each update. Stores update
 	// an organization only from the Version they hold (ErrConflict
