@@ -390,7 +390,9 @@ func TestOIDCAuthorizeRefusals(t *testing.T) {
 		{name: "response_mode fragment", edit: func(u string) string { return withParam(u, "response_mode", "fragment") }, wantError: "invalid_request"},
 		{name: "parameter repeated", edit: func(u string) string { return u + "&scope=openid" }, wantError: "invalid_request"},
 		{name: "login refused", edit: func(u string) string { return u }, wantError: "access_denied",
-			login: func(*http.Request, *ssotest.AuthorizationRequest) (ssotest.User, error) { return ssotest.User{}, errors.New("no") }},
+			login: func(*http.Request, *ssotest.AuthorizationRequest) (ssotest.User, error) {
+				return ssotest.User{}, errors.New("no")
+			}},
 		{name: "unregistered redirect_uri", edit: func(u string) string { return withParam(u, "redirect_uri", "https://evil.example.test/cb") }},
 		{name: "redirect_uri prefix of a registered one", edit: func(u string) string { return withParam(u, "redirect_uri", "https://app.example.com/oidc") }},
 		{name: "redirect_uri of another client", edit: func(u string) string { return withParam(u, "redirect_uri", "https://other.example.com/cb") }},
