@@ -271,9 +271,12 @@ func (op *OIDCProvider) userClaims(u User, scopes []string, ev EmailVerified) ma
 		c[op.rolesClaim] = slices.Clone(u.Roles)
 	}
 	for k, vs := range u.Attributes {
-		if len(vs) == 1 {
+		switch len(vs) {
+		case 0:
+			c[k] = []string{}
+		case 1:
 			c[k] = vs[0]
-		} else {
+		default:
 			c[k] = slices.Clone(vs)
 		}
 	}

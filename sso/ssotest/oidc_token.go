@@ -69,7 +69,12 @@ func (op *OIDCProvider) serveToken(w http.ResponseWriter, r *http.Request) {
 		oidcTokenError(w, oauthErr("unsupported_grant_type", "grant_type must be authorization_code, not "+oidcQuote(gt)), false)
 		return
 	}
-	code, oerr := op.redeem(client.ID, form)
+	access, err := op.randToken()
+	if err != nil {
+		oidcTokenError(w, oauthErr("server_error", "cannot make an access token: "+err.Error()), false)
+		return
+	}
+	code, oerr := op.redeem(client.ID, form, access)
 	if oerr != nil {
 		oidcTokenError(w, oerr, false)
 		return
@@ -77,20 +82,12 @@ func (op *OIDCProvider) serveToken(w http.ResponseWriter, r *http.Request) {
 
 	knobs := op.takeNext()
 	if knobs.Error != "" {
+		op.mu.Lock()
+		delete(op.tokens, access)
+		op.mu.Unlock()
 		oidcTokenError(w, oauthErr(knobs.Error, "refused on demand (ssotest NextToken)"), false)
 		return
 	}
-	access, err := op.randToken()
-	if err != nil {
-		oidcTokenError(w, oauthErr("server_error", "cannot make an access token: "+err.Error()), false)
-		return
-	}
-	op.mu.Lock()
-	op.tokens[access] = &oidcAccess{clientID: client.ID, scopes: code.scopes, user: code.user, expires: op.now().Add(op.idLifetime)}
-	if c, ok := op.codes[form.Get("code")]; ok {
-		c.access = access
-	}
-	op.mu.Unlock()
 
 	resp := oidcTokenJSON{
 		AccessToken: access,
@@ -140,9 +137,10 @@ func (op *OIDCProvider) authenticate(r *http.Request, form url.Values) (OIDCClie
 	return c, basic, nil
 }
 
-// redeem uses up the code of form for clientID and returns it when the
-// exchange is valid.
-func (op *OIDCProvider) redeem(clientID string, form url.Values) (oidcCode, *OAuthError) {
+// redeem uses up the code of form for clientID and, when the exchange is
+// valid, issues the access token access for it (revoked if the code is
+// replayed) and returns the code.
+func (op *OIDCProvider) redeem(clientID string, form url.Values, access string) (oidcCode, *OAuthError) {
 	op.mu.Lock()
 	defer op.mu.Unlock()
 	c, ok := op.codes[form.Get("code")]
@@ -173,6 +171,8 @@ func (op *OIDCProvider) redeem(clientID string, form url.Values) (oidcCode, *OAu
 	if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(c.challenge)) != 1 {
 		return oidcCode{}, oauthErr("invalid_grant", "code_verifier does not match the code_challenge")
 	}
+	c.access = access
+	op.tokens[access] = &oidcAccess{clientID: clientID, scopes: c.scopes, user: c.user, expires: op.now().Add(op.idLifetime)}
 	return *c, nil
 }
 
