@@ -57,8 +57,9 @@
 // (client_secret_basic or client_secret_post; codes single-use, bound to
 // client, redirect_uri and verifier, expiring) and userinfo. ID tokens are
 // signed RS256 (or ES256) with a kid; RotateKey publishes a new key. Login
-// does the authorization step without a browser. Its Issuer is the URL it is
-// served at:
+// does the authorization step without a browser; OIDCConfig(clientID) is
+// what an organization's OIDC connection configures to trust it. Its Issuer
+// is the URL it is served at:
 //
 //	mux := http.NewServeMux()
 //	srv := httptest.NewServer(mux)

@@ -53,8 +53,8 @@ type OIDCClient struct {
 	// ID is the client_id. Required.
 	ID string
 	// Secret authenticates the client at the token endpoint, by
-	// client_secret_basic or client_secret_post. Required.
-	Secret string
+	// client_secret_basic or client_secret_post. Required. It never prints.
+	Secret sso.Secret
 	// RedirectURIs are the registered redirect URIs; a request's redirect_uri
 	// must equal one of them exactly (no prefix or wildcard match). At least
 	// one.
@@ -314,6 +314,17 @@ func (op *OIDCProvider) TokenURL() string { return op.endpoint(OIDCTokenPath) }
 
 // UserinfoURL returns the URL of the userinfo endpoint.
 func (op *OIDCProvider) UserinfoURL() string { return op.endpoint(OIDCUserinfoPath) }
+
+// OIDCConfig returns what an organization's OIDC connection configures to
+// trust this provider as the registered client clientID: issuer, client ID and
+// secret, and the roles claim. ok is false for an unregistered client.
+func (op *OIDCProvider) OIDCConfig(clientID string) (cfg sso.OIDCConfig, ok bool) {
+	c, ok := op.clients[clientID]
+	if !ok {
+		return sso.OIDCConfig{}, false
+	}
+	return sso.OIDCConfig{Issuer: op.issuer, ClientID: c.ID, ClientSecret: c.Secret, RolesClaim: op.rolesClaim}, true
+}
 
 // Algorithm returns the algorithm that signs ID tokens: RS256 or ES256.
 func (op *OIDCProvider) Algorithm() string { return string(op.alg) }

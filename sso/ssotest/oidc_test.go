@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -616,7 +617,22 @@ func TestNewOIDCConfigErrors(t *testing.T) {
 // A client's secret never prints.
 func TestOIDCClientString(t *testing.T) {
 	c := ssotest.OIDCClient{ID: "app", Secret: "hunter2"}
-	if s := c.String(); strings.Contains(s, "hunter2") || !strings.Contains(s, "REDACTED") {
-		t.Errorf("String() = %s", s)
+	for _, s := range []string{c.String(), fmt.Sprintf("%+v", ssotest.OIDCConfig{Clients: []ssotest.OIDCClient{c}})} {
+		if strings.Contains(s, "hunter2") || !strings.Contains(s, "REDACTED") {
+			t.Errorf("printed %s; want the secret redacted", s)
+		}
+	}
+}
+
+// OIDCConfig is what an organization's OIDC connection needs to trust the
+// provider.
+func TestOIDCProviderConfig(t *testing.T) {
+	env := newOIDCEnv(t, ssotest.OIDCConfig{RolesClaim: "roles"})
+	cfg, ok := env.op.OIDCConfig(rpClientID)
+	if !ok || cfg.Issuer != env.srv.URL || cfg.ClientID != rpClientID || string(cfg.ClientSecret) != rpSecret || cfg.RolesClaim != "roles" {
+		t.Errorf("OIDCConfig(%q) = %+v, %v", rpClientID, cfg, ok)
+	}
+	if _, ok := env.op.OIDCConfig("nobody"); ok {
+		t.Errorf("OIDCConfig(unregistered) ok = true")
 	}
 }

@@ -131,7 +131,7 @@ func (op *OIDCProvider) authenticate(r *http.Request, form url.Values) (OIDCClie
 		}
 	}
 	c, ok := op.clients[id]
-	if !ok || subtle.ConstantTimeCompare([]byte(secret), []byte(c.Secret)) != 1 {
+	if !ok || subtle.ConstantTimeCompare([]byte(secret), []byte(string(c.Secret))) != 1 {
 		return OIDCClient{}, basic, oauthErr("invalid_client", "unknown client or wrong secret")
 	}
 	return c, basic, nil
