@@ -47,4 +47,46 @@
 // Config, and an IdP is safe for concurrent use.
 //
 // See the package example for a complete round trip.
+//
+// # OpenID Connect
+//
+// NewOIDC makes an OpenID provider for tests: an http.Handler serving
+// discovery, JWKS, the authorization endpoint (code flow only; client_id and
+// an exactly registered redirect_uri, scope openid, PKCE S256 required,
+// state echoed, nonce carried into the ID token), the token endpoint
+// (client_secret_basic or client_secret_post; codes single-use, bound to
+// client, redirect_uri and verifier, expiring) and userinfo. ID tokens are
+// signed RS256 (or ES256) with a kid; RotateKey publishes a new key. Login
+// does the authorization step without a browser; OIDCConfig(clientID) is
+// what an organization's OIDC connection configures to trust it. Its Issuer
+// is the URL it is served at:
+//
+//	mux := http.NewServeMux()
+//	srv := httptest.NewServer(mux)
+//	op, _ := ssotest.NewOIDC(ssotest.OIDCConfig{Issuer: srv.URL, Clients: clients})
+//	mux.Handle("/", op)
+//	// the relying party discovers srv.URL; op.Login(authURL, user) returns the callback URL
+//
+// Claims: iss, sub (User.NameID, "" = Email), aud, exp, iat, nonce, at_hash;
+// email and email_verified with scope email; name, given_name, family_name
+// with scope profile; User.Roles under OIDCConfig.RolesClaim ("groups", or
+// "roles" as Entra ID) always. NextToken sets the knobs of the next token
+// answer; IDToken signs a token directly. Each knob breaks one check a
+// relying party must make:
+//
+//	iss                IDTokenOptions.Issuer
+//	aud                Audience of another client
+//	azp                Audience with a second client and no AuthorizedParty, or AuthorizedParty of another client
+//	exp                Expiry in the past
+//	iat                IssuedAt in the future
+//	nbf                NotBefore in the future
+//	nonce              OmitNonce, or Nonce not the request's
+//	email_verified     EmailVerified: EmailVerifiedFalse, EmailVerifiedAbsent or EmailVerifiedString ("true")
+//	signature          Signing: JWTOtherKey (kid not in the JWKS), JWTEmbeddedJWK, JWTForeignJKU (JKU)
+//	alg                Signing: JWTAlgNone, JWTHS256PublicKey (key confusion), JWTAlgMismatch (ES256 vs RS256 JWK)
+//	token response     TokenResponse.Error ("invalid_grant"), OmitIDToken
+//
+// go-oidc (v3.21) checks iss, aud, exp, nbf, alg and the signature; azp, iat,
+// nonce and email_verified are the relying party's to check. See the example
+// named oidc for a complete sign-in.
 package ssotest
