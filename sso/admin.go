@@ -351,6 +351,11 @@ func (s *Service) invalidateValidator(orgID string) {
 			delete(s.validators, k)
 		}
 	}
+	for k := range s.rps {
+		if strings.HasPrefix(k, orgID+"\x00") {
+			delete(s.rps, k)
+		}
+	}
 	s.mu.Unlock()
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -91,36 +92,41 @@ type Config struct {
 	// Resolver looks up the DNS TXT records that verify an organization's
 	// email domains (VerifyDomain). nil = net.DefaultResolver.
 	Resolver Resolver
+	// HTTPClient makes the requests to OIDC providers (discovery, keys,
+	// token, userinfo). nil = a client with a 10-second timeout.
+	HTTPClient *http.Client
 }
 
 // Service runs SSO for every organization of an application: sign-in start,
 // the ACS, Test SSO, enable/disable and the password-login policy. It is safe
 // for concurrent use; build it once with New.
 type Service struct {
-	baseURL   string
-	secure    bool // BaseURL is https: cookies are Secure
-	store     Store
-	sessions  *session.Manager
-	now       func() time.Time
-	rand      io.Reader
-	randMu    sync.Mutex
-	spKeyPair *tls.Certificate
-	spCert    *x509.Certificate
-	log       *slog.Logger
-	onEvent   func(context.Context, Event)
-	skew      time.Duration
-	maxSize   int64
-	reqTTL    time.Duration
-	failures  *failureLimiter
-	provision func(context.Context, *Organization, Identity) (string, error)
-	admin     AdminStore // the Store, when it implements AdminStore; else nil
-	sealer    *sealer    // nil without Config.SecretKey
-	resolver  Resolver
+	baseURL    string
+	secure     bool // BaseURL is https: cookies are Secure
+	store      Store
+	sessions   *session.Manager
+	now        func() time.Time
+	rand       io.Reader
+	randMu     sync.Mutex
+	spKeyPair  *tls.Certificate
+	spCert     *x509.Certificate
+	log        *slog.Logger
+	onEvent    func(context.Context, Event)
+	skew       time.Duration
+	maxSize    int64
+	reqTTL     time.Duration
+	failures   *failureLimiter
+	provision  func(context.Context, *Organization, Identity) (string, error)
+	admin      AdminStore // the Store, when it implements AdminStore; else nil
+	sealer     *sealer    // nil without Config.SecretKey
+	resolver   Resolver
+	httpClient *http.Client
 
 	storeTimeout, cleanupBudget, cleanupInterval time.Duration
 
 	mu         sync.Mutex
 	validators map[string]cachedValidator // by organization ID and connection ID
+	rps        map[string]cachedRP        // OIDC relying parties, by organization ID and connection ID
 }
 
 type cachedValidator struct {
@@ -173,6 +179,8 @@ func New(cfg Config) (*Service, error) {
 		reqTTL:     cfg.RequestTTL,
 		provision:  cfg.ProvisionUser,
 		validators: make(map[string]cachedValidator),
+		rps:        make(map[string]cachedRP),
+		httpClient: cfg.HTTPClient,
 
 		storeTimeout:    orDefault(cfg.StoreTimeout, DefaultStoreTimeout),
 		cleanupBudget:   orDefault(cfg.CleanupBudget, DefaultCleanupBudget),
