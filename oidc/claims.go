@@ -23,8 +23,8 @@ type Claims struct {
 	// Email is the email claim as sent, verified or not; trust it only
 	// through VerifiedEmail, or when EmailVerified is true.
 	Email string
-	// EmailVerified is true only when email_verified is the boolean true or
-	// the string "true" (as some providers send it).
+	// EmailVerified is true only when there is an email and email_verified
+	// is the boolean true or the string "true" (as some providers send it).
 	EmailVerified bool
 	Name          string   // name
 	GivenName     string   // given_name
@@ -91,7 +91,7 @@ func parseClaims(raw map[string]json.RawMessage, rolesClaim string) (*Claims, er
 			return nil, err
 		}
 	}
-	c.EmailVerified = isTrue(raw["email_verified"])
+	c.EmailVerified = c.Email != "" && isTrue(raw["email_verified"])
 	if rolesClaim != "" {
 		roles, err := rolesFrom(raw[rolesClaim])
 		if err != nil {

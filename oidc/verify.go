@@ -118,7 +118,11 @@ func (rp *RelyingParty) classify(tr *trace, err error) error {
 		if p.Iss != rp.s.Issuer {
 			return mismatch(CheckIssuer, "iss", rp.s.Issuer, p.Iss)
 		}
-		if aud, ok := audience(p.Aud); ok && !slices.Contains(aud, rp.s.ClientID) {
+		aud, ok := audience(p.Aud)
+		if p.Aud == nil {
+			aud, ok = nil, true
+		}
+		if ok && !slices.Contains(aud, rp.s.ClientID) {
 			return mismatch(CheckAudience, "aud", rp.s.ClientID, strings.Join(aud, ","))
 		}
 	}
