@@ -105,8 +105,13 @@ func (e *ValidationError) Error() string {
 	if e.Reason != "" {
 		msg += ": " + e.Reason
 	}
-	if e.Want != "" || e.Got != "" {
+	switch {
+	case e.Want != "" && e.Got != "":
 		msg += fmt.Sprintf(" (want %q, got %q)", cut(e.Want, maxQuoted), cut(e.Got, maxQuoted))
+	case e.Want != "":
+		msg += fmt.Sprintf(" (want %q)", cut(e.Want, maxQuoted))
+	case e.Got != "":
+		msg += fmt.Sprintf(" (got %q)", cut(e.Got, maxQuoted))
 	}
 	if e.Err != nil {
 		msg += ": " + cut(e.Err.Error(), maxCause)
