@@ -155,8 +155,7 @@ func TestFinishAttacks(t *testing.T) {
 			return err
 		}, oidc.CheckAuthorization},
 		{"ID token of the token response with another nonce", func(rp *oidc.RelyingParty) error {
-			op.tokenClaims = func(c map[string]any) { c["nonce"] = "stolen" }
-			defer func() { op.tokenClaims = nil }()
+			defer op.set(knobs{tokenClaims: func(c map[string]any) { c["nonce"] = "stolen" }})()
 			req := must(rp.AuthRequest())
 			_, err := rp.Finish(ctx, op.authorize(req.URL), req)
 			return err
@@ -207,8 +206,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 		assert.Contains(t, err.Error(), "invalid_client")
 	})
 	t.Run("timeout", func(t *testing.T) {
-		op.tokenDelay = 2 * time.Second
-		defer func() { op.tokenDelay = 0 }()
+		defer op.set(knobs{tokenDelay: 2 * time.Second})()
 		rp := newRP(t, op, func(c *oidc.Config) { c.HTTPClient = &http.Client{Timeout: 100 * time.Millisecond} })
 		req := must(rp.AuthRequest())
 		cb := op.authorize(req.URL)
@@ -217,8 +215,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 	})
 	t.Run("response over MaxResponseBytes", func(t *testing.T) {
-		op.tokenClaims = func(c map[string]any) { c["pad"] = strings.Repeat("p", 8192) }
-		defer func() { op.tokenClaims = nil }()
+		defer op.set(knobs{tokenClaims: func(c map[string]any) { c["pad"] = strings.Repeat("p", 8192) }})()
 		rp := newRP(t, op, func(c *oidc.Config) { c.MaxResponseBytes = 4096 })
 		req := must(rp.AuthRequest())
 		cb := op.authorize(req.URL)
@@ -245,29 +242,25 @@ func TestUserInfo(t *testing.T) {
 		return rp.Finish(ctx, op.authorize(req.URL), req)
 	}
 	t.Run("fills what the ID token lacks", func(t *testing.T) {
-		op.tokenClaims = func(c map[string]any) { delete(c, "email"); delete(c, "email_verified"); delete(c, "name") }
-		defer func() { op.tokenClaims = nil }()
+		defer op.set(knobs{tokenClaims: func(c map[string]any) { delete(c, "email"); delete(c, "email_verified"); delete(c, "name") }})()
 		claims, err := run(t)
 		require.NoError(t, err)
 		assert.Equal(t, "ada@example.com", must(claims.VerifiedEmail()))
 		assert.Equal(t, "Ada Lovelace", claims.Name)
 	})
 	t.Run("the ID token wins", func(t *testing.T) {
-		op.userinfo = func(u map[string]any) { u["email"] = "other@example.com" }
-		defer func() { op.userinfo = nil }()
+		defer op.set(knobs{userinfo: func(u map[string]any) { u["email"] = "other@example.com" }})()
 		claims, err := run(t)
 		require.NoError(t, err)
 		assert.Equal(t, "ada@example.com", claims.Email)
 	})
 	t.Run("sub of another user", func(t *testing.T) {
-		op.userinfo = func(u map[string]any) { u["sub"] = "00u2eve" }
-		defer func() { op.userinfo = nil }()
+		defer op.set(knobs{userinfo: func(u map[string]any) { u["sub"] = "00u2eve" }})()
 		_, err := run(t)
 		assert.ErrorIs(t, err, oidc.CheckUserInfo)
 	})
 	t.Run("no sub", func(t *testing.T) {
-		op.userinfo = func(u map[string]any) { delete(u, "sub") }
-		defer func() { op.userinfo = nil }()
+		defer op.set(knobs{userinfo: func(u map[string]any) { delete(u, "sub") }})()
 		_, err := run(t)
 		assert.ErrorIs(t, err, oidc.CheckUserInfo)
 	})
@@ -296,8 +289,7 @@ func TestDiscovery(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			op.discovery = tt.doc
-			defer func() { op.discovery = nil }()
+			defer op.set(knobs{discovery: tt.doc})()
 			rp, err := discover(t, op, tt.edit)
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {

@@ -91,17 +91,32 @@ type testOP struct {
 	seq    int
 
 	jwksFetches atomic.Int32
-	// discovery, when set, edits the discovery document before it is served.
-	discovery func(map[string]any)
-	// tokenClaims, when set, edits the claims of the ID token the token
-	// endpoint returns.
-	tokenClaims func(map[string]any)
-	// userinfo, when set, edits the userinfo response.
-	userinfo func(map[string]any)
-	// tokenDelay, when set, delays the token endpoint.
-	tokenDelay time.Duration
-	// padJWKS, when > 0, pads the JWKS response to that many bytes.
-	padJWKS int
+	k           knobs // guarded by mu; set with set
+}
+
+// knobs break or change what the provider answers.
+type knobs struct {
+	discovery   func(map[string]any) // edits the discovery document
+	tokenClaims func(map[string]any) // edits the claims of the token endpoint's ID token
+	userinfo    func(map[string]any) // edits the userinfo response
+	tokenDelay  time.Duration        // delays the token endpoint
+	padJWKS     int                  // pads the JWKS response to that many bytes
+}
+
+// set replaces the knobs; the returned func restores the defaults:
+//
+//	defer op.set(knobs{tokenDelay: time.Second})()
+func (op *testOP) set(k knobs) func() {
+	op.mu.Lock()
+	op.k = k
+	op.mu.Unlock()
+	return func() { op.set(knobs{}) }
+}
+
+func (op *testOP) knobs() knobs {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	return op.k
 }
 
 // newTestOP starts a provider signing with RS256 key 0.
@@ -142,8 +157,8 @@ func (op *testOP) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 		"code_challenge_methods_supported":      []string{"S256"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic"},
 	}
-	if op.discovery != nil {
-		op.discovery(doc)
+	if k := op.knobs(); k.discovery != nil {
+		k.discovery(doc)
 	}
 	writeJSON(w, http.StatusOK, doc)
 }
@@ -155,7 +170,7 @@ func (op *testOP) serveJWKS(w http.ResponseWriter, _ *http.Request) {
 	for _, k := range op.jwks {
 		set.Keys = append(set.Keys, k.public())
 	}
-	pad := op.padJWKS
+	pad := op.k.padJWKS
 	op.mu.Unlock()
 	b, err := json.Marshal(set)
 	if err != nil {
@@ -250,9 +265,10 @@ func (op *testOP) authorize(authURL string) url.Values {
 }
 
 func (op *testOP) serveToken(w http.ResponseWriter, r *http.Request) {
-	if op.tokenDelay > 0 {
+	k := op.knobs()
+	if k.tokenDelay > 0 {
 		select {
-		case <-time.After(op.tokenDelay):
+		case <-time.After(k.tokenDelay):
 		case <-r.Context().Done():
 			return
 		}
@@ -290,8 +306,8 @@ func (op *testOP) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims := op.claims(g.nonce)
-	if op.tokenClaims != nil {
-		op.tokenClaims(claims)
+	if k.tokenClaims != nil {
+		k.tokenClaims(claims)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"access_token": "at-" + r.PostFormValue("code"), "token_type": "Bearer", "expires_in": 3600,
@@ -305,8 +321,8 @@ func (op *testOP) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info := map[string]any{"sub": "00u1ada", "email": "ada@example.com", "email_verified": true, "name": "Ada Lovelace"}
-	if op.userinfo != nil {
-		op.userinfo(info)
+	if k := op.knobs(); k.userinfo != nil {
+		k.userinfo(info)
 	}
 	writeJSON(w, http.StatusOK, info)
 }

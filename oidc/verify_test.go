@@ -299,7 +299,7 @@ func TestKeyRotation(t *testing.T) {
 func TestJWKSBounds(t *testing.T) {
 	op := newTestOP()
 	defer op.Close()
-	op.padJWKS = 4096
+	defer op.set(knobs{padJWKS: 4096})()
 	rp := newRP(t, op, func(c *oidc.Config) { c.MaxResponseBytes = 2048 })
 	_, err := rp.VerifyIDToken(context.Background(), op.sign(op.claims(testNonce)), testNonce)
 	assert.ErrorIs(t, err, oidc.CheckKeys)
