@@ -76,7 +76,6 @@ func (k signingKey) public() jose.JSONWebKey {
 // grant is an authorization the provider gave: what the code stands for.
 type grant struct {
 	nonce, challenge, redirect string
-	claims                     map[string]any
 	used                       bool
 }
 
