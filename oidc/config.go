@@ -76,7 +76,8 @@ func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 // values mean safe defaults; New and Discover validate it.
 type Config struct {
 	// Issuer is the provider's issuer identifier, e.g.
-	// "https://acme.okta.com". ID tokens must carry it exactly as iss, and
+	// "https://acme.okta.com". ID tokens must carry it exactly as iss (go-oidc's
+	// allowance of "accounts.google.com" for Google is not kept), and
 	// discovery must report it exactly. https only, except http for
 	// localhost, 127.0.0.1 and [::1].
 	Issuer string
@@ -105,7 +106,8 @@ type Config struct {
 	// Now is the clock every time check uses; nil = time.Now.
 	Now func() time.Time
 	// Rand is the source of state, nonce and PKCE verifier; nil =
-	// crypto/rand.Reader.
+	// crypto/rand.Reader. It must be safe for concurrent use when
+	// AuthRequest is called concurrently.
 	Rand io.Reader
 	// HTTPClient makes every request to the provider; nil = a client with
 	// DefaultHTTPTimeout. A client without a timeout gets DefaultHTTPTimeout.

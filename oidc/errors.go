@@ -30,7 +30,7 @@ type Check string
 // The checks, roughly in the order they run.
 const (
 	// Callback and provider checks.
-	CheckAuthorization Check = "authorization"  // the provider sent error=… to the callback
+	CheckAuthorization Check = "authorization"  // the provider sent error=… to the callback, or the callback has no single code
 	CheckState         Check = "state"          // callback state missing or not the one issued
 	CheckDiscovery     Check = "discovery"      // discovery document unreachable, oversized, malformed, issuer mismatch, insecure endpoint
 	CheckTokenExchange Check = "token_exchange" // token endpoint refused the code, failed, timed out, or sent no id_token
