@@ -365,3 +365,36 @@ func must[T any](v T, err error) T {
 }
 
 func itoa(n int64) string { return big.NewInt(n).String() }
+
+// TestGoogleIssuerAliasRefused: go-oidc accepts iss "accounts.google.com"
+// for the issuer https://accounts.google.com; the issuer check here is exact.
+func TestGoogleIssuerAliasRefused(t *testing.T) {
+	op := newTestOP()
+	defer op.Close()
+	cfg := op.config()
+	cfg.Issuer = "https://accounts.google.com"
+	rp, err := oidc.New(cfg, oidc.Endpoints{AuthURL: op.issuer() + "/authorize", TokenURL: op.issuer() + "/token", JWKSURL: op.issuer() + "/jwks"})
+	require.NoError(t, err)
+	c := op.claims(testNonce)
+	c["iss"] = "accounts.google.com"
+	_, err = rp.VerifyIDToken(context.Background(), op.sign(c), testNonce)
+	assert.ErrorIs(t, err, oidc.CheckIssuer)
+	c["iss"] = "https://accounts.google.com"
+	_, err = rp.VerifyIDToken(context.Background(), op.sign(c), testNonce)
+	assert.NoError(t, err)
+}
+
+// TestRedirectToInsecureURLRefused: the HTTP client follows no redirect to
+// plain http (other than localhost).
+func TestRedirectToInsecureURLRefused(t *testing.T) {
+	op := newTestOP()
+	defer op.Close()
+	redirector := httptest.NewServer(http.RedirectHandler("http://idp.example.com/jwks", http.StatusFound))
+	defer redirector.Close()
+	cfg := op.config()
+	rp, err := oidc.New(cfg, oidc.Endpoints{AuthURL: op.issuer() + "/authorize", TokenURL: op.issuer() + "/token", JWKSURL: redirector.URL})
+	require.NoError(t, err)
+	_, err = rp.VerifyIDToken(context.Background(), op.sign(op.claims(testNonce)), testNonce)
+	assert.ErrorIs(t, err, oidc.CheckKeys)
+	assert.Contains(t, err.Error(), "redirect refused")
+}
