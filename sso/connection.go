@@ -2,12 +2,13 @@ package sso
 
 import (
 	"fmt"
-	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/orgsso/orgsso/oidc"
 )
 
 // Protocol is the sign-in protocol of a connection.
@@ -84,37 +85,11 @@ type OIDCConfig struct {
 }
 
 // Secret is a value that must never print or be logged, such as an OIDC
-// client secret: its String, GoString and LogValue say "[REDACTED]" (or ""
-// when empty). Stores keep it sealed when the Service has Config.SecretKey.
-type Secret string
-
-// String returns "[REDACTED]", or "" for an empty secret.
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return redacted
-}
-
-// GoString is String, so %#v does not print the secret either.
-func (s Secret) GoString() string { return strconv.Quote(s.String()) }
-
-// LogValue is String, for log/slog.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
-
-// MarshalJSON writes the redacted form, so a JSON log of a Connection or an
-// Organization (log/slog's JSON handler) does not carry the secret. Stores
-// encode string(secret) themselves.
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(s.String())), nil }
-
-// Format prints the redacted form for every verb.
-func (s Secret) Format(f fmt.State, verb rune) {
-	if verb == 'v' && f.Flag('#') {
-		_, _ = f.Write([]byte(s.GoString()))
-		return
-	}
-	_, _ = f.Write([]byte(s.String()))
-}
+// client secret: every fmt verb, log/slog, encoding/json and text marshalling
+// show "[REDACTED]" (or "" when empty). It is oidc.Secret; stores keep it
+// sealed when the Service has Config.SecretKey, and encode string(secret)
+// themselves.
+type Secret = oidc.Secret
 
 // Connection bounds, checked by Organization.ValidateAt.
 const (

@@ -49,7 +49,7 @@ func (s *Service) relyingParty(ctx context.Context, org *Organization, c *Connec
 		}
 	}
 	rp, err := oidc.Discover(ctx, oidc.Config{
-		Issuer: c.OIDC.Issuer, ClientID: c.OIDC.ClientID, ClientSecret: oidc.Secret(c.OIDC.ClientSecret),
+		Issuer: c.OIDC.Issuer, ClientID: c.OIDC.ClientID, ClientSecret: c.OIDC.ClientSecret,
 		RedirectURL: redirect, Scopes: scopes, RolesClaim: c.OIDC.RolesClaim, UserInfo: c.OIDC.UserInfo,
 		ClockSkew: s.skew, Now: s.now, Rand: lockedRand{s}, HTTPClient: s.httpClient,
 	})
