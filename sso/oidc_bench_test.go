@@ -158,4 +158,3 @@ func BenchmarkOIDCSignIn(b *testing.B) {
 		}
 	})
 }
-
