@@ -36,7 +36,10 @@
 //
 // Values are copied in and out: a caller never shares a struct, slice or map
 // with the store, so changing a value after saving it, or one returned by a
-// lookup or listing, never changes what the store holds.
+// lookup or listing, never changes what the store holds. Values read back are
+// as saved, nil and empty slices and maps kept apart, except an
+// organization's Connections: none, nil or empty, reads back as nil, as in
+// every store.
 //
 // Keys (IDs, SSO names, emails) longer than sso.MaxKeyBytes bytes are refused
 // by every method with an error wrapping ErrInvalidArgument, as in every

@@ -10,8 +10,8 @@ import (
 	"github.com/orgsso/orgsso/session"
 )
 
-// CreateSession stores a copy of a new session, every field as given (Epoch
-// and EndReason included). It needs an ID and an OrgID, and keys within
+// CreateSession stores a copy of a new session, every field as given (Epoch,
+// EndReason and Connection included). It needs an ID and an OrgID, and keys within
 // sso.MaxKeyBytes; an ID the store already holds is an error wrapping
 // ErrDuplicateID.
 func (s *Store) CreateSession(ctx context.Context, sess *session.Session) error {
@@ -123,7 +123,7 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, 
 }
 
 // ListSessions returns copies of the sessions q selects (organization q.OrgID;
-// user q.UserID and method q.Method when not empty) that are neither ended
+// user q.UserID, method q.Method and connection q.Connection when not empty) that are neither ended
 // nor expired at now (ExpiresAt after now), in ascending ID order, starting
 // after q.After, at most q.Limit of them (0 = session.DefaultListLimit). An
 // empty q.OrgID, a negative q.Limit or one above session.MaxListLimit is an
@@ -163,7 +163,8 @@ func (s *Store) ListSessions(ctx context.Context, q session.Query, now time.Time
 }
 
 // EndSessions sets EndReason to reason on every session q selects
-// (organization q.OrgID; user q.UserID and method q.Method when not empty;
+// (organization q.OrgID; user q.UserID, method q.Method and connection
+// q.Connection when not empty;
 // q.After and q.Limit are ignored) that is not ended yet, expired or not, and
 // returns how many it ended. A session ended before keeps its reason. Ended
 // sessions stay until DeleteExpiredSessions or a cleanup removes them at
@@ -202,10 +203,11 @@ func checkQuery(q session.Query) error {
 	return checkKeys("session query", q.OrgID, q.UserID, q.After)
 }
 
-// matches reports whether sess, a session of q.OrgID, has q's user and
-// method.
+// matches reports whether sess, a session of q.OrgID, has q's user, method
+// and connection.
 func matches(sess *session.Session, q session.Query) bool {
-	return sess != nil && (q.UserID == "" || sess.UserID == q.UserID) && (q.Method == "" || sess.Method == q.Method)
+	return sess != nil && (q.UserID == "" || sess.UserID == q.UserID) && (q.Method == "" || sess.Method == q.Method) &&
+		(q.Connection == "" || sess.Connection == q.Connection)
 }
 
 // deleteExpiredSessionsLocked removes at most limit sessions whose ExpiresAt

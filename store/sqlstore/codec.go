@@ -121,6 +121,113 @@ type attributesJSON struct {
 	Roles     []string `json:"roles"`
 }
 
+// connectionJSON is a connection (sso.Connection) as the connections column
+// stores it, an element of a JSON array. Nil slices are null and empty ones
+// [], as elsewhere; the client secret is its plain string value (the Service
+// seals it before it reaches the store when the host configures a key).
+type connectionJSON struct {
+	ID                string         `json:"id"`
+	Name              string         `json:"name"`
+	Protocol          string         `json:"protocol"`
+	Enabled           bool           `json:"enabled"`
+	SAML              samlJSON       `json:"saml"`
+	AllowIdPInitiated bool           `json:"allow_idp_initiated"`
+	OIDC              oidcJSON       `json:"oidc"`
+	JITProvisioning   bool           `json:"jit_provisioning"`
+	Attributes        attributesJSON `json:"attributes"`
+	Domains           []string       `json:"domains"`
+}
+
+type samlJSON struct {
+	EntityID           string   `json:"entity_id"`
+	SSOURL             string   `json:"sso_url"`
+	Certificates       []string `json:"certificates"`
+	SignatureAlgorithm string   `json:"signature_algorithm"`
+}
+
+type oidcJSON struct {
+	Issuer       string   `json:"issuer"`
+	ClientID     string   `json:"client_id"`
+	ClientSecret string   `json:"client_secret"`
+	Scopes       []string `json:"scopes"`
+	RolesClaim   string   `json:"roles_claim"`
+	UserInfo     bool     `json:"userinfo"`
+}
+
+// encodeConnections returns the stored form of an organization's
+// connections: a JSON array in their order. No connections, nil or empty, is
+// [] (the column's default, which organizations stored before the column
+// have), and reads back as nil: the one list whose nil and empty are not
+// kept apart, so that every organization without connections reads back
+// alike, whenever it was stored.
+func encodeConnections(cs []sso.Connection) (string, error) {
+	if len(cs) == 0 {
+		return "[]", nil
+	}
+	out := make([]connectionJSON, len(cs))
+	for i, c := range cs {
+		out[i] = connectionJSON{
+			ID: c.ID, Name: c.Name, Protocol: string(c.Protocol), Enabled: c.Enabled,
+			SAML: samlJSON{
+				EntityID: c.SAML.EntityID, SSOURL: c.SAML.SSOURL,
+				Certificates: c.SAML.Certificates, SignatureAlgorithm: c.SAML.SignatureAlgorithm,
+			},
+			AllowIdPInitiated: c.AllowIdPInitiated,
+			OIDC: oidcJSON{
+				Issuer: c.OIDC.Issuer, ClientID: c.OIDC.ClientID, ClientSecret: string(c.OIDC.ClientSecret),
+				Scopes: c.OIDC.Scopes, RolesClaim: c.OIDC.RolesClaim, UserInfo: c.OIDC.UserInfo,
+			},
+			JITProvisioning: c.JITProvisioning,
+			Attributes:      encodeAttributes(c.Attributes),
+			Domains:         c.Domains,
+		}
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+// decodeConnections reads the stored form of an organization's
+// connections. It decodes into the store's own types only, so whatever the
+// column holds, the result is bounded by the column: anything but a JSON
+// array of connection objects (or null), a field of the wrong type included,
+// is an error; [] and null are nil.
+func decodeConnections(s string) ([]sso.Connection, error) {
+	var in []connectionJSON
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return nil, err
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make([]sso.Connection, len(in))
+	for i, c := range in {
+		out[i] = sso.Connection{
+			ID: c.ID, Name: c.Name, Protocol: sso.Protocol(c.Protocol), Enabled: c.Enabled,
+			SAML: sso.IdPConfig{
+				EntityID: c.SAML.EntityID, SSOURL: c.SAML.SSOURL,
+				Certificates: c.SAML.Certificates, SignatureAlgorithm: c.SAML.SignatureAlgorithm,
+			},
+			AllowIdPInitiated: c.AllowIdPInitiated,
+			OIDC: sso.OIDCConfig{
+				Issuer: c.OIDC.Issuer, ClientID: c.OIDC.ClientID, ClientSecret: sso.Secret(c.OIDC.ClientSecret),
+				Scopes: c.OIDC.Scopes, RolesClaim: c.OIDC.RolesClaim, UserInfo: c.OIDC.UserInfo,
+			},
+			JITProvisioning: c.JITProvisioning,
+			Attributes:      c.Attributes.decode(),
+			Domains:         c.Domains,
+		}
+	}
+	return out, nil
+}
+
+func encodeAttributes(a sso.AttributeNames) attributesJSON {
+	return attributesJSON{Email: a.Email, FirstName: a.FirstName, LastName: a.LastName, Roles: a.Roles}
+}
+
+func (a attributesJSON) decode() sso.AttributeNames {
+	return sso.AttributeNames{Email: a.Email, FirstName: a.FirstName, LastName: a.LastName, Roles: a.Roles}
+}
+
 // orgRow is an organization as its row stores it.
 type orgRow struct {
 	id, ssoName, ownerID               string
@@ -134,6 +241,7 @@ type orgRow struct {
 	jitProvisioning, allowIdPInitiated bool
 	attributes                         string // JSON
 	version, ssoEpoch                  int64
+	connections                        string // JSON
 }
 
 func encodeOrg(o *sso.Organization) (*orgRow, error) {
@@ -152,12 +260,11 @@ func encodeOrg(o *sso.Organization) (*orgRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	attrs, err := json.Marshal(attributesJSON{
-		Email:     o.Attributes.Email,
-		FirstName: o.Attributes.FirstName,
-		LastName:  o.Attributes.LastName,
-		Roles:     o.Attributes.Roles,
-	})
+	attrs, err := json.Marshal(encodeAttributes(o.Attributes))
+	if err != nil {
+		return nil, err
+	}
+	conns, err := encodeConnections(o.Connections)
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +282,7 @@ func encodeOrg(o *sso.Organization) (*orgRow, error) {
 		attributes:         string(attrs),
 		version:            o.Version,
 		ssoEpoch:           o.SSOEpoch,
+		connections:        conns,
 	}, nil
 }
 
@@ -185,7 +293,7 @@ func (r *orgRow) args() []any {
 		r.idpCertificates, r.idpSigAlg, r.strictMode, r.sessionTimeout,
 		r.roleMappingEnabled, r.roleDelimiter, r.roleMappings,
 		r.jitProvisioning, r.allowIdPInitiated, r.attributes,
-		r.version, r.ssoEpoch,
+		r.version, r.ssoEpoch, r.connections,
 	}
 }
 
@@ -197,7 +305,7 @@ func (r *orgRow) updateArgs() []any {
 		r.idpCertificates, r.idpSigAlg, r.strictMode, r.sessionTimeout,
 		r.roleMappingEnabled, r.roleDelimiter, r.roleMappings,
 		r.jitProvisioning, r.allowIdPInitiated, r.attributes,
-		r.ssoEpoch,
+		r.ssoEpoch, r.connections,
 		r.id, r.version,
 	}
 }
@@ -209,7 +317,7 @@ func (r *orgRow) dests() []any {
 		&r.idpCertificates, &r.idpSigAlg, &r.strictMode, &r.sessionTimeout,
 		&r.roleMappingEnabled, &r.roleDelimiter, &r.roleMappings,
 		&r.jitProvisioning, &r.allowIdPInitiated, &r.attributes,
-		&r.version, &r.ssoEpoch,
+		&r.version, &r.ssoEpoch, &r.connections,
 	}
 }
 
@@ -246,7 +354,12 @@ func (r *orgRow) decode() (*sso.Organization, error) {
 	if err := json.Unmarshal([]byte(r.attributes), &attrs); err != nil {
 		return nil, errorf(err, "organization %q: attributes", r.id)
 	}
-	o.Attributes = sso.AttributeNames{Email: attrs.Email, FirstName: attrs.FirstName, LastName: attrs.LastName, Roles: attrs.Roles}
+	o.Attributes = attrs.decode()
+	conns, err := decodeConnections(r.connections)
+	if err != nil {
+		return nil, errorf(err, "organization %q: connections", r.id)
+	}
+	o.Connections = conns
 	return o, nil
 }
 

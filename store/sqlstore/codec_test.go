@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"errors"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -193,4 +194,58 @@ func TestStorable(t *testing.T) {
 			t.Errorf("checkStorable(bad %s) err = %v; want ErrInvalidArgument", name, err)
 		}
 	}
+}
+
+// corruptConnections are connections columns the store never writes: each
+// must read as an error, never as a panic or a partial value.
+var corruptConnections = []string{
+	``, `not json`, `[`, `[{"id":`, `{"id":"x"}`, `"[]"`, `1`, `true`, `[1]`, `["x"]`, `[[]]`,
+	`[{"id":1}]`, `[{"enabled":"yes"}]`, `[{"saml":"x"}]`, `[{"saml":{"certificates":"pem"}}]`,
+	`[{"oidc":{"scopes":[1]}}]`, `[{"oidc":{"client_secret":{}}}]`, `[{"domains":{}}]`,
+	`[{"attributes":[]}]`, `[] []`, `[]x`,
+}
+
+func TestDecodeConnectionsCorrupt(t *testing.T) {
+	for _, s := range corruptConnections {
+		if cs, err := decodeConnections(s); err == nil {
+			t.Errorf("decodeConnections(%q) = %#v, nil; want an error", s, cs)
+		}
+	}
+	for _, s := range []string{`[]`, `null`, ` [ ] `} {
+		if cs, err := decodeConnections(s); err != nil || cs != nil {
+			t.Errorf("decodeConnections(%q) = %#v, %v; want nil, nil", s, cs, err)
+		}
+	}
+	// Unknown names (a newer orgsso's) are skipped, known ones read.
+	cs, err := decodeConnections(`[{"id":"a","future":{"x":1},"oidc":{"client_secret":"s","future":[]}}]`)
+	if err != nil || len(cs) != 1 || cs[0].ID != "a" || cs[0].OIDC.ClientSecret != "s" {
+		t.Errorf("decodeConnections(unknown names) = %#v, %v; want connection a with its secret", cs, err)
+	}
+}
+
+// FuzzDecodeConnections: whatever the column holds, decoding returns a value
+// or an error without panicking, and a value it returns is stored and read
+// back unchanged.
+func FuzzDecodeConnections(f *testing.F) {
+	for _, s := range corruptConnections {
+		f.Add(s)
+	}
+	f.Add(`[{"id":"a","name":"A","protocol":"saml","enabled":true,"saml":{"entity_id":"e","sso_url":"u","certificates":["c"],"signature_algorithm":"s"},` +
+		`"allow_idp_initiated":true,"oidc":{"issuer":"","client_id":"","client_secret":"","scopes":null,"roles_claim":"","userinfo":false},` +
+		`"jit_provisioning":true,"attributes":{"email":["e"],"first_name":null,"last_name":[],"roles":null},"domains":["d.example"]}]`)
+	f.Add(`[{"oidc":{"issuer":"i","client_id":"c","client_secret":"s","scopes":[],"roles_claim":"groups","userinfo":true}},{}]`)
+	f.Fuzz(func(t *testing.T, s string) {
+		cs, err := decodeConnections(s)
+		if err != nil {
+			return
+		}
+		enc, err := encodeConnections(cs)
+		if err != nil {
+			t.Fatalf("encodeConnections(decoded %q) err = %v", s, err)
+		}
+		again, err := decodeConnections(enc)
+		if err != nil || !reflect.DeepEqual(again, cs) {
+			t.Fatalf("decode(encode(decode(%q))) = %#v, %v; want %#v", s, again, err, cs)
+		}
+	})
 }

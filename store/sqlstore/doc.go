@@ -27,7 +27,8 @@
 //	organizations    id PK; sso_name unique where not '' (drafts have ''); IdP,
 //	                 policy and role-mapping columns; certificates, mappings
 //	                 and attribute names as JSON (jsonb on PostgreSQL);
-//	                 version and sso_epoch (schema version 4)
+//	                 version and sso_epoch (schema version 4); connections
+//	                 as JSON, [] for none (schema version 6)
 //	members          PK (org_id, email_key): email_key is sso.MemberEmailKey(email),
 //	                 computed in Go (ASCII case folding; schema version 3
 //	                 rewrote the keys earlier versions made with strings.ToLower);
@@ -36,18 +37,25 @@
 //	member_users     PK (org_id, user_id): which member (email_key) holds a
 //	                 user ID, one per user ID ('' excluded); indexed by
 //	                 (org_id, email_key) (schema version 5)
-//	pending_requests id PK; expires_at indexed
+//	pending_requests id PK; expires_at indexed; binding_hash, connection_id,
+//	                 nonce, code_verifier (schema versions 2 and 6)
 //	used_assertions  PK (org_id, assertion_id); until indexed
-//	sessions         id PK (the token hash); epoch and end_reason; indexed
-//	                 by (org_id, method), by (org_id, user_id, id) and by
-//	                 expires_at
+//	sessions         id PK (the token hash); epoch and end_reason;
+//	                 connection_id (schema version 6); indexed by
+//	                 (org_id, method), by (org_id, user_id, id), by
+//	                 (org_id, connection_id, id) and by expires_at
 //
 // Times are stored as text, UTC, fixed width with nanoseconds
 // (2026-03-01T12:00:00.000000000Z): text order is time order, and every time
 // round-trips exactly, which PostgreSQL's timestamptz (microseconds) would
 // not. Times must lie in the years 0–9999. Values read back have their
 // times in UTC without a monotonic reading; everything else is as saved,
-// nil and empty slices and maps kept apart. Strings must be valid UTF-8
+// nil and empty slices and maps kept apart, but for one list: an
+// organization without connections, nil or empty, reads back with nil
+// Connections, as in every store (organizations stored before schema
+// version 6 have none). A connection's client secret (sso.Secret) and a
+// pending request's code verifier are stored as their plain string value:
+// the Service seals the client secret first when the host configures a key. Strings must be valid UTF-8
 // without NUL bytes (what PostgreSQL can store); others are refused with
 // ErrInvalidArgument, and lookups by such keys find nothing — except a
 // member's email (and the cursor of Members), which are refused with
@@ -57,8 +65,9 @@
 // session and assertion IDs, SSO names, emails, the listing cursors) longer
 // than sso.MaxKeyBytes bytes are refused by every method, lookups included,
 // with an error wrapping ErrKeyTooLong and ErrInvalidArgument, before any
-// database work. So is a session's Method in CreateSession: it is not a key,
-// but an index holds it; a longer one in a lookup matches nothing.
+// database work. So are a session's Method and Connection in CreateSession:
+// neither is a key, but an index holds each; a longer one in a lookup
+// matches nothing.
 //
 // # Atomicity
 //

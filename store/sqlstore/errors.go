@@ -31,8 +31,8 @@ var (
 	// too. Roll the application forward, or restore the database it had.
 	ErrSchemaTooNew = errors.New("sqlstore: database schema is newer than this orgsso")
 	// ErrKeyTooLong: a key (an organization, user, request, session or
-	// assertion ID, an SSO name, an email, a session method or a listing
-	// cursor) is longer than sso.MaxKeyBytes. Every method refuses such a
+	// assertion ID, an SSO name, an email, a session method or connection,
+	// or a listing cursor) is longer than sso.MaxKeyBytes. Every method refuses such a
 	// key before it reaches the database; the error wraps ErrInvalidArgument
 	// too.
 	ErrKeyTooLong = fmt.Errorf("sqlstore: key longer than %d bytes: %w", sso.MaxKeyBytes, ErrInvalidArgument)

@@ -86,8 +86,9 @@ func keyCalls(ctx context.Context, st *sqlstore.Store, k string) []struct {
 	add("UseAssertion assertionID", st.UseAssertion(ctx, "org1", k, t0))
 	for field, f := range map[string]func(s *session.Session){
 		"ID": func(s *session.Session) { s.ID = k }, "OrgID": func(s *session.Session) { s.OrgID = k },
-		"UserID": func(s *session.Session) { s.UserID = k },
-		"Method": func(s *session.Session) { s.Method = k }, // not a key, but indexed: bounded alike
+		"UserID":     func(s *session.Session) { s.UserID = k },
+		"Method":     func(s *session.Session) { s.Method = k },     // not a key, but indexed: bounded alike
+		"Connection": func(s *session.Session) { s.Connection = k }, // not a key, but indexed: bounded alike
 	} {
 		add("CreateSession "+field, st.CreateSession(ctx, sessWith(f)))
 	}
@@ -187,12 +188,17 @@ func TestKeyAtMax(t *testing.T) {
 			t.Errorf("MemberByUserID(max keys) = %v, %v", got, err)
 		}
 		s := sess(strings.Repeat("s", sso.MaxKeyBytes), o.ID, k, strings.Repeat("m", sso.MaxKeyBytes), t0.Add(time.Hour))
+		s.Connection = strings.Repeat("c", sso.MaxKeyBytes)
 		if err := st.CreateSession(ctx, s); err != nil {
 			t.Errorf("CreateSession(max keys) err = %v", err)
 		}
 		list, err := st.ListSessions(ctx, session.Query{OrgID: o.ID, UserID: k, Method: s.Method}, t0)
 		if err != nil || len(list) != 1 {
 			t.Errorf("ListSessions(max keys) = %v, %v; want the session", list, err)
+		}
+		list, err = st.ListSessions(ctx, session.Query{OrgID: o.ID, Connection: s.Connection}, t0)
+		if err != nil || len(list) != 1 {
+			t.Errorf("ListSessions(max connection) = %v, %v; want the session", list, err)
 		}
 		if err := st.UseAssertion(ctx, o.ID, strings.Repeat("a", sso.MaxKeyBytes), t0); err != nil {
 			t.Errorf("UseAssertion(max keys) err = %v", err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -200,6 +201,51 @@ func TestUpdateOrganizationRace(t *testing.T) {
 			if err != nil || got.Version != version+1 || got.OwnerID != edits[winner].OwnerID {
 				t.Errorf("round %d: stored %+v, %v; want version %d by update %d", round, got, err, version+1, winner)
 			}
+		}
+	})
+}
+
+// TestCorruptConnectionsColumn: a connections column the store did not write
+// (edited by hand, or damaged) makes the organization's lookups fail with an
+// error naming the column, never panic or return part of it; the other
+// organizations read on, and saving the organization again repairs it.
+func TestCorruptConnectionsColumn(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, open func() *sqlstore.Store) {
+		st, ctx := open(), t.Context()
+		for _, o := range []*sso.Organization{org("org1", "acme"), org("org2", "globex")} {
+			if err := st.SaveOrganization(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		set := `UPDATE organizations SET connections = ? WHERE id = 'org1'`
+		if st.Dialect() == sqlstore.Postgres {
+			set = `UPDATE organizations SET connections = $1::jsonb WHERE id = 'org1'` // jsonb holds only valid JSON
+		}
+		corrupt := []string{`{"id":"x"}`, `[1]`, `[{"id":1}]`, `[{"saml":{"certificates":"pem"}}]`, `"[]"`}
+		if st.Dialect() == sqlstore.SQLite {
+			corrupt = append(corrupt, ``, `not json`, `[{"id":`)
+		}
+		for _, c := range corrupt {
+			if _, err := st.DB().ExecContext(ctx, set, c); err != nil {
+				t.Fatalf("set connections %q: %v", c, err)
+			}
+			for name, get := range map[string]func() (*sso.Organization, error){
+				"Organization":          func() (*sso.Organization, error) { return st.Organization(ctx, "org1") },
+				"OrganizationBySSOName": func() (*sso.Organization, error) { return st.OrganizationBySSOName(ctx, "acme") },
+			} {
+				if o, err := get(); err == nil || o != nil || errors.Is(err, sso.ErrNotFound) || !strings.Contains(err.Error(), "connections") {
+					t.Errorf("%s(connections %q) = %+v, %v; want an error naming the column", name, c, o, err)
+				}
+			}
+		}
+		if o, err := st.Organization(ctx, "org2"); err != nil || !reflect.DeepEqual(o, org("org2", "globex")) {
+			t.Errorf("Organization(org2) beside a corrupt row = %+v, %v; want it", o, err)
+		}
+		if err := st.SaveOrganization(ctx, org("org1", "acme")); err != nil {
+			t.Fatal(err)
+		}
+		if o, err := st.Organization(ctx, "org1"); err != nil || !reflect.DeepEqual(o, org("org1", "acme")) {
+			t.Errorf("Organization(org1) saved again = %+v, %v; want it", o, err)
 		}
 	})
 }

@@ -32,7 +32,8 @@ func (s *Store) SaveRequest(ctx context.Context, req *sso.PendingRequest) error 
 	if err != nil {
 		return err
 	}
-	n, err := s.exec(ctx, s.stmts.saveRequest, req.ID, req.OrgID, req.ReturnTo, req.TesterUserID, expires, req.BindingHash)
+	n, err := s.exec(ctx, s.stmts.saveRequest, req.ID, req.OrgID, req.ReturnTo, req.TesterUserID, expires, req.BindingHash,
+		req.Connection, req.Nonce, string(req.CodeVerifier))
 	if err != nil {
 		return dbErr(ctx, "save request", err)
 	}
@@ -60,8 +61,9 @@ func (s *Store) ConsumeRequest(ctx context.Context, id string) (*sso.PendingRequ
 		return nil, errorf(sso.ErrNotFound, "pending request %q", id)
 	}
 	r := &sso.PendingRequest{ID: id}
-	var expires string
-	err := s.writeRow(ctx, s.stmts.consumeRequest, []any{id}, &r.OrgID, &r.ReturnTo, &r.TesterUserID, &expires, &r.BindingHash)
+	var expires, verifier string
+	err := s.writeRow(ctx, s.stmts.consumeRequest, []any{id}, &r.OrgID, &r.ReturnTo, &r.TesterUserID, &expires, &r.BindingHash,
+		&r.Connection, &r.Nonce, &verifier)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errorf(sso.ErrNotFound, "pending request %q", id)
 	}
@@ -71,6 +73,7 @@ func (s *Store) ConsumeRequest(ctx context.Context, id string) (*sso.PendingRequ
 	if r.ExpiresAt, err = decodeTime(expires); err != nil {
 		return nil, dbErr(ctx, "consume request: expires_at", err)
 	}
+	r.CodeVerifier = sso.Secret(verifier)
 	return r, nil
 }
 
@@ -94,8 +97,9 @@ func (s *Store) ConsumeMatchingRequest(ctx context.Context, id, orgID, bindingHa
 		return nil, notFound
 	}
 	r := &sso.PendingRequest{ID: id, OrgID: orgID, BindingHash: bindingHash}
-	var expires string
-	err := s.writeRow(ctx, s.stmts.consumeMatchingRequest, []any{id, orgID, bindingHash}, &r.ReturnTo, &r.TesterUserID, &expires)
+	var expires, verifier string
+	err := s.writeRow(ctx, s.stmts.consumeMatchingRequest, []any{id, orgID, bindingHash}, &r.ReturnTo, &r.TesterUserID, &expires,
+		&r.Connection, &r.Nonce, &verifier)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound
 	}
@@ -105,6 +109,7 @@ func (s *Store) ConsumeMatchingRequest(ctx context.Context, id, orgID, bindingHa
 	if r.ExpiresAt, err = decodeTime(expires); err != nil {
 		return nil, dbErr(ctx, "consume matching request: expires_at", err)
 	}
+	r.CodeVerifier = sso.Secret(verifier)
 	return r, nil
 }
 

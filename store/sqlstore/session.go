@@ -12,11 +12,11 @@ import (
 
 // Session IDs are token hashes: errors never repeat them.
 
-// CreateSession stores a new session, Epoch and EndReason included. It needs
-// an ID and an OrgID, and keys (ID, OrgID, UserID) of at most
-// sso.MaxKeyBytes (ErrKeyTooLong); a Method longer than that is refused the
-// same way, though it is not a key (an index holds it, and PostgreSQL's
-// cannot hold any length). An ID the store already holds is an error
+// CreateSession stores a new session, Epoch, EndReason and Connection
+// included. It needs an ID and an OrgID, and keys (ID, OrgID, UserID) of at
+// most sso.MaxKeyBytes (ErrKeyTooLong); a Method or Connection longer than
+// that is refused the same way, though neither is a key (an index holds
+// each, and PostgreSQL's cannot hold any length). An ID the store already holds is an error
 // wrapping ErrDuplicateID.
 func (s *Store) CreateSession(ctx context.Context, sess *session.Session) error {
 	if err := s.begin(ctx); err != nil {
@@ -28,7 +28,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *session.Session) error 
 	if sess.ID == "" || sess.OrgID == "" {
 		return errorf(ErrInvalidArgument, "session without an ID or organization ID")
 	}
-	if err := checkKeys("session", sess.ID, sess.OrgID, sess.UserID, sess.Method); err != nil {
+	if err := checkKeys("session", sess.ID, sess.OrgID, sess.UserID, sess.Method, sess.Connection); err != nil {
 		return err
 	}
 	if err := checkStorable("session", sess); err != nil {
@@ -43,7 +43,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *session.Session) error 
 		return err
 	}
 	n, err := s.exec(ctx, s.stmts.createSession,
-		sess.ID, sess.OrgID, sess.UserID, sess.Method, created, expires, sess.Epoch, sess.EndReason)
+		sess.ID, sess.OrgID, sess.UserID, sess.Method, created, expires, sess.Epoch, sess.EndReason, sess.Connection)
 	if err != nil {
 		return dbErr(ctx, "create session", err)
 	}
@@ -59,7 +59,7 @@ func scanSession(scan func(dest ...any) error) (*session.Session, error) {
 		sess             session.Session
 		created, expires string
 	)
-	if err := scan(&sess.ID, &sess.OrgID, &sess.UserID, &sess.Method, &created, &expires, &sess.Epoch, &sess.EndReason); err != nil {
+	if err := scan(&sess.ID, &sess.OrgID, &sess.UserID, &sess.Method, &created, &expires, &sess.Epoch, &sess.EndReason, &sess.Connection); err != nil {
 		return nil, err
 	}
 	var err error
@@ -180,8 +180,8 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, 
 // checkQuery checks what ListSessions and EndSessions need of q: an OrgID,
 // and keys (OrgID, UserID) of at most sso.MaxKeyBytes. match is false
 // if no stored session can match: a key that cannot be stored, or a Method
-// longer than sso.MaxKeyBytes (CreateSession refuses those; a method is not
-// a key, and an unknown one lists none).
+// or Connection longer than sso.MaxKeyBytes (CreateSession refuses those;
+// neither is a key, and an unknown one lists none).
 func checkQuery(op string, q session.Query) (match bool, _ error) {
 	if q.OrgID == "" {
 		return false, errorf(ErrInvalidArgument, "%s: query without an organization ID", op)
@@ -189,17 +189,19 @@ func checkQuery(op string, q session.Query) (match bool, _ error) {
 	if err := checkKeys(op, q.OrgID, q.UserID); err != nil {
 		return false, err
 	}
-	return storable(q.OrgID) && storable(q.UserID) && storable(q.Method) && len(q.Method) <= sso.MaxKeyBytes, nil
+	return storable(q.OrgID) && storable(q.UserID) && storable(q.Method) && len(q.Method) <= sso.MaxKeyBytes &&
+		storable(q.Connection) && len(q.Connection) <= sso.MaxKeyBytes, nil
 }
 
-// ListSessions returns the sessions of organization q.OrgID, of q.UserID and
-// made with q.Method when they are set, that are neither ended nor expired at
-// now (now < ExpiresAt), in ascending ID order (bytewise), those whose ID
-// sorts after q.After, at most q.Limit of them (1 to session.MaxListLimit; 0
-// means session.DefaultListLimit). One page is one query, read in ID order
-// from the (org_id, user_id, id) index when q.UserID is set. None is a nil
-// slice and no error; a q.Method no session has (an unknown one, however
-// long) lists none. An empty q.OrgID, another limit, a key (OrgID, UserID,
+// ListSessions returns the sessions of organization q.OrgID, of q.UserID,
+// made with q.Method and through q.Connection when they are set, that are
+// neither ended nor expired at now (now < ExpiresAt), in ascending ID order
+// (bytewise), those whose ID sorts after q.After, at most q.Limit of them (1
+// to session.MaxListLimit; 0 means session.DefaultListLimit). One page is one
+// query, read in ID order from the (org_id, user_id, id) index when q.UserID
+// is set, from the (org_id, connection_id, id) one when q.Connection is. None
+// is a nil slice and no error; a q.Method or q.Connection no session has (an
+// unknown one, however long) lists none. An empty q.OrgID, another limit, a key (OrgID, UserID,
 // After) longer than sso.MaxKeyBytes (ErrKeyTooLong) or a q.After that is
 // not valid UTF-8 or holds NUL is an error wrapping ErrInvalidArgument.
 func (s *Store) ListSessions(ctx context.Context, q session.Query, now time.Time) ([]*session.Session, error) {
@@ -244,8 +246,8 @@ func (s *Store) ListSessions(ctx context.Context, q session.Query, now time.Time
 }
 
 // EndSessions sets EndReason to reason on every session matching q (its
-// organization, and user and method when set; q.After and q.Limit are
-// ignored) that is not ended yet, expired or not, in one UPDATE, and returns
+// organization, and user, method and connection when set; q.After and
+// q.Limit are ignored) that is not ended yet, expired or not, in one UPDATE, and returns
 // how many it changed; a session ended before keeps its reason. An empty
 // reason or q.OrgID, a key (OrgID, UserID) longer than sso.MaxKeyBytes
 // (ErrKeyTooLong), or a reason that is not valid UTF-8 or holds NUL is an

@@ -13,10 +13,11 @@ import (
 const orgColumns = `id, sso_name, owner_id, enabled, idp_entity_id, idp_sso_url,
 	idp_certificates, idp_signature_algorithm, strict_mode, session_timeout_ns,
 	role_mapping_enabled, role_delimiter, role_mappings,
-	jit_provisioning, allow_idp_initiated, attributes, version, sso_epoch`
+	jit_provisioning, allow_idp_initiated, attributes, version, sso_epoch,
+	connections`
 
 // orgValues has a placeholder per column of orgColumns.
-const orgValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const orgValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // memberColumns lists the members columns a Member is read from, in the
 // order of memberRow.dests; memberWriteColumns those it is written to, in the
@@ -28,7 +29,7 @@ const (
 
 // sessionColumns lists the sessions columns in the order of sessionArgs and
 // sessionRow.dests.
-const sessionColumns = `id, org_id, user_id, method, created_at, expires_at, epoch, end_reason`
+const sessionColumns = `id, org_id, user_id, method, created_at, expires_at, epoch, end_reason, connection_id`
 
 // skipLocked stands, in a query, for what the dialect adds to a SELECT whose
 // rows a DELETE takes: PostgreSQL's FOR UPDATE SKIP LOCKED, so concurrent
@@ -60,7 +61,8 @@ const (
 			allow_idp_initiated = excluded.allow_idp_initiated,
 			attributes = excluded.attributes,
 			version = excluded.version,
-			sso_epoch = excluded.sso_epoch`
+			sso_epoch = excluded.sso_epoch,
+			connections = excluded.connections`
 	// An ID already stored inserts nothing (ErrDuplicateID); an SSO name
 	// another organization holds breaks the unique index.
 	qCreateOrg = `INSERT INTO organizations (` + orgColumns + `) VALUES ` + orgValues + `
@@ -86,6 +88,7 @@ const (
 			allow_idp_initiated = ?,
 			attributes = ?,
 			sso_epoch = ?,
+			connections = ?,
 			version = version + 1
 		WHERE id = ? AND version = ?`
 	qOrgVersion = `SELECT version FROM organizations WHERE id = ?`
@@ -158,22 +161,23 @@ const (
 	qMembers = `SELECT ` + memberColumns + ` FROM members WHERE org_id = ? AND email_key > ?
 		ORDER BY email_key LIMIT ?`
 
-	qSaveRequest = `INSERT INTO pending_requests (id, org_id, return_to, tester_user_id, expires_at, binding_hash)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+	qSaveRequest = `INSERT INTO pending_requests (id, org_id, return_to, tester_user_id, expires_at, binding_hash,
+			connection_id, nonce, code_verifier)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 	// One statement: of concurrent callers, only the one whose DELETE
 	// removed the row gets it back.
 	qConsumeRequest = `DELETE FROM pending_requests WHERE id = ?
-		RETURNING org_id, return_to, tester_user_id, expires_at, binding_hash`
+		RETURNING org_id, return_to, tester_user_id, expires_at, binding_hash, connection_id, nonce, code_verifier`
 	// The same, only for the row of this organization and binding: a
 	// mismatch deletes nothing.
 	qConsumeMatchingRequest = `DELETE FROM pending_requests WHERE id = ? AND org_id = ? AND binding_hash = ?
-		RETURNING return_to, tester_user_id, expires_at`
+		RETURNING return_to, tester_user_id, expires_at, connection_id, nonce, code_verifier`
 	// A row already there, expired or not, is a replay: nothing is inserted.
 	qUseAssertion = `INSERT INTO used_assertions (org_id, assertion_id, until)
 		VALUES (?, ?, ?) ON CONFLICT (org_id, assertion_id) DO NOTHING`
 
 	qCreateSession = `INSERT INTO sessions (` + sessionColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 	qSession                 = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ?`
 	qDeleteSession           = `DELETE FROM sessions WHERE id = ?`
 	qDeleteOrgSessions       = `DELETE FROM sessions WHERE org_id = ?`
@@ -192,14 +196,15 @@ const (
 		(SELECT id FROM sessions WHERE expires_at <= ? LIMIT ? ` + skipLocked + `)`
 )
 
-// sessionFilter is one of the four shapes of a session.Query: by
-// organization, and by user and method when they are not empty. Each has
-// statements of its own, so every one uses the best index.
+// sessionFilter is one of the eight shapes of a session.Query: by
+// organization, and by user, method and connection when they are not empty.
+// Each has statements of its own, so every one uses the best index.
 type sessionFilter int
 
 const (
-	byUser   sessionFilter = 1 << iota // Query.UserID is set
-	byMethod                           // Query.Method is set
+	byUser       sessionFilter = 1 << iota // Query.UserID is set
+	byMethod                               // Query.Method is set
+	byConnection                           // Query.Connection is set
 )
 
 // filterOf returns the shape of q.
@@ -210,6 +215,9 @@ func filterOf(q session.Query) sessionFilter {
 	}
 	if q.Method != "" {
 		f |= byMethod
+	}
+	if q.Connection != "" {
+		f |= byConnection
 	}
 	return f
 }
@@ -224,6 +232,9 @@ func (f sessionFilter) where() string {
 	if f&byMethod != 0 {
 		w += ` AND method = ?`
 	}
+	if f&byConnection != 0 {
+		w += ` AND connection_id = ?`
+	}
 	return w
 }
 
@@ -235,6 +246,9 @@ func (f sessionFilter) filterArgs(q session.Query) []any {
 	}
 	if f&byMethod != 0 {
 		args = append(args, q.Method)
+	}
+	if f&byConnection != 0 {
+		args = append(args, q.Connection)
 	}
 	return args
 }
@@ -252,7 +266,7 @@ func (f sessionFilter) endSessionsSQL() string {
 }
 
 // sessionFilters is how many shapes there are.
-const sessionFilters = 4
+const sessionFilters = 8
 
 // statements holds the prepared form of every query. database/sql prepares
 // each on a connection the first time it runs there.

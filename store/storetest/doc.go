@@ -16,7 +16,10 @@
 //
 // The behaviour it checks is that of store/memory, the reference: exact
 // round trips (times compared in UTC without their monotonic reading; nil
-// and empty slices and maps kept apart), emails keyed by sso.MemberEmailKey
+// and empty slices and maps kept apart, but an organization without
+// connections, nil or empty, reads back with nil Connections; a connection's
+// client secret and a request's code verifier as their values, never their
+// redacted form), emails keyed by sso.MemberEmailKey
 // (ASCII case folding only: addresses Unicode case mapping or normalization
 // would merge stay distinct) and refused alike when not valid UTF-8, SSO
 // names unique except the empty name of drafts, sso.ErrNotFound for every
@@ -35,7 +38,11 @@
 // sso.ErrMemberExists with the winner's member), UpdateMember (never
 // creates), DeleteMember, MemberByUserID, and the listings Members and
 // ListSessions (keys and IDs in byte order, whatever a database's collation;
-// cursors; limit bounds), EndSessions (counts, earlier reasons kept). Every
+// cursors; limit bounds), EndSessions (counts, earlier reasons kept), both
+// by session.Query.Connection too (only that connection's sessions, exactly;
+// "" for every connection). Connections round-trip in order, every field,
+// through SaveOrganization, CreateOrganization and the compare-and-swap of
+// UpdateOrganization (a stale update changes none of them). Every
 // key (see sso.MaxKeyBytes) is refused with session.ErrInvalidArgument by
 // every method when it is one byte too long, in ASCII or in two-byte
 // characters, and accepted at exactly sso.MaxKeyBytes.

@@ -234,6 +234,32 @@ func mutateOrg(o *sso.Organization) {
 	o.Attributes.FirstName[0] = "changed"
 	o.Attributes.LastName[0] = "changed"
 	o.Attributes.Roles[1] = "changed"
+	mutateConnections(o)
+}
+
+// mutateConnections changes every slice of o's connections in place, and
+// the list itself. o has fullOrg's connections.
+func mutateConnections(o *sso.Organization) {
+	for i := range o.Connections {
+		c := &o.Connections[i]
+		c.ID, c.Name, c.Enabled = "changed", "changed", !c.Enabled
+		if len(c.SAML.Certificates) > 0 {
+			c.SAML.Certificates[0] = "changed"
+		}
+		c.SAML.Certificates = append(c.SAML.Certificates, "appended")
+		if len(c.OIDC.Scopes) > 0 {
+			c.OIDC.Scopes[0] = "changed"
+		}
+		c.OIDC.Scopes = append(c.OIDC.Scopes, "appended")
+		c.OIDC.ClientSecret = "changed"
+		c.Attributes.Email[0] = "changed"
+		c.Attributes.FirstName[0] = "changed"
+		c.Attributes.LastName[0] = "changed"
+		c.Attributes.Roles[0] = "changed"
+		c.Domains[0] = "changed.example"
+		c.Domains = append(c.Domains, "appended.example")
+	}
+	o.Connections = append(o.Connections, sso.Connection{ID: "appended"})
 }
 
 // testOrgCopies: changing a value after saving it, or one a lookup

@@ -32,7 +32,7 @@ var assertionTests = []test{
 // fullRequest returns a pending request with every field set.
 func fullRequest(id, orgID string) *sso.PendingRequest {
 	return &sso.PendingRequest{ID: id, OrgID: orgID, ReturnTo: "/dash?tab=1", TesterUserID: "owner", ExpiresAt: t0.Add(time.Minute),
-		BindingHash: bindingHashOf(id)}
+		BindingHash: bindingHashOf(id), Connection: "okta", Nonce: "nonce-" + id, CodeVerifier: sso.Secret("verifier-" + id)}
 }
 
 // bindingHashOf is a binding hash for tests: 64 hex digits, distinct per seed.

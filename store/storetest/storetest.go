@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -83,6 +84,9 @@ func groups() []group {
 		{"KeyBounds", keyBoundsTests},
 		{"Concurrency", concurrencyTests},
 		{"Guards", guardTests},
+		{"Connections", connectionTests},
+		{"RequestConnection", requestConnectionTests},
+		{"SessionConnection", sessionConnectionTests},
 	}
 }
 
@@ -147,8 +151,51 @@ func fullOrg(id, name string) *sso.Organization {
 			LastName:  []string{"last_name"},
 			Roles:     []string{"roles", "groups"},
 		},
-		Version:  3,
-		SSOEpoch: 2,
+		Connections: []sso.Connection{fullSAMLConnection("contoso"), fullOIDCConnection("okta")},
+		Version:     3,
+		SSOEpoch:    2,
+	}
+}
+
+// fullSAMLConnection returns a SAML connection with every field a SAML
+// connection has set, slices non-empty.
+func fullSAMLConnection(id string) sso.Connection {
+	return sso.Connection{
+		ID: id, Name: "Contoso AD FS (" + id + ")", Protocol: sso.ProtocolSAML, Enabled: true,
+		SAML: sso.IdPConfig{
+			EntityID:           "https://adfs.contoso.example/" + id,
+			SSOURL:             "https://adfs.contoso.example/" + id + "/ls",
+			Certificates:       []string{"-----BEGIN CERTIFICATE-----\nS1\n-----END CERTIFICATE-----\n", "-----BEGIN CERTIFICATE-----\nS2\n-----END CERTIFICATE-----\n"},
+			SignatureAlgorithm: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512",
+		},
+		AllowIdPInitiated: true,
+		JITProvisioning:   true,
+		Attributes: sso.AttributeNames{
+			Email:     []string{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"},
+			FirstName: []string{"givenname", "first"},
+			LastName:  []string{"surname"},
+			Roles:     []string{"groups"},
+		},
+		Domains: []string{"contoso.example", "contoso-eu.example"},
+	}
+}
+
+// fullOIDCConnection returns an OIDC connection with every field an OIDC
+// connection has set, slices non-empty, a client secret included.
+func fullOIDCConnection(id string) sso.Connection {
+	return sso.Connection{
+		ID: id, Name: "Okta (" + id + ")", Protocol: sso.ProtocolOIDC, Enabled: true,
+		OIDC: sso.OIDCConfig{
+			Issuer:       "https://acme.okta.example/oauth2/" + id,
+			ClientID:     "client-" + id,
+			ClientSecret: sso.Secret("s3cr3t-" + id + "-\"quoted\"-Ω"),
+			Scopes:       []string{"email", "profile", "groups"},
+			RolesClaim:   "groups",
+			UserInfo:     true,
+		},
+		JITProvisioning: true,
+		Attributes:      sso.AttributeNames{Email: []string{"email"}, FirstName: []string{"given_name"}, LastName: []string{"family_name"}, Roles: []string{"roles"}},
+		Domains:         []string{"acme.example"},
 	}
 }
 
@@ -176,15 +223,18 @@ func newSession(id, orgID, method string, expires time.Time) *session.Session {
 }
 
 // fullSession returns a session with every field set: newSession's, ended
-// (session.EndRevoked).
+// (session.EndRevoked), through the connection "okta".
 func fullSession(id, orgID, method string, expires time.Time) *session.Session {
 	s := newSession(id, orgID, method, expires)
 	s.EndReason = session.EndRevoked
+	s.Connection = "okta"
 	return s
 }
 
 // zeroFields lists the paths of fields in v that are zero (or empty slices
-// and maps), recursing into structs, slices and maps.
+// and maps), recursing into structs, slices and maps. A field of the
+// elements of a slice is zero if it is zero in every element: a SAML and an
+// OIDC connection together set every field of sso.Connection.
 func zeroFields(v reflect.Value, path string) []string {
 	switch v.Kind() {
 	case reflect.Pointer:
@@ -212,8 +262,10 @@ func zeroFields(v reflect.Value, path string) []string {
 		}
 		var zero []string
 		if v.Kind() == reflect.Slice {
-			for i := range v.Len() {
-				zero = append(zero, zeroFields(v.Index(i), path+"[i]")...)
+			zero = zeroFields(v.Index(0), path+"[i]")
+			for i := 1; i < v.Len(); i++ {
+				other := zeroFields(v.Index(i), path+"[i]")
+				zero = slices.DeleteFunc(zero, func(p string) bool { return !slices.Contains(other, p) })
 			}
 		} else {
 			for it := v.MapRange(); it.Next(); {
