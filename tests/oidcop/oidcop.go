@@ -277,13 +277,20 @@ func (u *User) normalize() error {
 		return fmt.Errorf("oidcop: user %q: Password required", u.Username)
 	}
 	for k := range u.Claims {
-		for _, std := range standardClaims {
-			if strings.EqualFold(k, std) {
-				return fmt.Errorf("oidcop: user %q: Claims must not set the standard claim %q", u.Username, k)
-			}
+		if isStandardClaim(k) {
+			return fmt.Errorf("oidcop: user %q: Claims must not set the standard claim %q", u.Username, k)
 		}
 	}
 	return nil
+}
+
+func isStandardClaim(name string) bool {
+	for _, std := range standardClaims {
+		if strings.EqualFold(name, std) {
+			return true
+		}
+	}
+	return false
 }
 
 // callbackURL is where the login page sends the browser once the request is

@@ -61,7 +61,7 @@ func newStorage(issuer string, key *rsa.PrivateKey, rolesClaim string) (*storage
 	if err != nil {
 		return nil, fmt.Errorf("oidcop: signing key: %w", err)
 	}
-	if slices.Contains(standardClaims, rolesClaim) {
+	if isStandardClaim(rolesClaim) {
 		return nil, fmt.Errorf("oidcop: RolesClaim %q is a standard claim", rolesClaim)
 	}
 	return &storage{
@@ -151,6 +151,7 @@ func (s *storage) checkLogin(requestID, username, password string) (*authRequest
 	}
 	if refusal := s.refusal; refusal != nil {
 		s.refusal = nil
+		delete(s.requests, requestID) // answered: it can no longer be completed
 		return req, refusal, nil
 	}
 	req.subject = u.ID
