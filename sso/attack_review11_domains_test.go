@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/orgsso/orgsso/store/memory"
 	"github.com/orgsso/orgsso/sso"
+	"github.com/orgsso/orgsso/store/memory"
 )
 
 // ar11Domains is the memory store with a DomainStore (which the stores do
