@@ -257,6 +257,10 @@ func (c OIDCConfig) check(field string, complete bool) error {
 		return &ConfigError{Field: field + ".ClientSecret", Reason: "is too long", Message: "The client secret is longer than 1024 bytes."}
 	case complete && c.ClientSecret == "":
 		return &ConfigError{Field: field + ".ClientSecret", Reason: "is empty", Message: "Enter the client secret the provider gave the application."}
+	case strings.HasPrefix(string(c.ClientSecret), sealedPrefix):
+		// A value in the sealed form would be taken for one at every load.
+		return &ConfigError{Field: field + ".ClientSecret", Reason: "has the form of a sealed secret",
+			Message: "Enter the client secret the provider gave the application, not a stored (sealed) value."}
 	case len(c.Scopes) > MaxOIDCScopes:
 		return &ConfigError{Field: field + ".Scopes", Reason: "more than 20 scopes", Message: "Ask for at most 20 scopes."}
 	case len(c.RolesClaim) > maxOIDCRolesClaimSize:

@@ -33,6 +33,10 @@ const DomainRecordPrefix = "_orgsso-challenge."
 // domainRecordValuePrefix starts the TXT value.
 const domainRecordValuePrefix = "orgsso-domain-verification="
 
+// maxDiscoveryLookups bounds the store reads of one StartLoginForEmail:
+// the email's domain and its nearest parents.
+const maxDiscoveryLookups = 4
+
 // MaxDomains bounds Organization.Domains.
 const MaxDomains = 50
 
@@ -313,8 +317,12 @@ func (s *Service) StartLoginForEmail(ctx context.Context, email, returnTo string
 		return nil, ErrUnknownOrganization
 	}
 	// A subdomain's users belong to the organization of the nearest
-	// verified parent: eu.acme.com, then acme.com.
-	for name := d; strings.Contains(name, "."); name = name[strings.IndexByte(name, '.')+1:] {
+	// verified parent: eu.acme.com, then acme.com; at most
+	// maxDiscoveryLookups names, so an unauthenticated email of many
+	// labels costs a bounded number of store reads.
+	looked := 0
+	for name := d; strings.Contains(name, ".") && looked < maxDiscoveryLookups; name = name[strings.IndexByte(name, '.')+1:] {
+		looked++
 		org, err := s.opened(get(s, ctx, "OrganizationByDomain", func(ctx context.Context) (*Organization, error) {
 			return ds.OrganizationByDomain(ctx, name)
 		}))

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/orgsso/orgsso/oidc"
 	"github.com/orgsso/orgsso/rolemap"
@@ -17,17 +18,28 @@ type cachedRP struct {
 	cfg OIDCConfig
 	uri string
 	rp  *oidc.RelyingParty
+	// err and retryAt remember a failed discovery (rp nil).
+	err     error
+	retryAt time.Time
 }
 
 func (c cachedRP) matches(cfg OIDCConfig, redirect string) bool {
-	return c.rp != nil && c.uri == redirect && c.cfg.Issuer == cfg.Issuer && c.cfg.ClientID == cfg.ClientID &&
+	return c.uri == redirect && c.cfg.Issuer == cfg.Issuer && c.cfg.ClientID == cfg.ClientID &&
 		c.cfg.ClientSecret == cfg.ClientSecret && slices.Equal(c.cfg.Scopes, cfg.Scopes) &&
 		c.cfg.RolesClaim == cfg.RolesClaim && c.cfg.UserInfo == cfg.UserInfo
 }
 
+// discoveryRetry is how long a failed discovery of a connection is not
+// tried again for unauthenticated sign-in starts (the owner's Test SSO
+// always retries).
+const discoveryRetry = 30 * time.Second
+
 // relyingParty returns the relying party of an OIDC connection, running
-// discovery the first time and whenever its settings changed.
-func (s *Service) relyingParty(ctx context.Context, org *Organization, c *Connection) (*oidc.RelyingParty, error) {
+// discovery the first time and whenever its settings changed. Concurrent
+// callers share one discovery; a failure is remembered for discoveryRetry
+// unless retry is set, so unauthenticated starts cannot make the Service
+// fetch a failing (or slow) provider on every request.
+func (s *Service) relyingParty(ctx context.Context, org *Organization, c *Connection, retry bool) (*oidc.RelyingParty, error) {
 	redirect, err := s.RedirectURL(org, c.ID)
 	if err != nil {
 		return nil, err
@@ -37,8 +49,22 @@ func (s *Service) relyingParty(ctx context.Context, org *Organization, c *Connec
 	cached, ok := s.rps[key]
 	s.mu.Unlock()
 	if ok && cached.matches(c.OIDC, redirect) {
-		return cached.rp, nil
+		if cached.rp != nil {
+			return cached.rp, nil
+		}
+		if !retry && s.now().Before(cached.retryAt) {
+			return nil, cached.err
+		}
 	}
+	v, err, _ := s.discovery.Do(key, func() (any, error) { return s.discover(ctx, key, redirect, c) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*oidc.RelyingParty), nil
+}
+
+// discover runs discovery for an OIDC connection and caches the outcome.
+func (s *Service) discover(ctx context.Context, key, redirect string, c *Connection) (*oidc.RelyingParty, error) {
 	scopes := []string{"openid"}
 	if c.OIDC.Scopes == nil {
 		scopes = append(scopes, "email", "profile")
@@ -53,13 +79,14 @@ func (s *Service) relyingParty(ctx context.Context, org *Organization, c *Connec
 		RedirectURL: redirect, Scopes: scopes, RolesClaim: c.OIDC.RolesClaim, UserInfo: c.OIDC.UserInfo,
 		ClockSkew: s.skew, Now: s.now, Rand: lockedRand{s}, HTTPClient: s.httpClient,
 	})
+	entry := cachedRP{cfg: c.OIDC.clone(), uri: redirect, rp: rp}
 	if err != nil {
-		return nil, err
+		entry.rp, entry.err, entry.retryAt = nil, err, s.now().Add(discoveryRetry)
 	}
 	s.mu.Lock()
-	s.rps[key] = cachedRP{cfg: c.OIDC.clone(), uri: redirect, rp: rp}
+	s.rps[key] = entry
 	s.mu.Unlock()
-	return rp, nil
+	return rp, err
 }
 
 func (c OIDCConfig) clone() OIDCConfig {
@@ -71,7 +98,7 @@ func (c OIDCConfig) clone() OIDCConfig {
 // pending request is keyed by the state, keeps the nonce and the PKCE
 // verifier, and is bound to the browser like a SAML request.
 func (s *Service) startOIDC(ctx context.Context, org *Organization, c Connection, returnTo, tester, loginHint string) (*Redirect, error) {
-	rp, err := s.relyingParty(ctx, org, &c)
+	rp, err := s.relyingParty(ctx, org, &c, tester != "")
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +184,7 @@ func (s *Service) handleCallback(ctx context.Context, ssoName, connID string, r 
 	if !test && (!org.Enabled || !conn.Enabled) {
 		return part, false, ErrSSODisabled
 	}
-	rp, err := s.relyingParty(ctx, org, &conn)
+	rp, err := s.relyingParty(ctx, org, &conn, false)
 	if err != nil {
 		return part, false, err
 	}

@@ -57,9 +57,11 @@ func (s *Service) sealed(org *Organization) (*Organization, error) {
 	c := org.Clone()
 	for i := range c.Connections {
 		sec := &c.Connections[i].OIDC.ClientSecret
-		if *sec == "" || strings.HasPrefix(string(*sec), sealedPrefix) {
+		if *sec == "" {
 			continue
 		}
+		// What the Service holds is always the plain value (validation
+		// refuses one in the sealed form), so every secret is sealed here.
 		nonce := make([]byte, s.sealer.aead.NonceSize())
 		if err := s.readRand(nonce); err != nil {
 			return nil, &ConfigError{Field: "Rand", Reason: "cannot read random bytes to seal a secret", Err: err}

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/orgsso/orgsso/session"
 )
 
@@ -93,8 +95,16 @@ type Config struct {
 	// email domains (VerifyDomain). nil = net.DefaultResolver.
 	Resolver Resolver
 	// HTTPClient makes the requests to OIDC providers (discovery, keys,
-	// token, userinfo). nil = a client with a 10-second timeout.
+	// token, userinfo). nil = a client with a 10-second timeout whose
+	// dialer refuses loopback, private and link-local addresses (an
+	// organization's owner chooses these URLs). A host's own client keeps
+	// its transport; the Service still refuses URLs naming localhost or a
+	// non-public literal address, and the client's dialer owns the rest.
 	HTTPClient *http.Client
+	// InsecureAllowPrivateNetworks lets the Service fetch from loopback,
+	// private and link-local addresses: for development and tests against
+	// a provider on localhost. Off (the default), ErrPrivateAddress.
+	InsecureAllowPrivateNetworks bool
 }
 
 // Service runs SSO for every organization of an application: sign-in start,
@@ -127,6 +137,7 @@ type Service struct {
 	mu         sync.Mutex
 	validators map[string]cachedValidator // by organization ID and connection ID
 	rps        map[string]cachedRP        // OIDC relying parties, by organization ID and connection ID
+	discovery  singleflight.Group         // one OIDC discovery at a time per connection
 }
 
 type cachedValidator struct {
@@ -180,7 +191,7 @@ func New(cfg Config) (*Service, error) {
 		provision:  cfg.ProvisionUser,
 		validators: make(map[string]cachedValidator),
 		rps:        make(map[string]cachedRP),
-		httpClient: cfg.HTTPClient,
+		httpClient: outgoingClient(cfg.HTTPClient, cfg.InsecureAllowPrivateNetworks),
 
 		storeTimeout:    orDefault(cfg.StoreTimeout, DefaultStoreTimeout),
 		cleanupBudget:   orDefault(cfg.CleanupBudget, DefaultCleanupBudget),

@@ -101,6 +101,8 @@ func newEnv(t testing.TB, mutate func(*sso.Organization)) *env {
 		Now:      e.clock.Now,
 		Rand:     mrand.NewChaCha8([32]byte{3}),
 		Logger:   slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		// The test OpenID providers run on httptest, on 127.0.0.1.
+		InsecureAllowPrivateNetworks: true,
 		OnEvent: func(_ context.Context, ev sso.Event) {
 			e.mu.Lock()
 			e.events = append(e.events, ev)

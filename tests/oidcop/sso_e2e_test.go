@@ -33,7 +33,8 @@ func newApp(t *testing.T, users ...oidcop.User) *app {
 	t.Helper()
 	ctx := context.Background()
 	st := memory.New()
-	svc, err := sso.New(sso.Config{BaseURL: appBase, Store: st, Sessions: session.NewManager(st)})
+	svc, err := sso.New(sso.Config{BaseURL: appBase, Store: st, Sessions: session.NewManager(st),
+		InsecureAllowPrivateNetworks: true}) // the provider runs on 127.0.0.1
 	require.NoError(t, err)
 	op := start(t, func(c *oidcop.Config) {
 		c.Clients = nil
