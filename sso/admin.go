@@ -403,6 +403,9 @@ func (s *Service) setEnabled(ctx context.Context, orgID, actor string, on bool) 
 		next.Enabled = on
 		if !on {
 			next.SSOEpoch++
+			if err := s.redrawEpochs(next); err != nil {
+				return err
+			}
 			// Everyone may use a password once SSO is off: first end the
 			// password sessions SSO refused, so none of them comes back.
 			if _, err := s.endPasswordSessions(ctx, org, ""); err != nil {

@@ -63,6 +63,14 @@ type Connection struct {
 	// ("contoso.com"): StartLoginWith routes an email under one of them here.
 	// Lowercase, at most MaxConnectionDomains.
 	Domains []string
+	// Epoch is drawn at random each time the connection is enabled, and
+	// again when the organization disables SSO. Sessions signed in through
+	// the connection carry it (session.Session.Epoch), and only those of
+	// the current epoch of an enabled connection are valid: a session that
+	// a sign-in in flight made after DisableConnection never comes back
+	// when the connection is enabled again, or replaced under the same ID.
+	// The Service manages it; an edit must not change it.
+	Epoch int64
 }
 
 // OIDCConfig is what orgsso knows of an OpenID Connect provider.

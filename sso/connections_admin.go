@@ -2,6 +2,7 @@ package sso
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"slices"
 	"strconv"
@@ -33,6 +34,8 @@ func checkConnectionRules(cur, next *Organization) error {
 		switch {
 		case c == nil && n.Enabled:
 			return &RuleError{Field: "Connections", Rule: "A new connection starts disabled; turn it on with EnableConnection once Test SSO succeeded."}
+		case c == nil && n.Epoch != 0, c != nil && n.Epoch != c.Epoch:
+			return &RuleError{Field: "Connections", Rule: "A connection's Epoch is managed by orgsso."}
 		case c == nil:
 		case n.Protocol != c.Protocol:
 			return &RuleError{Field: "Connections", Rule: "A connection's protocol never changes; add a new connection instead."}
@@ -95,6 +98,13 @@ func (s *Service) setConnectionEnabled(ctx context.Context, orgID, connID, actor
 		next := org.Clone()
 		next.Connection(connID).Enabled = on
 		if on {
+			// A new epoch: sessions of any earlier time the connection (or
+			// one with its ID) was on stay refused.
+			epoch, err := s.newEpoch()
+			if err != nil {
+				return err
+			}
+			next.Connection(connID).Epoch = epoch
 			// The connection itself must be complete, whether or not the
 			// organization has SSO on yet.
 			i := slices.IndexFunc(next.Connections, func(c Connection) bool { return c.ID == connID })
@@ -139,8 +149,36 @@ func (s *Service) endConnectionSessions(ctx context.Context, org *Organization, 
 
 var errConnOffSessionsLeft = errors.New("the connection is disabled, but its sessions could not all be ended in the store (ValidateSession refuses them; call DisableConnection again)")
 
-// connectionOn reports whether connID is an enabled connection of o.
-func (o *Organization) connectionOn(connID string) bool {
+// connectionSessionValid reports whether an SSO session of connection
+// connID with this epoch may stand: the connection exists, is enabled and
+// is in the same epoch.
+func (o *Organization) connectionSessionValid(connID string, epoch int64) bool {
 	c := o.Connection(connID)
-	return c != nil && c.Enabled
+	return c != nil && c.Enabled && c.Epoch == epoch
+}
+
+// newEpoch draws a connection epoch: random, never 0.
+func (s *Service) newEpoch() (int64, error) {
+	var b [8]byte
+	if err := s.readRand(b[:]); err != nil {
+		return 0, &ConfigError{Field: "Rand", Reason: "cannot read random bytes for a connection epoch", Err: err}
+	}
+	e := int64(binary.BigEndian.Uint64(b[:]) >> 1)
+	if e == 0 {
+		e = 1
+	}
+	return e, nil
+}
+
+// redrawEpochs gives every connection of org a new epoch, so that no
+// session of theirs outlives SSO being disabled.
+func (s *Service) redrawEpochs(org *Organization) error {
+	for i := range org.Connections {
+		e, err := s.newEpoch()
+		if err != nil {
+			return err
+		}
+		org.Connections[i].Epoch = e
+	}
+	return nil
 }

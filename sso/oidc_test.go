@@ -207,7 +207,7 @@ func addOIDCConnection(t testing.TB, e *env, id string) {
 	okta := e.org.Connection("okta")
 	_, err := e.svc.UpdateOrganization(ctx, e.org.ID, ownerID, func(o *sso.Organization) error {
 		c := *okta
-		c.ID, c.Name, c.Enabled = id, "Okta 2", false
+		c.ID, c.Name, c.Enabled, c.Epoch = id, "Okta 2", false, 0
 		o.Connections = append(o.Connections, c)
 		return nil
 	})

@@ -99,7 +99,7 @@ func (s *Service) signIn(ctx context.Context, org *Organization, c *Connection, 
 	res.Member = m
 
 	sess, token, err := s.startSession(ctx, session.Params{OrgID: org.ID, UserID: m.UserID, Method: session.MethodSSO,
-		TTL: org.EffectiveSessionTimeout(), Epoch: org.SSOEpoch, Connection: c.ID})
+		TTL: org.EffectiveSessionTimeout(), Epoch: c.sessionEpoch(org), Connection: c.ID})
 	if err != nil {
 		return res, err
 	}

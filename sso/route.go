@@ -127,3 +127,12 @@ func routeByEmail(conns []Connection, email string) (Connection, bool) {
 	}
 	return Connection{}, false
 }
+
+// sessionEpoch is the epoch a session signed in through c carries: the
+// organization's SSO epoch for its own IdP, the connection's otherwise.
+func (c *Connection) sessionEpoch(org *Organization) int64 {
+	if c.ID == PrimaryConnection {
+		return org.SSOEpoch
+	}
+	return c.Epoch
+}

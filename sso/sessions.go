@@ -68,10 +68,12 @@ func (s *Service) sessionEnd(ctx context.Context, sess *session.Session, org *Or
 		return "", false, err
 	case sess.Method == session.MethodSSO && !org.Enabled:
 		return session.EndSSODisabled, true, nil
+	case sess.Method == session.MethodSSO && sess.Connection != PrimaryConnection:
+		if !org.connectionSessionValid(sess.Connection, sess.Epoch) {
+			return session.EndConnectionOff, false, nil
+		}
 	case sess.Method == session.MethodSSO && sess.Epoch != org.SSOEpoch:
 		return session.EndSSODisabled, false, nil
-	case sess.Method == session.MethodSSO && sess.Connection != PrimaryConnection && !org.connectionOn(sess.Connection):
-		return session.EndConnectionOff, false, nil
 	case s.admin == nil:
 		return "", false, nil // members by user ID need an AdminStore
 	}
