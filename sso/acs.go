@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/orgsso/orgsso/internal/text"
 	"github.com/orgsso/orgsso/rolemap"
 	"github.com/orgsso/orgsso/session"
 )
@@ -202,11 +203,11 @@ func (s *Service) consume(ctx context.Context, org *Organization, connID, id str
 	req, err := s.consumeMatching(ctx, id, org.ID, hash)
 	switch {
 	case isNotFound(err):
-		return nil, &ValidationError{Check: CheckInResponseTo, Reason: "response answers no pending request of this organization bound to this browser: unknown, expired, already used, another organization's, or bound to another browser", Got: truncate(id, 100)}
+		return nil, &ValidationError{Check: CheckInResponseTo, Reason: "response answers no pending request of this organization bound to this browser: unknown, expired, already used, another organization's, or bound to another browser", Got: text.Truncate(id, 100)}
 	case err != nil:
 		return nil, err
 	case !s.now().Before(req.ExpiresAt):
-		return nil, &ValidationError{Check: CheckInResponseTo, Reason: "the request this response answers has expired", Got: truncate(id, 100)}
+		return nil, &ValidationError{Check: CheckInResponseTo, Reason: "the request this response answers has expired", Got: text.Truncate(id, 100)}
 	}
 	return req, nil
 }

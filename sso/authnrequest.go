@@ -23,6 +23,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/orgsso/orgsso/internal/safexml"
+	"github.com/orgsso/orgsso/internal/text"
 )
 
 // This file implements the SP-initiated AuthnRequest of the SAML 2.0
@@ -46,6 +47,7 @@ const (
 	maxAuthnSignature   = 4 << 10   // base64 characters of the Signature parameter (RSA-16384 fits)
 	maxAuthnSigAlg      = 256       // characters of the SigAlg parameter
 	maxAuthnDepth       = 32        // element nesting; a real AuthnRequest stays under 6
+	maxAuthnQuoted      = 64        // bytes of an untrusted value quoted in an error
 )
 
 // SAML names used by AuthnRequests. Distinct from the response validator's
@@ -500,7 +502,7 @@ func verifyAuthnSignature(key *rsa.PublicKey, sigAlg, sig, octets string) error 
 	case AlgRSASHA1:
 		return requestErr(authnParamSigAlg, "rsa-sha1 is refused; sign with rsa-sha256 or stronger")
 	default:
-		return requestErr(authnParamSigAlg, "algorithm %q is not supported; use rsa-sha256, rsa-sha384 or rsa-sha512", authnClip(sigAlg))
+		return requestErr(authnParamSigAlg, "algorithm %q is not supported; use rsa-sha256, rsa-sha384 or rsa-sha512", text.Truncate(sigAlg, maxAuthnQuoted))
 	}
 	raw, err := base64.StdEncoding.DecodeString(sig)
 	if err != nil {
@@ -548,22 +550,22 @@ func parseAuthnRequestXML(b []byte) (*AuthnRequest, error) {
 	}
 	root := doc.Root()
 	if !doc.Is(root, nsProtocol, "AuthnRequest") {
-		return nil, requestErr(param, "document element is {%s}%s, want a SAML 2.0 protocol AuthnRequest", authnClip(doc.Namespace(root)), authnClip(root.Tag))
+		return nil, requestErr(param, "document element is {%s}%s, want a SAML 2.0 protocol AuthnRequest", text.Truncate(doc.Namespace(root), maxAuthnQuoted), text.Truncate(root.Tag, maxAuthnQuoted))
 	}
 
 	req := &AuthnRequest{}
 	attr := func(name string) string { return safexml.AttrValue(root, name) }
 	if v := attr("Version"); v != "2.0" {
-		return nil, requestErr(param, "Version is %q, want \"2.0\"", authnClip(v))
+		return nil, requestErr(param, "Version is %q, want \"2.0\"", text.Truncate(v, maxAuthnQuoted))
 	}
 	req.ID = attr("ID")
 	if req.ID == "" || strings.ContainsFunc(req.ID, unicode.IsSpace) {
-		return nil, requestErr(param, "ID %q is empty or has white space", authnClip(req.ID))
+		return nil, requestErr(param, "ID %q is empty or has white space", text.Truncate(req.ID, maxAuthnQuoted))
 	}
 	instant := attr("IssueInstant")
 	t, err := time.Parse(time.RFC3339Nano, instant)
 	if err != nil {
-		return nil, requestErr(param, "IssueInstant %q is not an xs:dateTime with a time zone", authnClip(instant))
+		return nil, requestErr(param, "IssueInstant %q is not an xs:dateTime with a time zone", text.Truncate(instant, maxAuthnQuoted))
 	}
 	req.IssueInstant = t.UTC()
 	req.Destination = attr("Destination")
@@ -574,7 +576,7 @@ func parseAuthnRequestXML(b []byte) (*AuthnRequest, error) {
 	case "true", "1":
 		req.ForceAuthn = true
 	default:
-		return nil, requestErr(param, "ForceAuthn %q is not an xs:boolean", authnClip(v))
+		return nil, requestErr(param, "ForceAuthn %q is not an xs:boolean", text.Truncate(v, maxAuthnQuoted))
 	}
 
 	switch doc.Count(root, nsAssertion, "Issuer") {
@@ -599,18 +601,4 @@ func parseAuthnRequestXML(b []byte) (*AuthnRequest, error) {
 		req.NameIDFormat = safexml.AttrValue(policy, "Format")
 	}
 	return req, nil
-}
-
-// authnClip shortens an untrusted value quoted in an error, so a hostile
-// request cannot flood the operator's log.
-func authnClip(s string) string {
-	const n = 64
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

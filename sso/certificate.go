@@ -9,6 +9,8 @@ import (
 	"math/big"
 	"strconv"
 	"time"
+
+	"github.com/orgsso/orgsso/internal/text"
 )
 
 // certificateExpiryWarning is how long before a certificate's NotAfter
@@ -24,7 +26,7 @@ func parseCertificatePEM(field, s string) (*x509.Certificate, error) {
 		return nil, configErr(field, "not a PEM block")
 	}
 	if block.Type != "CERTIFICATE" {
-		return nil, configErr(field, "PEM block is %q, want CERTIFICATE", truncate(block.Type, 64))
+		return nil, configErr(field, "PEM block is %q, want CERTIFICATE", text.Truncate(block.Type, 64))
 	}
 	if len(trimSpaceBytes(rest)) != 0 {
 		return nil, configErr(field, "more than one PEM block; give each certificate separately")

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/orgsso/orgsso/internal/text"
 	"github.com/orgsso/orgsso/rolemap"
-
-	"github.com/orgsso/orgsso/session"
+	"github.com/orgsso/orgsso/storeerr"
 )
 
 // Sentinel errors. Every error the package returns wraps one of them, so callers
@@ -28,11 +28,11 @@ var (
 	// ErrNotOwner: the action is reserved to the organization's owner.
 	ErrNotOwner = errors.New("sso: only the organization owner may do this")
 	// ErrNotFound is what every Store returns for an unknown key. It is the
-	// same value as session.ErrNotFound.
-	ErrNotFound = session.ErrNotFound
+	// same value as session.ErrNotFound (both are storeerr.ErrNotFound).
+	ErrNotFound = storeerr.ErrNotFound
 	// ErrDuplicateID is what every Store returns for a pending request whose
-	// ID it already holds (session.ErrDuplicateID).
-	ErrDuplicateID = session.ErrDuplicateID
+	// ID it already holds (storeerr.ErrDuplicateID, session.ErrDuplicateID).
+	ErrDuplicateID = storeerr.ErrDuplicateID
 	// ErrSSONameTaken: another organization already uses the SSO name.
 	ErrSSONameTaken = errors.New("sso: SSO name already taken")
 	// ErrConflict: a concurrent change won; nothing was saved. Load the
@@ -218,7 +218,7 @@ func (e *ValidationError) Error() string {
 		msg += ": " + e.Reason
 	}
 	if e.Want != "" || e.Got != "" {
-		msg += fmt.Sprintf(" (want %q, got %q)", truncate(e.Want, maxQuoted), truncate(e.Got, maxQuoted))
+		msg += fmt.Sprintf(" (want %q, got %q)", text.Truncate(e.Want, maxQuoted), text.Truncate(e.Got, maxQuoted))
 	}
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()

@@ -11,6 +11,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/orgsso/orgsso/internal/safexml"
+	"github.com/orgsso/orgsso/internal/text"
 )
 
 // MaxIdPMetadataSize bounds the IdP metadata document ParseIdPMetadata accepts,
@@ -232,10 +233,10 @@ func (md mdReader) ssoURL(idp *etree.Element) (string, error) {
 	u, err := url.Parse(loc)
 	if err != nil {
 		// The *url.Error would quote the whole Location: quote a cut copy.
-		return "", configErr(mdField, "SingleSignOnService Location %q is not a URL", truncate(loc, 200))
+		return "", configErr(mdField, "SingleSignOnService Location %q is not a URL", text.Truncate(loc, 200))
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" {
-		return "", configErr(mdField, "SingleSignOnService Location %q is not an absolute http(s) URL", truncate(loc, 200))
+		return "", configErr(mdField, "SingleSignOnService Location %q is not an absolute http(s) URL", text.Truncate(loc, 200))
 	}
 	return loc, nil
 }
@@ -310,10 +311,10 @@ func mdAttr(el *etree.Element, key string) string {
 
 // mdName describes an element for an error: {namespace}local.
 func (md mdReader) name(el *etree.Element) string {
-	return fmt.Sprintf("{%s}%s", truncate(md.doc.Namespace(el), 100), truncate(el.Tag, 100))
+	return fmt.Sprintf("{%s}%s", text.Truncate(md.doc.Namespace(el), 100), text.Truncate(el.Tag, 100))
 }
 
 // mdQuoteEntityID quotes an entity's entityID for an error message.
 func mdQuoteEntityID(entity *etree.Element) string {
-	return fmt.Sprintf("%q", truncate(mdAttr(entity, "entityID"), 200))
+	return fmt.Sprintf("%q", text.Truncate(mdAttr(entity, "entityID"), 200))
 }

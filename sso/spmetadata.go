@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"github.com/orgsso/orgsso/internal/text"
 )
 
 // The SAML attribute names orgsso asks an organization's IdP to send, in
@@ -85,16 +87,16 @@ func spCheckBaseURL(raw string) (string, error) {
 		return "", &ConfigError{Field: field, Reason: "is not a URL", Err: err}
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return "", configErr(field, "%q is not an absolute http or https URL", truncate(raw, 200))
+		return "", configErr(field, "%q is not an absolute http or https URL", text.Truncate(raw, 200))
 	}
 	if u.Opaque != "" || u.Hostname() == "" {
-		return "", configErr(field, "%q has no host", truncate(raw, 200))
+		return "", configErr(field, "%q has no host", text.Truncate(raw, 200))
 	}
 	if u.User != nil {
 		return "", configErr(field, "must not contain user credentials")
 	}
 	if u.RawQuery != "" || u.ForceQuery || strings.Contains(base, "#") {
-		return "", configErr(field, "%q must not have a query or fragment", truncate(raw, 200))
+		return "", configErr(field, "%q must not have a query or fragment", text.Truncate(raw, 200))
 	}
 	return base, nil
 }

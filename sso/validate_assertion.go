@@ -7,6 +7,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/orgsso/orgsso/internal/safexml"
+	"github.com/orgsso/orgsso/internal/text"
 )
 
 // nameIDFormatEntity is the only Format an Issuer may carry.
@@ -39,20 +40,20 @@ func (v *Validator) checkAssertion(ver *verified, now time.Time, match func(stri
 	}
 	out.Issuer = iss
 	if v.idpEntityID != "" && iss != v.idpEntityID {
-		return nil, mismatch(CheckIssuer, "assertion Issuer", v.idpEntityID, truncate(iss, 200))
+		return nil, mismatch(CheckIssuer, "assertion Issuer", v.idpEntityID, text.Truncate(iss, 200))
 	}
 	riss, err := v.issuer(ver.rdoc, r, "Response")
 	if err != nil {
 		return nil, err
 	}
 	if riss != "" && v.idpEntityID != "" && riss != v.idpEntityID {
-		return nil, v.unverified(ver, mismatch(CheckIssuer, "Response Issuer", v.idpEntityID, truncate(riss, 200)))
+		return nil, v.unverified(ver, mismatch(CheckIssuer, "Response Issuer", v.idpEntityID, text.Truncate(riss, 200)))
 	}
 
 	// Destination is optional on the Response but must be ours when present.
 	dest, hasDest := safexml.Attr(r, "Destination")
 	if hasDest && dest != v.sp.ACSURL {
-		return nil, v.unverified(ver, mismatch(CheckDestination, "Response Destination", v.sp.ACSURL, truncate(dest, 200)))
+		return nil, v.unverified(ver, mismatch(CheckDestination, "Response Destination", v.sp.ACSURL, text.Truncate(dest, 200)))
 	}
 
 	if err := v.subject(ver, out, rd, now); err != nil {
@@ -79,7 +80,7 @@ func (v *Validator) checkAssertion(ver *verified, now time.Time, match func(stri
 	switch {
 	case hasRespIRT && rd.SCDInResponseTo != "" && respIRT != rd.SCDInResponseTo:
 		return nil, v.unverified(ver, mismatch(CheckInResponseTo, "Response and SubjectConfirmationData InResponseTo",
-			truncate(rd.SCDInResponseTo, 100), truncate(respIRT, 100)))
+			text.Truncate(rd.SCDInResponseTo, 100), text.Truncate(respIRT, 100)))
 	case rd.SCDInResponseTo != "":
 		out.InResponseTo = rd.SCDInResponseTo
 	case hasRespIRT && ver.responseSigned:
@@ -167,17 +168,17 @@ func (v *Validator) subject(ver *verified, out *Assertion, rd *readout, now time
 		return fail(CheckSubject, "Subject has no NameID")
 	}
 	_ = ndoc
-	text, ok := safexml.TrimmedText(nameID)
+	id, ok := safexml.TrimmedText(nameID)
 	if !ok {
 		return fail(CheckSubject, "NameID holds markup")
 	}
-	if text == "" {
+	if id == "" {
 		return fail(CheckSubject, "NameID is empty")
 	}
-	out.NameID = text
+	out.NameID = id
 	out.NameIDFormat = safexml.AttrValue(nameID, "Format")
 	if q, ok := safexml.Attr(nameID, "SPNameQualifier"); ok && q != v.sp.EntityID {
-		return mismatch(CheckSubject, "NameID SPNameQualifier", v.sp.EntityID, truncate(q, 200))
+		return mismatch(CheckSubject, "NameID SPNameQualifier", v.sp.EntityID, text.Truncate(q, 200))
 	}
 	rd.NameIDSPNameQualifier = safexml.AttrValue(nameID, "SPNameQualifier")
 	return v.checkBearer(doc, subject, now, rd)
@@ -219,7 +220,7 @@ func (v *Validator) checkConfirmationData(scd *etree.Element, now time.Time, rd 
 		return fail(CheckRecipient, "SubjectConfirmationData has no Recipient")
 	}
 	if rec != v.sp.ACSURL {
-		return mismatch(CheckRecipient, "SubjectConfirmationData Recipient", v.sp.ACSURL, truncate(rec, 200))
+		return mismatch(CheckRecipient, "SubjectConfirmationData Recipient", v.sp.ACSURL, text.Truncate(rec, 200))
 	}
 	exp, err := v.timeAttr(scd, "SubjectConfirmationData", "NotOnOrAfter")
 	if err != nil {
@@ -284,7 +285,7 @@ func (v *Validator) checkConditions(doc *safexml.Doc, c *etree.Element, now time
 				got = append(got, s)
 			}
 			if !ok {
-				return time.Time{}, mismatch(CheckAudience, "Audience", v.sp.EntityID, truncate(strings.Join(got, " "), 200))
+				return time.Time{}, mismatch(CheckAudience, "Audience", v.sp.EntityID, text.Truncate(strings.Join(got, " "), 200))
 			}
 		case doc.Is(el, nsAssertion, "OneTimeUse"), doc.Is(el, nsAssertion, "ProxyRestriction"):
 			// One-time use is what the replay cache enforces for every

@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/beevik/etree"
 
@@ -180,18 +179,6 @@ func checkUniqueStructure(doc *safexml.Doc, root *etree.Element) error {
 		}
 	}
 	return nil
-}
-
-// truncate bounds a value quoted in an error, on a rune boundary. Only
-// verified values and configuration are quoted at all.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 // maybeInflate inflates a response some IdPs DEFLATE before base64 even on the
