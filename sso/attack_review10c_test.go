@@ -19,10 +19,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/orgsso/orgsso/internal/faultstore"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
+	"github.com/orgsso/orgsso/tests/faultstore"
 )
 
 // Attacker review, round 10c: the store-call wrapper on the replay and

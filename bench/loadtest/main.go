@@ -3,7 +3,7 @@
 // reports throughput, latency percentiles, errors and replays accepted (both
 // must be 0).
 //
-//	go run ./internal/loadtest -clients 8 -responses 3000 -replay 0.25
+//	go run ./bench/loadtest -clients 8 -responses 3000 -replay 0.25
 //
 // Responses are signed before the clock starts (signing is the IdP's cost, not
 // ours). Every valid response must be accepted exactly once; every replay must

@@ -14,10 +14,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/orgsso/orgsso/internal/faultstore"
 	"github.com/orgsso/orgsso/store/memory"
 	"github.com/orgsso/orgsso/store/postgres"
 	"github.com/orgsso/orgsso/store/sqlite"
+	"github.com/orgsso/orgsso/tests/faultstore"
 )
 
 // dsnEnv names the PostgreSQL server the postgres backend uses; without it

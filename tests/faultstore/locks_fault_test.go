@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/orgsso/orgsso/internal/faultstore"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
+	"github.com/orgsso/orgsso/tests/faultstore"
 )
 
 // lockTimeout is the StoreTimeout of the Services that meet a locked

@@ -16,10 +16,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/orgsso/orgsso/internal/faultstore"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
+	"github.com/orgsso/orgsso/tests/faultstore"
 )
 
 // Race suite sizes.

@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orgsso/orgsso/internal/faultstore"
 	"github.com/orgsso/orgsso/rolemap"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
+	"github.com/orgsso/orgsso/tests/faultstore"
 )
 
 // slowTimeout is the StoreTimeout of a Service whose store is slow: a Slow

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/orgsso/orgsso/internal/faultstore"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
+	"github.com/orgsso/orgsso/tests/faultstore"
 )
 
 // fakeInner answers Organization, UpdateOrganization, Session and
