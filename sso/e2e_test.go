@@ -402,7 +402,7 @@ func TestE2ESSOTestIdP(t *testing.T) {
 	}
 	labels := map[string]string{h.URL: "app", idpURL: "idp"}
 	login := func(u ssotest.User) {
-		idp.SetLogin(func(*http.Request, *sso.AuthnRequest) (ssotest.User, error) { return u, nil })
+		idp.SetLogin(func(*http.Request, *ssotest.AuthnRequest) (ssotest.User, error) { return u, nil })
 	}
 
 	t.Run("owner runs Test SSO before enabling", func(t *testing.T) {

@@ -431,7 +431,7 @@ func TestBrowserCrossSiteBinding(t *testing.T) {
 	idpSrv := httptest.NewUnstartedServer(nil)
 	idpURL := "https://127.0.0.1:" + portOf(t, idpSrv)
 	idp, err := ssotest.New(ssotest.Config{EntityID: idpURL + "/metadata", SSOURL: idpURL + "/sso",
-		Login: func(*http.Request, *sso.AuthnRequest) (ssotest.User, error) {
+		Login: func(*http.Request, *ssotest.AuthnRequest) (ssotest.User, error) {
 			return ssotest.User{Email: "alice@acme.example", FirstName: "Alice", LastName: "L"}, nil
 		}})
 	if err != nil {

@@ -9,6 +9,9 @@
 // User; PostRequest wraps it in the request a browser would post to the ACS
 // URL. As an http.Handler, the IdP answers AuthnRequests at its SSO URL with an
 // auto-submitting form, signing in the user its LoginFunc chooses.
+// ParseAuthnRequest is the IdP side of the HTTP-Redirect binding: it decodes,
+// bounds and optionally verifies an SP's AuthnRequest (the IdP's handler
+// uses it; an SP's tests can too).
 //
 //	idp, _ := ssotest.New(ssotest.Config{Now: clock})
 //	org.IdP = idp.IdPConfig()

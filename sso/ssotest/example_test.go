@@ -102,7 +102,7 @@ func ExampleIdP_SetLogin() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	idp.SetLogin(func(r *http.Request, req *sso.AuthnRequest) (ssotest.User, error) {
+	idp.SetLogin(func(r *http.Request, req *ssotest.AuthnRequest) (ssotest.User, error) {
 		if req.Issuer != "https://app.example.com/sso/acme/metadata" {
 			return ssotest.User{}, errors.New("unknown SP")
 		}

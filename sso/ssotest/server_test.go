@@ -57,8 +57,8 @@ func newRedirect(t *testing.T, idp *ssotest.IdP, relayState string) *sso.Redirec
 
 func TestServeHTTPRedirectBinding(t *testing.T) {
 	idp := newIdP(t)
-	var seen *sso.AuthnRequest
-	idp.SetLogin(func(r *http.Request, req *sso.AuthnRequest) (ssotest.User, error) {
+	var seen *ssotest.AuthnRequest
+	idp.SetLogin(func(r *http.Request, req *ssotest.AuthnRequest) (ssotest.User, error) {
 		seen = req
 		return testUser, nil
 	})
@@ -104,7 +104,7 @@ func TestServeHTTPRedirectBinding(t *testing.T) {
 func TestServeHTTPPostBinding(t *testing.T) {
 	idp, err := ssotest.New(ssotest.Config{
 		Now: fixedNow, Key: idpKey(),
-		Login: func(*http.Request, *sso.AuthnRequest) (ssotest.User, error) { return testUser, nil },
+		Login: func(*http.Request, *ssotest.AuthnRequest) (ssotest.User, error) { return testUser, nil },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -138,11 +138,11 @@ func TestServeHTTPPostBinding(t *testing.T) {
 func TestServeHTTPErrors(t *testing.T) {
 	idp := newIdP(t)
 	rd := newRedirect(t, idp, "")
-	ok := func(*http.Request, *sso.AuthnRequest) (ssotest.User, error) { return testUser, nil }
-	refuse := func(*http.Request, *sso.AuthnRequest) (ssotest.User, error) {
+	ok := func(*http.Request, *ssotest.AuthnRequest) (ssotest.User, error) { return testUser, nil }
+	refuse := func(*http.Request, *ssotest.AuthnRequest) (ssotest.User, error) {
 		return ssotest.User{}, errors.New("wrong password")
 	}
-	noUser := func(*http.Request, *sso.AuthnRequest) (ssotest.User, error) { return ssotest.User{}, nil }
+	noUser := func(*http.Request, *ssotest.AuthnRequest) (ssotest.User, error) { return ssotest.User{}, nil }
 	tests := []struct {
 		name     string
 		method   string
@@ -250,7 +250,7 @@ func TestMetadata(t *testing.T) {
 // does not check request signatures).
 func TestServeHTTPSignedRequest(t *testing.T) {
 	idp := newIdP(t)
-	idp.SetLogin(func(*http.Request, *sso.AuthnRequest) (ssotest.User, error) { return testUser, nil })
+	idp.SetLogin(func(*http.Request, *ssotest.AuthnRequest) (ssotest.User, error) { return testUser, nil })
 	rd, err := sso.NewAuthnRequest(sso.AuthnRequestOptions{
 		SP: testSP, IdPSSOURL: idp.SSOURL(), RelayState: "rs", Now: t0, Rand: seeded(4),
 		SigningKey: spPair(), ForceAuthn: true,
