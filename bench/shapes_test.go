@@ -36,7 +36,7 @@ type world struct {
 
 func newWorld(tb testing.TB) *world {
 	tb.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "sso", "testdata", "keys", "idp.key.pem"))
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "keys", "idp.key.pem"))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/orgsso/orgsso/internal/safexml"
 	"github.com/orgsso/orgsso/internal/text"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/sso"
 )
 
@@ -97,7 +98,7 @@ func requestErr(param, format string, args ...any) *RequestError {
 // not checked (Signed=false).
 //
 // The signed octets are rebuilt from the decoded values with url.QueryEscape,
-// the encoding sso.NewAuthnRequest and most SPs use; a sender that percent-encodes
+// the encoding saml.NewAuthnRequest and most SPs use; a sender that percent-encodes
 // differently (lowercase hex, say) fails verification. Only RSA certificates
 // are supported (another key type is an *sso.ConfigError); the certificate's
 // validity period is not judged, as is usual for keys from SAML metadata.
@@ -124,7 +125,7 @@ func ParseAuthnRequest(query url.Values, spCert *x509.Certificate) (*AuthnReques
 	if !ok || samlRequest == "" {
 		return nil, requestErr(authnParamRequest, "missing")
 	}
-	relayState, hasRelayState, err := authnQueryParam(query, authnParamRelay, sso.MaxRelayState)
+	relayState, hasRelayState, err := authnQueryParam(query, authnParamRelay, saml.MaxRelayState)
 	if err != nil {
 		return nil, err
 	}
@@ -188,13 +189,13 @@ func authnQueryParam(q url.Values, name string, maxLen int) (string, bool, error
 func verifyAuthnSignature(key *rsa.PublicKey, sigAlg, sig, octets string) error {
 	var h crypto.Hash
 	switch sigAlg {
-	case sso.AlgRSASHA256:
+	case saml.AlgRSASHA256:
 		h = crypto.SHA256
-	case sso.AlgRSASHA384:
+	case saml.AlgRSASHA384:
 		h = crypto.SHA384
-	case sso.AlgRSASHA512:
+	case saml.AlgRSASHA512:
 		h = crypto.SHA512
-	case sso.AlgRSASHA1:
+	case saml.AlgRSASHA1:
 		return requestErr(authnParamSigAlg, "rsa-sha1 is refused; sign with rsa-sha256 or stronger")
 	default:
 		return requestErr(authnParamSigAlg, "algorithm %q is not supported; use rsa-sha256, rsa-sha384 or rsa-sha512", text.Truncate(sigAlg, maxAuthnQuoted))

@@ -23,8 +23,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/crewjam/saml"
+	crewjam "github.com/crewjam/saml"
 
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/sso"
 )
 
@@ -79,8 +80,8 @@ var authnSeq20 = []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
 
 const authnSeqID = "id-000102030405060708090a0b0c0d0e0f10111213"
 
-func authnOptions() sso.AuthnRequestOptions {
-	return sso.AuthnRequestOptions{
+func authnOptions() saml.AuthnRequestOptions {
+	return saml.AuthnRequestOptions{
 		SP: sso.SPDetails{
 			EntityID: "https://app.example.com/sso/acme/metadata",
 			ACSURL:   "https://app.example.com/sso/acme/acs",
@@ -141,17 +142,17 @@ func TestNewAuthnRequestRoundTrip(t *testing.T) {
 	base := authnOptions()
 	tests := []struct {
 		name   string
-		modify func(*sso.AuthnRequestOptions)
+		modify func(*saml.AuthnRequestOptions)
 		want   AuthnRequest
 	}{
 		{
 			name:   "plain",
-			modify: func(*sso.AuthnRequestOptions) {},
+			modify: func(*saml.AuthnRequestOptions) {},
 			want:   AuthnRequest{},
 		},
 		{
 			name: "relay state and force authn",
-			modify: func(o *sso.AuthnRequestOptions) {
+			modify: func(o *saml.AuthnRequestOptions) {
 				o.RelayState = "/dashboard?tab=1&x=y z"
 				o.ForceAuthn = true
 			},
@@ -159,19 +160,19 @@ func TestNewAuthnRequestRoundTrip(t *testing.T) {
 		},
 		{
 			name:   "relay state of exactly 80 bytes",
-			modify: func(o *sso.AuthnRequestOptions) { o.RelayState = strings.Repeat("r", sso.MaxRelayState) },
-			want:   AuthnRequest{RelayState: strings.Repeat("r", sso.MaxRelayState)},
+			modify: func(o *saml.AuthnRequestOptions) { o.RelayState = strings.Repeat("r", saml.MaxRelayState) },
+			want:   AuthnRequest{RelayState: strings.Repeat("r", saml.MaxRelayState)},
 		},
 		{
 			name: "custom NameID format",
-			modify: func(o *sso.AuthnRequestOptions) {
+			modify: func(o *saml.AuthnRequestOptions) {
 				o.SP.NameIDFormat = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 			},
 			want: AuthnRequest{NameIDFormat: "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"},
 		},
 		{
 			name: "odd characters",
-			modify: func(o *sso.AuthnRequestOptions) {
+			modify: func(o *saml.AuthnRequestOptions) {
 				o.SP.EntityID = `urn:x:<&>"'é`
 				o.SP.ACSURL = `https://app.example.com/acs?a=1&b=<2>&c="3"&d='4'&e=é`
 				o.RelayState = "\x00\xff&=+%/é"
@@ -201,15 +202,15 @@ func TestNewAuthnRequestRoundTrip(t *testing.T) {
 				want.ACSURL = opts.SP.ACSURL
 			}
 			if want.NameIDFormat == "" {
-				want.NameIDFormat = sso.NameIDFormatEmail
+				want.NameIDFormat = saml.NameIDFormatEmail
 			}
 
-			red, err := sso.NewAuthnRequest(opts)
+			red, err := saml.NewAuthnRequest(opts)
 			if err != nil {
-				t.Fatalf("sso.NewAuthnRequest() err = %v; want nil", err)
+				t.Fatalf("saml.NewAuthnRequest() err = %v; want nil", err)
 			}
-			if red.RequestID != authnSeqID {
-				t.Errorf("sso.NewAuthnRequest().RequestID = %q; want %q", red.RequestID, authnSeqID)
+			if red.ID != authnSeqID {
+				t.Errorf("saml.NewAuthnRequest().ID = %q; want %q", red.ID, authnSeqID)
 			}
 			got, err := ParseAuthnRequest(authnQuery(t, red.URL), nil)
 			if err != nil {
@@ -244,12 +245,12 @@ func TestNewAuthnRequestKeepsIdPQuery(t *testing.T) {
 			opts := authnOptions()
 			opts.IdPSSOURL = tt.idpURL
 			opts.RelayState = "rs"
-			red, err := sso.NewAuthnRequest(opts)
+			red, err := saml.NewAuthnRequest(opts)
 			if err != nil {
-				t.Fatalf("sso.NewAuthnRequest() err = %v; want nil", err)
+				t.Fatalf("saml.NewAuthnRequest() err = %v; want nil", err)
 			}
 			if !strings.HasPrefix(red.URL, tt.wantPrefix) {
-				t.Errorf("sso.NewAuthnRequest().URL = %q; want prefix %q", red.URL, tt.wantPrefix)
+				t.Errorf("saml.NewAuthnRequest().URL = %q; want prefix %q", red.URL, tt.wantPrefix)
 			}
 			q := authnQuery(t, red.URL)
 			for k, v := range tt.wantExtra {
@@ -281,9 +282,9 @@ func TestAuthnRequestSigned(t *testing.T) {
 		opts := authnOptions()
 		opts.RelayState = "/back?to=here"
 		opts.SigningKey = kp
-		red, err := sso.NewAuthnRequest(opts)
+		red, err := saml.NewAuthnRequest(opts)
 		if err != nil {
-			t.Fatalf("sso.NewAuthnRequest() err = %v; want nil", err)
+			t.Fatalf("saml.NewAuthnRequest() err = %v; want nil", err)
 		}
 		// Parameter order is part of the signed octets.
 		u, _ := url.Parse(red.URL)
@@ -295,15 +296,15 @@ func TestAuthnRequestSigned(t *testing.T) {
 			t.Errorf("query parameters = %s; want %s", got, want)
 		}
 		q := u.Query()
-		if got := q.Get("SigAlg"); got != sso.AlgRSASHA256 {
-			t.Errorf("SigAlg = %q; want %q", got, sso.AlgRSASHA256)
+		if got := q.Get("SigAlg"); got != saml.AlgRSASHA256 {
+			t.Errorf("SigAlg = %q; want %q", got, saml.AlgRSASHA256)
 		}
 		got, err := ParseAuthnRequest(q, spKP.Leaf)
 		if err != nil {
 			t.Fatalf("ParseAuthnRequest() err = %v; want nil", err)
 		}
-		if !got.Signed || got.RelayState != opts.RelayState || got.ID != red.RequestID {
-			t.Errorf("ParseAuthnRequest() = %+v; want Signed, RelayState %q, ID %q", got, opts.RelayState, red.RequestID)
+		if !got.Signed || got.RelayState != opts.RelayState || got.ID != red.ID {
+			t.Errorf("ParseAuthnRequest() = %+v; want Signed, RelayState %q, ID %q", got, opts.RelayState, red.ID)
 		}
 		// Without a certificate the signature is not judged.
 		got, err = ParseAuthnRequest(q, nil)
@@ -322,9 +323,9 @@ func TestParseAuthnRequestSignatureRefused(t *testing.T) {
 	opts := authnOptions()
 	opts.RelayState = "rs"
 	opts.SigningKey = spKP
-	red, err := sso.NewAuthnRequest(opts)
+	red, err := saml.NewAuthnRequest(opts)
 	if err != nil {
-		t.Fatalf("sso.NewAuthnRequest() err = %v; want nil", err)
+		t.Fatalf("saml.NewAuthnRequest() err = %v; want nil", err)
 	}
 	signed := authnQuery(t, red.URL)
 	otherXML := authnEncode(t, strings.Replace(authnDecode(t, signed.Get("SAMLRequest")),
@@ -352,18 +353,18 @@ func TestParseAuthnRequestSignatureRefused(t *testing.T) {
 		{"signature repeated", func(q url.Values) { q.Add("Signature", q.Get("Signature")) }, spKP.Leaf, ErrInvalidRequest, "Signature"},
 		{"signature oversized", func(q url.Values) { q.Set("Signature", strings.Repeat("A", 5000)) }, spKP.Leaf, ErrInvalidRequest, "Signature"},
 		{"rsa-sha1 refused even when valid", func(q url.Values) {
-			q.Set("SigAlg", sso.AlgRSASHA1)
-			q.Set("Signature", authnSign(t, spKP, crypto.SHA1, octets(sso.AlgRSASHA1)))
+			q.Set("SigAlg", saml.AlgRSASHA1)
+			q.Set("Signature", authnSign(t, spKP, crypto.SHA1, octets(saml.AlgRSASHA1)))
 		}, spKP.Leaf, ErrInvalidRequest, "SigAlg"},
-		{"ecdsa-sha256 unsupported", func(q url.Values) { q.Set("SigAlg", sso.AlgECDSASHA256) }, spKP.Leaf, ErrInvalidRequest, "SigAlg"},
-		{"SigAlg changed to sha512, signature of sha256", func(q url.Values) { q.Set("SigAlg", sso.AlgRSASHA512) }, spKP.Leaf, ErrInvalidRequest, "Signature"},
+		{"ecdsa-sha256 unsupported", func(q url.Values) { q.Set("SigAlg", saml.AlgECDSASHA256) }, spKP.Leaf, ErrInvalidRequest, "SigAlg"},
+		{"SigAlg changed to sha512, signature of sha256", func(q url.Values) { q.Set("SigAlg", saml.AlgRSASHA512) }, spKP.Leaf, ErrInvalidRequest, "Signature"},
 		{"rsa-sha512 accepted", func(q url.Values) {
-			q.Set("SigAlg", sso.AlgRSASHA512)
-			q.Set("Signature", authnSign(t, spKP, crypto.SHA512, octets(sso.AlgRSASHA512)))
+			q.Set("SigAlg", saml.AlgRSASHA512)
+			q.Set("Signature", authnSign(t, spKP, crypto.SHA512, octets(saml.AlgRSASHA512)))
 		}, spKP.Leaf, nil, ""},
 		{"rsa-sha384 accepted", func(q url.Values) {
-			q.Set("SigAlg", sso.AlgRSASHA384)
-			q.Set("Signature", authnSign(t, spKP, crypto.SHA384, octets(sso.AlgRSASHA384)))
+			q.Set("SigAlg", saml.AlgRSASHA384)
+			q.Set("Signature", authnSign(t, spKP, crypto.SHA384, octets(saml.AlgRSASHA384)))
 		}, spKP.Leaf, nil, ""},
 	}
 	for _, tt := range tests {
@@ -395,9 +396,9 @@ func TestParseAuthnRequestSignatureRefused(t *testing.T) {
 func TestParseAuthnRequestUnsignedWhenCertRequired(t *testing.T) {
 	t.Parallel()
 	spKP, _ := authnKeys(t)
-	red, err := sso.NewAuthnRequest(authnOptions())
+	red, err := saml.NewAuthnRequest(authnOptions())
 	if err != nil {
-		t.Fatalf("sso.NewAuthnRequest() err = %v; want nil", err)
+		t.Fatalf("saml.NewAuthnRequest() err = %v; want nil", err)
 	}
 	_, err = ParseAuthnRequest(authnQuery(t, red.URL), spKP.Leaf)
 	if !errors.Is(err, ErrInvalidRequest) {
@@ -415,9 +416,9 @@ func TestParseAuthnRequestNonRSACert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	red, err := sso.NewAuthnRequest(authnOptions())
+	red, err := saml.NewAuthnRequest(authnOptions())
 	if err != nil {
-		t.Fatalf("sso.NewAuthnRequest() err = %v; want nil", err)
+		t.Fatalf("saml.NewAuthnRequest() err = %v; want nil", err)
 	}
 	_, err = ParseAuthnRequest(authnQuery(t, red.URL), ecKP.Leaf)
 	if !errors.Is(err, sso.ErrInvalidConfig) {
@@ -432,20 +433,20 @@ func TestParseAuthnRequestCrewjamSP(t *testing.T) {
 	spKP, _ := authnKeys(t)
 	acs, _ := url.Parse("https://app.example.com/sso/acme/acs")
 	md, _ := url.Parse("https://app.example.com/sso/acme/metadata")
-	sp := saml.ServiceProvider{
+	sp := crewjam.ServiceProvider{
 		EntityID:    md.String(),
 		Key:         spKP.PrivateKey.(crypto.Signer),
 		Certificate: spKP.Leaf,
 		AcsURL:      *acs,
 		MetadataURL: *md,
-		IDPMetadata: &saml.EntityDescriptor{IDPSSODescriptors: []saml.IDPSSODescriptor{{
-			SSODescriptor: saml.SSODescriptor{},
-			SingleSignOnServices: []saml.Endpoint{{
-				Binding: saml.HTTPRedirectBinding, Location: "https://idp.example.org/sso",
+		IDPMetadata: &crewjam.EntityDescriptor{IDPSSODescriptors: []crewjam.IDPSSODescriptor{{
+			SSODescriptor: crewjam.SSODescriptor{},
+			SingleSignOnServices: []crewjam.Endpoint{{
+				Binding: crewjam.HTTPRedirectBinding, Location: "https://idp.example.org/sso",
 			}},
 		}}},
-		AuthnNameIDFormat: saml.EmailAddressNameIDFormat,
-		SignatureMethod:   sso.AlgRSASHA256,
+		AuthnNameIDFormat: crewjam.EmailAddressNameIDFormat,
+		SignatureMethod:   saml.AlgRSASHA256,
 	}
 	u, err := sp.MakeRedirectAuthenticationRequest("relay-123")
 	if err != nil {
@@ -457,7 +458,7 @@ func TestParseAuthnRequestCrewjamSP(t *testing.T) {
 	}
 	if !got.Signed || got.Issuer != md.String() || got.ACSURL != acs.String() ||
 		got.Destination != "https://idp.example.org/sso" || got.RelayState != "relay-123" ||
-		got.NameIDFormat != sso.NameIDFormatEmail || !strings.HasPrefix(got.ID, "id-") || got.IssueInstant.IsZero() {
+		got.NameIDFormat != saml.NameIDFormatEmail || !strings.HasPrefix(got.ID, "id-") || got.IssueInstant.IsZero() {
 		t.Errorf("ParseAuthnRequest() = %+v; want the crewjam request's fields", got)
 	}
 }
@@ -651,12 +652,12 @@ func TestRequestErrorMessage(t *testing.T) {
 // FuzzParseAuthnRequest feeds the parser arbitrary query values, and the same
 // first string as a raw XML document; it must never panic and every refusal
 // must wrap ErrInvalidRequest. It also checks a round trip: whatever
-// sso.NewAuthnRequest accepts with the fuzzed RelayState and an ACS URL built from
+// saml.NewAuthnRequest accepts with the fuzzed RelayState and an ACS URL built from
 // the fuzzed strings parses back, signed, to the same fields.
 func FuzzParseAuthnRequest(f *testing.F) {
 	f.Add("", "", "", "")
-	f.Add(`<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="a" Version="2.0" IssueInstant="2025-01-01T00:00:00Z"><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">x</saml:Issuer></samlp:AuthnRequest>`, "/path?x=1", sso.AlgRSASHA1, "")
-	f.Add("acs?a=<1>&b=\"2\"", "\x00\xff", sso.AlgRSASHA512, "!!")
+	f.Add(`<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="a" Version="2.0" IssueInstant="2025-01-01T00:00:00Z"><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">x</saml:Issuer></samlp:AuthnRequest>`, "/path?x=1", saml.AlgRSASHA1, "")
+	f.Add("acs?a=<1>&b=\"2\"", "\x00\xff", saml.AlgRSASHA512, "!!")
 
 	keys, err := authnTestKeys()
 	if err != nil {
@@ -701,10 +702,10 @@ func FuzzParseAuthnRequest(f *testing.F) {
 				opts.SigningKey = sp
 				cert = sp.Leaf
 			}
-			red, err := sso.NewAuthnRequest(opts)
+			red, err := saml.NewAuthnRequest(opts)
 			if err != nil {
-				if !errors.Is(err, sso.ErrInvalidConfig) {
-					t.Fatalf("sso.NewAuthnRequest() err = %v; want nil or %v", err, sso.ErrInvalidConfig)
+				if !errors.Is(err, saml.ErrInvalidConfig) {
+					t.Fatalf("saml.NewAuthnRequest() err = %v; want nil or %v", err, saml.ErrInvalidConfig)
 				}
 				continue
 			}
@@ -714,12 +715,12 @@ func FuzzParseAuthnRequest(f *testing.F) {
 			}
 			got, err := ParseAuthnRequest(u.Query(), cert)
 			if err != nil {
-				t.Fatalf("ParseAuthnRequest(sso.NewAuthnRequest(ACS %q, RelayState %q)) err = %v; want nil", acs, relayState, err)
+				t.Fatalf("ParseAuthnRequest(saml.NewAuthnRequest(ACS %q, RelayState %q)) err = %v; want nil", acs, relayState, err)
 			}
 			want := AuthnRequest{
 				ID: authnSeqID, Issuer: opts.SP.EntityID, Destination: opts.IdPSSOURL, ACSURL: acs,
 				ProtocolBinding: "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
-				NameIDFormat:    sso.NameIDFormatEmail, RelayState: relayState,
+				NameIDFormat:    saml.NameIDFormatEmail, RelayState: relayState,
 				IssueInstant: opts.Now.UTC().Truncate(time.Second), Signed: signed,
 			}
 			if *got != want {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
 )
@@ -44,9 +45,9 @@ func parseAutoPost(t *testing.T, body string) autoPost {
 	return p
 }
 
-func newRedirect(t *testing.T, idp *ssotest.IdP, relayState string) *sso.Redirect {
+func newRedirect(t *testing.T, idp *ssotest.IdP, relayState string) *saml.AuthnRequest {
 	t.Helper()
-	rd, err := sso.NewAuthnRequest(sso.AuthnRequestOptions{
+	rd, err := saml.NewAuthnRequest(saml.AuthnRequestOptions{
 		SP: testSP, IdPSSOURL: idp.SSOURL(), RelayState: relayState, Now: t0, Rand: seeded(3),
 	})
 	if err != nil {
@@ -72,8 +73,8 @@ func TestServeHTTPRedirectBinding(t *testing.T) {
 	if ct := rec.Header().Get("Content-Type"); ct != "text/html; charset=utf-8" {
 		t.Errorf("Content-Type = %q", ct)
 	}
-	if seen == nil || seen.ID != rd.RequestID || seen.Issuer != testSP.EntityID {
-		t.Fatalf("LoginFunc saw %+v; want the request %s from %s", seen, rd.RequestID, testSP.EntityID)
+	if seen == nil || seen.ID != rd.ID || seen.Issuer != testSP.EntityID {
+		t.Fatalf("LoginFunc saw %+v; want the request %s from %s", seen, rd.ID, testSP.EntityID)
 	}
 	body := rec.Body.String()
 	if strings.Contains(body, "<y>") {
@@ -87,8 +88,8 @@ func TestServeHTTPRedirectBinding(t *testing.T) {
 		t.Errorf("RelayState = %q; want the request's", p.relayState)
 	}
 	doc := decode(t, p.samlResponse)
-	if got := doc.Root().SelectAttrValue("InResponseTo", ""); got != rd.RequestID {
-		t.Errorf("InResponseTo = %q; want %q", got, rd.RequestID)
+	if got := doc.Root().SelectAttrValue("InResponseTo", ""); got != rd.ID {
+		t.Errorf("InResponseTo = %q; want %q", got, rd.ID)
 	}
 	if got := audience(doc).Text(); got != testSP.EntityID {
 		t.Errorf("Audience = %q; want %q", got, testSP.EntityID)
@@ -251,7 +252,7 @@ func TestMetadata(t *testing.T) {
 func TestServeHTTPSignedRequest(t *testing.T) {
 	idp := newIdP(t)
 	idp.SetLogin(func(*http.Request, *ssotest.AuthnRequest) (ssotest.User, error) { return testUser, nil })
-	rd, err := sso.NewAuthnRequest(sso.AuthnRequestOptions{
+	rd, err := saml.NewAuthnRequest(saml.AuthnRequestOptions{
 		SP: testSP, IdPSSOURL: idp.SSOURL(), RelayState: "rs", Now: t0, Rand: seeded(4),
 		SigningKey: spPair(), ForceAuthn: true,
 	})
@@ -264,7 +265,7 @@ func TestServeHTTPSignedRequest(t *testing.T) {
 		t.Fatalf("status = %d; want 200: %s", rec.Code, rec.Body)
 	}
 	p := parseAutoPost(t, rec.Body.String())
-	if got := decode(t, p.samlResponse).Root().SelectAttrValue("InResponseTo", ""); got != rd.RequestID || p.relayState != "rs" {
-		t.Errorf("InResponseTo %q, RelayState %q; want %q, rs", got, p.relayState, rd.RequestID)
+	if got := decode(t, p.samlResponse).Root().SelectAttrValue("InResponseTo", ""); got != rd.ID || p.relayState != "rs" {
+		t.Errorf("InResponseTo %q, RelayState %q; want %q, rs", got, p.relayState, rd.ID)
 	}
 }
