@@ -105,7 +105,7 @@ func mustWithSerial(t testing.TB, der []byte, serial *big.Int) []byte {
 	return out
 }
 
-// certTestKey returns the fixture IdP key (PKCS#1 PEM in testdata/keys).
+// certTestKey returns the fixture IdP key (PKCS#1 PEM in the module's testdata/keys).
 func certTestKey(t testing.TB) *rsa.PrivateKey {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "testdata", "keys", "idp.key.pem"))

@@ -24,7 +24,8 @@ var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 const testRequestID = "id-0123456789abcdef0123456789abcdef01234567"
 
 // fixture is a test IdP, the SP it talks to, and the keys both sides hold,
-// all deterministic: fixed keys from testdata/keys, fixed clock, seeded IDs.
+// all deterministic: fixed keys from the module's testdata/keys, fixed clock,
+// seeded IDs.
 type fixture struct {
 	idp      *ssotest.IdP
 	sp       saml.SPDetails

@@ -27,7 +27,7 @@ func (c IdPConfig) ValidateAt(now time.Time) error { return c.check(now, true) }
 
 // ValidatePartial checks the fields of c that are set, as ValidateAt would,
 // without requiring the others: an incomplete configuration (an
-// organization's draft) may lack any field, but every one it has must be
+// draft of one) may lack any field, but every one it has must be
 // well-formed. Certificates must parse; their validity period is not judged.
 func (c IdPConfig) ValidatePartial() error { return c.check(time.Time{}, false) }
 

@@ -40,7 +40,7 @@ func idpTestCertPEM(t *testing.T, notBefore, notAfter time.Time) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
 
-// idpTestFixturePEM reads a PEM file of testdata/idpmetadata.
+// idpTestFixturePEM reads a PEM file of the module's testdata/idpmetadata.
 func idpTestFixturePEM(t *testing.T, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "testdata", "idpmetadata", name))

@@ -13,7 +13,7 @@ import (
 	"testing"
 )
 
-// mdTestFile reads a file of testdata/idpmetadata.
+// mdTestFile reads a file of the module's testdata/idpmetadata.
 func mdTestFile(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "testdata", "idpmetadata", name))

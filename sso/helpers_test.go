@@ -23,7 +23,8 @@ import (
 var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // fixture is a test IdP, the SP it talks to, and the keys both sides hold,
-// all deterministic: fixed keys from testdata/keys, fixed clock, seeded IDs.
+// all deterministic: fixed keys from the module's testdata/keys, fixed clock,
+// seeded IDs.
 type fixture struct {
 	idp      *ssotest.IdP
 	sp       sso.SPDetails

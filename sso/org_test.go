@@ -42,7 +42,7 @@ func orgTestCertPEM(t *testing.T, notBefore, notAfter time.Time) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
 
-// orgTestFixturePEM reads a PEM file of testdata/idpmetadata.
+// orgTestFixturePEM reads a PEM file of the module's testdata/idpmetadata.
 func orgTestFixturePEM(t *testing.T, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "testdata", "idpmetadata", name))

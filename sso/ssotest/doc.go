@@ -28,7 +28,7 @@
 // confirmation, an audience restriction, emailAddress NameID, and the
 // attributes email, first_name, last_name and roles.
 //
-// Each Response knob breaks one check of sso.Validator:
+// Each Response knob breaks one check of saml.Validator (sso.Validator):
 //
 //	saml.CheckStatus         StatusCode: ssotest.StatusResponder
 //	saml.CheckAssertionCount BeforeSign adds or removes an assertion
