@@ -27,6 +27,10 @@
 // Errors are typed: errors.Is with the Err* sentinels, ErrorCode and
 // UserMessage for the end user, ReportFailure for the owner.
 //
+// An organization signs in through its own IdP and through further
+// Connections (SAML or OpenID Connect, chosen by the user or routed by email
+// domain); OpenID Connect is package oidc.
+//
 // The SAML protocol itself (response validation, certificates, IdP and SP
 // metadata, AuthnRequests) is package saml; the contract's protocol names
 // here (IdPConfig, SPDetails, ValidatorConfig, Assertion, Validator,
