@@ -10,6 +10,8 @@ import (
 	"unicode"
 
 	"golang.org/x/oauth2"
+
+	"github.com/orgsso/orgsso/internal/text"
 )
 
 // randomBytes is the entropy of each State, Nonce and CodeVerifier: 256 bits.
@@ -65,7 +67,7 @@ func Prompt(prompt string) AuthOption {
 					return configErr("Prompt", "none must be the only value")
 				}
 			default:
-				return configErr("Prompt", "%q is not one of none, login, consent, select_account", cut(v, 32))
+				return configErr("Prompt", "%q is not one of none, login, consent, select_account", text.Truncate(v, 32))
 			}
 		}
 		p.prompt = strings.Join(vals, " ")
@@ -121,7 +123,7 @@ func randomString(r io.Reader) (string, error) {
 func (rp *RelyingParty) checkCallback(q url.Values, pending *AuthRequest) (string, error) {
 	if code := q.Get("error"); code != "" {
 		return "", &ValidationError{Check: CheckAuthorization, Reason: "the provider refused the sign-in",
-			Got: cut(code, 64) + describe(q.Get("error_description"))}
+			Got: text.Truncate(code, 64) + describe(q.Get("error_description"))}
 	}
 	if pending == nil || pending.State == "" || pending.Nonce == "" || pending.CodeVerifier == "" {
 		return "", fail(CheckState, "no pending request (state, nonce and code verifier are required)")
@@ -143,5 +145,5 @@ func describe(desc string) string {
 	if desc == "" {
 		return ""
 	}
-	return ": " + cut(desc, 128)
+	return ": " + text.Truncate(desc, 128)
 }

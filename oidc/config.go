@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/orgsso/orgsso/internal/text"
 )
 
 // Defaults and bounds of Config.
@@ -194,7 +196,7 @@ func (c Config) validate() (*settings, error) {
 		case strings.HasPrefix(strings.ToUpper(a), "HS"):
 			return nil, configErr(indexed("Algorithms", i), "%q is refused: HMAC algorithms are never accepted (an HMAC keyed with the provider's public key proves nothing)", a)
 		case !knownAlgorithms[a]:
-			return nil, configErr(indexed("Algorithms", i), "%q is not a supported asymmetric JWS algorithm", cut(a, 32))
+			return nil, configErr(indexed("Algorithms", i), "%q is not a supported asymmetric JWS algorithm", text.Truncate(a, 32))
 		}
 		s.algSet[a] = true
 	}

@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/orgsso/orgsso/internal/text"
 )
 
 // Sentinel errors. Every *ValidationError wraps exactly one of them, so a host
@@ -107,14 +108,14 @@ func (e *ValidationError) Error() string {
 	}
 	switch {
 	case e.Want != "" && e.Got != "":
-		msg += fmt.Sprintf(" (want %q, got %q)", cut(e.Want, maxQuoted), cut(e.Got, maxQuoted))
+		msg += fmt.Sprintf(" (want %q, got %q)", text.Truncate(e.Want, maxQuoted), text.Truncate(e.Got, maxQuoted))
 	case e.Want != "":
-		msg += fmt.Sprintf(" (want %q)", cut(e.Want, maxQuoted))
+		msg += fmt.Sprintf(" (want %q)", text.Truncate(e.Want, maxQuoted))
 	case e.Got != "":
-		msg += fmt.Sprintf(" (got %q)", cut(e.Got, maxQuoted))
+		msg += fmt.Sprintf(" (got %q)", text.Truncate(e.Got, maxQuoted))
 	}
 	if e.Err != nil {
-		msg += ": " + cut(e.Err.Error(), maxCause)
+		msg += ": " + text.Truncate(e.Err.Error(), maxCause)
 	}
 	return msg
 }
@@ -137,7 +138,7 @@ func fail(c Check, reason string) *ValidationError {
 }
 
 func mismatch(c Check, what, want, got string) *ValidationError {
-	return &ValidationError{Check: c, Reason: what + " does not match", Want: want, Got: cut(got, maxQuoted)}
+	return &ValidationError{Check: c, Reason: what + " does not match", Want: want, Got: text.Truncate(got, maxQuoted)}
 }
 
 func wrapFail(c Check, reason string, err error) *ValidationError {
@@ -156,7 +157,7 @@ type ConfigError struct {
 func (e *ConfigError) Error() string {
 	msg := "oidc: invalid " + e.Field + ": " + e.Reason
 	if e.Err != nil {
-		msg += ": " + cut(e.Err.Error(), maxCause)
+		msg += ": " + text.Truncate(e.Err.Error(), maxCause)
 	}
 	return msg
 }
@@ -174,15 +175,3 @@ func configErr(field, format string, args ...any) *ConfigError {
 }
 
 func indexed(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }
-
-// cut returns s cut to at most n bytes on a rune boundary, with "…" appended
-// when something was cut. Invalid UTF-8 is kept as is; %q escapes it.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}

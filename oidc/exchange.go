@@ -10,6 +10,8 @@ import (
 	"net/url"
 
 	"golang.org/x/oauth2"
+
+	"github.com/orgsso/orgsso/internal/text"
 )
 
 // Finish completes a sign-in from the query of the redirect back to
@@ -74,10 +76,10 @@ func tokenError(err error) error {
 			status = re.Response.Status
 		}
 		if re.ErrorCode != "" {
-			return &ValidationError{Check: CheckTokenExchange, Reason: "the provider refused the code (HTTP " + cut(status, 64) + ")",
-				Got: cut(re.ErrorCode, 64) + describe(re.ErrorDescription)}
+			return &ValidationError{Check: CheckTokenExchange, Reason: "the provider refused the code (HTTP " + text.Truncate(status, 64) + ")",
+				Got: text.Truncate(re.ErrorCode, 64) + describe(re.ErrorDescription)}
 		}
-		return &ValidationError{Check: CheckTokenExchange, Reason: "the token endpoint answered HTTP " + cut(status, 64)}
+		return &ValidationError{Check: CheckTokenExchange, Reason: "the token endpoint answered HTTP " + text.Truncate(status, 64)}
 	}
 	if isTimeout(err) {
 		return &ValidationError{Check: CheckTokenExchange, Reason: "the token endpoint timed out", Err: context.DeadlineExceeded}
@@ -116,11 +118,11 @@ func (rp *RelyingParty) userInfo(ctx context.Context, tok *oauth2.Token, c *Clai
 		return wrapFail(CheckUserInfo, "the userinfo response could not be read", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fail(CheckUserInfo, "the userinfo endpoint answered HTTP "+cut(resp.Status, 64))
+		return fail(CheckUserInfo, "the userinfo endpoint answered HTTP "+text.Truncate(resp.Status, 64))
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" {
 		// A signed (application/jwt) userinfo response is not supported.
-		return &ValidationError{Check: CheckUserInfo, Reason: "the userinfo response is not application/json", Got: cut(mt, 64)}
+		return &ValidationError{Check: CheckUserInfo, Reason: "the userinfo response is not application/json", Got: text.Truncate(mt, 64)}
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {

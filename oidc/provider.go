@@ -10,6 +10,8 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/orgsso/orgsso/internal/text"
 )
 
 // Endpoints are the provider endpoints a RelyingParty calls. Discover reads
@@ -128,7 +130,7 @@ func Discover(ctx context.Context, cfg Config) (*RelyingParty, error) {
 			continue
 		}
 		if err := checkURL(f.url); err != nil {
-			return nil, &ValidationError{Check: CheckDiscovery, Reason: f.name + " is not an https URL", Got: cut(f.url, maxQuoted), Err: err}
+			return nil, &ValidationError{Check: CheckDiscovery, Reason: f.name + " is not an https URL", Got: text.Truncate(f.url, maxQuoted), Err: err}
 		}
 	}
 	if len(doc.CodeChallengeAlgs) > 0 && !slices.Contains(doc.CodeChallengeAlgs, "S256") {

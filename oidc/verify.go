@@ -10,6 +10,8 @@ import (
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/orgsso/orgsso/internal/text"
 )
 
 // maxSubject is the longest sub accepted (OpenID Connect Core 2: "MUST NOT
@@ -90,7 +92,7 @@ func (rp *RelyingParty) checkHeader(raw string) error {
 	}
 	if !rp.s.algSet[*hdr.Alg] {
 		return &ValidationError{Check: CheckAlgorithm, Reason: "alg is not in the allow-list",
-			Want: strings.Join(rp.s.algs, ","), Got: cut(*hdr.Alg, 32)}
+			Want: strings.Join(rp.s.algs, ","), Got: text.Truncate(*hdr.Alg, 32)}
 	}
 	return nil
 }

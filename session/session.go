@@ -2,8 +2,9 @@ package session
 
 import (
 	"context"
-	"errors"
 	"time"
+
+	"github.com/orgsso/orgsso/storeerr"
 )
 
 // Sign-in methods a Session records.
@@ -12,16 +13,17 @@ const (
 	MethodPassword = "password"
 )
 
-// The errors every Store returns, whatever its backend. Package sso
-// re-exports them, so one errors.Is works for all stores.
+// The errors every Store returns, whatever its backend. They are defined once,
+// in package storeerr; package sso re-exports them too, so one errors.Is
+// works for all stores.
 var (
 	// ErrNotFound: no entry has that key.
-	ErrNotFound = errors.New("orgsso: not found")
+	ErrNotFound = storeerr.ErrNotFound
 	// ErrDuplicateID: a pending request or session with that ID already exists.
-	ErrDuplicateID = errors.New("orgsso: duplicate ID")
+	ErrDuplicateID = storeerr.ErrDuplicateID
 	// ErrInvalidArgument: a nil store, context or value, a missing key field,
 	// or (for a Manager) a bad orgID, userID, method or ttl.
-	ErrInvalidArgument = errors.New("orgsso: invalid argument")
+	ErrInvalidArgument = storeerr.ErrInvalidArgument
 )
 
 // Session is a signed-in user's session in one organization.

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/orgsso/orgsso/internal/text"
 	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 )
 
@@ -66,7 +68,7 @@ const formOverhead = 16 << 10
 // Validator; its assertion ID must be unused (a resubmitted response is
 // ErrReplay); it must answer a pending request of this organization, posted by
 // the browser that holds that request's binding cookie (Redirect.Cookie;
-// otherwise CheckBinding), or be unsolicited with IdP-initiated sign-in
+// otherwise saml.CheckBinding), or be unsolicited with IdP-initiated sign-in
 // allowed. The request is consumed only by the response that matches it: a
 // response naming another organization's request, or posted without the
 // cookie, leaves the request usable. A test round trip returns Result.Test and
@@ -114,15 +116,15 @@ func (s *Service) handleACS(ctx context.Context, ssoName, connID string, r *http
 		return part, false, ErrUnknownConnection
 	}
 	if r == nil || r.Method != http.MethodPost {
-		return part, false, fail(CheckEncoding, "the ACS accepts only an HTTP POST form (HTTP-POST binding)")
+		return part, false, fail(saml.CheckEncoding, "the ACS accepts only an HTTP POST form (HTTP-POST binding)")
 	}
 	r.Body = http.MaxBytesReader(nil, r.Body, 3*s.maxSize+formOverhead)
 	if err := r.ParseForm(); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return part, false, fail(CheckSize, "posted form is larger than the limit")
+			return part, false, fail(saml.CheckSize, "posted form is larger than the limit")
 		}
-		return part, false, wrapFail(CheckEncoding, "posted form does not parse", err)
+		return part, false, wrapFail(saml.CheckEncoding, "posted form does not parse", err)
 	}
 	relay := r.PostForm.Get("RelayState")
 	if (!org.Enabled || !conn.Enabled) && relay != relayTest {
@@ -130,7 +132,7 @@ func (s *Service) handleACS(ctx context.Context, ssoName, connID string, r *http
 	}
 	posted := r.PostForm.Get("SAMLResponse")
 	if posted == "" {
-		return part, false, fail(CheckEncoding, "no SAMLResponse in the posted form")
+		return part, false, fail(saml.CheckEncoding, "no SAMLResponse in the posted form")
 	}
 
 	v, err := s.validator(org, &conn)
@@ -153,7 +155,7 @@ func (s *Service) handleACS(ctx context.Context, ssoName, connID string, r *http
 	part.Identity = checked
 	until := a.NotOnOrAfter.Add(s.skew)
 	if len(a.ID) > MaxKeyBytes {
-		return part, true, fail(CheckSchema, "the assertion ID is longer than 512 bytes")
+		return part, true, fail(saml.CheckSchema, "the assertion ID is longer than 512 bytes")
 	}
 	if err := s.do(ctx, "UseAssertion", func(ctx context.Context) error { return s.store.UseAssertion(ctx, org.ID, a.ID, until) }); err != nil {
 		return part, true, err
@@ -202,11 +204,11 @@ func (s *Service) consume(ctx context.Context, org *Organization, connID, id str
 	req, err := s.consumeMatching(ctx, id, org.ID, hash)
 	switch {
 	case isNotFound(err):
-		return nil, &ValidationError{Check: CheckInResponseTo, Reason: "response answers no pending request of this organization bound to this browser: unknown, expired, already used, another organization's, or bound to another browser", Got: truncate(id, 100)}
+		return nil, &saml.ValidationError{Check: saml.CheckInResponseTo, Reason: "response answers no pending request of this organization bound to this browser: unknown, expired, already used, another organization's, or bound to another browser", Got: text.Truncate(id, 100)}
 	case err != nil:
 		return nil, err
 	case !s.now().Before(req.ExpiresAt):
-		return nil, &ValidationError{Check: CheckInResponseTo, Reason: "the request this response answers has expired", Got: truncate(id, 100)}
+		return nil, &saml.ValidationError{Check: saml.CheckInResponseTo, Reason: "the request this response answers has expired", Got: text.Truncate(id, 100)}
 	}
 	return req, nil
 }

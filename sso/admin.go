@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 )
 
@@ -294,14 +295,11 @@ func newCertificates(org, prev *Organization, set certificateSet, actor string, 
 			continue
 		}
 		field := set.field + ".Certificates[" + strconv.Itoa(i) + "]"
-		cert, err := parseCertificatePEM(field, p)
+		cert, err := IdPConfig{Certificates: set.certs}.CheckCertificate(i, now)
 		if err != nil {
-			return nil, err
+			return nil, prefixConfigErr(set.field, samlConfigErr(err))
 		}
-		if err := checkCertificateTime(field, cert, now); err != nil {
-			return nil, err
-		}
-		if cert.NotAfter.Sub(now) < certificateExpiryWarning {
+		if cert.NotAfter.Sub(now) < saml.CertificateExpiryWarning {
 			expiring = append(expiring, Event{Type: EventCertificateExpiring, OrgID: org.ID, SSOName: org.SSOName, Actor: actor,
 				Fields: []string{set.field + ".Certificates"},
 				Detail: fieldLabel(field) + " expires on " + cert.NotAfter.UTC().Format(time.DateOnly) +

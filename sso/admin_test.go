@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/store/memory"
@@ -557,8 +558,8 @@ func TestConfigErrorUserMessage(t *testing.T) {
 
 func TestReportFailure(t *testing.T) {
 	assert.Nil(t, sso.ReportFailure(nil))
-	r := sso.ReportFailure(&sso.ValidationError{Check: sso.CheckSignature, Reason: "digest mismatch"})
-	assert.Equal(t, sso.CheckSignature, r.Check)
+	r := sso.ReportFailure(&saml.ValidationError{Check: saml.CheckSignature, Reason: "digest mismatch"})
+	assert.Equal(t, saml.CheckSignature, r.Check)
 	assert.Contains(t, r.Fix, "signing certificate")
 	assert.NotContains(t, r.Problem+r.Fix, "digest mismatch", "operator detail stays in the log")
 	r = sso.ReportFailure(sso.ErrUnavailable)

@@ -19,13 +19,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/orgsso/orgsso/internal/faultstore"
 	"github.com/orgsso/orgsso/rolemap"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/store/memory"
 	"github.com/orgsso/orgsso/store/postgres"
 	"github.com/orgsso/orgsso/store/sqlite"
+	"github.com/orgsso/orgsso/tests/faultstore"
 )
 
 // Attacker review, round 10b: the round-10 fixes (one membership per user,

@@ -19,10 +19,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/orgsso/orgsso/internal/faultstore"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
+	"github.com/orgsso/orgsso/tests/faultstore"
 )
 
 // Attacker review, round 10c: the store-call wrapper on the replay and
@@ -38,7 +39,7 @@ const ar10cMaxErr = 2048
 // and one HTTP-Redirect SingleSignOnService at location.
 func ar10cMetadata(t *testing.T, entityID, location string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "idpmetadata", "okta.pem"))
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "idpmetadata", "okta.pem"))
 	require.NoError(t, err)
 	block, _ := pem.Decode(raw)
 	require.NotNil(t, block)
@@ -214,7 +215,7 @@ func TestAttackReview10cOversizedKeysHeld(t *testing.T) {
 		e.fs.Reset()
 		res, err := e.post(t, posted, relay)
 		assert.Nil(t, res)
-		require.ErrorIs(t, err, sso.CheckSchema)
+		require.ErrorIs(t, err, saml.CheckSchema)
 		assert.Zero(t, e.fs.Calls(faultstore.MethodUseAssertion))
 		assert.LessOrEqual(t, len(err.Error()), ar10cMaxErr)
 	})
@@ -232,7 +233,7 @@ func TestAttackReview10cOversizedKeysHeld(t *testing.T) {
 		e.fs.Reset()
 		res, err := e.postWith(t, posted, relay, cookies...)
 		assert.Nil(t, res)
-		require.ErrorIs(t, err, sso.CheckInResponseTo)
+		require.ErrorIs(t, err, saml.CheckInResponseTo)
 		assert.Zero(t, e.fs.Calls(faultstore.MethodConsumeMatchingRequest))
 		assert.Zero(t, e.fs.Calls(faultstore.MethodConsumeRequest))
 		assert.LessOrEqual(t, len(err.Error()), ar10cMaxErr)
@@ -255,8 +256,8 @@ func TestAttackReview10cOversizedKeysHeld(t *testing.T) {
 func TestAttackReview10cFailureReportHeld(t *testing.T) {
 	evil := "<script>alert(1)</script>\u202e"
 	errs := []error{
-		&sso.ValidationError{Check: sso.CheckIssuer, Reason: evil, Want: evil, Got: evil, Err: errors.New(evil)},
-		&sso.ValidationError{Check: sso.Check(evil), Reason: evil},
+		&saml.ValidationError{Check: saml.CheckIssuer, Reason: evil, Want: evil, Got: evil, Err: errors.New(evil)},
+		&saml.ValidationError{Check: saml.Check(evil), Reason: evil},
 		&sso.StoreError{Op: evil, Err: errors.New(evil)},
 		&sso.ConfigError{Field: evil, Reason: evil, Message: evil},
 		errors.New(evil),
@@ -268,10 +269,10 @@ func TestAttackReview10cFailureReportHeld(t *testing.T) {
 		assert.NotContains(t, rep.Problem+rep.Fix, "script", "%v", err)
 		assert.NotEmpty(t, rep.Fix)
 	}
-	for _, c := range []sso.Check{sso.CheckSize, sso.CheckEncoding, sso.CheckXML, sso.CheckSchema, sso.CheckStatus,
-		sso.CheckAssertionCount, sso.CheckDecryption, sso.CheckAlgorithm, sso.CheckSignature, sso.CheckCertificate,
-		sso.CheckIssuer, sso.CheckDestination, sso.CheckRecipient, sso.CheckAudience, sso.CheckNotYetValid,
-		sso.CheckExpired, sso.CheckInResponseTo, sso.CheckSubject, sso.CheckUnsolicited, sso.CheckBinding, sso.CheckIdentity} {
+	for _, c := range []saml.Check{saml.CheckSize, saml.CheckEncoding, saml.CheckXML, saml.CheckSchema, saml.CheckStatus,
+		saml.CheckAssertionCount, saml.CheckDecryption, saml.CheckAlgorithm, saml.CheckSignature, saml.CheckCertificate,
+		saml.CheckIssuer, saml.CheckDestination, saml.CheckRecipient, saml.CheckAudience, saml.CheckNotYetValid,
+		saml.CheckExpired, saml.CheckInResponseTo, saml.CheckSubject, saml.CheckUnsolicited, saml.CheckBinding, saml.CheckIdentity} {
 		p, f := sso.DescribeCheck(c)
 		assert.NotEmpty(t, p, c)
 		assert.NotEmpty(t, f, c)

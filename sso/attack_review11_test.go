@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/orgsso/orgsso/oidc"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 )
@@ -215,7 +216,7 @@ func TestAttackReview11OIDCStateAsSAMLInResponseTo(t *testing.T) {
 	posted, err := e.idp.Response(e.resp(rd.RequestID, user("ann@acme.example", "Admins"), nil))
 	require.NoError(t, err)
 	_, err = e.post(t, posted, "")
-	require.ErrorIs(t, err, sso.CheckInResponseTo)
+	require.ErrorIs(t, err, saml.CheckInResponseTo)
 }
 
 // Held: odd callback queries: duplicate code, duplicate state, iss of

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/orgsso/orgsso/saml"
 )
 
 // Browser binding (login CSRF defence). StartLogin and StartTest return, with
@@ -172,10 +174,10 @@ func (s *Service) bindingOf(r *http.Request, requestID, connID string) (string, 
 	return bindingHash(c.Value, connID), true
 }
 
-// errNoBinding is the CheckBinding failure of a response posted by a browser
+// errNoBinding is the saml.CheckBinding failure of a response posted by a browser
 // that does not hold the request's binding cookie.
-func errNoBinding() *ValidationError {
-	return fail(CheckBinding, "the posting browser does not hold the binding cookie of the request this response answers: the sign-in was started in another browser, or the cookie expired or was blocked")
+func errNoBinding() *saml.ValidationError {
+	return fail(saml.CheckBinding, "the posting browser does not hold the binding cookie of the request this response answers: the sign-in was started in another browser, or the cookie expired or was blocked")
 }
 
 // consumeMatching takes the pending request id of org whose binding hash is

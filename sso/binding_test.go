@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
@@ -99,19 +100,19 @@ func TestBindingRefusals(t *testing.T) {
 		cookies func(own, other *http.Cookie) []*http.Cookie
 		wantErr error
 	}{
-		{"login without any cookie", false, func(_, _ *http.Cookie) []*http.Cookie { return nil }, sso.CheckBinding},
-		{"login with another request's cookie", false, func(_, other *http.Cookie) []*http.Cookie { return []*http.Cookie{other} }, sso.CheckBinding},
+		{"login without any cookie", false, func(_, _ *http.Cookie) []*http.Cookie { return nil }, saml.CheckBinding},
+		{"login with another request's cookie", false, func(_, other *http.Cookie) []*http.Cookie { return []*http.Cookie{other} }, saml.CheckBinding},
 		{"login with a forged value under its name", false, func(own, _ *http.Cookie) []*http.Cookie {
 			return []*http.Cookie{{Name: own.Name, Value: "forged"}}
-		}, sso.CheckInResponseTo},
+		}, saml.CheckInResponseTo},
 		{"login with another request's value under its name", false, func(own, other *http.Cookie) []*http.Cookie {
 			return []*http.Cookie{{Name: own.Name, Value: other.Value}}
-		}, sso.CheckInResponseTo},
+		}, saml.CheckInResponseTo},
 		{"login with an oversized value under its name", false, func(own, _ *http.Cookie) []*http.Cookie {
 			return []*http.Cookie{{Name: own.Name, Value: strings.Repeat("A", 4000)}}
-		}, sso.CheckBinding},
-		{"Test SSO from a non-owner browser", true, func(_, _ *http.Cookie) []*http.Cookie { return nil }, sso.CheckBinding},
-		{"Test SSO with the owner's other sign-in cookie", true, func(_, other *http.Cookie) []*http.Cookie { return []*http.Cookie{other} }, sso.CheckBinding},
+		}, saml.CheckBinding},
+		{"Test SSO from a non-owner browser", true, func(_, _ *http.Cookie) []*http.Cookie { return nil }, saml.CheckBinding},
+		{"Test SSO with the owner's other sign-in cookie", true, func(_, other *http.Cookie) []*http.Cookie { return []*http.Cookie{other} }, saml.CheckBinding},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,7 +190,7 @@ func TestBindingIdPInitiatedNeedsNoCookie(t *testing.T) {
 	posted, err = e.idp.Response(e.resp(rd.RequestID, user("alice@acme.example", "Admins"), nil))
 	require.NoError(t, err)
 	_, err = e.postWith(t, posted, relayOf(t, rd))
-	assert.ErrorIs(t, err, sso.CheckBinding)
+	assert.ErrorIs(t, err, saml.CheckBinding)
 }
 
 // TestClearBindingCookies: after a failure, the host deletes every binding
@@ -251,8 +252,8 @@ func TestConsumeFallbackPutsBack(t *testing.T) {
 		_, err = svc.HandleACS(ctx, org.SSOName, req)
 		return err
 	}
-	assert.ErrorIs(t, post(acme, rd.Cookie), sso.CheckInResponseTo, "acme naming globex's request")
-	assert.ErrorIs(t, post(globex, &http.Cookie{Name: rd.Cookie.Name, Value: "forged"}), sso.CheckInResponseTo, "wrong value")
+	assert.ErrorIs(t, post(acme, rd.Cookie), saml.CheckInResponseTo, "acme naming globex's request")
+	assert.ErrorIs(t, post(globex, &http.Cookie{Name: rd.Cookie.Name, Value: "forged"}), saml.CheckInResponseTo, "wrong value")
 	assert.NoError(t, post(globex, rd.Cookie), "globex's own browser afterwards")
 }
 
@@ -290,13 +291,13 @@ func TestFailureEventsLimited(t *testing.T) {
 	rd := e.startRedirect(t, "/")
 	posted, _ := e.idp.Response(e.resp(rd.RequestID, user("alice@acme.example", "Admins"), nil))
 	_, err := e.postWith(t, posted, relayOf(t, rd))
-	require.ErrorIs(t, err, sso.CheckBinding)
+	require.ErrorIs(t, err, saml.CheckBinding)
 	failed = e.eventsOf(sso.EventSignInFailed)
 	require.Len(t, failed, 6)
 	for _, ev := range failed[2:5] {
 		assert.Equal(t, "carol@acme.example", ev.Email, "a verified failure names its verified identity")
 	}
-	assert.Equal(t, sso.CheckBinding, failed[5].Check)
+	assert.Equal(t, saml.CheckBinding, failed[5].Check)
 
 	// After the window, the next unverified failure reports what was held.
 	e.clock.Advance(sso.DefaultFailureEventWindow)

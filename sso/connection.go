@@ -218,9 +218,9 @@ func (c *Connection) validate(field string, now time.Time, complete bool) error 
 		if err := checkIdPBounds(field+".SAML", c.SAML); err != nil {
 			return err
 		}
-		return prefixConfigErr(field+".SAML", c.SAML.check(now, complete))
+		return prefixConfigErr(field+".SAML", checkIdP(c.SAML, now, complete))
 	case ProtocolOIDC:
-		if !c.SAML.isZero() || c.AllowIdPInitiated {
+		if !idpConfigIsZero(c.SAML) || c.AllowIdPInitiated {
 			return &ConfigError{Field: field + ".SAML", Reason: "is set on an OIDC connection", Message: "An OIDC connection has no SAML settings."}
 		}
 		return c.OIDC.check(field+".OIDC", complete)
@@ -230,7 +230,9 @@ func (c *Connection) validate(field string, now time.Time, complete bool) error 
 	}
 }
 
-func (c IdPConfig) isZero() bool {
+// idpConfigIsZero reports whether c has no field set. (IdPConfig is
+// saml.IdPConfig: this package cannot give it methods.)
+func idpConfigIsZero(c IdPConfig) bool {
 	return c.EntityID == "" && c.SSOURL == "" && len(c.Certificates) == 0 && c.SignatureAlgorithm == ""
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/orgsso/orgsso/internal/text"
 	"github.com/orgsso/orgsso/session"
 )
 
@@ -53,7 +54,7 @@ func checkConnectionRules(cur, next *Organization) error {
 }
 
 // quoteName quotes a display name for a sentence, cut to 100 bytes.
-func quoteName(name string) string { return "“" + truncate(name, MaxConnectionName) + "”" }
+func quoteName(name string) string { return "“" + text.Truncate(name, MaxConnectionName) + "”" }
 
 // EnableConnection offers the connection at sign-in (while the organization
 // has SSO enabled). Only the owner may (ErrNotOwner); the connection must be

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
@@ -162,7 +163,7 @@ func TestConnectionMixUpMatchesNothing(t *testing.T) {
 	req, err := e.idp.PostRequest(e.svc.Details(e.org).ACSURL, posted, "", e.cookies()...)
 	require.NoError(t, err)
 	_, err = e.svc.HandleACS(ctx, "acme", req)
-	require.ErrorIs(t, err, sso.CheckInResponseTo)
+	require.ErrorIs(t, err, saml.CheckInResponseTo)
 
 	// The contoso response then completes.
 	sp, _ := e.svc.ConnectionDetails(e.org, "contoso")

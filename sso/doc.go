@@ -1,32 +1,41 @@
 // Package sso gives a multi-tenant Go application SAML 2.0 single sign-on for
 // its customer organizations.
 //
-// An organization picks an SSO name ("acme"); NewSPDetails derives what its
-// identity provider needs (ACS URL {BaseURL}/sso/acme/acs, entity ID
-// {BaseURL}/sso/acme/metadata, NameID format, attributes) and SPMetadata
-// serves it as XML. The owner configures the IdP by hand (IdPConfig) or from
-// the IdP's metadata (ParseIdPMetadata).
+// A host builds one Service with New (its BaseURL, a Store from store/memory,
+// store/sqlite or store/postgres, and a session.Manager) and calls it from
+// its own handlers:
 //
-// Sign-in is SP-initiated: NewAuthnRequest builds the HTTP-Redirect URL and
-// the request ID to remember; the IdP posts a SAMLResponse to the ACS URL; a
-// Validator, built once per organization configuration with NewValidator,
-// checks it and returns the Assertion. Every check is an error, never a
-// warning: status, signature (by a configured certificate, covering the
-// assertion), algorithm policy, exactly one assertion, issuer, audience,
-// destination, recipient, time window with skew, InResponseTo, XML safety and
-// size. A failure is a *ValidationError naming its Check and wrapping
-// ErrInvalidResponse:
+//   - the admin API: CreateOrganization, UpdateOrganization (the SSO name,
+//     the IdP configuration by hand or from ParseIdPMetadata, strict mode,
+//     session timeout, role mapping, just-in-time provisioning), members
+//     (AddMember, RemoveMember, …), StartTest for the owner's round trip,
+//     Enable and Disable. Each verb enforces the organization's rules,
+//     validates, detects concurrent edits (ErrConflict) and emits an event.
+//   - the public endpoints, addressed by SSO name ("acme"): Details and
+//     Metadata at the entity ID {BaseURL}/sso/acme/metadata; StartLogin (or
+//     StartLoginFromRequest for /login?trigger_sso_flow=acme) returns the
+//     IdP redirect and a browser-binding cookie (Redirect.Cookie) the host
+//     sets; HandleACS at {BaseURL}/sso/acme/acs validates the posted
+//     response, provisions or updates the member, applies the role mapping
+//     and creates the session whose Token the host puts in its cookie.
+//   - PasswordLoginAllowed, for the host's own password form.
 //
-//	a, err := v.Validate(r.PostFormValue("SAMLResponse"), pendingRequestID)
-//	if errors.Is(err, sso.CheckAudience) { … }
+// HandleACS accepts a response to a request only from the browser that holds
+// its binding cookie (saml.CheckBinding otherwise), consumes the pending
+// request and the assertion ID once (ErrReplay), and refuses an unknown
+// organization or one with SSO disabled before the response is parsed.
+// Errors are typed: errors.Is with the Err* sentinels, ErrorCode and
+// UserMessage for the end user, ReportFailure for the owner.
 //
-// A Service runs this for every organization of an application. StartLogin
-// and StartTest return, with the redirect, a browser-binding cookie
-// (Redirect.Cookie) the host sets; HandleACS accepts a response to that
-// request only from the browser that holds it (CheckBinding otherwise), so a
-// response cannot sign another person's browser in (login CSRF), and it
-// consumes the pending request only when organization and binding match.
+// An organization signs in through its own IdP and through further
+// Connections (SAML or OpenID Connect, chosen by the user or routed by email
+// domain); OpenID Connect is package oidc.
 //
-// The Validator does no I/O and holds no globals; clock and limits come from
-// ValidatorConfig. Package sso/ssotest is an IdP for tests. See ExampleNewValidator.
+// The SAML protocol itself (response validation, certificates, IdP and SP
+// metadata, AuthnRequests) is package saml; the contract's protocol names
+// here (IdPConfig, SPDetails, ValidatorConfig, Assertion, Validator,
+// NewValidator, ParseIdPMetadata, ErrInvalidResponse) are its types and thin
+// wrappers. Package sso/ssotest is an IdP for tests: it signs responses for
+// given users, with a knob to break each check. See Example for a whole
+// host.
 package sso

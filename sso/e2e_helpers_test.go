@@ -35,6 +35,7 @@ import (
 
 	"github.com/crewjam/saml/samlidp"
 
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/store/memory"
@@ -628,9 +629,9 @@ func e2eSAMLResponseXML(t *testing.T, p *e2ePage) string {
 	return string(raw)
 }
 
-// e2eCheck reports the Check of a *sso.ValidationError, if err holds one.
-func e2eCheck(err error) sso.Check {
-	var ve *sso.ValidationError
+// e2eCheck reports the Check of a *saml.ValidationError, if err holds one.
+func e2eCheck(err error) saml.Check {
+	var ve *saml.ValidationError
 	if errors.As(err, &ve) {
 		return ve.Check
 	}

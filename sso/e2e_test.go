@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
@@ -215,7 +216,7 @@ func e2eWantHops(t *testing.T, b *e2eBrowser, want ...string) map[string][]strin
 // a replay.
 func TestE2ECrewjamSignIn(t *testing.T) {
 	t.Parallel()
-	e := newE2ECrewjamEnv(t, sso.AlgRSASHA256, nil)
+	e := newE2ECrewjamEnv(t, saml.AlgRSASHA256, nil)
 	e.idp.addUser("alice", "alice-password", "alice@acme.example", "Alice", "Liddell", "engineering", "blog-editors", "all-staff")
 	e.idp.addUser("bob", "bob-password", "bob@acme.example", "Bob", "Builder", "it-admins", "all-staff")
 	e.idp.addUser("carol", "carol-password", "carol@acme.example", "Carol", "Danvers", "contractors")
@@ -257,7 +258,7 @@ func TestE2ECrewjamSignIn(t *testing.T) {
 		// What crewjam sent: both signatures RSA-SHA256 over SHA-256
 		// digests (as configured), the groups as eduPersonAffiliation.
 		x := e2eSAMLResponseXML(t, autoPost)
-		if n := strings.Count(x, `SignatureMethod Algorithm="`+sso.AlgRSASHA256+`"`); n != 2 {
+		if n := strings.Count(x, `SignatureMethod Algorithm="`+saml.AlgRSASHA256+`"`); n != 2 {
 			t.Errorf("response has %d RSA-SHA256 signatures; want 2 (Response and Assertion)", n)
 		}
 		if strings.Contains(x, "xmldsig#rsa-sha1") || strings.Contains(x, "xmldsig#sha1") {
@@ -336,15 +337,15 @@ func TestE2ECrewjamDefaultSHA1IsRefused(t *testing.T) {
 
 	b, autoPost, page := e.signIn(t, "alice", "alice-password")
 	x := e2eSAMLResponseXML(t, autoPost)
-	if !strings.Contains(x, `SignatureMethod Algorithm="`+sso.AlgRSASHA1+`"`) {
+	if !strings.Contains(x, `SignatureMethod Algorithm="`+saml.AlgRSASHA1+`"`) {
 		t.Fatalf("crewjam's default did not sign with RSA-SHA1:\n%s", x)
 	}
 	if want := sso.UserMessage(sso.ErrInvalidResponse) + "\n"; page.Status != http.StatusForbidden || page.Body != want {
 		t.Errorf("ACS answer = %d %q; want 403 %q", page.Status, page.Body, want)
 	}
 	errs := e.host.acsErrors()
-	if len(errs) != 1 || !errors.Is(errs[0], sso.ErrInvalidResponse) || e2eCheck(errs[0]) != sso.CheckAlgorithm {
-		t.Errorf("ACS errors = %v; want one ErrInvalidResponse from check %q", errs, string(sso.CheckAlgorithm))
+	if len(errs) != 1 || !errors.Is(errs[0], sso.ErrInvalidResponse) || e2eCheck(errs[0]) != saml.CheckAlgorithm {
+		t.Errorf("ACS errors = %v; want one ErrInvalidResponse from check %q", errs, string(saml.CheckAlgorithm))
 	}
 	if b.cookie(e.host.URL, e2eCookie) != "" {
 		t.Error("a SHA-1 signed response made a session")
@@ -358,7 +359,7 @@ func TestE2ECrewjamEncryptedAssertion(t *testing.T) {
 	t.Parallel()
 	key, cert := e2eKeyPair(t, "orgsso SP")
 	spKP := &tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}
-	e := newE2ECrewjamEnv(t, sso.AlgRSASHA256, spKP)
+	e := newE2ECrewjamEnv(t, saml.AlgRSASHA256, spKP)
 	e.idp.addUser("alice", "alice-password", "alice@acme.example", "Alice", "Liddell", "blog-editors")
 
 	b, autoPost, me := e.signIn(t, "alice", "alice-password")
@@ -402,7 +403,7 @@ func TestE2ESSOTestIdP(t *testing.T) {
 	}
 	labels := map[string]string{h.URL: "app", idpURL: "idp"}
 	login := func(u ssotest.User) {
-		idp.SetLogin(func(*http.Request, *sso.AuthnRequest) (ssotest.User, error) { return u, nil })
+		idp.SetLogin(func(*http.Request, *ssotest.AuthnRequest) (ssotest.User, error) { return u, nil })
 	}
 
 	t.Run("owner runs Test SSO before enabling", func(t *testing.T) {
@@ -460,10 +461,10 @@ func TestE2ESSOTestIdP(t *testing.T) {
 		before := len(h.acsErrors())
 		page := other.submit(autoPost, nil)
 		e2eWantHops(t, other, "POST app/sso/acme/acs 403")
-		if want := sso.UserMessage(sso.CheckBinding) + "\n"; page.Body != want {
+		if want := sso.UserMessage(saml.CheckBinding) + "\n"; page.Body != want {
 			t.Errorf("body = %q; want %q", page.Body, want)
 		}
-		if errs := h.acsErrors(); len(errs) != before+1 || !errors.Is(errs[len(errs)-1], sso.CheckBinding) {
+		if errs := h.acsErrors(); len(errs) != before+1 || !errors.Is(errs[len(errs)-1], saml.CheckBinding) {
 			t.Errorf("new ACS errors = %v; want one CheckBinding", errs[before:])
 		}
 	})
@@ -525,10 +526,10 @@ func TestE2ESSOTestIdP(t *testing.T) {
 		before := len(h.acsErrors())
 		page := victim.submit(autoPost, nil)
 		cookies := e2eWantHops(t, victim, "POST app/sso/acme/acs 403")
-		if want := sso.UserMessage(sso.CheckBinding) + "\n"; page.Body != want {
+		if want := sso.UserMessage(saml.CheckBinding) + "\n"; page.Body != want {
 			t.Errorf("body = %q; want %q", page.Body, want)
 		}
-		if errs := h.acsErrors(); len(errs) != before+1 || !errors.Is(errs[len(errs)-1], sso.CheckBinding) {
+		if errs := h.acsErrors(); len(errs) != before+1 || !errors.Is(errs[len(errs)-1], saml.CheckBinding) {
 			t.Errorf("new ACS errors = %v; want one CheckBinding", errs[before:])
 		}
 		if len(cookies["app"]) != 0 || victim.cookie(h.URL, e2eCookie) != "" {

@@ -3,6 +3,8 @@ package sso
 import (
 	"context"
 	"net/url"
+
+	"github.com/orgsso/orgsso/saml"
 )
 
 // connectionDetails returns what the IdP of connection connID needs to know
@@ -73,5 +75,6 @@ func (s *Service) ConnectionMetadataFor(ctx context.Context, ssoName, connection
 	if err != nil {
 		return nil, err
 	}
-	return SPMetadata(d, s.spCert)
+	md, err := saml.SPMetadata(d, s.spCert)
+	return md, samlConfigErr(err)
 }

@@ -7,16 +7,17 @@ import (
 	"strings"
 
 	"github.com/orgsso/orgsso/rolemap"
-
-	"github.com/orgsso/orgsso/session"
+	"github.com/orgsso/orgsso/saml"
+	"github.com/orgsso/orgsso/storeerr"
 )
 
 // Sentinel errors. Every error the package returns wraps one of them, so callers
 // branch with errors.Is and log the full error for the operator.
 var (
 	// ErrInvalidResponse is wrapped by every SAML response validation failure.
-	// The *ValidationError it comes in names the check that failed.
-	ErrInvalidResponse = errors.New("sso: invalid SAML response")
+	// The *saml.ValidationError it comes in names the check that failed. It
+	// is saml.ErrInvalidResponse, the same value.
+	ErrInvalidResponse = saml.ErrInvalidResponse
 	// ErrReplay: the assertion was already used (or the request it answers was).
 	ErrReplay = errors.New("sso: assertion replayed")
 	// ErrUnknownOrganization: no organization has that SSO name.
@@ -28,11 +29,11 @@ var (
 	// ErrNotOwner: the action is reserved to the organization's owner.
 	ErrNotOwner = errors.New("sso: only the organization owner may do this")
 	// ErrNotFound is what every Store returns for an unknown key. It is the
-	// same value as session.ErrNotFound.
-	ErrNotFound = session.ErrNotFound
+	// same value as session.ErrNotFound (both are storeerr.ErrNotFound).
+	ErrNotFound = storeerr.ErrNotFound
 	// ErrDuplicateID is what every Store returns for a pending request whose
-	// ID it already holds (session.ErrDuplicateID).
-	ErrDuplicateID = session.ErrDuplicateID
+	// ID it already holds (storeerr.ErrDuplicateID, session.ErrDuplicateID).
+	ErrDuplicateID = storeerr.ErrDuplicateID
 	// ErrSSONameTaken: another organization already uses the SSO name.
 	ErrSSONameTaken = errors.New("sso: SSO name already taken")
 	// ErrConflict: a concurrent change won; nothing was saved. Load the
@@ -59,11 +60,15 @@ var (
 	ErrUnavailable = errors.New("sso: store unavailable")
 	// ErrInvalidConfig is wrapped by every configuration error: an invalid SSO
 	// name, organization, IdP configuration, IdP metadata or Service config.
+	// A configuration error found by package saml (an IdP certificate, the
+	// SP metadata, an AuthnRequest) wraps saml.ErrInvalidConfig too.
 	ErrInvalidConfig = errors.New("sso: invalid configuration")
 )
 
 // ConfigError says which configuration field is invalid and why. It wraps
-// ErrInvalidConfig and, when there is one, the underlying cause.
+// ErrInvalidConfig and, when there is one, the underlying cause. One that
+// package saml found also wraps that *saml.ConfigError (and so
+// saml.ErrInvalidConfig), with the same Field, Reason, Message and cause.
 type ConfigError struct {
 	Field  string // e.g. "SSOName", "IdP.Certificates[1]"
 	Reason string // for the operator's log
@@ -71,6 +76,8 @@ type ConfigError struct {
 	// Message, when set, is a plain sentence for the person who entered
 	// the value; UserMessage falls back to one built from Field and Reason.
 	Message string
+
+	protocol *saml.ConfigError // the saml error it translates, if any
 }
 
 // UserMessage returns a plain-language sentence a host can show as is next
@@ -148,105 +155,45 @@ func (e *ConfigError) Error() string {
 	return msg
 }
 
-// Unwrap returns ErrInvalidConfig and the cause, for errors.Is and errors.As.
+// Unwrap returns ErrInvalidConfig, the cause and the *saml.ConfigError it
+// translates, for errors.Is and errors.As.
 func (e *ConfigError) Unwrap() []error {
+	errs := []error{ErrInvalidConfig}
 	if e.Err != nil {
-		return []error{ErrInvalidConfig, e.Err}
+		errs = append(errs, e.Err)
 	}
-	return []error{ErrInvalidConfig}
+	if e.protocol != nil {
+		errs = append(errs, e.protocol)
+	}
+	return errs
 }
 
 func configErr(field, format string, args ...any) *ConfigError {
 	return &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// Check names one check of SAML response validation. A Check is itself an error
-// value, so errors.Is(err, sso.CheckAudience) tells which check failed.
-type Check string
-
-// The checks Validator.Validate runs, roughly in order.
-const (
-	CheckSize           Check = "size"            // posted value over MaxResponseSize
-	CheckEncoding       Check = "encoding"        // not base64
-	CheckXML            Check = "xml"             // not well-formed, DTD, comments, too deep, does not survive a round trip
-	CheckSchema         Check = "schema"          // not a SAML 2.0 Response, or a required element missing
-	CheckStatus         Check = "status"          // status is not Success
-	CheckAssertionCount Check = "assertion_count" // not exactly one assertion
-	CheckDecryption     Check = "decryption"      // encrypted assertion cannot be decrypted
-	CheckAlgorithm      Check = "algorithm"       // signature or digest algorithm below policy
-	CheckSignature      Check = "signature"       // unsigned, not covering the assertion, untrusted key, bad value
-	CheckCertificate    Check = "certificate"     // the trusted signing certificate is outside its validity
-	CheckIssuer         Check = "issuer"          // Issuer is not the IdP entity ID
-	CheckDestination    Check = "destination"     // Response Destination is not the ACS URL
-	CheckRecipient      Check = "recipient"       // SubjectConfirmationData Recipient is not the ACS URL
-	CheckAudience       Check = "audience"        // Audience is not the SP entity ID
-	CheckNotYetValid    Check = "not_before"      // NotBefore is after now (+ skew)
-	CheckExpired        Check = "not_on_or_after" // NotOnOrAfter is at or before now (- skew)
-	CheckInResponseTo   Check = "in_response_to"  // unknown, missing or unsolicited
-	CheckSubject        Check = "subject"         // no NameID, or no bearer subject confirmation
-	CheckUnsolicited    Check = "unsolicited"     // no signed InResponseTo, and IdP-initiated sign-in is off
-	CheckBinding        Check = "binding"         // the posting browser is not the one that started the sign-in
-	CheckIdentity       Check = "identity"        // the identity values (email, names) are malformed or too long
-)
-
-// Error implements error, so a Check can be the target of errors.Is.
-func (c Check) Error() string { return "sso: " + string(c) + " check failed" }
-
-// ValidationError is the error of a failed response validation. It names the
-// check, gives expected and actual values where they are safe to log, and wraps
-// ErrInvalidResponse, the Check and the underlying cause:
-//
-//	var ve *sso.ValidationError
-//	if errors.As(err, &ve) { log.Printf("SAML check %s failed", ve.Check) }
-//	errors.Is(err, sso.ErrInvalidResponse) // true
-//	errors.Is(err, sso.CheckAudience)      // true for an audience failure
-type ValidationError struct {
-	Check  Check
-	Want   string // expected value, when safe to log
-	Got    string // actual value: only ever a verified value, never unsigned input
-	Reason string // what was wrong, for the operator
-	Err    error  // underlying cause, may be nil
-}
-
-// maxQuoted bounds each Want and Got value in an error message.
-const maxQuoted = 200
-
-// Error implements error. Want and Got are cut to maxQuoted bytes.
-func (e *ValidationError) Error() string {
-	msg := "sso: invalid SAML response: " + string(e.Check) + " check failed"
-	if e.Reason != "" {
-		msg += ": " + e.Reason
+// samlConfigErr translates a configuration error of package saml into this
+// package's: a *saml.ConfigError becomes a *ConfigError with the same Field,
+// Reason, Message and cause that also wraps it, so that errors.Is matches
+// both ErrInvalidConfig and saml.ErrInvalidConfig. Any other error (nil
+// included) is returned as is. Every call into saml that can fail on
+// configuration goes through it.
+func samlConfigErr(err error) error {
+	var se *saml.ConfigError
+	if !errors.As(err, &se) {
+		return err
 	}
-	if e.Want != "" || e.Got != "" {
-		msg += fmt.Sprintf(" (want %q, got %q)", truncate(e.Want, maxQuoted), truncate(e.Got, maxQuoted))
-	}
-	if e.Err != nil {
-		msg += ": " + e.Err.Error()
-	}
-	return msg
+	return &ConfigError{Field: se.Field, Reason: se.Reason, Message: se.Message, Err: se.Err, protocol: se}
 }
 
-// Unwrap returns ErrInvalidResponse, the Check and the cause.
-func (e *ValidationError) Unwrap() []error {
-	errs := []error{ErrInvalidResponse, e.Check}
-	if e.Err != nil {
-		errs = append(errs, e.Err)
-	}
-	return errs
+// fail returns the validation failure of check c with reason (for the
+// checks the Service runs around the Validator: the posted form, the
+// pending request, the browser binding).
+func fail(c saml.Check, reason string) *saml.ValidationError {
+	return &saml.ValidationError{Check: c, Reason: reason}
 }
 
-func fail(c Check, reason string) *ValidationError {
-	return &ValidationError{Check: c, Reason: reason}
-}
-
-func failf(c Check, format string, args ...any) *ValidationError {
-	return &ValidationError{Check: c, Reason: fmt.Sprintf(format, args...)}
-}
-
-func mismatch(c Check, what, want, got string) *ValidationError {
-	return &ValidationError{Check: c, Reason: what + " does not match", Want: want, Got: got}
-}
-
-func wrapFail(c Check, reason string, err error) *ValidationError {
-	return &ValidationError{Check: c, Reason: reason, Err: err}
+// wrapFail is fail with an underlying cause.
+func wrapFail(c saml.Check, reason string, err error) *saml.ValidationError {
+	return &saml.ValidationError{Check: c, Reason: reason, Err: err}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/saml"
 )
 
 // EventType names what happened.
@@ -49,7 +50,7 @@ type Event struct {
 	Email  string
 	UserID string // the member or the actor
 	// Check is the failed validation check of EventSignInFailed, if any.
-	Check Check
+	Check saml.Check
 	// Err is the failure of EventSignInFailed.
 	Err error
 	// OldRole and NewRole are set on EventRolesChanged and
@@ -70,7 +71,7 @@ type Event struct {
 	// ended). It never holds a secret.
 	Detail string
 	// Suppressed, on EventSignInFailed, counts the failures of the same
-	// organization and kind (Check, or error code) that were not reported
+	// organization and kind (saml.Check, or error code) that were not reported
 	// since the previous reported one: failures before the response's
 	// signature is verified are reported at most once per
 	// Config.FailureEventWindow, so unverified posts cannot flood an
@@ -135,7 +136,7 @@ func (s *Service) failed(ctx context.Context, org *Organization, ssoName, email 
 	} else if ValidateSSOName(ssoName) == nil {
 		e.SSOName = ssoName
 	}
-	var ve *ValidationError
+	var ve *saml.ValidationError
 	if errors.As(err, &ve) {
 		e.Check = ve.Check
 	}
@@ -147,7 +148,7 @@ func (s *Service) failed(ctx context.Context, org *Organization, ssoName, email 
 	// (reposting it: a replay, or a binding or request mismatch) is limited
 	// like an unverified one, so one captured response cannot flood the
 	// organization's events.
-	limited := !verified || errors.Is(err, ErrReplay) || errors.Is(err, CheckBinding) || errors.Is(err, CheckInResponseTo)
+	limited := !verified || errors.Is(err, ErrReplay) || errors.Is(err, saml.CheckBinding) || errors.Is(err, saml.CheckInResponseTo)
 	if verified {
 		// Per signed identity: repeats of one's own response cannot hide a
 		// failure naming someone else.

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"math/big"
 	mrand "math/rand/v2"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
 )
@@ -20,11 +22,9 @@ import (
 // testNow is the instant every fixture lives at.
 var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// testRequestID is the AuthnRequest ID fixture responses answer.
-const testRequestID = "id-0123456789abcdef0123456789abcdef01234567"
-
 // fixture is a test IdP, the SP it talks to, and the keys both sides hold,
-// all deterministic: fixed keys from testdata/keys, fixed clock, seeded IDs.
+// all deterministic: fixed keys from the module's testdata/keys, fixed clock,
+// seeded IDs.
 type fixture struct {
 	idp      *ssotest.IdP
 	sp       sso.SPDetails
@@ -52,7 +52,7 @@ func newFixture(t testing.TB) *fixture {
 		sp: sso.SPDetails{
 			EntityID:     "https://app.example.com/sso/acme/metadata",
 			ACSURL:       "https://app.example.com/sso/acme/acs",
-			NameIDFormat: sso.NameIDFormatEmail,
+			NameIDFormat: saml.NameIDFormatEmail,
 		},
 		spKey:   loadKey(t, "sp.key.pem"),
 		evilKey: loadKey(t, "attacker.key.pem"),
@@ -63,52 +63,15 @@ func newFixture(t testing.TB) *fixture {
 	return f
 }
 
-// config is a valid ValidatorConfig for the fixture.
-func (f *fixture) config() sso.ValidatorConfig {
-	return sso.ValidatorConfig{
-		SP:        f.sp,
-		IdP:       f.idp.IdPConfig(),
-		Now:       func() time.Time { return testNow },
-		SPKeyPair: f.spKP,
-	}
-}
-
-func (f *fixture) validator(t testing.TB, mutate func(*sso.ValidatorConfig)) *sso.Validator {
-	t.Helper()
-	cfg := f.config()
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	v, err := sso.NewValidator(cfg)
-	if err != nil {
-		t.Fatalf("NewValidator() err = %v", err)
-	}
-	return v
-}
-
 // alice is the default subject.
 var alice = ssotest.User{
 	Email: "alice@acme.example", FirstName: "Alice", LastName: "Liddell",
 	Roles: []string{"Contentstack Developers", "Everyone", "Blog Editors", "Admins-EU", "Support"},
 }
 
-// response is a valid response to testRequestID for alice, changed by mutate.
-func (f *fixture) response(t testing.TB, mutate func(*ssotest.Response)) string {
-	t.Helper()
-	r := ssotest.Response{SP: f.sp, InResponseTo: testRequestID, User: alice}
-	if mutate != nil {
-		mutate(&r)
-	}
-	s, err := f.idp.Response(r)
-	if err != nil {
-		t.Fatalf("ssotest Response() err = %v", err)
-	}
-	return s
-}
-
 func loadKey(t testing.TB, name string) *rsa.PrivateKey {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "keys", name))
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "keys", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,3 +106,15 @@ func selfSigned(t testing.TB, key *rsa.PrivateKey, cn string) *x509.Certificate 
 	}
 	return c
 }
+
+// mustIdP is a test IdP at testNow signing with key.
+func mustIdP(t *testing.T, key *rsa.PrivateKey) *ssotest.IdP {
+	t.Helper()
+	idp, err := ssotest.New(ssotest.Config{Now: func() time.Time { return testNow }, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idp
+}
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

@@ -8,11 +8,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/saml"
 )
 
 // Bounds on the identity values HandleACS reads from an IdP's assertion. A
 // value over its bound, or malformed, fails a sign-in with a
-// *ValidationError of CheckIdentity before anything is stored, and is listed
+// *saml.ValidationError of saml.CheckIdentity before anything is stored, and is listed
 // under TestReport.Problems (and left out of the report's Identity) for a Test
 // SSO round trip. The whole response is bounded by MaxResponseSize; these
 // bound what a member record and every page that shows one may hold.
@@ -53,7 +54,7 @@ func identityOf(org *Organization, c *Connection, a *Assertion) Identity {
 	names := c.Attributes.withDefaults()
 	id := Identity{NameID: a.NameID, Attributes: a.Attributes}
 	id.Email = strings.TrimSpace(firstValue(a.Attributes, names.Email))
-	if id.Email == "" && (a.NameIDFormat == NameIDFormatEmail || (a.NameIDFormat == nameIDUnspecified && strings.Contains(a.NameID, "@"))) {
+	if id.Email == "" && (a.NameIDFormat == saml.NameIDFormatEmail || (a.NameIDFormat == nameIDUnspecified && strings.Contains(a.NameID, "@"))) {
 		id.Email = a.NameID
 	}
 	id.FirstName = strings.TrimSpace(firstValue(a.Attributes, names.FirstName))
@@ -121,7 +122,7 @@ func checkIdentity(id Identity) (Identity, []string) {
 // identityError is the error of a sign-in whose identity checkIdentity
 // refused.
 func identityError(problems []string) error {
-	return &ValidationError{Check: CheckIdentity, Reason: "the IdP sent identity values orgsso does not accept: " + strings.Join(problems, "; ")}
+	return &saml.ValidationError{Check: saml.CheckIdentity, Reason: "the IdP sent identity values orgsso does not accept: " + strings.Join(problems, "; ")}
 }
 
 // emailSpecials are the ASCII characters an unquoted address may not hold

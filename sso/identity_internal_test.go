@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/orgsso/orgsso/saml"
 )
 
 func TestCheckIdentity(t *testing.T) {
@@ -59,8 +61,8 @@ func TestCheckIdentity(t *testing.T) {
 				t.Fatalf("checkIdentity() problems = %q; want one saying %q", problems, tt.problem)
 			}
 			err := identityError(problems)
-			if !errors.Is(err, CheckIdentity) || !errors.Is(err, ErrInvalidResponse) {
-				t.Errorf("identityError() = %v; want CheckIdentity, ErrInvalidResponse", err)
+			if !errors.Is(err, saml.CheckIdentity) || !errors.Is(err, ErrInvalidResponse) {
+				t.Errorf("identityError() = %v; want saml.CheckIdentity, ErrInvalidResponse", err)
 			}
 			if len(err.Error()) > 500 {
 				t.Errorf("identityError() is %d bytes; want lengths, not values", len(err.Error()))

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
@@ -140,11 +141,11 @@ func TestIdentityValuesRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e, cs := newCountingEnv(t, nil)
 			res, err := e.signIn(t, tt.user, func(r *ssotest.Response) { r.NameIDFormat = tt.format })
-			if !errors.Is(err, sso.CheckIdentity) || !errors.Is(err, sso.ErrInvalidResponse) || res != nil {
+			if !errors.Is(err, saml.CheckIdentity) || !errors.Is(err, sso.ErrInvalidResponse) || res != nil {
 				t.Fatalf("HandleACS() = %v, %v; want nil, CheckIdentity", res, err)
 			}
-			var ve *sso.ValidationError
-			if !errors.As(err, &ve) || ve.Check != sso.CheckIdentity {
+			var ve *saml.ValidationError
+			if !errors.As(err, &ve) || ve.Check != saml.CheckIdentity {
 				t.Errorf("err = %#v; want a *ValidationError of CheckIdentity", err)
 			}
 			if !strings.Contains(err.Error(), tt.problem) {
@@ -157,7 +158,7 @@ func TestIdentityValuesRefused(t *testing.T) {
 				t.Errorf("Member(alice) err = %v; want ErrNotFound", err)
 			}
 			failed := e.eventsOf(sso.EventSignInFailed)
-			if len(failed) != 1 || failed[0].Check != sso.CheckIdentity {
+			if len(failed) != 1 || failed[0].Check != saml.CheckIdentity {
 				t.Fatalf("failure events = %+v; want one of CheckIdentity", failed)
 			}
 			if strings.HasPrefix(tt.problem, "email") && failed[0].Email != "" {
@@ -344,7 +345,7 @@ func TestFailureEventsCarryCheckedEmail(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, relay := e.start(t, "/")
-		if _, err := e.post(t, posted, relay); !errors.Is(err, sso.CheckBinding) && !errors.Is(err, sso.CheckInResponseTo) {
+		if _, err := e.post(t, posted, relay); !errors.Is(err, saml.CheckBinding) && !errors.Is(err, saml.CheckInResponseTo) {
 			t.Fatalf("HandleACS(unknown request) err = %v; want CheckBinding or CheckInResponseTo", err)
 		}
 		failed := e.eventsOf(sso.EventSignInFailed)

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/orgsso/orgsso/saml"
 )
 
 // TriggerParam is the login-page query parameter that skips the login form
@@ -70,7 +72,7 @@ func (s *Service) StartConnectionTest(ctx context.Context, orgID, connectionID, 
 	}
 	if connectionID == PrimaryConnection {
 		if err := org.IdP.ValidateAt(s.now()); err != nil {
-			return nil, err
+			return nil, samlConfigErr(err)
 		}
 	} else if err := c.validate(connectionField(org, connectionID), s.now(), true); err != nil {
 		return nil, err
@@ -116,7 +118,7 @@ func (s *Service) start(ctx context.Context, org *Organization, c Connection, re
 		return nil, err
 	}
 	now := s.now()
-	rd, err := NewAuthnRequest(AuthnRequestOptions{
+	ar, err := saml.NewAuthnRequest(saml.AuthnRequestOptions{
 		SP:         sp,
 		IdPSSOURL:  c.SAML.SSOURL,
 		RelayState: relay,
@@ -125,8 +127,9 @@ func (s *Service) start(ctx context.Context, org *Organization, c Connection, re
 		SigningKey: s.spKeyPair,
 	})
 	if err != nil {
-		return nil, err
+		return nil, samlConfigErr(err)
 	}
+	rd := &Redirect{URL: ar.URL, RequestID: ar.ID}
 	nonce, err := s.newBinding()
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 )
 
@@ -30,7 +31,7 @@ const (
 
 var messages = map[string]string{
 	CodeSSORequired:     "This organization requires single sign-on. Use “Login via SSO”.",
-	CodeUnknownOrg:      "No organization uses that SSO name. Check it with your administrator.",
+	CodeUnknownOrg:      "No organization uses that SSO name. saml.Check it with your administrator.",
 	CodeSSODisabled:     "Single sign-on is not enabled for this organization. Sign in with your password.",
 	CodeNotOwner:        "Only the organization owner can do this.",
 	CodeAccessDenied:    "Your identity provider account does not give you access to this organization. Ask your administrator.",
@@ -53,6 +54,7 @@ var messages = map[string]string{
 // nothing of the failed check; MessageFor turns it back into the message for
 // the login page. nil gives "".
 func ErrorCode(err error) string {
+	err = samlConfigErr(err)
 	switch {
 	case err == nil:
 		return ""
@@ -78,13 +80,13 @@ func ErrorCode(err error) string {
 		return CodeAccessDenied
 	case errors.Is(err, ErrReplay):
 		return CodeReplay
-	case errors.Is(err, CheckUnsolicited):
+	case errors.Is(err, saml.CheckUnsolicited):
 		return CodeUnsolicited
-	case errors.Is(err, CheckBinding):
+	case errors.Is(err, saml.CheckBinding):
 		return CodeBinding
-	case errors.Is(err, CheckIdentity):
+	case errors.Is(err, saml.CheckIdentity):
 		return CodeIdentity
-	case errors.Is(err, CheckExpired), errors.Is(err, CheckNotYetValid), errors.Is(err, CheckInResponseTo):
+	case errors.Is(err, saml.CheckExpired), errors.Is(err, saml.CheckNotYetValid), errors.Is(err, saml.CheckInResponseTo):
 		return CodeExpired
 	case errors.Is(err, ErrInvalidResponse):
 		return CodeInvalidResponse
@@ -99,6 +101,7 @@ func ErrorCode(err error) string {
 // ErrNotFound, 400 for invalid configuration and responses, 401 for ended,
 // expired and unknown sessions, 500 otherwise. nil gives 200.
 func StatusCode(err error) int {
+	err = samlConfigErr(err)
 	switch {
 	case err == nil:
 		return http.StatusOK

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/orgsso/orgsso/internal/text"
 )
 
 // SSO name length bounds, in bytes (an SSO name is ASCII).
@@ -78,7 +80,7 @@ var ssoNameMessages = map[error]string{
 // quoteSSOName quotes a user-supplied name for an error message, cut short so
 // a huge input cannot flood the operator's log.
 func quoteSSOName(name string) string {
-	return strconv.Quote(truncate(name, 2*MaxSSONameLength))
+	return strconv.Quote(text.Truncate(name, 2*MaxSSONameLength))
 }
 
 // ssoNameCharAt quotes the character at byte offset i of s, which starts a

@@ -34,7 +34,7 @@ func (e *denied) Unwrap() error { return ErrAccessDenied }
 //
 // Before all that, the identity's values must have passed checkIdentity
 // (bounds, address syntax), which gave id and refused: with anything refused
-// the error is a *ValidationError of CheckIdentity, and nothing is stored.
+// the error is a *saml.ValidationError of saml.CheckIdentity, and nothing is stored.
 func (s *Service) signIn(ctx context.Context, org *Organization, c *Connection, id Identity, refused []string, returnTo string) (*Result, error) {
 	res := &Result{Org: org, Connection: c.ID, Identity: id, ReturnTo: returnTo}
 	if len(refused) > 0 {

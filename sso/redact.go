@@ -26,18 +26,6 @@ func (c Config) GoString() string { return c.String() }
 // LogValue keeps the key out of structured logs.
 func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
-// String prints the config with the SP key pair redacted.
-func (c ValidatorConfig) String() string {
-	return fmt.Sprintf("sso.ValidatorConfig{SP: %+v, IdP.EntityID: %q, IdP.Certificates: %d, ClockSkew: %s, AllowIdPInitiated: %t, SPKeyPair: %s, MaxResponseSize: %d}",
-		c.SP, c.IdP.EntityID, len(c.IdP.Certificates), c.ClockSkew, c.AllowIdPInitiated, keyState(c.SPKeyPair != nil), c.MaxResponseSize)
-}
-
-// GoString is String, so %#v does not print the key either.
-func (c ValidatorConfig) GoString() string { return c.String() }
-
-// LogValue keeps the key out of structured logs.
-func (c ValidatorConfig) LogValue() slog.Value { return slog.StringValue(c.String()) }
-
 // String prints the result without the session token.
 func (r *Result) String() string {
 	if r == nil {

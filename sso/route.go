@@ -46,7 +46,7 @@ func (o *Organization) connectionView(id string) (c Connection, ok bool) {
 	if id == PrimaryConnection {
 		return Connection{
 			ID: PrimaryConnection, Name: PrimaryConnectionName, Protocol: ProtocolSAML,
-			Enabled: !o.IdP.isZero(), SAML: o.IdP, AllowIdPInitiated: o.AllowIdPInitiated,
+			Enabled: !idpConfigIsZero(o.IdP), SAML: o.IdP, AllowIdPInitiated: o.AllowIdPInitiated,
 			JITProvisioning: o.JITProvisioning, Attributes: o.Attributes,
 		}, true
 	}

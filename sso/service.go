@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 )
 
@@ -47,9 +48,9 @@ type Config struct {
 	Logger *slog.Logger
 	// OnEvent, when set, is called synchronously for every Event.
 	OnEvent func(ctx context.Context, e Event)
-	// ClockSkew tolerated on NotBefore / NotOnOrAfter. 0 = DefaultClockSkew.
+	// ClockSkew tolerated on NotBefore / NotOnOrAfter. 0 = saml.DefaultClockSkew.
 	ClockSkew time.Duration
-	// MaxResponseSize bounds the posted SAMLResponse. 0 = DefaultMaxResponseSize.
+	// MaxResponseSize bounds the posted SAMLResponse. 0 = saml.DefaultMaxResponseSize.
 	MaxResponseSize int64
 	// RequestTTL is the lifetime of a pending AuthnRequest and of its
 	// browser-binding cookie. 0 = DefaultRequestTTL.
@@ -213,8 +214,8 @@ func New(cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.skew = orDefault(s.skew, DefaultClockSkew)
-	s.maxSize = orDefault(s.maxSize, DefaultMaxResponseSize)
+	s.skew = orDefault(s.skew, saml.DefaultClockSkew)
+	s.maxSize = orDefault(s.maxSize, saml.DefaultMaxResponseSize)
 	s.reqTTL = orDefault(s.reqTTL, DefaultRequestTTL)
 	s.failures = newFailureLimiter(orDefault(cfg.FailureEventWindow, DefaultFailureEventWindow))
 	if kp := cfg.SPKeyPair; kp != nil {
@@ -242,7 +243,7 @@ func (s *Service) Details(org *Organization) SPDetails {
 	d, err := NewSPDetails(s.baseURL, org.SSOName)
 	if err != nil {
 		// An invalid name has no endpoints; say so by leaving them empty.
-		return SPDetails{NameIDFormat: NameIDFormatEmail, Attributes: []string{AttrEmail, AttrFirstName, AttrLastName, AttrRoles}}
+		return SPDetails{NameIDFormat: saml.NameIDFormatEmail, Attributes: []string{AttrEmail, AttrFirstName, AttrLastName, AttrRoles}}
 	}
 	return d
 }
@@ -255,7 +256,8 @@ func (s *Service) Metadata(org *Organization) ([]byte, error) {
 	if err := ValidateSSOName(org.SSOName); err != nil {
 		return nil, err
 	}
-	return SPMetadata(s.Details(org), s.spCert)
+	md, err := saml.SPMetadata(s.Details(org), s.spCert)
+	return md, samlConfigErr(err)
 }
 
 // validator returns the Validator of a SAML connection of the organization,

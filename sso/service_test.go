@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
@@ -487,12 +488,12 @@ func TestSecondUseOfARequestFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A browser that kept the cookie (its host did not clear it).
-	if _, err := e.postWith(t, second, relayOf(t, rd), rd.Cookie); !errors.Is(err, sso.CheckInResponseTo) {
+	if _, err := e.postWith(t, second, relayOf(t, rd), rd.Cookie); !errors.Is(err, saml.CheckInResponseTo) {
 		t.Errorf("second response to one request err = %v; want CheckInResponseTo", err)
 	}
 	// The browser that cleared it, as HandleACS said.
 	third, _ := e.idp.Response(e.resp(rd.RequestID, user("alice@acme.example", "Admins"), nil))
-	if _, err := e.post(t, third, relayOf(t, rd)); !errors.Is(err, sso.CheckBinding) {
+	if _, err := e.post(t, third, relayOf(t, rd)); !errors.Is(err, saml.CheckBinding) {
 		t.Errorf("third response to one request, cookie cleared: err = %v; want CheckBinding", err)
 	}
 }
@@ -502,7 +503,7 @@ func TestExpiredRequestFails(t *testing.T) {
 	id, relay := e.start(t, "/")
 	e.clock.Advance(sso.DefaultRequestTTL)
 	posted, _ := e.idp.Response(e.resp(id, user("alice@acme.example", "Admins"), func(r *ssotest.Response) { r.IssueInstant = e.clock.Now() }))
-	if _, err := e.post(t, posted, relay); !errors.Is(err, sso.CheckInResponseTo) {
+	if _, err := e.post(t, posted, relay); !errors.Is(err, saml.CheckInResponseTo) {
 		t.Errorf("response to an expired request err = %v; want CheckInResponseTo", err)
 	}
 }
@@ -520,7 +521,7 @@ func TestRequestOfAnotherOrganizationFails(t *testing.T) {
 	}
 	e.keep(t, rd)
 	posted, _ := e.idp.Response(e.resp(rd.RequestID, user("alice@acme.example", "Admins"), nil))
-	if _, err := e.post(t, posted, ""); !errors.Is(err, sso.CheckInResponseTo) {
+	if _, err := e.post(t, posted, ""); !errors.Is(err, saml.CheckInResponseTo) {
 		t.Errorf("acme response naming globex's request: err = %v; want CheckInResponseTo", err)
 	}
 	sp := e.svc.Details(globex)
@@ -541,7 +542,7 @@ func TestRequestOfAnotherOrganizationFails(t *testing.T) {
 func TestIdPInitiatedOnlyWhenAllowed(t *testing.T) {
 	e := newEnv(t, nil)
 	posted, _ := e.idp.Response(e.resp("", user("alice@acme.example", "Admins"), nil))
-	if _, err := e.post(t, posted, ""); !errors.Is(err, sso.CheckUnsolicited) || sso.ErrorCode(err) != sso.CodeUnsolicited {
+	if _, err := e.post(t, posted, ""); !errors.Is(err, saml.CheckUnsolicited) || sso.ErrorCode(err) != sso.CodeUnsolicited {
 		t.Errorf("unsolicited, not allowed: err = %v (code %q); want CheckUnsolicited (code %q)", err, sso.ErrorCode(err), sso.CodeUnsolicited)
 	}
 	e.updateOrg(t, func(o *sso.Organization) { o.AllowIdPInitiated = true })
@@ -595,10 +596,10 @@ func TestACSRejectsBadRequests(t *testing.T) {
 		req  *http.Request
 		want error
 	}{
-		{"GET", get, sso.CheckEncoding},
-		{"no SAMLResponse", postForm(t, e.sp.ACSURL, url.Values{"RelayState": {"x"}}), sso.CheckEncoding},
-		{"huge body", postForm(t, e.sp.ACSURL, url.Values{"SAMLResponse": {strings.Repeat("A", 4<<20)}}), sso.CheckSize},
-		{"over the response limit", postForm(t, e.sp.ACSURL, url.Values{"SAMLResponse": {strings.Repeat("A", sso.DefaultMaxResponseSize+4)}}), sso.CheckSize},
+		{"GET", get, saml.CheckEncoding},
+		{"no SAMLResponse", postForm(t, e.sp.ACSURL, url.Values{"RelayState": {"x"}}), saml.CheckEncoding},
+		{"huge body", postForm(t, e.sp.ACSURL, url.Values{"SAMLResponse": {strings.Repeat("A", 4<<20)}}), saml.CheckSize},
+		{"over the response limit", postForm(t, e.sp.ACSURL, url.Values{"SAMLResponse": {strings.Repeat("A", saml.DefaultMaxResponseSize+4)}}), saml.CheckSize},
 	}
 	for _, tt := range tests {
 		if _, err := e.svc.HandleACS(ctx, "acme", tt.req); !errors.Is(err, tt.want) {
@@ -614,7 +615,7 @@ func TestValidatorCacheFollowsConfigChanges(t *testing.T) {
 	}
 	rotated := mustIdP(t, loadKey(t, "attacker.key.pem"))
 	e.updateOrg(t, func(o *sso.Organization) { o.IdP.Certificates = []string{rotated.CertificatePEM()} })
-	if _, err := e.signIn(t, user("alice@acme.example", "Admins"), nil); !errors.Is(err, sso.CheckSignature) {
+	if _, err := e.signIn(t, user("alice@acme.example", "Admins"), nil); !errors.Is(err, saml.CheckSignature) {
 		t.Errorf("old IdP key after rotation: err = %v; want CheckSignature", err)
 	}
 }
@@ -700,7 +701,7 @@ func TestNewValidatesConfig(t *testing.T) {
 func TestDetailsAndMetadata(t *testing.T) {
 	e := newEnv(t, nil)
 	d := e.svc.Details(e.org)
-	if d.ACSURL != "https://app.example.com/sso/acme/acs" || d.EntityID != "https://app.example.com/sso/acme/metadata" || d.NameIDFormat != sso.NameIDFormatEmail {
+	if d.ACSURL != "https://app.example.com/sso/acme/acs" || d.EntityID != "https://app.example.com/sso/acme/metadata" || d.NameIDFormat != saml.NameIDFormatEmail {
 		t.Errorf("Details() = %+v", d)
 	}
 	md, err := e.svc.Metadata(e.org)
@@ -718,10 +719,10 @@ func TestDetailsAndMetadata(t *testing.T) {
 
 func TestUserMessageIsSafe(t *testing.T) {
 	errs := []error{
-		&sso.ValidationError{Check: sso.CheckAudience, Want: "https://app.example.com/secret", Got: "evil"},
+		&saml.ValidationError{Check: saml.CheckAudience, Want: "https://app.example.com/secret", Got: "evil"},
 		sso.ErrReplay, sso.ErrUnknownOrganization, sso.ErrSSODisabled, sso.ErrAccessDenied, sso.ErrSSORequired,
 		sso.ErrNotOwner, errors.New("db: connection refused to 10.0.0.3"),
-		&sso.ValidationError{Check: sso.CheckExpired},
+		&saml.ValidationError{Check: saml.CheckExpired},
 	}
 	for _, err := range errs {
 		msg := sso.UserMessage(err)
@@ -845,15 +846,15 @@ func TestErrorCodeRoundTrip(t *testing.T) {
 		{sso.ErrNotOwner, sso.CodeNotOwner},
 		{sso.ErrAccessDenied, sso.CodeAccessDenied},
 		{sso.ErrReplay, sso.CodeReplay},
-		{&sso.ValidationError{Check: sso.CheckExpired}, sso.CodeExpired},
-		{&sso.ValidationError{Check: sso.CheckAudience}, sso.CodeInvalidResponse},
+		{&saml.ValidationError{Check: saml.CheckExpired}, sso.CodeExpired},
+		{&saml.ValidationError{Check: saml.CheckAudience}, sso.CodeInvalidResponse},
 		{errors.New("disk full"), sso.CodeFailed},
 		{fmt.Errorf("wrapped: %w", sso.ErrAccessDenied), sso.CodeAccessDenied},
-		{&sso.ValidationError{Check: sso.CheckInResponseTo}, sso.CodeExpired},
-		{&sso.ValidationError{Check: sso.CheckUnsolicited}, sso.CodeUnsolicited},
-		{&sso.ValidationError{Check: sso.CheckBinding}, sso.CodeBinding},
-		{&sso.ValidationError{Check: sso.CheckIdentity}, sso.CodeIdentity},
-		{fmt.Errorf("wrapped: %w", &sso.ValidationError{Check: sso.CheckBinding}), sso.CodeBinding},
+		{&saml.ValidationError{Check: saml.CheckInResponseTo}, sso.CodeExpired},
+		{&saml.ValidationError{Check: saml.CheckUnsolicited}, sso.CodeUnsolicited},
+		{&saml.ValidationError{Check: saml.CheckBinding}, sso.CodeBinding},
+		{&saml.ValidationError{Check: saml.CheckIdentity}, sso.CodeIdentity},
+		{fmt.Errorf("wrapped: %w", &saml.ValidationError{Check: saml.CheckBinding}), sso.CodeBinding},
 	}
 	for _, tt := range tests {
 		if got := sso.ErrorCode(tt.err); got != tt.code {

@@ -8,10 +8,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/orgsso/orgsso/internal/faultstore"
 	"github.com/orgsso/orgsso/rolemap"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
+	"github.com/orgsso/orgsso/tests/faultstore"
 )
 
 // TestFaultSessionsListsOnlyValid: Service.Sessions "lists the

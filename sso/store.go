@@ -3,6 +3,8 @@ package sso
 import (
 	"context"
 	"time"
+
+	"github.com/orgsso/orgsso/storeerr"
 )
 
 // PendingRequest is an AuthnRequest awaiting its response.
@@ -179,7 +181,8 @@ const (
 	// session.Query.UserID, userID arguments), SSO names, emails (Member.Email,
 	// email arguments and the after cursor of Members), pending request IDs,
 	// session IDs (with session.Query.After) and assertion IDs.
-	MaxKeyBytes = 512
+	// It is storeerr.MaxKeyBytes, the bound the stores share.
+	MaxKeyBytes = storeerr.MaxKeyBytes
 	// MaxListLimit bounds one page of Members (and of sessions,
 	// session.MaxListLimit).
 	MaxListLimit = 1000

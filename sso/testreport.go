@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/orgsso/orgsso/saml"
 )
 
 // newTestReport is what a Test SSO round trip shows the owner: the identity
@@ -67,9 +69,9 @@ func readFrom(c *Connection, attrs map[string][]string) map[string][]string {
 // FailureReport explains a failed Test SSO round trip to the organization's
 // owner: which check failed, what that means and what to change.
 type FailureReport struct {
-	Check   Check  // the failed check; "" when the failure was not a response check
-	Problem string // what went wrong, in plain language
-	Fix     string // what to change, and where
+	Check   saml.Check // the failed check; "" when the failure was not a response check
+	Problem string     // what went wrong, in plain language
+	Fix     string     // what to change, and where
 }
 
 // ReportFailure explains err, a HandleACS failure, for the owner's Test SSO
@@ -80,9 +82,9 @@ func ReportFailure(err error) *FailureReport {
 	if err == nil {
 		return nil
 	}
-	var ve *ValidationError
+	var ve *saml.ValidationError
 	if !errors.As(err, &ve) {
-		return &FailureReport{Problem: UserMessage(err), Fix: failureFixes[Check("")]}
+		return &FailureReport{Problem: UserMessage(err), Fix: failureFixes[saml.Check("")]}
 	}
 	problem, fix := DescribeCheck(ve.Check)
 	return &FailureReport{Check: ve.Check, Problem: problem, Fix: fix}
@@ -99,59 +101,59 @@ func IsTestResponse(r *http.Request) bool {
 
 // DescribeCheck returns the plain-language problem and fix of a failed
 // check, as ReportFailure gives them: for an audit trail or an owner's page.
-func DescribeCheck(c Check) (problem, fix string) {
+func DescribeCheck(c saml.Check) (problem, fix string) {
 	fix, ok := failureFixes[c]
 	if !ok {
-		fix = failureFixes[Check("")]
+		fix = failureFixes[saml.Check("")]
 	}
 	return checkProblems[c], fix
 }
 
-var checkProblems = map[Check]string{
-	CheckSize:           "The identity provider's response was larger than allowed.",
-	CheckEncoding:       "The identity provider's answer was not a SAML response posted to this page.",
-	CheckXML:            "The identity provider's response was not well-formed XML, or used XML features that are refused.",
-	CheckSchema:         "The identity provider's response was not a complete SAML 2.0 response.",
-	CheckStatus:         "The identity provider answered with an error instead of a sign-in.",
-	CheckAssertionCount: "The identity provider's response did not hold exactly one assertion.",
-	CheckDecryption:     "The encrypted assertion could not be decrypted.",
-	CheckAlgorithm:      "The identity provider signed with an algorithm that is too weak (SHA-1) or unknown.",
-	CheckSignature:      "The response's signature did not verify with the saved IdP certificates.",
-	CheckCertificate:    "The IdP certificate that signed the response is expired or not valid yet.",
-	CheckIssuer:         "The response came from a different IdP entity ID than the one saved.",
-	CheckDestination:    "The response was addressed to a different ACS URL.",
-	CheckRecipient:      "The response's recipient is a different ACS URL.",
-	CheckAudience:       "The response was meant for a different service provider (audience).",
-	CheckNotYetValid:    "The response is not valid yet: the IdP's clock is ahead of ours.",
-	CheckExpired:        "The response had expired when it arrived, or the IdP's clock is behind ours.",
-	CheckInResponseTo:   "The response does not answer the test this browser started, or the test took too long.",
-	CheckSubject:        "The response named no user (NameID) or had no bearer confirmation.",
-	CheckUnsolicited:    "The response was not started from this app, and IdP-initiated sign-in is off.",
-	CheckBinding:        "The test was finished in a different browser from the one that started it.",
-	CheckIdentity:       "The identity provider sent an email address or name that cannot be accepted.",
+var checkProblems = map[saml.Check]string{
+	saml.CheckSize:           "The identity provider's response was larger than allowed.",
+	saml.CheckEncoding:       "The identity provider's answer was not a SAML response posted to this page.",
+	saml.CheckXML:            "The identity provider's response was not well-formed XML, or used XML features that are refused.",
+	saml.CheckSchema:         "The identity provider's response was not a complete SAML 2.0 response.",
+	saml.CheckStatus:         "The identity provider answered with an error instead of a sign-in.",
+	saml.CheckAssertionCount: "The identity provider's response did not hold exactly one assertion.",
+	saml.CheckDecryption:     "The encrypted assertion could not be decrypted.",
+	saml.CheckAlgorithm:      "The identity provider signed with an algorithm that is too weak (SHA-1) or unknown.",
+	saml.CheckSignature:      "The response's signature did not verify with the saved IdP certificates.",
+	saml.CheckCertificate:    "The IdP certificate that signed the response is expired or not valid yet.",
+	saml.CheckIssuer:         "The response came from a different IdP entity ID than the one saved.",
+	saml.CheckDestination:    "The response was addressed to a different ACS URL.",
+	saml.CheckRecipient:      "The response's recipient is a different ACS URL.",
+	saml.CheckAudience:       "The response was meant for a different service provider (audience).",
+	saml.CheckNotYetValid:    "The response is not valid yet: the IdP's clock is ahead of ours.",
+	saml.CheckExpired:        "The response had expired when it arrived, or the IdP's clock is behind ours.",
+	saml.CheckInResponseTo:   "The response does not answer the test this browser started, or the test took too long.",
+	saml.CheckSubject:        "The response named no user (NameID) or had no bearer confirmation.",
+	saml.CheckUnsolicited:    "The response was not started from this app, and IdP-initiated sign-in is off.",
+	saml.CheckBinding:        "The test was finished in a different browser from the one that started it.",
+	saml.CheckIdentity:       "The identity provider sent an email address or name that cannot be accepted.",
 }
 
-var failureFixes = map[Check]string{
-	"":                  "Try the test again. If it keeps failing, check the IdP settings below against the IdP's own configuration.",
-	CheckSize:           "Send fewer attributes or groups from the IdP.",
-	CheckEncoding:       "In the IdP, set the ACS URL shown below and the HTTP-POST binding.",
-	CheckXML:            "Check that the IdP sends a standard SAML 2.0 response.",
-	CheckSchema:         "Check that the IdP sends a SAML 2.0 response with an AuthnStatement.",
-	CheckStatus:         "Check that the user is assigned to this application in the IdP.",
-	CheckAssertionCount: "Configure the IdP to send one assertion per response.",
-	CheckDecryption:     "Upload this app's SP certificate (from the SP metadata) to the IdP, or turn assertion encryption off there.",
-	CheckAlgorithm:      "In the IdP, choose RSA-SHA256 as signature algorithm and SHA-256 as digest.",
-	CheckSignature:      "Paste the IdP's current signing certificate, or import its metadata again, and make sure the IdP signs the assertion.",
-	CheckCertificate:    "Add the IdP's current signing certificate.",
-	CheckIssuer:         "Copy the IdP's entity ID (issuer) from its metadata into the settings.",
-	CheckDestination:    "In the IdP, set the ACS URL exactly as shown below.",
-	CheckRecipient:      "In the IdP, set the ACS URL exactly as shown below.",
-	CheckAudience:       "In the IdP, set the entity ID (audience) exactly as shown below.",
-	CheckNotYetValid:    "Check the IdP server's clock.",
-	CheckExpired:        "Start the test again and finish it within ten minutes; check the IdP server's clock.",
-	CheckInResponseTo:   "Start the test again from this page and finish it in this browser.",
-	CheckSubject:        "Configure the IdP to send the user's email as NameID.",
-	CheckUnsolicited:    "Start the test from this page, not from the IdP's dashboard.",
-	CheckBinding:        "Start the test again and finish it in the same browser.",
-	CheckIdentity:       "Check the user's email and names in the IdP.",
+var failureFixes = map[saml.Check]string{
+	"":                       "Try the test again. If it keeps failing, check the IdP settings below against the IdP's own configuration.",
+	saml.CheckSize:           "Send fewer attributes or groups from the IdP.",
+	saml.CheckEncoding:       "In the IdP, set the ACS URL shown below and the HTTP-POST binding.",
+	saml.CheckXML:            "saml.Check that the IdP sends a standard SAML 2.0 response.",
+	saml.CheckSchema:         "saml.Check that the IdP sends a SAML 2.0 response with an AuthnStatement.",
+	saml.CheckStatus:         "saml.Check that the user is assigned to this application in the IdP.",
+	saml.CheckAssertionCount: "Configure the IdP to send one assertion per response.",
+	saml.CheckDecryption:     "Upload this app's SP certificate (from the SP metadata) to the IdP, or turn assertion encryption off there.",
+	saml.CheckAlgorithm:      "In the IdP, choose RSA-SHA256 as signature algorithm and SHA-256 as digest.",
+	saml.CheckSignature:      "Paste the IdP's current signing certificate, or import its metadata again, and make sure the IdP signs the assertion.",
+	saml.CheckCertificate:    "Add the IdP's current signing certificate.",
+	saml.CheckIssuer:         "Copy the IdP's entity ID (issuer) from its metadata into the settings.",
+	saml.CheckDestination:    "In the IdP, set the ACS URL exactly as shown below.",
+	saml.CheckRecipient:      "In the IdP, set the ACS URL exactly as shown below.",
+	saml.CheckAudience:       "In the IdP, set the entity ID (audience) exactly as shown below.",
+	saml.CheckNotYetValid:    "saml.Check the IdP server's clock.",
+	saml.CheckExpired:        "Start the test again and finish it within ten minutes; check the IdP server's clock.",
+	saml.CheckInResponseTo:   "Start the test again from this page and finish it in this browser.",
+	saml.CheckSubject:        "Configure the IdP to send the user's email as NameID.",
+	saml.CheckUnsolicited:    "Start the test from this page, not from the IdP's dashboard.",
+	saml.CheckBinding:        "Start the test again and finish it in the same browser.",
+	saml.CheckIdentity:       "saml.Check the user's email and names in the IdP.",
 }

@@ -1,10 +1,10 @@
 package sso
 
 import (
-	"crypto/tls"
 	"time"
 
 	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/saml"
 )
 
 // DefaultSessionTimeout is the SSO session lifetime of an organization that has
@@ -16,16 +16,6 @@ const (
 	MinSessionTimeout = 1 * time.Hour
 	MaxSessionTimeout = 24 * time.Hour
 )
-
-// DefaultClockSkew is the clock difference tolerated between the IdP and us when
-// judging NotBefore and NotOnOrAfter.
-const DefaultClockSkew = 3 * time.Minute
-
-// DefaultMaxResponseSize bounds the posted SAMLResponse value, in bytes.
-const DefaultMaxResponseSize = 1 << 20
-
-// NameIDFormatEmail is the NameID format orgsso asks IdPs for.
-const NameIDFormatEmail = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 
 // Organization is one customer organization and its SSO settings.
 type Organization struct {
@@ -105,18 +95,6 @@ func (n AttributeNames) withDefaults() AttributeNames {
 	return d
 }
 
-// IdPConfig is what orgsso knows of an organization's identity provider.
-type IdPConfig struct {
-	EntityID     string   // expected Issuer; required once the organization is enabled
-	SSOURL       string   // where AuthnRequests go (HTTP-Redirect binding)
-	Certificates []string // PEM X.509 signing certificates; several during rotation
-	// SignatureAlgorithm is the XML-DSig URI of the weakest signature algorithm
-	// accepted. "" means rsa-sha256, which also accepts SHA-384 and SHA-512 with
-	// RSA or ECDSA. SHA-1 (AlgRSASHA1) must be chosen explicitly, and then SHA-1
-	// digests are accepted too.
-	SignatureAlgorithm string
-}
-
 // Member is a user's membership of an organization.
 type Member struct {
 	OrgID, UserID, Email, FirstName, LastName string
@@ -127,32 +105,22 @@ type Member struct {
 	AllowWithoutSSO bool
 }
 
-// SPDetails is what an organization's IdP needs to know about us.
-type SPDetails struct {
-	EntityID, ACSURL, NameIDFormat string
-	Attributes                     []string
-}
-
-// ValidatorConfig configures a Validator for one organization.
-type ValidatorConfig struct {
-	SP                SPDetails
-	IdP               IdPConfig
-	Now               func() time.Time // nil = time.Now
-	ClockSkew         time.Duration    // 0 = DefaultClockSkew
-	AllowIdPInitiated bool
-	SPKeyPair         *tls.Certificate // optional: decrypts encrypted assertions
-	MaxResponseSize   int64            // bytes of the posted value; 0 = DefaultMaxResponseSize
-}
-
-// Assertion is what a validated SAML response says about its subject.
-type Assertion struct {
-	ID, Issuer, NameID, NameIDFormat, SessionIndex, InResponseTo string
-	Attributes                                                   map[string][]string
-	// NotOnOrAfter is the earliest expiry the assertion carries; a replay cache
-	// keeps its ID until then.
-	NotOnOrAfter time.Time
-	// EncryptionMethod is the XML-Enc data encryption URI of an encrypted
-	// assertion ("" when it came in clear), so a Test SSO can warn about
-	// AES-CBC.
-	EncryptionMethod string
-}
+// The protocol types of the contract are package saml's, under their
+// contract names: an IdPConfig or an Assertion of sso is one of saml.
+type (
+	// IdPConfig is what orgsso knows of an organization's identity
+	// provider; see saml.IdPConfig.
+	IdPConfig = saml.IdPConfig
+	// SPDetails is what an organization's IdP needs to know about us; see
+	// saml.SPDetails and NewSPDetails.
+	SPDetails = saml.SPDetails
+	// ValidatorConfig configures a Validator for one organization; see
+	// saml.ValidatorConfig.
+	ValidatorConfig = saml.ValidatorConfig
+	// Assertion is what a validated SAML response says about its subject;
+	// see saml.Assertion.
+	Assertion = saml.Assertion
+	// Validator checks SAML responses for one organization's IdP and SP
+	// settings; build it with NewValidator. See saml.Validator.
+	Validator = saml.Validator
+)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/sso"
 )
 
@@ -60,7 +61,7 @@ type auditRecord struct {
 	Type                         sso.EventType
 	Actor, UserID, Email, Detail string
 	Fields                       []string
-	Check                        sso.Check
+	Check                        saml.Check
 	Code                         string // sso.ErrorCode of a failure
 	OldRole, NewRole             rolemap.OrgRole
 	SessionsEnded, Suppressed    int
@@ -111,7 +112,7 @@ func (l *auditLog) recent(ctx context.Context, orgID string, n int) ([]auditReco
 		if r.Time, err = time.Parse(time.RFC3339Nano, at); err != nil {
 			return nil, err
 		}
-		r.Type, r.Check, r.OldRole, r.NewRole = sso.EventType(typ), sso.Check(check), rolemap.OrgRole(oldRole), rolemap.OrgRole(newRole)
+		r.Type, r.Check, r.OldRole, r.NewRole = sso.EventType(typ), saml.Check(check), rolemap.OrgRole(oldRole), rolemap.OrgRole(newRole)
 		if fields != "" {
 			r.Fields = strings.Split(fields, ",")
 		}
@@ -288,9 +289,9 @@ var failurePhrases = map[string]string{
 
 // failurePhrase says why a sign-in failed: the failed check's problem, as a
 // failed Test SSO names it, or the failure's kind.
-func failurePhrase(check sso.Check, code string) string {
+func failurePhrase(check saml.Check, code string) string {
 	if check != "" {
-		if r := sso.ReportFailure(&sso.ValidationError{Check: check}); r != nil && r.Problem != "" {
+		if r := sso.ReportFailure(&saml.ValidationError{Check: check}); r != nil && r.Problem != "" {
 			return lowerFirst(strings.TrimSuffix(r.Problem, "."))
 		}
 	}

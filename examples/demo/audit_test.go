@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 )
@@ -45,7 +46,7 @@ func TestDescribe(t *testing.T) {
 			"alice@acme.example signed in with SSO as member.", "sign-in"},
 		{"roles changed", auditRecord{Type: sso.EventRolesChanged, Email: "alice@acme.example", OldRole: rolemap.RoleMember, NewRole: rolemap.RoleAdmin},
 			"The IdP changed the role of alice@acme.example from member to admin.", "sign-in"},
-		{"failed check", auditRecord{Type: sso.EventSignInFailed, Check: sso.CheckAudience, Code: sso.CodeInvalidResponse, Suppressed: 4},
+		{"failed check", auditRecord{Type: sso.EventSignInFailed, Check: saml.CheckAudience, Code: sso.CodeInvalidResponse, Suppressed: 4},
 			"A sign-in failed: the response was meant for a different service provider (audience) (4 similar failures before it not listed).", "failure"},
 		{"denied", auditRecord{Type: sso.EventSignInFailed, Email: "carol@acme.example", Code: sso.CodeAccessDenied},
 			"A sign-in of carol@acme.example failed: the organization's rules refused them (not a member, or IdP roles that map to nothing).", "failure"},

@@ -24,6 +24,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
@@ -411,7 +412,7 @@ func TestBrowser(t *testing.T) {
 	)
 	b.idpSignIn("owner", "owner-idp-password")
 	b.do("the failure report", chromedp.WaitVisible(chromedp.CSS("#test-failed")))
-	fr := sso.ReportFailure(&sso.ValidationError{Check: sso.CheckSignature})
+	fr := sso.ReportFailure(&saml.ValidationError{Check: saml.CheckSignature})
 	b.want("failed check", b.text("#failed-check"), "signature")
 	b.want("problem", b.text("#failure-problem"), fr.Problem)
 	b.want("fix", b.text("#failure-fix"), fr.Fix)
@@ -431,7 +432,7 @@ func TestBrowserCrossSiteBinding(t *testing.T) {
 	idpSrv := httptest.NewUnstartedServer(nil)
 	idpURL := "https://127.0.0.1:" + portOf(t, idpSrv)
 	idp, err := ssotest.New(ssotest.Config{EntityID: idpURL + "/metadata", SSOURL: idpURL + "/sso",
-		Login: func(*http.Request, *sso.AuthnRequest) (ssotest.User, error) {
+		Login: func(*http.Request, *ssotest.AuthnRequest) (ssotest.User, error) {
 			return ssotest.User{Email: "alice@acme.example", FirstName: "Alice", LastName: "L"}, nil
 		}})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/sso"
 )
 
@@ -180,7 +181,7 @@ func TestDemo(t *testing.T) {
 		p := passwordSignIn(t, owner, u, "owner@acme.example", "owner-demo-password")
 		wantIn(t, "owner's dashboard", p.Body, `<dd id="org-role">owner</dd>`)
 		s := settings()
-		wantIn(t, "settings", s.Body, u.App+"/sso/acme/acs", u.App+"/sso/acme/metadata", sso.NameIDFormatEmail,
+		wantIn(t, "settings", s.Body, u.App+"/sso/acme/acs", u.App+"/sso/acme/metadata", saml.NameIDFormatEmail,
 			"SSO enabled", "Contentstack Developers", `id="members-table"`, `data-email="dave@acme.example"`, `data-email="alice@acme.example"`)
 		wantAudit(t, "audit trail", s.Body,
 			"Olivia (owner) created the organization.",
@@ -304,7 +305,7 @@ func TestDemo(t *testing.T) {
 		wantIn(t, "wrong certificate saved", p.Body, "IdP configuration saved.")
 		autoPost := idpAutoPost(t, owner, u, owner.submit(settings(), "test-form", nil), "owner", "owner-idp-password")
 		report := owner.submit(autoPost, "SAMLResponseForm", nil)
-		fr := sso.ReportFailure(&sso.ValidationError{Check: sso.CheckSignature})
+		fr := sso.ReportFailure(&saml.ValidationError{Check: saml.CheckSignature})
 		wantIn(t, "failure report", report.Body, `id="failed-check">signature</strong>`, `id="test-again"`, u.App+"/sso/acme/acs")
 		wantText(t, "failure report", report.Body, fr.Problem, fr.Fix)
 

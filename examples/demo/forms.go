@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 )
@@ -53,10 +54,10 @@ type option struct{ Value, Label string }
 // algorithmOptions are the signature policies an owner picks from: the
 // weakest algorithm accepted (stronger ones, RSA or ECDSA, always pass).
 var algorithmOptions = []option{
-	{sso.AlgRSASHA256, "SHA-256 or stronger (recommended)"},
-	{sso.AlgRSASHA384, "SHA-384 or stronger"},
-	{sso.AlgRSASHA512, "SHA-512 only"},
-	{sso.AlgRSASHA1, "SHA-1 or stronger (weak: legacy IdPs only)"},
+	{saml.AlgRSASHA256, "SHA-256 or stronger (recommended)"},
+	{saml.AlgRSASHA384, "SHA-384 or stronger"},
+	{saml.AlgRSASHA512, "SHA-512 only"},
+	{saml.AlgRSASHA1, "SHA-1 or stronger (weak: legacy IdPs only)"},
 }
 
 // algorithmChoices returns the options, plus the current value if it is
@@ -117,7 +118,7 @@ type idpForm struct {
 func idpFormFrom(c sso.IdPConfig) idpForm {
 	alg := c.SignatureAlgorithm
 	if alg == "" {
-		alg = sso.AlgRSASHA256
+		alg = saml.AlgRSASHA256
 	}
 	return idpForm{SSOURL: c.SSOURL, EntityID: c.EntityID, Certificates: strings.Join(c.Certificates, ""), Algorithm: alg}
 }

@@ -167,15 +167,20 @@ func TestUsersFormApply(t *testing.T) {
 func TestUserMessage(t *testing.T) {
 	cert := testCertPEM(t, "x")
 	expired := testCertPEMValid(t, "old", time.Now().AddDate(-2, 0, 0), time.Now().AddDate(-1, 0, 0))
+	// idpErr is what the settings page shows for an enabled organization's
+	// IdP configuration c.
+	idpErr := func(c sso.IdPConfig) error {
+		return (&sso.Organization{ID: "o", SSOName: "acme", OwnerID: "u", Enabled: true, IdP: c}).ValidateAt(time.Now())
+	}
 	tests := []struct {
 		name string
 		err  error
 		want string
 	}{
-		{"second certificate not PEM", sso.IdPConfig{SSOURL: "https://idp.example/sso", Certificates: []string{cert, "junk"}}.ValidateAt(time.Now()), "IdP certificate 2"},
-		{"expired certificate", sso.IdPConfig{SSOURL: "https://idp.example/sso", Certificates: []string{expired}}.ValidateAt(time.Now()), "IdP certificate 1 expired on "},
-		{"no SSO URL", sso.IdPConfig{Certificates: []string{cert}}.ValidateAt(time.Now()), "Enter the IdP's single sign-on URL."},
-		{"no certificate", sso.IdPConfig{SSOURL: "https://idp.example/sso", EntityID: "x"}.ValidateAt(time.Now()), "Add the IdP's signing certificate."},
+		{"second certificate not PEM", idpErr(sso.IdPConfig{SSOURL: "https://idp.example/sso", Certificates: []string{cert, "junk"}}), "IdP certificate 2"},
+		{"expired certificate", idpErr(sso.IdPConfig{SSOURL: "https://idp.example/sso", Certificates: []string{expired}}), "IdP certificate 1 expired on "},
+		{"no SSO URL", idpErr(sso.IdPConfig{Certificates: []string{cert}}), "Enter the IdP's single sign-on URL."},
+		{"no certificate", idpErr(sso.IdPConfig{SSOURL: "https://idp.example/sso", EntityID: "x"}), "Add the IdP's signing certificate."},
 		{"SSO name characters", sso.ValidateSSOName("Acme"), "The SSO name may contain only lowercase letters a-z, digits and hyphens."},
 		{"SSO name hyphens", sso.ValidateSSOName("a--b"), "The SSO name must not contain two hyphens in a row."},
 		{"SSO name length", sso.ValidateSSOName(""), "The SSO name must be 2 to 63 characters long."},

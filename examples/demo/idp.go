@@ -28,6 +28,7 @@ import (
 
 	"github.com/crewjam/saml/samlidp"
 
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/sso"
 )
 
@@ -84,7 +85,7 @@ func startIdP(ln net.Listener, dir string, logOut io.Writer) (*bundledIdP, error
 		return nil, err
 	}
 	// samlidp signs with RSA-SHA1 by default, which orgsso refuses.
-	idp.IDP.SignatureMethod = sso.AlgRSASHA256
+	idp.IDP.SignatureMethod = saml.AlgRSASHA256
 	// crewjam/saml 0.5.x posts its login form to /login, which answers with
 	// the IdP session as JSON and ends the SAML flow (crewjam/saml#613).
 	// Posting it back to the SSO URL, as 0.4.x did, completes the flow.
@@ -201,7 +202,7 @@ func (b *bundledIdP) config(ctx context.Context) (sso.IdPConfig, error) {
 	if err != nil {
 		return sso.IdPConfig{}, err
 	}
-	cfg.SignatureAlgorithm = sso.AlgRSASHA256
+	cfg.SignatureAlgorithm = saml.AlgRSASHA256
 	return cfg, nil
 }
 

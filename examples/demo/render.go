@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/sso"
 )
 
@@ -38,7 +39,7 @@ var templateFuncs = template.FuncMap{
 	"inc": func(i int) int { return i + 1 },
 	// checkName names a failed response check for people: "signature",
 	// "not on or after".
-	"checkName": func(c sso.Check) string { return strings.ReplaceAll(string(c), "_", " ") },
+	"checkName": func(c saml.Check) string { return strings.ReplaceAll(string(c), "_", " ") },
 }
 
 // loadPages parses the embedded templates.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 )
@@ -168,7 +169,11 @@ func (a *app) settingsData(ctx context.Context, v *viewer, membersCursor string)
 		DefaultAttrs: attrFormFrom(sso.AttributeNames{Email: def.Email[:2], FirstName: def.FirstName[:2],
 			LastName: def.LastName[:2], Roles: def.Roles[:2]}),
 	}
-	if err := org.IdP.ValidateAt(now); err != nil {
+	// What the IdP settings still lack: the organization's check as if
+	// enabled (the rest of a saved organization is valid already).
+	complete := org.Clone()
+	complete.Enabled = true
+	if err := complete.ValidateAt(now); err != nil {
 		p.IdPMissing = userMessage(err)
 	}
 	members, next, err := a.svc.Members(ctx, org.ID, v.User.ID, membersCursor, a.perPage)
@@ -367,7 +372,7 @@ func (a *app) handleSaveIdP(w http.ResponseWriter, r *http.Request) {
 // handleImportMetadata saves step 2 from the IdP's metadata XML (pasted or
 // uploaded).
 func (a *app) handleImportMetadata(w http.ResponseWriter, r *http.Request) {
-	v := a.ownerForm(w, r, 2*sso.MaxIdPMetadataSize+(64<<10))
+	v := a.ownerForm(w, r, 2*saml.MaxIdPMetadataSize+(64<<10))
 	if v == nil {
 		return
 	}
@@ -377,7 +382,7 @@ func (a *app) handleImportMetadata(w http.ResponseWriter, r *http.Request) {
 			p.Meta = metaForm{XML: xml, Error: msg}
 		})
 	}
-	if file, err := readUpload(r, "metadata_file", sso.MaxIdPMetadataSize); err != nil {
+	if file, err := readUpload(r, "metadata_file", saml.MaxIdPMetadataSize); err != nil {
 		fail(err)
 		return
 	} else if file != "" {

@@ -28,7 +28,7 @@ func TestMinimalSignIn(t *testing.T) {
 	app.Start()
 	defer app.Close()
 
-	idp, err := ssotest.New(ssotest.Config{Login: func(*http.Request, *sso.AuthnRequest) (ssotest.User, error) {
+	idp, err := ssotest.New(ssotest.Config{Login: func(*http.Request, *ssotest.AuthnRequest) (ssotest.User, error) {
 		return ssotest.User{Email: "alice@acme.example"}, nil
 	}})
 	if err != nil {

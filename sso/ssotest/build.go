@@ -9,7 +9,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/orgsso/orgsso/sso"
+	"github.com/orgsso/orgsso/saml"
 )
 
 // plan is a Response with every default filled in and every choice checked.
@@ -65,7 +65,7 @@ func (idp *IdP) plan(r Response) (*plan, error) {
 	if p.nameID == "" && !r.OmitNameID {
 		return nil, respErr("User", "has neither NameID nor Email (set one, or OmitNameID)")
 	}
-	p.nameIDFormat = or(r.NameIDFormat, or(r.SP.NameIDFormat, sso.NameIDFormatEmail))
+	p.nameIDFormat = or(r.NameIDFormat, or(r.SP.NameIDFormat, saml.NameIDFormatEmail))
 	p.confirmationMethod = or(r.SubjectConfirmationMethod, cmBearer)
 
 	p.issueInstant = r.IssueInstant

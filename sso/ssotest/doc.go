@@ -9,6 +9,9 @@
 // User; PostRequest wraps it in the request a browser would post to the ACS
 // URL. As an http.Handler, the IdP answers AuthnRequests at its SSO URL with an
 // auto-submitting form, signing in the user its LoginFunc chooses.
+// ParseAuthnRequest is the IdP side of the HTTP-Redirect binding: it decodes,
+// bounds and optionally verifies an SP's AuthnRequest (the IdP's handler
+// uses it; an SP's tests can too).
 //
 //	idp, _ := ssotest.New(ssotest.Config{Now: clock})
 //	org.IdP = idp.IdPConfig()
@@ -25,22 +28,22 @@
 // confirmation, an audience restriction, emailAddress NameID, and the
 // attributes email, first_name, last_name and roles.
 //
-// Each Response knob breaks one check of sso.Validator:
+// Each Response knob breaks one check of saml.Validator (sso.Validator):
 //
-//	sso.CheckStatus         StatusCode: ssotest.StatusResponder
-//	sso.CheckAssertionCount BeforeSign adds or removes an assertion
-//	sso.CheckDecryption     EncryptFor another SP's certificate
-//	sso.CheckAlgorithm      SignatureMethod: sso.AlgRSASHA1, or DigestMethod: sso.DigestSHA1
-//	sso.CheckSignature      Sign: SignNone; SigningKey or SigningCert of another key; AfterSign tampers
-//	sso.CheckCertificate    an IdP whose Config.Now is over ten years before the response's IssueInstant
-//	sso.CheckIssuer         Issuer or AssertionIssuer
-//	sso.CheckDestination    Destination (the Validator accepts an omitted one)
-//	sso.CheckRecipient      Recipient or OmitRecipient
-//	sso.CheckAudience       Audience or OmitAudience
-//	sso.CheckNotYetValid    NotBefore after now
-//	sso.CheckExpired        NotOnOrAfter or SubjectNotOnOrAfter at or before now
-//	sso.CheckInResponseTo   InResponseTo (unknown, or "" for an unsolicited response)
-//	sso.CheckSubject        OmitNameID, OmitSubjectConfirmation or SubjectConfirmationMethod
+//	saml.CheckStatus         StatusCode: ssotest.StatusResponder
+//	saml.CheckAssertionCount BeforeSign adds or removes an assertion
+//	saml.CheckDecryption     EncryptFor another SP's certificate
+//	saml.CheckAlgorithm      SignatureMethod: saml.AlgRSASHA1, or DigestMethod: saml.DigestSHA1
+//	saml.CheckSignature      Sign: SignNone; SigningKey or SigningCert of another key; AfterSign tampers
+//	saml.CheckCertificate    an IdP whose Config.Now is over ten years before the response's IssueInstant
+//	saml.CheckIssuer         Issuer or AssertionIssuer
+//	saml.CheckDestination    Destination (the Validator accepts an omitted one)
+//	saml.CheckRecipient      Recipient or OmitRecipient
+//	saml.CheckAudience       Audience or OmitAudience
+//	saml.CheckNotYetValid    NotBefore after now
+//	saml.CheckExpired        NotOnOrAfter or SubjectNotOnOrAfter at or before now
+//	saml.CheckInResponseTo   InResponseTo (unknown, or "" for an unsolicited response)
+//	saml.CheckSubject        OmitNameID, OmitSubjectConfirmation or SubjectConfirmationMethod
 //
 // The package imports neither testing nor any test framework, so production
 // code may link it. It holds no global state: clock and randomness come from

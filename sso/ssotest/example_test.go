@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
 )
@@ -73,7 +74,7 @@ func ExampleResponse_knobs() {
 	for _, r := range []ssotest.Response{
 		{Audience: "https://other.example.com/metadata"},
 		{NotOnOrAfter: now().Add(-10 * time.Minute)}, // beyond the 3 minutes of clock skew
-		{SignatureMethod: sso.AlgRSASHA1},
+		{SignatureMethod: saml.AlgRSASHA1},
 		{Sign: ssotest.SignNone},
 	} {
 		r.SP, r.User, r.InResponseTo = sp, user, "id-1"
@@ -82,7 +83,7 @@ func ExampleResponse_knobs() {
 			log.Fatal(err)
 		}
 		_, err = v.Validate(samlResponse, "id-1")
-		var ve *sso.ValidationError
+		var ve *saml.ValidationError
 		if errors.As(err, &ve) {
 			fmt.Println(string(ve.Check))
 		}
@@ -102,7 +103,7 @@ func ExampleIdP_SetLogin() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	idp.SetLogin(func(r *http.Request, req *sso.AuthnRequest) (ssotest.User, error) {
+	idp.SetLogin(func(r *http.Request, req *ssotest.AuthnRequest) (ssotest.User, error) {
 		if req.Issuer != "https://app.example.com/sso/acme/metadata" {
 			return ssotest.User{}, errors.New("unknown SP")
 		}

@@ -21,6 +21,7 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/russellhaering/goxmldsig/etreeutils"
 
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
 )
@@ -127,7 +128,7 @@ func selfSigned(t *testing.T, key *rsa.PrivateKey) *x509.Certificate {
 var testSP = sso.SPDetails{
 	EntityID:     "https://app.example.com/sso/acme/metadata",
 	ACSURL:       "https://app.example.com/sso/acme/acs",
-	NameIDFormat: sso.NameIDFormatEmail,
+	NameIDFormat: saml.NameIDFormatEmail,
 }
 
 var testUser = ssotest.User{

@@ -5,7 +5,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/orgsso/orgsso/sso"
+	"github.com/orgsso/orgsso/saml"
 )
 
 // SAML namespace, binding and other URIs the IdP writes.
@@ -50,7 +50,7 @@ func (idp *IdP) Metadata() ([]byte, error) {
 		CreateElement("ds:X509Certificate").
 		SetText(base64.StdEncoding.EncodeToString(idp.cert.Raw))
 
-	desc.CreateElement("md:NameIDFormat").SetText(sso.NameIDFormatEmail)
+	desc.CreateElement("md:NameIDFormat").SetText(saml.NameIDFormatEmail)
 	for _, b := range []string{bindingRedirect, bindingPOST} {
 		s := desc.CreateElement("md:SingleSignOnService")
 		s.CreateAttr("Binding", b)

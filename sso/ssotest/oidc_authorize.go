@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/orgsso/orgsso/internal/text"
 )
 
 // AuthorizationRequest is a validated authentication request to the
@@ -250,13 +251,5 @@ func oidcWithQuery(base string, kv ...string) string {
 
 // oidcQuote quotes s for an error description, cut to 100 bytes.
 func oidcQuote(s string) string {
-	const limit = 100
-	if len(s) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return strconv.Quote(s)
+	return strconv.Quote(text.Truncate(s, 100))
 }

@@ -104,11 +104,11 @@ type Response struct {
 	// Sign chooses what is signed. Default SignAssertion.
 	Sign SignMode
 	// SignatureMethod is the XML-DSig signature algorithm URI, an RSA one
-	// (sso.AlgRSASHA1, sso.AlgRSASHA256, …). "" = sso.AlgRSASHA256.
+	// (saml.AlgRSASHA1, saml.AlgRSASHA256, …). "" = saml.AlgRSASHA256.
 	SignatureMethod string
 	// DigestMethod is the XML-DSig digest algorithm URI of the references
-	// (sso.DigestSHA1, sso.DigestSHA256, …), independent of SignatureMethod.
-	// "" = sso.DigestSHA256.
+	// (saml.DigestSHA1, saml.DigestSHA256, …), independent of SignatureMethod.
+	// "" = saml.DigestSHA256.
 	DigestMethod string
 	// SigningKey signs instead of the IdP key (an attacker's key, a rotated
 	// key). It must be RSA. Its certificate is SigningCert.
@@ -132,7 +132,7 @@ type Response struct {
 	// Recipient is SubjectConfirmationData's Recipient. "" = SP.ACSURL.
 	Recipient string
 	// NameIDFormat is the NameID Format. "" = SP.NameIDFormat, or
-	// sso.NameIDFormatEmail when that is empty too.
+	// saml.NameIDFormatEmail when that is empty too.
 	NameIDFormat string
 	// SubjectConfirmationMethod is the SubjectConfirmation Method.
 	// "" = urn:oasis:names:tc:SAML:2.0:cm:bearer.

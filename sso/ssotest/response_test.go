@@ -15,6 +15,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
 )
@@ -129,7 +130,7 @@ func TestDefaultResponse(t *testing.T) {
 		{"Assertion Issuer", child(a, nsA, "Issuer"), "", ssotest.DefaultEntityID},
 		{"Assertion Issuer Format", child(a, nsA, "Issuer"), "Format", "urn:oasis:names:tc:SAML:2.0:nameid-format:entity"},
 		{"NameID", nameID, "", testUser.Email},
-		{"NameID Format", nameID, "Format", sso.NameIDFormatEmail},
+		{"NameID Format", nameID, "Format", saml.NameIDFormatEmail},
 		{"SubjectConfirmation Method", path(a, nsA, "Subject", nsA, "SubjectConfirmation"), "Method", "urn:oasis:names:tc:SAML:2.0:cm:bearer"},
 		{"Recipient", scd, "Recipient", testSP.ACSURL},
 		{"SubjectConfirmationData InResponseTo", scd, "InResponseTo", "id-req1"},
@@ -381,7 +382,7 @@ func TestBuildResponseErrors(t *testing.T) {
 		{"unknown sign mode", ssotest.Response{SP: testSP, User: testUser, Sign: ssotest.SignNone + 1}, "Response.Sign"},
 		{"negative sign mode", ssotest.Response{SP: testSP, User: testUser, Sign: -1}, "Response.Sign"},
 		{"unknown signature method", ssotest.Response{SP: testSP, User: testUser, SignatureMethod: "urn:x"}, "Response.SignatureMethod"},
-		{"ECDSA method with RSA key", ssotest.Response{SP: testSP, User: testUser, SignatureMethod: sso.AlgECDSASHA256}, "Response.SignatureMethod"},
+		{"ECDSA method with RSA key", ssotest.Response{SP: testSP, User: testUser, SignatureMethod: saml.AlgECDSASHA256}, "Response.SignatureMethod"},
 		{"unknown digest", ssotest.Response{SP: testSP, User: testUser, DigestMethod: "urn:x"}, "Response.DigestMethod"},
 		{"ECDSA signing key", ssotest.Response{SP: testSP, User: testUser, SigningKey: ecKey}, "Response.SigningKey"},
 		{"signing key without cert", ssotest.Response{SP: testSP, User: testUser, SigningKey: otherKey()}, "Response.SigningCert"},

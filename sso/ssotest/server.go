@@ -20,7 +20,7 @@ const maxPostBody = 1 << 20
 // LoginFunc chooses the user an AuthnRequest signs in, as the IdP's login page
 // would. r is the browser's request to the SSO URL; req the decoded
 // AuthnRequest. An error refuses the login: ServeHTTP answers 403 with it.
-type LoginFunc func(r *http.Request, req *sso.AuthnRequest) (User, error)
+type LoginFunc func(r *http.Request, req *AuthnRequest) (User, error)
 
 // SetLogin replaces the function that chooses who signs in (Config.Login). It
 // is safe to call while ServeHTTP runs; nil refuses every login.
@@ -57,7 +57,7 @@ type autoPostData struct{ ACSURL, SAMLResponse, RelayState string }
 
 // ServeHTTP makes the IdP an http.Handler for its SSO URL path (other paths
 // get 404). It decodes an AuthnRequest sent with the HTTP-Redirect binding
-// (GET) or the HTTP-POST binding (POST) with sso.ParseAuthnRequest (request
+// (GET) or the HTTP-POST binding (POST) with ParseAuthnRequest (request
 // signatures are not checked), asks the LoginFunc who signs in, and answers
 // with an HTML page whose form posts the signed SAMLResponse and the
 // RelayState to the request's AssertionConsumerServiceURL, submitted by script
@@ -94,7 +94,7 @@ func (idp *IdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	req, err := sso.ParseAuthnRequest(query, nil)
+	req, err := ParseAuthnRequest(query, nil)
 	if err != nil {
 		http.Error(w, "ssotest: "+err.Error(), http.StatusBadRequest)
 		return
@@ -140,7 +140,7 @@ func (idp *IdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // postToRedirect turns the form of an HTTP-POST binding AuthnRequest (plain
 // base64) into the query of the HTTP-Redirect binding (deflated base64), so
-// sso.ParseAuthnRequest decodes both. Repeated parameters stay repeated, for
+// ParseAuthnRequest decodes both. Repeated parameters stay repeated, for
 // the parser to refuse.
 func postToRedirect(form url.Values) (url.Values, error) {
 	q := url.Values{}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
 )
@@ -44,9 +45,9 @@ func parseAutoPost(t *testing.T, body string) autoPost {
 	return p
 }
 
-func newRedirect(t *testing.T, idp *ssotest.IdP, relayState string) *sso.Redirect {
+func newRedirect(t *testing.T, idp *ssotest.IdP, relayState string) *saml.AuthnRequest {
 	t.Helper()
-	rd, err := sso.NewAuthnRequest(sso.AuthnRequestOptions{
+	rd, err := saml.NewAuthnRequest(saml.AuthnRequestOptions{
 		SP: testSP, IdPSSOURL: idp.SSOURL(), RelayState: relayState, Now: t0, Rand: seeded(3),
 	})
 	if err != nil {
@@ -57,8 +58,8 @@ func newRedirect(t *testing.T, idp *ssotest.IdP, relayState string) *sso.Redirec
 
 func TestServeHTTPRedirectBinding(t *testing.T) {
 	idp := newIdP(t)
-	var seen *sso.AuthnRequest
-	idp.SetLogin(func(r *http.Request, req *sso.AuthnRequest) (ssotest.User, error) {
+	var seen *ssotest.AuthnRequest
+	idp.SetLogin(func(r *http.Request, req *ssotest.AuthnRequest) (ssotest.User, error) {
 		seen = req
 		return testUser, nil
 	})
@@ -72,8 +73,8 @@ func TestServeHTTPRedirectBinding(t *testing.T) {
 	if ct := rec.Header().Get("Content-Type"); ct != "text/html; charset=utf-8" {
 		t.Errorf("Content-Type = %q", ct)
 	}
-	if seen == nil || seen.ID != rd.RequestID || seen.Issuer != testSP.EntityID {
-		t.Fatalf("LoginFunc saw %+v; want the request %s from %s", seen, rd.RequestID, testSP.EntityID)
+	if seen == nil || seen.ID != rd.ID || seen.Issuer != testSP.EntityID {
+		t.Fatalf("LoginFunc saw %+v; want the request %s from %s", seen, rd.ID, testSP.EntityID)
 	}
 	body := rec.Body.String()
 	if strings.Contains(body, "<y>") {
@@ -87,8 +88,8 @@ func TestServeHTTPRedirectBinding(t *testing.T) {
 		t.Errorf("RelayState = %q; want the request's", p.relayState)
 	}
 	doc := decode(t, p.samlResponse)
-	if got := doc.Root().SelectAttrValue("InResponseTo", ""); got != rd.RequestID {
-		t.Errorf("InResponseTo = %q; want %q", got, rd.RequestID)
+	if got := doc.Root().SelectAttrValue("InResponseTo", ""); got != rd.ID {
+		t.Errorf("InResponseTo = %q; want %q", got, rd.ID)
 	}
 	if got := audience(doc).Text(); got != testSP.EntityID {
 		t.Errorf("Audience = %q; want %q", got, testSP.EntityID)
@@ -104,7 +105,7 @@ func TestServeHTTPRedirectBinding(t *testing.T) {
 func TestServeHTTPPostBinding(t *testing.T) {
 	idp, err := ssotest.New(ssotest.Config{
 		Now: fixedNow, Key: idpKey(),
-		Login: func(*http.Request, *sso.AuthnRequest) (ssotest.User, error) { return testUser, nil },
+		Login: func(*http.Request, *ssotest.AuthnRequest) (ssotest.User, error) { return testUser, nil },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -138,11 +139,11 @@ func TestServeHTTPPostBinding(t *testing.T) {
 func TestServeHTTPErrors(t *testing.T) {
 	idp := newIdP(t)
 	rd := newRedirect(t, idp, "")
-	ok := func(*http.Request, *sso.AuthnRequest) (ssotest.User, error) { return testUser, nil }
-	refuse := func(*http.Request, *sso.AuthnRequest) (ssotest.User, error) {
+	ok := func(*http.Request, *ssotest.AuthnRequest) (ssotest.User, error) { return testUser, nil }
+	refuse := func(*http.Request, *ssotest.AuthnRequest) (ssotest.User, error) {
 		return ssotest.User{}, errors.New("wrong password")
 	}
-	noUser := func(*http.Request, *sso.AuthnRequest) (ssotest.User, error) { return ssotest.User{}, nil }
+	noUser := func(*http.Request, *ssotest.AuthnRequest) (ssotest.User, error) { return ssotest.User{}, nil }
 	tests := []struct {
 		name     string
 		method   string
@@ -250,8 +251,8 @@ func TestMetadata(t *testing.T) {
 // does not check request signatures).
 func TestServeHTTPSignedRequest(t *testing.T) {
 	idp := newIdP(t)
-	idp.SetLogin(func(*http.Request, *sso.AuthnRequest) (ssotest.User, error) { return testUser, nil })
-	rd, err := sso.NewAuthnRequest(sso.AuthnRequestOptions{
+	idp.SetLogin(func(*http.Request, *ssotest.AuthnRequest) (ssotest.User, error) { return testUser, nil })
+	rd, err := saml.NewAuthnRequest(saml.AuthnRequestOptions{
 		SP: testSP, IdPSSOURL: idp.SSOURL(), RelayState: "rs", Now: t0, Rand: seeded(4),
 		SigningKey: spPair(), ForceAuthn: true,
 	})
@@ -264,7 +265,7 @@ func TestServeHTTPSignedRequest(t *testing.T) {
 		t.Fatalf("status = %d; want 200: %s", rec.Code, rec.Body)
 	}
 	p := parseAutoPost(t, rec.Body.String())
-	if got := decode(t, p.samlResponse).Root().SelectAttrValue("InResponseTo", ""); got != rd.RequestID || p.relayState != "rs" {
-		t.Errorf("InResponseTo %q, RelayState %q; want %q, rs", got, p.relayState, rd.RequestID)
+	if got := decode(t, p.samlResponse).Root().SelectAttrValue("InResponseTo", ""); got != rd.ID || p.relayState != "rs" {
+		t.Errorf("InResponseTo %q, RelayState %q; want %q, rs", got, p.relayState, rd.ID)
 	}
 }

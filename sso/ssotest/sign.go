@@ -11,17 +11,18 @@ import (
 
 	"github.com/orgsso/orgsso/internal/safexml"
 	"github.com/orgsso/orgsso/internal/xmldsig"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/sso"
 )
 
 // rsaMethods are the signature methods an RSA key can make.
 var rsaMethods = map[string]bool{
-	sso.AlgRSASHA1: true, sso.AlgRSASHA256: true, sso.AlgRSASHA384: true, sso.AlgRSASHA512: true,
+	saml.AlgRSASHA1: true, saml.AlgRSASHA256: true, saml.AlgRSASHA384: true, saml.AlgRSASHA512: true,
 }
 
 // digestMethods are the digest methods a signature may use.
 var digestMethods = map[string]bool{
-	sso.DigestSHA1: true, sso.DigestSHA256: true, sso.DigestSHA384: true, sso.DigestSHA512: true,
+	saml.DigestSHA1: true, saml.DigestSHA256: true, saml.DigestSHA384: true, saml.DigestSHA512: true,
 }
 
 // signer makes enveloped XML-DSig signatures with exclusive C14N, the way
@@ -38,8 +39,8 @@ type signer struct {
 func (idp *IdP) newSigner(r Response) (*signer, error) {
 	s := &signer{
 		key:       idp.key,
-		method:    or(r.SignatureMethod, sso.AlgRSASHA256),
-		digestURI: or(r.DigestMethod, sso.DigestSHA256),
+		method:    or(r.SignatureMethod, saml.AlgRSASHA256),
+		digestURI: or(r.DigestMethod, saml.DigestSHA256),
 	}
 	switch {
 	case r.SigningKey != nil:

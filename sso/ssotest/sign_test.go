@@ -6,7 +6,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/orgsso/orgsso/sso"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/sso/ssotest"
 )
 
@@ -76,13 +76,13 @@ func TestAlgorithms(t *testing.T) {
 		sigMethod, digest         string
 		wantSigMethod, wantDigest string
 	}{
-		{"", "", sso.AlgRSASHA256, sso.DigestSHA256},
-		{sso.AlgRSASHA1, "", sso.AlgRSASHA1, sso.DigestSHA256},
-		{"", sso.DigestSHA1, sso.AlgRSASHA256, sso.DigestSHA1},
-		{sso.AlgRSASHA1, sso.DigestSHA1, sso.AlgRSASHA1, sso.DigestSHA1},
-		{sso.AlgRSASHA384, sso.DigestSHA384, sso.AlgRSASHA384, sso.DigestSHA384},
-		{sso.AlgRSASHA512, sso.DigestSHA256, sso.AlgRSASHA512, sso.DigestSHA256},
-		{sso.AlgRSASHA256, sso.DigestSHA512, sso.AlgRSASHA256, sso.DigestSHA512},
+		{"", "", saml.AlgRSASHA256, saml.DigestSHA256},
+		{saml.AlgRSASHA1, "", saml.AlgRSASHA1, saml.DigestSHA256},
+		{"", saml.DigestSHA1, saml.AlgRSASHA256, saml.DigestSHA1},
+		{saml.AlgRSASHA1, saml.DigestSHA1, saml.AlgRSASHA1, saml.DigestSHA1},
+		{saml.AlgRSASHA384, saml.DigestSHA384, saml.AlgRSASHA384, saml.DigestSHA384},
+		{saml.AlgRSASHA512, saml.DigestSHA256, saml.AlgRSASHA512, saml.DigestSHA256},
+		{saml.AlgRSASHA256, saml.DigestSHA512, saml.AlgRSASHA256, saml.DigestSHA512},
 	}
 	idp := newIdP(t)
 	for _, tt := range tests {

@@ -3,20 +3,20 @@ package memory
 import (
 	"fmt"
 
-	"github.com/orgsso/orgsso/session"
+	"github.com/orgsso/orgsso/storeerr"
 )
 
 // Errors of this package, besides the shared sso.ErrNotFound (which is
-// session.ErrNotFound), sso.ErrReplay, sso.ErrSSONameTaken, sso.ErrConflict
+// storeerr.ErrNotFound), sso.ErrReplay, sso.ErrSSONameTaken, sso.ErrConflict
 // and sso.ErrMemberExists.
 var (
-	// ErrInvalidArgument is session.ErrInvalidArgument, shared by every store:
+	// ErrInvalidArgument is storeerr.ErrInvalidArgument, shared by every store:
 	// a nil store, context or value, a value missing a key field, a key
 	// longer than sso.MaxKeyBytes, or a listing limit out of bounds.
-	ErrInvalidArgument = session.ErrInvalidArgument
-	// ErrDuplicateID is session.ErrDuplicateID, shared by every store: a
+	ErrInvalidArgument = storeerr.ErrInvalidArgument
+	// ErrDuplicateID is storeerr.ErrDuplicateID, shared by every store: a
 	// pending request or session whose ID the store already holds.
-	ErrDuplicateID = session.ErrDuplicateID
+	ErrDuplicateID = storeerr.ErrDuplicateID
 )
 
 // errorf returns an error that wraps sentinel and says which value it is

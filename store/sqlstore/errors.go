@@ -5,22 +5,21 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/orgsso/orgsso/session"
-	"github.com/orgsso/orgsso/sso"
+	"github.com/orgsso/orgsso/storeerr"
 )
 
 // Errors of this package, besides the shared sso.ErrNotFound (which is
-// session.ErrNotFound), sso.ErrReplay and sso.ErrSSONameTaken. A database
+// storeerr.ErrNotFound), sso.ErrReplay and sso.ErrSSONameTaken. A database
 // failure is returned wrapped, with the operation named.
 var (
-	// ErrInvalidArgument is session.ErrInvalidArgument, shared by every store:
+	// ErrInvalidArgument is storeerr.ErrInvalidArgument, shared by every store:
 	// a nil store, context or value, or a value missing a key field (and, here,
 	// a string that is not valid UTF-8 or holds NUL, or a time outside the
 	// years 0–9999).
-	ErrInvalidArgument = session.ErrInvalidArgument
-	// ErrDuplicateID is session.ErrDuplicateID, shared by every store: a
+	ErrInvalidArgument = storeerr.ErrInvalidArgument
+	// ErrDuplicateID is storeerr.ErrDuplicateID, shared by every store: a
 	// pending request or session whose ID the store already holds.
-	ErrDuplicateID = session.ErrDuplicateID
+	ErrDuplicateID = storeerr.ErrDuplicateID
 	// ErrClosed is returned by every method of a closed Store.
 	ErrClosed = errors.New("sqlstore: store is closed")
 	// ErrMigration is wrapped by every failure to bring the schema up to date
@@ -32,10 +31,10 @@ var (
 	ErrSchemaTooNew = errors.New("sqlstore: database schema is newer than this orgsso")
 	// ErrKeyTooLong: a key (an organization, user, request, session or
 	// assertion ID, an SSO name, an email, a session method or connection,
-	// or a listing cursor) is longer than sso.MaxKeyBytes. Every method refuses such a
-	// key before it reaches the database; the error wraps ErrInvalidArgument
-	// too.
-	ErrKeyTooLong = fmt.Errorf("sqlstore: key longer than %d bytes: %w", sso.MaxKeyBytes, ErrInvalidArgument)
+	// or a listing cursor) is longer than storeerr.MaxKeyBytes
+	// (sso.MaxKeyBytes). Every method refuses such a key before it reaches
+	// the database; the error wraps ErrInvalidArgument too.
+	ErrKeyTooLong = fmt.Errorf("sqlstore: key longer than %d bytes: %w", storeerr.MaxKeyBytes, ErrInvalidArgument)
 )
 
 // errorf returns an error that wraps sentinel and says which value it is

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/orgsso/orgsso/rolemap"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
@@ -106,13 +107,13 @@ func RunReplicas(t *testing.T, openA, openB func(t *testing.T) Store) {
 	// Posted without the cookie it is refused and the request stays; a
 	// response posted with it is accepted, and then the request is used.
 	rd2 := start(svcB)
-	if _, err := post(svcA, rd2, answer(rd2), nil); !errors.Is(err, sso.CheckBinding) {
+	if _, err := post(svcA, rd2, answer(rd2), nil); !errors.Is(err, saml.CheckBinding) {
 		t.Errorf("request started on B, answered on A without its cookie: err = %v; want CheckBinding", err)
 	}
 	if _, err := post(svcA, rd2, answer(rd2), rd2.Cookie); err != nil {
 		t.Errorf("request started on B, answered on A: err = %v", err)
 	}
-	if _, err := post(svcB, rd2, answer(rd2), rd2.Cookie); !errors.Is(err, sso.CheckInResponseTo) {
+	if _, err := post(svcB, rd2, answer(rd2), rd2.Cookie); !errors.Is(err, saml.CheckInResponseTo) {
 		t.Errorf("request started on B, answered on A, answered again on B: err = %v; want CheckInResponseTo", err)
 	}
 
