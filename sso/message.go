@@ -31,7 +31,7 @@ const (
 
 var messages = map[string]string{
 	CodeSSORequired:     "This organization requires single sign-on. Use “Login via SSO”.",
-	CodeUnknownOrg:      "No organization uses that SSO name. saml.Check it with your administrator.",
+	CodeUnknownOrg:      "No organization uses that SSO name. Check it with your administrator.",
 	CodeSSODisabled:     "Single sign-on is not enabled for this organization. Sign in with your password.",
 	CodeNotOwner:        "Only the organization owner can do this.",
 	CodeAccessDenied:    "Your identity provider account does not give you access to this organization. Ask your administrator.",
