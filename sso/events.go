@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/orgsso/orgsso/oidc"
 	"github.com/orgsso/orgsso/rolemap"
 	"github.com/orgsso/orgsso/saml"
 )
@@ -49,8 +50,9 @@ type Event struct {
 	// (signed) response, never from an unverified post.
 	Email  string
 	UserID string // the member or the actor
-	// Check is the failed validation check of EventSignInFailed, if any.
-	Check saml.Check
+	// Check is the failed check of EventSignInFailed, if any: a saml.Check
+	// or an oidc.Check (both are errors: compare with == or errors.Is).
+	Check error
 	// Err is the failure of EventSignInFailed.
 	Err error
 	// OldRole and NewRole are set on EventRolesChanged and
@@ -106,8 +108,8 @@ func (s *Service) emit(ctx context.Context, e Event) {
 	level := slog.LevelInfo
 	if e.Type == EventSignInFailed {
 		level = slog.LevelWarn
-		if e.Check != "" {
-			attrs = append(attrs, slog.String("check", string(e.Check)))
+		if e.Check != nil {
+			attrs = append(attrs, slog.String("check", checkName(e.Check)))
 		}
 		if e.Err != nil {
 			attrs = append(attrs, slog.String("error", e.Err.Error()))
@@ -136,11 +138,8 @@ func (s *Service) failed(ctx context.Context, org *Organization, ssoName, email 
 	} else if ValidateSSOName(ssoName) == nil {
 		e.SSOName = ssoName
 	}
-	var ve *saml.ValidationError
-	if errors.As(err, &ve) {
-		e.Check = ve.Check
-	}
-	kind := string(e.Check)
+	e.Check = failedCheck(err)
+	kind := checkName(e.Check)
 	if kind == "" {
 		kind = ErrorCode(err)
 	}
@@ -148,7 +147,8 @@ func (s *Service) failed(ctx context.Context, org *Organization, ssoName, email 
 	// (reposting it: a replay, or a binding or request mismatch) is limited
 	// like an unverified one, so one captured response cannot flood the
 	// organization's events.
-	limited := !verified || errors.Is(err, ErrReplay) || errors.Is(err, saml.CheckBinding) || errors.Is(err, saml.CheckInResponseTo)
+	limited := !verified || errors.Is(err, ErrReplay) || errors.Is(err, saml.CheckBinding) || errors.Is(err, saml.CheckInResponseTo) ||
+		errors.Is(err, oidc.CheckState)
 	if verified {
 		// Per signed identity: repeats of one's own response cannot hide a
 		// failure naming someone else.
@@ -255,4 +255,31 @@ func (l *failureLimiter) sweepLocked(now time.Time) {
 			delete(l.entries, k)
 		}
 	}
+}
+
+// failedCheck returns the check a sign-in failure names: a saml.Check or an
+// oidc.Check; nil when err is no check failure.
+func failedCheck(err error) error {
+	var sv *saml.ValidationError
+	if errors.As(err, &sv) {
+		return sv.Check
+	}
+	var ov *oidc.ValidationError
+	if errors.As(err, &ov) {
+		return ov.Check
+	}
+	return nil
+}
+
+// checkName is the name of a check for logs and limiter keys: "audience",
+// "oidc:nonce" (OIDC checks are prefixed, so one name never means two
+// checks); "" for nil.
+func checkName(c error) string {
+	switch c := c.(type) {
+	case saml.Check:
+		return string(c)
+	case oidc.Check:
+		return "oidc:" + string(c)
+	}
+	return ""
 }

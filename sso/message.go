@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/orgsso/orgsso/oidc"
 	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
 )
@@ -82,13 +83,15 @@ func ErrorCode(err error) string {
 		return CodeReplay
 	case errors.Is(err, saml.CheckUnsolicited):
 		return CodeUnsolicited
-	case errors.Is(err, saml.CheckBinding):
+	case errors.Is(err, saml.CheckBinding), errors.Is(err, oidc.CheckState):
 		return CodeBinding
 	case errors.Is(err, saml.CheckIdentity):
 		return CodeIdentity
-	case errors.Is(err, saml.CheckExpired), errors.Is(err, saml.CheckNotYetValid), errors.Is(err, saml.CheckInResponseTo):
+	case errors.Is(err, saml.CheckExpired), errors.Is(err, saml.CheckNotYetValid), errors.Is(err, saml.CheckInResponseTo),
+		errors.Is(err, oidc.CheckExpiry), errors.Is(err, oidc.CheckIssuedAt), errors.Is(err, oidc.CheckNotBefore):
 		return CodeExpired
-	case errors.Is(err, ErrInvalidResponse):
+	case errors.Is(err, ErrInvalidResponse), errors.Is(err, oidc.ErrInvalidToken), errors.Is(err, oidc.ErrProvider),
+		errors.Is(err, ErrPrivateAddress):
 		return CodeInvalidResponse
 	}
 	return CodeFailed
@@ -114,8 +117,11 @@ func StatusCode(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, ErrUnknownOrganization), errors.Is(err, ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, ErrInvalidConfig), errors.Is(err, ErrInvalidResponse), errors.Is(err, ErrReplay):
+	case errors.Is(err, ErrInvalidConfig), errors.Is(err, ErrInvalidResponse), errors.Is(err, ErrReplay),
+		errors.Is(err, oidc.ErrInvalidToken), errors.Is(err, ErrUnknownConnection):
 		return http.StatusBadRequest
+	case errors.Is(err, oidc.ErrProvider), errors.Is(err, ErrPrivateAddress):
+		return http.StatusBadGateway // the organization's provider failed, not the request
 	case errors.Is(err, session.ErrEnded), errors.Is(err, session.ErrExpired), errors.Is(err, session.ErrUnknownSession):
 		return http.StatusUnauthorized
 	}

@@ -189,6 +189,16 @@ func TestOIDCAdversarial(t *testing.T) {
 			}
 			require.ErrorIs(t, err, tt.want)
 			assert.NotEqual(t, "", sso.UserMessage(err))
+			if c, ok := tt.want.(oidc.Check); ok {
+				// The owner's report and the audit event name the check.
+				rep := sso.ReportFailure(err)
+				assert.Equal(t, c, rep.Check)
+				assert.NotEmpty(t, rep.Problem, "a plain sentence for %s", c)
+				assert.NotEmpty(t, rep.Fix)
+				failed := e.eventsOf(sso.EventSignInFailed)
+				require.NotEmpty(t, failed)
+				assert.Equal(t, error(c), failed[len(failed)-1].Check)
+			}
 			assert.NotContains(t, err.Error(), "app-secret")
 			// Nothing was signed in.
 			sessions, _, _ := e.svc.Sessions(context.Background(), e.org.ID, ownerID, "", "", 0)

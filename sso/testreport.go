@@ -1,10 +1,10 @@
 package sso
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/orgsso/orgsso/oidc"
 	"github.com/orgsso/orgsso/saml"
 )
 
@@ -69,9 +69,11 @@ func readFrom(c *Connection, attrs map[string][]string) map[string][]string {
 // FailureReport explains a failed Test SSO round trip to the organization's
 // owner: which check failed, what that means and what to change.
 type FailureReport struct {
-	Check   saml.Check // the failed check; "" when the failure was not a response check
-	Problem string     // what went wrong, in plain language
-	Fix     string     // what to change, and where
+	// Check is the failed check: a saml.Check or an oidc.Check; nil when
+	// the failure was not a check of the IdP's answer.
+	Check   error
+	Problem string // what went wrong, in plain language
+	Fix     string // what to change, and where
 }
 
 // ReportFailure explains err, a HandleACS failure, for the owner's Test SSO
@@ -82,12 +84,12 @@ func ReportFailure(err error) *FailureReport {
 	if err == nil {
 		return nil
 	}
-	var ve *saml.ValidationError
-	if !errors.As(err, &ve) {
-		return &FailureReport{Problem: UserMessage(err), Fix: failureFixes[saml.Check("")]}
+	c := failedCheck(err)
+	if c == nil {
+		return &FailureReport{Problem: UserMessage(err), Fix: failureFixes[nil]}
 	}
-	problem, fix := DescribeCheck(ve.Check)
-	return &FailureReport{Check: ve.Check, Problem: problem, Fix: fix}
+	problem, fix := DescribeCheck(c)
+	return &FailureReport{Check: c, Problem: problem, Fix: fix}
 }
 
 // IsTestResponse reports whether a posted ACS form answers a Test SSO round
@@ -101,15 +103,16 @@ func IsTestResponse(r *http.Request) bool {
 
 // DescribeCheck returns the plain-language problem and fix of a failed
 // check, as ReportFailure gives them: for an audit trail or an owner's page.
-func DescribeCheck(c saml.Check) (problem, fix string) {
+// c is a saml.Check or an oidc.Check.
+func DescribeCheck(c error) (problem, fix string) {
 	fix, ok := failureFixes[c]
 	if !ok {
-		fix = failureFixes[saml.Check("")]
+		fix = failureFixes[nil]
 	}
 	return checkProblems[c], fix
 }
 
-var checkProblems = map[saml.Check]string{
+var checkProblems = map[error]string{
 	saml.CheckSize:           "The identity provider's response was larger than allowed.",
 	saml.CheckEncoding:       "The identity provider's answer was not a SAML response posted to this page.",
 	saml.CheckXML:            "The identity provider's response was not well-formed XML, or used XML features that are refused.",
@@ -131,10 +134,31 @@ var checkProblems = map[saml.Check]string{
 	saml.CheckUnsolicited:    "The response was not started from this app, and IdP-initiated sign-in is off.",
 	saml.CheckBinding:        "The test was finished in a different browser from the one that started it.",
 	saml.CheckIdentity:       "The identity provider sent an email address or name that cannot be accepted.",
+
+	oidc.CheckAuthorization:   "The OpenID provider answered with an error instead of a sign-in.",
+	oidc.CheckState:           "The answer does not belong to the test this browser started, or the test took too long.",
+	oidc.CheckDiscovery:       "The provider's discovery document could not be read at the issuer URL, or names another issuer.",
+	oidc.CheckTokenExchange:   "The provider refused to exchange the sign-in code for tokens.",
+	oidc.CheckKeys:            "The provider's signing keys could not be fetched.",
+	oidc.CheckUserInfo:        "The provider's userinfo endpoint failed, or named another user.",
+	oidc.CheckSize:            "The provider's ID token was larger than allowed.",
+	oidc.CheckMalformed:       "The provider's ID token was not a well-formed JWT.",
+	oidc.CheckAlgorithm:       "The provider signed the ID token with an algorithm that is refused (none, HMAC or not allowed).",
+	oidc.CheckSignature:       "The ID token's signature did not verify with the provider's published keys.",
+	oidc.CheckIssuer:          "The ID token came from another issuer than the one saved.",
+	oidc.CheckAudience:        "The ID token was issued to another client ID.",
+	oidc.CheckAuthorizedParty: "The ID token was issued to several clients, or authorized another one (azp).",
+	oidc.CheckExpiry:          "The ID token had expired, or the provider's clock is behind ours.",
+	oidc.CheckIssuedAt:        "The ID token was issued in the future: the provider's clock is ahead of ours.",
+	oidc.CheckNotBefore:       "The ID token is not valid yet: the provider's clock is ahead of ours.",
+	oidc.CheckNonce:           "The ID token does not carry the nonce of this sign-in.",
+	oidc.CheckSubject:         "The ID token named no user (sub).",
+	oidc.CheckRoles:           "The roles claim was not a list of names, or held too many.",
+	oidc.CheckEmailVerified:   "The provider did not mark the email as verified.",
 }
 
-var failureFixes = map[saml.Check]string{
-	"":                       "Try the test again. If it keeps failing, check the IdP settings below against the IdP's own configuration.",
+var failureFixes = map[error]string{
+	nil:                      "Try the test again. If it keeps failing, check the IdP settings below against the IdP's own configuration.",
 	saml.CheckSize:           "Send fewer attributes or groups from the IdP.",
 	saml.CheckEncoding:       "In the IdP, set the ACS URL shown below and the HTTP-POST binding.",
 	saml.CheckXML:            "Check that the IdP sends a standard SAML 2.0 response.",
@@ -156,4 +180,25 @@ var failureFixes = map[saml.Check]string{
 	saml.CheckUnsolicited:    "Start the test from this page, not from the IdP's dashboard.",
 	saml.CheckBinding:        "Start the test again and finish it in the same browser.",
 	saml.CheckIdentity:       "Check the user's email and names in the IdP.",
+
+	oidc.CheckAuthorization:   "Check that the user is assigned to this application at the provider.",
+	oidc.CheckState:           "Start the test again from this page and finish it in this browser.",
+	oidc.CheckDiscovery:       "Enter the provider's issuer URL exactly as its discovery document states it (https).",
+	oidc.CheckTokenExchange:   "Check the client ID and client secret, and register the redirect URI shown below at the provider.",
+	oidc.CheckKeys:            "Check that the provider's jwks_uri is reachable.",
+	oidc.CheckUserInfo:        "Turn userinfo off, or check the provider's userinfo endpoint.",
+	oidc.CheckSize:            "Send fewer claims or groups in the ID token.",
+	oidc.CheckMalformed:       "Check that the provider issues standard ID tokens.",
+	oidc.CheckAlgorithm:       "At the provider, sign ID tokens with RS256 or ES256.",
+	oidc.CheckSignature:       "Check the issuer URL: the keys come from its discovery document.",
+	oidc.CheckIssuer:          "Copy the issuer from the provider's discovery document into the settings.",
+	oidc.CheckAudience:        "Copy the client ID the provider gave this application into the settings.",
+	oidc.CheckAuthorizedParty: "Issue the ID token to this application's client ID alone.",
+	oidc.CheckExpiry:          "Start the test again; check the provider server's clock.",
+	oidc.CheckIssuedAt:        "Check the provider server's clock.",
+	oidc.CheckNotBefore:       "Check the provider server's clock.",
+	oidc.CheckNonce:           "Start the test again from this page.",
+	oidc.CheckSubject:         "Check that the provider issues standard ID tokens.",
+	oidc.CheckRoles:           "Name the groups or roles claim in the settings, and send it as a list of names.",
+	oidc.CheckEmailVerified:   "Verify the user's email at the provider.",
 }

@@ -78,11 +78,12 @@ func (l *auditLog) record(ctx context.Context, e sso.Event) {
 	// all the same, within its own deadline.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
+	check, _ := e.Check.(saml.Check) // a SAML check's name; OIDC failures keep their code
 	_, err := l.db.ExecContext(ctx, `INSERT INTO demo_audit
 		(org_id, at, type, actor, user_id, email, fields, detail, check_name, code, old_role, new_role, sessions_ended, suppressed)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.OrgID, e.Time.UTC().Format(time.RFC3339Nano), string(e.Type), e.Actor, e.UserID, e.Email,
-		strings.Join(e.Fields, ","), e.Detail, string(e.Check), sso.ErrorCode(e.Err),
+		strings.Join(e.Fields, ","), e.Detail, string(check), sso.ErrorCode(e.Err),
 		string(e.OldRole), string(e.NewRole), e.SessionsEnded, e.Suppressed)
 	if err == nil {
 		_, err = l.db.ExecContext(ctx, `DELETE FROM demo_audit WHERE org_id = ? AND id <= (
