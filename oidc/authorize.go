@@ -28,62 +28,53 @@ type AuthRequest struct {
 	CodeVerifier string // PKCE verifier; its S256 challenge is in URL; 256 random bits, base64url
 }
 
-// AuthOption adds a parameter to the authorization request.
-type AuthOption func(*authParams) error
-
-type authParams struct {
-	loginHint string
-	prompt    string
+// AuthParams are the optional parameters of an authorization request; the
+// zero value asks for none.
+type AuthParams struct {
+	// LoginHint asks the provider to pre-fill the sign-in with this email or
+	// user name (login_hint). At most 320 bytes, no control characters.
+	LoginHint string
+	// Prompt sets the prompt parameter: space-separated values among
+	// "none", "login", "consent" and "select_account" ("none" alone).
+	Prompt string
 }
 
 // maxLoginHint bounds the login_hint parameter (an email is at most 320 bytes).
 const maxLoginHint = 320
 
-// LoginHint asks the provider to pre-fill the sign-in with this email or
-// user name (login_hint). At most 320 bytes, no control characters.
-func LoginHint(hint string) AuthOption {
-	return func(p *authParams) error {
-		if len(hint) > maxLoginHint || strings.IndexFunc(hint, unicode.IsControl) >= 0 {
-			return configErr("LoginHint", "must be at most %d bytes without control characters", maxLoginHint)
-		}
-		p.loginHint = hint
-		return nil
+// check validates p and returns its prompt normalized.
+func (p AuthParams) check() (prompt string, err error) {
+	if len(p.LoginHint) > maxLoginHint || strings.IndexFunc(p.LoginHint, unicode.IsControl) >= 0 {
+		return "", configErr("LoginHint", "must be at most %d bytes without control characters", maxLoginHint)
 	}
-}
-
-// Prompt sets the prompt parameter: space-separated values among "none",
-// "login", "consent" and "select_account" ("none" alone).
-func Prompt(prompt string) AuthOption {
-	return func(p *authParams) error {
-		vals := strings.Fields(prompt)
-		if len(vals) == 0 {
-			return configErr("Prompt", "is empty")
-		}
-		for _, v := range vals {
-			switch v {
-			case "login", "consent", "select_account":
-			case "none":
-				if len(vals) > 1 {
-					return configErr("Prompt", "none must be the only value")
-				}
-			default:
-				return configErr("Prompt", "%q is not one of none, login, consent, select_account", text.Truncate(v, 32))
+	if p.Prompt == "" {
+		return "", nil
+	}
+	vals := strings.Fields(p.Prompt)
+	if len(vals) == 0 {
+		return "", configErr("Prompt", "is blank")
+	}
+	for _, v := range vals {
+		switch v {
+		case "login", "consent", "select_account":
+		case "none":
+			if len(vals) > 1 {
+				return "", configErr("Prompt", "none must be the only value")
 			}
+		default:
+			return "", configErr("Prompt", "%q is not one of none, login, consent, select_account", text.Truncate(v, 32))
 		}
-		p.prompt = strings.Join(vals, " ")
-		return nil
 	}
+	return strings.Join(vals, " "), nil
 }
 
 // AuthRequest starts a sign-in: it draws State, Nonce and CodeVerifier from
 // Config.Rand and builds the authorization URL (response_type=code, the
 // scopes, nonce, and always the S256 PKCE challenge).
-func (rp *RelyingParty) AuthRequest(opts ...AuthOption) (*AuthRequest, error) {
-	var p authParams
-	for _, o := range opts {
-		if err := o(&p); err != nil {
-			return nil, err
-		}
+func (rp *RelyingParty) AuthRequest(p AuthParams) (*AuthRequest, error) {
+	prompt, err := p.check()
+	if err != nil {
+		return nil, err
 	}
 	var vals [3]string
 	for i := range vals {
@@ -98,11 +89,11 @@ func (rp *RelyingParty) AuthRequest(opts ...AuthOption) (*AuthRequest, error) {
 		oauth2.SetAuthURLParam("nonce", req.Nonce),
 		oauth2.S256ChallengeOption(req.CodeVerifier),
 	}
-	if p.loginHint != "" {
-		params = append(params, oauth2.SetAuthURLParam("login_hint", p.loginHint))
+	if p.LoginHint != "" {
+		params = append(params, oauth2.SetAuthURLParam("login_hint", p.LoginHint))
 	}
-	if p.prompt != "" {
-		params = append(params, oauth2.SetAuthURLParam("prompt", p.prompt))
+	if prompt != "" {
+		params = append(params, oauth2.SetAuthURLParam("prompt", prompt))
 	}
 	req.URL = rp.oauth.AuthCodeURL(req.State, params...)
 	return req, nil

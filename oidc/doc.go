@@ -7,7 +7,7 @@
 // The flow:
 //
 //	rp, err := oidc.Discover(ctx, oidc.Config{Issuer: …, ClientID: …, ClientSecret: …, RedirectURL: …})
-//	req, err := rp.AuthRequest(oidc.LoginHint(email)) // State, Nonce, CodeVerifier: keep them for this browser
+//	req, err := rp.AuthRequest(oidc.AuthParams{LoginHint: email}) // State, Nonce, CodeVerifier: keep them for this browser
 //	// redirect the browser to req.URL; the provider redirects back to RedirectURL
 //	claims, err := rp.Finish(ctx, r.URL.Query(), req) // state, code exchange with PKCE, ID token checks
 //	email, err := claims.VerifiedEmail()              // only when email_verified is true

@@ -30,7 +30,7 @@ func Example() {
 
 	// Start: keep req's State, Nonce and CodeVerifier for this browser, and
 	// redirect it to req.URL.
-	req, err := rp.AuthRequest(oidc.LoginHint("ada@example.com"))
+	req, err := rp.AuthRequest(oidc.AuthParams{LoginHint: "ada@example.com"})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -36,7 +36,7 @@ func TestSignInRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, op.issuer()+"/token", rp.Endpoints().TokenURL)
 
-	req, err := rp.AuthRequest(oidc.LoginHint("ada@example.com"), oidc.Prompt("login"))
+	req, err := rp.AuthRequest(oidc.AuthParams{LoginHint: "ada@example.com", Prompt: "login"})
 	require.NoError(t, err)
 	claims, err := rp.Finish(context.Background(), op.authorize(req.URL), req)
 	require.NoError(t, err)
@@ -55,7 +55,7 @@ func TestAuthRequest(t *testing.T) {
 	seed = append(seed, bytes.Repeat([]byte{8}, 32)...)
 	seed = append(seed, bytes.Repeat([]byte{9}, 32)...)
 	rp := newRP(t, op, func(c *oidc.Config) { c.Rand = bytes.NewReader(seed) })
-	req, err := rp.AuthRequest(oidc.LoginHint("ada@example.com"), oidc.Prompt("select_account consent"))
+	req, err := rp.AuthRequest(oidc.AuthParams{LoginHint: "ada@example.com", Prompt: "select_account consent"})
 	require.NoError(t, err)
 	enc := base64.RawURLEncoding.EncodeToString
 	assert.Equal(t, enc(seed[:32]), req.State)
@@ -81,12 +81,12 @@ func TestAuthRequest(t *testing.T) {
 	assert.Empty(t, q.Get("code_verifier"))
 
 	// Exhausted randomness is an error, never a weak value.
-	_, err = rp.AuthRequest()
+	_, err = rp.AuthRequest(oidc.AuthParams{})
 	assert.ErrorIs(t, err, io.EOF)
 
-	for _, opt := range []oidc.AuthOption{
-		oidc.Prompt("none login"), oidc.Prompt("always"), oidc.Prompt(""),
-		oidc.LoginHint("ada\n@example.com"), oidc.LoginHint(strings.Repeat("a", 321)),
+	for _, opt := range []oidc.AuthParams{
+		{Prompt: "none login"}, {Prompt: "always"}, {Prompt: " "},
+		{LoginHint: "ada\n@example.com"}, {LoginHint: strings.Repeat("a", 321)},
 	} {
 		_, err := newRP(t, op, nil).AuthRequest(opt)
 		assert.ErrorIs(t, err, oidc.ErrInvalidConfig)
@@ -104,7 +104,7 @@ func TestFinishAttacks(t *testing.T) {
 		wantErr error
 	}{
 		{"replayed code: the provider refuses it", func(rp *oidc.RelyingParty) error {
-			req := must(rp.AuthRequest())
+			req := must(rp.AuthRequest(oidc.AuthParams{}))
 			cb := op.authorize(req.URL)
 			if _, err := rp.Finish(ctx, cb, req); err != nil {
 				return errors.New("first use failed: " + err.Error())
@@ -113,12 +113,12 @@ func TestFinishAttacks(t *testing.T) {
 			return err
 		}, oidc.CheckTokenExchange},
 		{"state of another sign-in", func(rp *oidc.RelyingParty) error {
-			req, other := must(rp.AuthRequest()), must(rp.AuthRequest())
+			req, other := must(rp.AuthRequest(oidc.AuthParams{})), must(rp.AuthRequest(oidc.AuthParams{}))
 			_, err := rp.Finish(ctx, op.authorize(other.URL), req)
 			return err
 		}, oidc.CheckState},
 		{"no state", func(rp *oidc.RelyingParty) error {
-			req := must(rp.AuthRequest())
+			req := must(rp.AuthRequest(oidc.AuthParams{}))
 			cb := op.authorize(req.URL)
 			cb.Del("state")
 			_, err := rp.Finish(ctx, cb, req)
@@ -129,26 +129,26 @@ func TestFinishAttacks(t *testing.T) {
 			return err
 		}, oidc.CheckState},
 		{"code of another sign-in (its verifier and nonce)", func(rp *oidc.RelyingParty) error {
-			req, other := must(rp.AuthRequest()), must(rp.AuthRequest())
+			req, other := must(rp.AuthRequest(oidc.AuthParams{})), must(rp.AuthRequest(oidc.AuthParams{}))
 			cb := op.authorize(other.URL)
 			cb.Set("state", req.State)
 			_, err := rp.Finish(ctx, cb, req)
 			return err
 		}, oidc.CheckTokenExchange},
 		{"provider error in the callback", func(rp *oidc.RelyingParty) error {
-			req := must(rp.AuthRequest())
+			req := must(rp.AuthRequest(oidc.AuthParams{}))
 			_, err := rp.Finish(ctx, url.Values{"error": {"access_denied"}, "state": {req.State}}, req)
 			return err
 		}, oidc.CheckAuthorization},
 		{"callback iss of another provider (mix-up)", func(rp *oidc.RelyingParty) error {
-			req := must(rp.AuthRequest())
+			req := must(rp.AuthRequest(oidc.AuthParams{}))
 			cb := op.authorize(req.URL)
 			cb.Set("iss", "https://evil.example.com")
 			_, err := rp.Finish(ctx, cb, req)
 			return err
 		}, oidc.CheckIssuer},
 		{"two codes", func(rp *oidc.RelyingParty) error {
-			req := must(rp.AuthRequest())
+			req := must(rp.AuthRequest(oidc.AuthParams{}))
 			cb := op.authorize(req.URL)
 			cb.Add("code", "another")
 			_, err := rp.Finish(ctx, cb, req)
@@ -156,7 +156,7 @@ func TestFinishAttacks(t *testing.T) {
 		}, oidc.CheckAuthorization},
 		{"ID token of the token response with another nonce", func(rp *oidc.RelyingParty) error {
 			defer op.set(knobs{tokenClaims: func(c map[string]any) { c["nonce"] = "stolen" }})()
-			req := must(rp.AuthRequest())
+			req := must(rp.AuthRequest(oidc.AuthParams{}))
 			_, err := rp.Finish(ctx, op.authorize(req.URL), req)
 			return err
 		}, oidc.CheckNonce},
@@ -188,7 +188,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 	}
 	t.Run("replayed code", func(t *testing.T) {
 		rp := newRP(t, op, nil)
-		req := must(rp.AuthRequest())
+		req := must(rp.AuthRequest(oidc.AuthParams{}))
 		cb := op.authorize(req.URL)
 		_, err := rp.Finish(ctx, cb, req)
 		require.NoError(t, err)
@@ -198,7 +198,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 	})
 	t.Run("wrong client secret", func(t *testing.T) {
 		rp := newRP(t, op, func(c *oidc.Config) { c.ClientSecret = "wrong-secret" })
-		req := must(rp.AuthRequest())
+		req := must(rp.AuthRequest(oidc.AuthParams{}))
 		cb := op.authorize(req.URL)
 		_, err := rp.Finish(ctx, cb, req)
 		check(t, err, req, cb.Get("code"))
@@ -208,7 +208,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 	t.Run("timeout", func(t *testing.T) {
 		defer op.set(knobs{tokenDelay: 2 * time.Second})()
 		rp := newRP(t, op, func(c *oidc.Config) { c.HTTPClient = &http.Client{Timeout: 100 * time.Millisecond} })
-		req := must(rp.AuthRequest())
+		req := must(rp.AuthRequest(oidc.AuthParams{}))
 		cb := op.authorize(req.URL)
 		_, err := rp.Finish(ctx, cb, req)
 		check(t, err, req, cb.Get("code"))
@@ -217,7 +217,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 	t.Run("response over MaxResponseBytes", func(t *testing.T) {
 		defer op.set(knobs{tokenClaims: func(c map[string]any) { c["pad"] = strings.Repeat("p", 8192) }})()
 		rp := newRP(t, op, func(c *oidc.Config) { c.MaxResponseBytes = 4096 })
-		req := must(rp.AuthRequest())
+		req := must(rp.AuthRequest(oidc.AuthParams{}))
 		cb := op.authorize(req.URL)
 		_, err := rp.Finish(ctx, cb, req)
 		check(t, err, req, cb.Get("code"))
@@ -226,7 +226,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 		rp, err := oidc.New(op.config(), oidc.Endpoints{AuthURL: op.issuer() + "/authorize",
 			TokenURL: "http://127.0.0.1:1/token", JWKSURL: op.issuer() + "/jwks"})
 		require.NoError(t, err)
-		req := must(rp.AuthRequest())
+		req := must(rp.AuthRequest(oidc.AuthParams{}))
 		_, err = rp.Exchange(ctx, "the-code", req.CodeVerifier, req.Nonce)
 		check(t, err, req, "the-code")
 	})
@@ -238,7 +238,7 @@ func TestUserInfo(t *testing.T) {
 	ctx := context.Background()
 	run := func(t *testing.T) (*oidc.Claims, error) {
 		rp := newRP(t, op, func(c *oidc.Config) { c.UserInfo = true })
-		req := must(rp.AuthRequest())
+		req := must(rp.AuthRequest(oidc.AuthParams{}))
 		return rp.Finish(ctx, op.authorize(req.URL), req)
 	}
 	t.Run("fills what the ID token lacks", func(t *testing.T) {
@@ -300,7 +300,7 @@ func TestDiscovery(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			req := must(rp.AuthRequest())
+			req := must(rp.AuthRequest(oidc.AuthParams{}))
 			_, err = rp.Finish(context.Background(), op.authorize(req.URL), req)
 			require.NoError(t, err, "a sign-in works")
 		})

@@ -102,11 +102,11 @@ func (s *Service) startOIDC(ctx context.Context, org *Organization, c Connection
 	if err != nil {
 		return nil, err
 	}
-	var opts []oidc.AuthOption
+	var params oidc.AuthParams
 	if loginHint != "" && len(loginHint) <= MaxEmailBytes && ValidateMemberEmail(loginHint) == nil {
-		opts = append(opts, oidc.LoginHint(loginHint))
+		params.LoginHint = loginHint
 	}
-	ar, err := rp.AuthRequest(opts...)
+	ar, err := rp.AuthRequest(params)
 	if err != nil {
 		return nil, err
 	}
