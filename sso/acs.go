@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/orgsso/orgsso/internal/text"
 	"github.com/orgsso/orgsso/rolemap"
@@ -167,14 +168,31 @@ func (s *Service) handleACS(ctx context.Context, ssoName, connID string, r *http
 			return part, true, err
 		}
 	}
-	var clear []*http.Cookie
-	if req != nil {
-		clear = []*http.Cookie{s.clearCookie(s.bindingCookieName(req.ID))}
+	var problems []string
+	if req != nil && req.TesterUserID != "" {
+		problems = samlTestProblems(s.now(), &conn, a)
 	}
+	res, err := s.complete(ctx, part, &conn, req, id, checked, refused, problems)
+	return res, true, err
+}
+
+// complete finishes a verified sign-in of either protocol: a Test SSO
+// round trip gets its report (with the protocol's extra problems), anything
+// else needs SSO on for the organization and the connection, then the
+// organization's rules apply and the session is made. req is the consumed
+// pending request (nil for an IdP-initiated response); its binding cookie
+// is cleared. On failure the partial result part comes back for the event.
+//
+// received is the identity as read (a test reports what checkIdentity
+// refuses in it), checked what the sign-in may use.
+func (s *Service) complete(ctx context.Context, part *Result, conn *Connection, req *PendingRequest,
+	received, checked Identity, refused, testProblems []string) (*Result, error) {
+	org := part.Org
 	var res *Result
+	var err error
 	switch {
 	case req != nil && req.TesterUserID != "":
-		res, err = s.testResult(ctx, org, &conn, id, a)
+		res = s.testResult(ctx, org, conn, received, testProblems)
 	case !org.Enabled || !conn.Enabled:
 		err = ErrSSODisabled
 	default:
@@ -182,16 +200,18 @@ func (s *Service) handleACS(ctx context.Context, ssoName, connID string, r *http
 		if req != nil {
 			returnTo = SafeReturnTo(req.ReturnTo)
 		}
-		res, err = s.signIn(ctx, org, &conn, checked, refused, returnTo)
+		res, err = s.signIn(ctx, org, conn, checked, refused, returnTo)
 	}
 	if err != nil {
 		if res == nil {
 			res = part
 		}
-		return res, true, err
+		return res, err
 	}
-	res.ClearCookies = clear
-	return res, true, nil
+	if req != nil {
+		res.ClearCookies = []*http.Cookie{s.clearCookie(s.bindingCookieName(req.ID))}
+	}
+	return res, nil
 }
 
 // consume takes the pending request of org a verified response answers, if
@@ -214,14 +234,21 @@ func (s *Service) consume(ctx context.Context, org *Organization, connID, id str
 }
 
 // testResult reports a Test SSO round trip without acting on it.
-func (s *Service) testResult(ctx context.Context, org *Organization, c *Connection, id Identity, a *Assertion) (*Result, error) {
+func (s *Service) testResult(ctx context.Context, org *Organization, c *Connection, id Identity, problems []string) *Result {
 	rep := newTestReport(org, c, id)
-	rep.Problems = append(rep.Problems, c.SAML.Warnings(s.now())...)
-	if isAESCBC(a.EncryptionMethod) {
-		rep.Problems = append(rep.Problems, "the IdP encrypts assertions with AES-CBC, which is open to padding-oracle attacks: choose AES-256-GCM (aes256-gcm) as the assertion encryption algorithm in the IdP")
-	}
+	rep.Problems = append(rep.Problems, problems...)
 	s.emit(ctx, Event{Type: EventTestCompleted, OrgID: org.ID, SSOName: org.SSOName, Email: rep.Identity.Email, UserID: org.OwnerID})
-	return &Result{Org: org, Connection: c.ID, Identity: rep.Identity, Mapping: rep.Mapping, Test: rep, ReturnTo: "/"}, nil
+	return &Result{Org: org, Connection: c.ID, Identity: rep.Identity, Mapping: rep.Mapping, Test: rep, ReturnTo: "/"}
+}
+
+// samlTestProblems are what a SAML Test SSO reports beyond the identity:
+// certificates about to expire, AES-CBC encryption.
+func samlTestProblems(now time.Time, c *Connection, a *Assertion) []string {
+	problems := c.SAML.Warnings(now)
+	if isAESCBC(a.EncryptionMethod) {
+		problems = append(problems, "the IdP encrypts assertions with AES-CBC, which is open to padding-oracle attacks: choose AES-256-GCM (aes256-gcm) as the assertion encryption algorithm in the IdP")
+	}
+	return problems
 }
 
 // isAESCBC reports whether an XML-Enc data encryption URI names AES in CBC

@@ -129,20 +129,23 @@ func (s *Service) start(ctx context.Context, org *Organization, c Connection, re
 	if err != nil {
 		return nil, samlConfigErr(err)
 	}
-	rd := &Redirect{URL: ar.URL, RequestID: ar.ID}
+	return s.remember(ctx, &PendingRequest{ID: ar.ID, OrgID: org.ID, ReturnTo: returnTo, TesterUserID: tester,
+		ExpiresAt: now.Add(s.reqTTL), Connection: c.ID}, ar.URL)
+}
+
+// remember saves the pending request of a sign-in (or test) bound to a
+// fresh browser nonce, and returns the redirect to url with the binding
+// cookie that holds the nonce.
+func (s *Service) remember(ctx context.Context, req *PendingRequest, url string) (*Redirect, error) {
 	nonce, err := s.newBinding()
 	if err != nil {
 		return nil, err
 	}
-	req := &PendingRequest{
-		ID: rd.RequestID, OrgID: org.ID, ReturnTo: returnTo, TesterUserID: tester,
-		ExpiresAt: now.Add(s.reqTTL), BindingHash: bindingHash(nonce, c.ID), Connection: c.ID,
-	}
+	req.BindingHash = bindingHash(nonce, req.Connection)
 	if err := s.do(ctx, "SaveRequest", func(ctx context.Context) error { return s.store.SaveRequest(ctx, req) }); err != nil {
 		return nil, err
 	}
-	rd.Cookie = s.bindingCookie(rd.RequestID, nonce, s.reqTTL)
-	return rd, nil
+	return &Redirect{URL: url, RequestID: req.ID, Cookie: s.bindingCookie(req.ID, nonce, s.reqTTL)}, nil
 }
 
 // MaxReturnToBytes bounds the return path a pending request stores: a longer

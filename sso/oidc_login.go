@@ -110,19 +110,8 @@ func (s *Service) startOIDC(ctx context.Context, org *Organization, c Connection
 	if err != nil {
 		return nil, err
 	}
-	nonce, err := s.newBinding()
-	if err != nil {
-		return nil, err
-	}
-	req := &PendingRequest{
-		ID: ar.State, OrgID: org.ID, ReturnTo: returnTo, TesterUserID: tester,
-		ExpiresAt: s.now().Add(s.reqTTL), BindingHash: bindingHash(nonce, c.ID), Connection: c.ID,
-		Nonce: ar.Nonce, CodeVerifier: Secret(ar.CodeVerifier),
-	}
-	if err := s.do(ctx, "SaveRequest", func(ctx context.Context) error { return s.store.SaveRequest(ctx, req) }); err != nil {
-		return nil, err
-	}
-	return &Redirect{URL: ar.URL, RequestID: ar.State, Cookie: s.bindingCookie(ar.State, nonce, s.reqTTL)}, nil
+	return s.remember(ctx, &PendingRequest{ID: ar.State, OrgID: org.ID, ReturnTo: returnTo, TesterUserID: tester,
+		ExpiresAt: s.now().Add(s.reqTTL), Connection: c.ID, Nonce: ar.Nonce, CodeVerifier: Secret(ar.CodeVerifier)}, ar.URL)
 }
 
 // HandleCallback completes a sign-in through an OIDC connection at its
@@ -179,7 +168,6 @@ func (s *Service) handleCallback(ctx context.Context, ssoName, connID string, r 
 	if err != nil {
 		return part, false, err
 	}
-	clear := []*http.Cookie{s.clearCookie(s.bindingCookieName(req.ID))}
 	test := req.TesterUserID != ""
 	if !test && (!org.Enabled || !conn.Enabled) {
 		return part, false, ErrSSODisabled
@@ -195,28 +183,17 @@ func (s *Service) handleCallback(ctx context.Context, ssoName, connID string, r 
 	id, unverified := identityOfClaims(org, &conn, claims)
 	checked, refused := checkIdentity(id)
 	checked.DomainVerified = org.DomainVerified(checked.Email)
+	id.DomainVerified = checked.DomainVerified
 	part.Identity = checked
-	var res *Result
-	if test {
-		rep := newTestReport(org, &conn, checked)
-		if unverified {
-			rep.Problems = append(rep.Problems, "the provider did not mark the email as verified (email_verified): sign-ins would be refused; verify the user's email at the provider")
-		}
-		s.emit(ctx, Event{Type: EventTestCompleted, OrgID: org.ID, SSOName: org.SSOName, Email: rep.Identity.Email, UserID: org.OwnerID})
-		res = &Result{Org: org, Connection: conn.ID, Identity: rep.Identity, Mapping: rep.Mapping, Test: rep, ReturnTo: "/"}
-	} else {
-		if unverified {
-			return part, true, &denied{reason: "the provider did not verify the email (email_verified is not true)"}
-		}
-		if res, err = s.signIn(ctx, org, &conn, checked, refused, SafeReturnTo(req.ReturnTo)); err != nil {
-			if res == nil {
-				res = part
-			}
-			return res, true, err
-		}
+	var problems []string
+	switch {
+	case unverified && test:
+		problems = []string{"the provider did not mark the email as verified (email_verified): sign-ins would be refused; verify the user's email at the provider"}
+	case unverified:
+		return part, true, &denied{reason: "the provider did not verify the email (email_verified is not true)"}
 	}
-	res.ClearCookies = clear
-	return res, true, nil
+	res, err := s.complete(ctx, part, &conn, req, id, checked, refused, problems)
+	return res, true, err
 }
 
 // consumeState takes the pending request of an OIDC callback: of this
