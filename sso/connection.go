@@ -51,6 +51,9 @@ type Connection struct {
 	SAML IdPConfig
 	// AllowIdPInitiated accepts unsolicited responses (SAML only).
 	AllowIdPInitiated bool
+	// MetadataURL, when set, is where a SAML connection's IdP publishes its
+	// metadata (see Organization.IdPMetadataURL).
+	MetadataURL string
 	// OIDC is the provider of a ProtocolOIDC connection.
 	OIDC OIDCConfig
 	// JITProvisioning creates members on their first sign-in through this

@@ -189,3 +189,14 @@ const (
 	// DefaultListLimit is the page size of a listing that asks for 0.
 	DefaultListLimit = 100
 )
+
+// MetadataLister is implemented by stores that list the organizations
+// whose own IdP or a SAML connection names a metadata URL
+// (Organization.IdPMetadataURL, Connection.MetadataURL), for Run's
+// scheduled refresh. Every store in orgsso/store does.
+type MetadataLister interface {
+	// OrganizationsWithMetadataURL returns up to limit such organizations
+	// (1..1000) whose ID sorts after after ("" = from the start), in ID
+	// order.
+	OrganizationsWithMetadataURL(ctx context.Context, after string, limit int) ([]*Organization, error)
+}

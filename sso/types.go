@@ -30,6 +30,11 @@ type Organization struct {
 	// Attributes names the assertion attributes identities are read from;
 	// empty fields use the defaults (see AttributeNames).
 	Attributes AttributeNames
+	// IdPMetadataURL, when set, is where the organization's IdP publishes
+	// its SAML metadata: the Service refreshes IdP from it on a schedule
+	// (Run) and on demand (RefreshMetadata). https only (http for
+	// localhost in development).
+	IdPMetadataURL string
 	// Connections are the organization's further identity providers,
 	// beside IdP (see Connection); at most MaxConnections.
 	Connections []Connection
