@@ -63,18 +63,25 @@ func (s *Service) cleanupOnce(ctx context.Context) (int, error) {
 	return n + m, err
 }
 
-// Run cleans up every Config.CleanupInterval until ctx is done, then
-// returns ctx's error. A failed Cleanup is logged and retried at the next
-// tick. Start it once per process:
+// Run cleans up every Config.CleanupInterval and refreshes IdP
+// configurations from their metadata URLs every
+// Config.MetadataRefreshInterval (when the Store implements
+// MetadataLister), until ctx is done, then returns ctx's error. A failed
+// Cleanup or refresh is logged and retried at the next tick. Start it once
+// per process:
 //
 //	go svc.Run(ctx)
 func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cleanupInterval)
 	defer t.Stop()
+	m := time.NewTicker(s.metadataInterval)
+	defer m.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-m.C:
+			s.refreshAllMetadata(ctx)
 		case <-t.C:
 			n, err := s.Cleanup(ctx)
 			if err != nil && ctx.Err() == nil {

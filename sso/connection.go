@@ -215,6 +215,11 @@ func (c *Connection) validate(field string, now time.Time, complete bool) error 
 	}
 	switch c.Protocol {
 	case ProtocolSAML:
+		if c.MetadataURL != "" {
+			if err := checkMetadataURL(field+".MetadataURL", c.MetadataURL); err != nil {
+				return err
+			}
+		}
 		if !c.OIDC.isZero() {
 			return &ConfigError{Field: field + ".OIDC", Reason: "is set on a SAML connection", Message: "A SAML connection has no OIDC settings."}
 		}
@@ -223,7 +228,7 @@ func (c *Connection) validate(field string, now time.Time, complete bool) error 
 		}
 		return prefixConfigErr(field+".SAML", checkIdP(c.SAML, now, complete))
 	case ProtocolOIDC:
-		if !idpConfigIsZero(c.SAML) || c.AllowIdPInitiated {
+		if !idpConfigIsZero(c.SAML) || c.AllowIdPInitiated || c.MetadataURL != "" {
 			return &ConfigError{Field: field + ".SAML", Reason: "is set on an OIDC connection", Message: "An OIDC connection has no SAML settings."}
 		}
 		return c.OIDC.check(field+".OIDC", complete)

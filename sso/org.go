@@ -51,6 +51,11 @@ func (o *Organization) ValidateAt(now time.Time) error {
 	if err := o.validateDomains(); err != nil {
 		return err
 	}
+	if o.IdPMetadataURL != "" {
+		if err := checkMetadataURL("IdPMetadataURL", o.IdPMetadataURL); err != nil {
+			return err
+		}
+	}
 	// An enabled organization signs in through its own IdP, which must then
 	// be complete, unless it leaves that IdP empty and has an enabled
 	// connection.

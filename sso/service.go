@@ -106,6 +106,10 @@ type Config struct {
 	// private and link-local addresses: for development and tests against
 	// a provider on localhost. Off (the default), ErrPrivateAddress.
 	InsecureAllowPrivateNetworks bool
+	// MetadataRefreshInterval is how often Run refreshes IdP
+	// configurations from their metadata URLs. 0 =
+	// DefaultMetadataRefreshInterval.
+	MetadataRefreshInterval time.Duration
 }
 
 // Service runs SSO for every organization of an application: sign-in start,
@@ -133,7 +137,7 @@ type Service struct {
 	resolver   Resolver
 	httpClient *http.Client
 
-	storeTimeout, cleanupBudget, cleanupInterval time.Duration
+	storeTimeout, cleanupBudget, cleanupInterval, metadataInterval time.Duration
 
 	mu         sync.Mutex
 	validators map[string]cachedValidator // by organization ID and connection ID
@@ -173,7 +177,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, configErr("Sessions", "is nil")
 	}
 	if cfg.ClockSkew < 0 || cfg.MaxResponseSize < 0 || cfg.RequestTTL < 0 || cfg.FailureEventWindow < 0 ||
-		cfg.StoreTimeout < 0 || cfg.CleanupBudget < 0 || cfg.CleanupInterval < 0 {
+		cfg.StoreTimeout < 0 || cfg.CleanupBudget < 0 || cfg.CleanupInterval < 0 || cfg.MetadataRefreshInterval < 0 {
 		return nil, configErr("ClockSkew/MaxResponseSize/RequestTTL/FailureEventWindow/StoreTimeout/CleanupBudget/CleanupInterval", "must not be negative")
 	}
 	s := &Service{
@@ -194,9 +198,10 @@ func New(cfg Config) (*Service, error) {
 		rps:        make(map[string]cachedRP),
 		httpClient: outgoingClient(cfg.HTTPClient, cfg.InsecureAllowPrivateNetworks),
 
-		storeTimeout:    orDefault(cfg.StoreTimeout, DefaultStoreTimeout),
-		cleanupBudget:   orDefault(cfg.CleanupBudget, DefaultCleanupBudget),
-		cleanupInterval: orDefault(cfg.CleanupInterval, DefaultCleanupInterval),
+		storeTimeout:     orDefault(cfg.StoreTimeout, DefaultStoreTimeout),
+		cleanupBudget:    orDefault(cfg.CleanupBudget, DefaultCleanupBudget),
+		cleanupInterval:  orDefault(cfg.CleanupInterval, DefaultCleanupInterval),
+		metadataInterval: orDefault(cfg.MetadataRefreshInterval, DefaultMetadataRefreshInterval),
 	}
 	s.admin, _ = cfg.Store.(AdminStore)
 	if s.sealer, err = newSealer(cfg.SecretKey); err != nil {
