@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -220,6 +221,74 @@ func decodeConnections(s string) ([]sso.Connection, error) {
 	return out, nil
 }
 
+// domainJSON is a domain claim (sso.Domain) as the domains column stores it,
+// an element of a JSON array. verified_at is stored as every other time
+// (encodeTime): the zero time of an unverified claim too, so every value
+// round-trips exactly.
+type domainJSON struct {
+	Name       string `json:"name"`
+	Token      string `json:"token"`
+	VerifiedAt string `json:"verified_at"`
+}
+
+// encodeDomains returns the stored form of an organization's domain claims:
+// a JSON array in their order. No domains, nil or empty, is [] (the
+// column's default, which organizations stored before the column have), and
+// reads back as nil, as connections do. A VerifiedAt outside the years
+// 0–9999 is an error wrapping ErrInvalidArgument.
+func encodeDomains(ds []sso.Domain) (string, error) {
+	if len(ds) == 0 {
+		return "[]", nil
+	}
+	out := make([]domainJSON, len(ds))
+	for i, d := range ds {
+		at, err := encodeTime("domain verified_at", d.VerifiedAt)
+		if err != nil {
+			return "", err
+		}
+		out[i] = domainJSON{Name: d.Name, Token: d.Token, VerifiedAt: at}
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+// decodeDomains reads the stored form of an organization's domain claims.
+// Anything but a JSON array of domain objects (or null), a field of the
+// wrong type or a verified_at that is not a stored time included, is an
+// error; [] and null are nil.
+func decodeDomains(s string) ([]sso.Domain, error) {
+	var in []domainJSON
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return nil, err
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make([]sso.Domain, len(in))
+	for i, d := range in {
+		at, err := decodeTime(d.VerifiedAt)
+		if err != nil {
+			return nil, fmt.Errorf("domain %d: verified_at: %w", i, err)
+		}
+		out[i] = sso.Domain{Name: d.Name, Token: d.Token, VerifiedAt: at}
+	}
+	return out, nil
+}
+
+// verifiedDomains returns the names of the verified domains of ds, sorted,
+// each once: the rows the organization holds in verified_domains. The empty
+// name is never registered (the Service never stores one).
+func verifiedDomains(ds []sso.Domain) []string {
+	var names []string
+	for _, d := range ds {
+		if d.Verified() && d.Name != "" {
+			names = append(names, d.Name)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
 func encodeAttributes(a sso.AttributeNames) attributesJSON {
 	return attributesJSON{Email: a.Email, FirstName: a.FirstName, LastName: a.LastName, Roles: a.Roles}
 }
@@ -242,6 +311,7 @@ type orgRow struct {
 	attributes                         string // JSON
 	version, ssoEpoch                  int64
 	connections                        string // JSON
+	domains                            string // JSON
 }
 
 func encodeOrg(o *sso.Organization) (*orgRow, error) {
@@ -268,6 +338,10 @@ func encodeOrg(o *sso.Organization) (*orgRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	domains, err := encodeDomains(o.Domains)
+	if err != nil {
+		return nil, err
+	}
 	return &orgRow{
 		id: o.ID, ssoName: o.SSOName, ownerID: o.OwnerID,
 		enabled: o.Enabled, strictMode: o.StrictMode,
@@ -283,6 +357,7 @@ func encodeOrg(o *sso.Organization) (*orgRow, error) {
 		version:            o.Version,
 		ssoEpoch:           o.SSOEpoch,
 		connections:        conns,
+		domains:            domains,
 	}, nil
 }
 
@@ -293,7 +368,7 @@ func (r *orgRow) args() []any {
 		r.idpCertificates, r.idpSigAlg, r.strictMode, r.sessionTimeout,
 		r.roleMappingEnabled, r.roleDelimiter, r.roleMappings,
 		r.jitProvisioning, r.allowIdPInitiated, r.attributes,
-		r.version, r.ssoEpoch, r.connections,
+		r.version, r.ssoEpoch, r.connections, r.domains,
 	}
 }
 
@@ -305,7 +380,7 @@ func (r *orgRow) updateArgs() []any {
 		r.idpCertificates, r.idpSigAlg, r.strictMode, r.sessionTimeout,
 		r.roleMappingEnabled, r.roleDelimiter, r.roleMappings,
 		r.jitProvisioning, r.allowIdPInitiated, r.attributes,
-		r.ssoEpoch, r.connections,
+		r.ssoEpoch, r.connections, r.domains,
 		r.id, r.version,
 	}
 }
@@ -317,7 +392,7 @@ func (r *orgRow) dests() []any {
 		&r.idpCertificates, &r.idpSigAlg, &r.strictMode, &r.sessionTimeout,
 		&r.roleMappingEnabled, &r.roleDelimiter, &r.roleMappings,
 		&r.jitProvisioning, &r.allowIdPInitiated, &r.attributes,
-		&r.version, &r.ssoEpoch, &r.connections,
+		&r.version, &r.ssoEpoch, &r.connections, &r.domains,
 	}
 }
 
@@ -360,6 +435,11 @@ func (r *orgRow) decode() (*sso.Organization, error) {
 		return nil, errorf(err, "organization %q: connections", r.id)
 	}
 	o.Connections = conns
+	domains, err := decodeDomains(r.domains)
+	if err != nil {
+		return nil, errorf(err, "organization %q: domains", r.id)
+	}
+	o.Domains = domains
 	return o, nil
 }
 

@@ -1,5 +1,5 @@
-// Package sqlstore implements sso.Store, sso.AdminStore, sso.Cleaner,
-// sso.BatchCleaner, session.Store and session.Lister on database/sql, for
+// Package sqlstore implements sso.Store, sso.AdminStore, sso.DomainStore,
+// sso.Cleaner, sso.BatchCleaner, session.Store and session.Lister on database/sql, for
 // SQLite and PostgreSQL. It imports no driver: open the
 // database with store/sqlite or store/postgres (which pick the driver and
 // its settings), or open a *sql.DB yourself and call New with its Dialect.
@@ -28,7 +28,11 @@
 //	                 policy and role-mapping columns; certificates, mappings
 //	                 and attribute names as JSON (jsonb on PostgreSQL);
 //	                 version and sso_epoch (schema version 4); connections
-//	                 as JSON, [] for none (schema version 6)
+//	                 as JSON, [] for none (schema version 6); domains as
+//	                 JSON, [] for none (schema version 7)
+//	verified_domains PK domain: which organization (org_id) has verified
+//	                 each domain, one per domain; indexed by org_id
+//	                 (schema version 7)
 //	members          PK (org_id, email_key): email_key is sso.MemberEmailKey(email),
 //	                 computed in Go (ASCII case folding; schema version 3
 //	                 rewrote the keys earlier versions made with strings.ToLower);
@@ -50,10 +54,11 @@
 // round-trips exactly, which PostgreSQL's timestamptz (microseconds) would
 // not. Times must lie in the years 0–9999. Values read back have their
 // times in UTC without a monotonic reading; everything else is as saved,
-// nil and empty slices and maps kept apart, but for one list: an
-// organization without connections, nil or empty, reads back with nil
-// Connections, as in every store (organizations stored before schema
-// version 6 have none). A connection's client secret (sso.Secret) and a
+// nil and empty slices and maps kept apart, but for two lists: an
+// organization without connections or domains, nil or empty, reads back
+// with nil Connections or Domains, as in every store (organizations stored
+// before schema versions 6 and 7 have none). A domain's VerifiedAt is
+// stored as every time is, the zero time of an unverified claim too. A connection's client secret (sso.Secret) and a
 // pending request's code verifier are stored as their plain string value:
 // the Service seals the client secret first when the host configures a key. Strings must be valid UTF-8
 // without NUL bytes (what PostgreSQL can store); others are refused with
@@ -62,7 +67,9 @@
 // ErrInvalidArgument, as every store does (sso.ValidateMemberEmail).
 //
 // Keys (the values sso.MaxKeyBytes lists: organization, user, request,
-// session and assertion IDs, SSO names, emails, the listing cursors) longer
+// session and assertion IDs, SSO names, emails, the listing cursors, and
+// here the names of an organization's domains and OrganizationByDomain's
+// domain, which the verified domain registry's primary key holds) longer
 // than sso.MaxKeyBytes bytes are refused by every method, lookups included,
 // with an error wrapping ErrKeyTooLong and ErrInvalidArgument, before any
 // database work. So are a session's Method and Connection in CreateSession:
@@ -78,7 +85,16 @@
 // uniqueness is a unique index. UpdateOrganization is one UPDATE … WHERE id
 // = ? AND version = ? that also adds one to the version (no row: a second
 // look tells ErrNotFound from sso.ErrConflict), CreateOrganization one
-// INSERT … ON CONFLICT DO NOTHING, EndSessions one UPDATE. Each member
+// INSERT … ON CONFLICT DO NOTHING, EndSessions one UPDATE. Every
+// organization write (SaveOrganization, CreateOrganization,
+// UpdateOrganization) is one transaction with the verified domain registry,
+// verified_domains: after the organization's row it claims the domains the
+// organization has verified and does not hold yet (INSERT … ON CONFLICT DO
+// NOTHING) and releases those it no longer verifies, in domain order; a
+// domain another organization holds rolls the write back
+// (sso.ErrDomainTaken), so a domain is verified by at most one
+// organization, whichever replica writes. OrganizationByDomain reads the
+// organization through the registry. Each member
 // write is one transaction with the user ID registry, member_users:
 // CreateMember inserts the member (INSERT … ON CONFLICT DO NOTHING; if it
 // inserted nothing, it then reads the member in the way) and claims its

@@ -9,8 +9,9 @@ import (
 )
 
 // Errors of this package, besides the shared sso.ErrNotFound (which is
-// storeerr.ErrNotFound), sso.ErrReplay and sso.ErrSSONameTaken. A database
-// failure is returned wrapped, with the operation named.
+// storeerr.ErrNotFound), sso.ErrReplay, sso.ErrSSONameTaken and
+// sso.ErrDomainTaken. A database failure is returned wrapped, with the
+// operation named.
 var (
 	// ErrInvalidArgument is storeerr.ErrInvalidArgument, shared by every store:
 	// a nil store, context or value, or a value missing a key field (and, here,
@@ -30,8 +31,8 @@ var (
 	// too. Roll the application forward, or restore the database it had.
 	ErrSchemaTooNew = errors.New("sqlstore: database schema is newer than this orgsso")
 	// ErrKeyTooLong: a key (an organization, user, request, session or
-	// assertion ID, an SSO name, an email, a session method or connection,
-	// or a listing cursor) is longer than storeerr.MaxKeyBytes
+	// assertion ID, an SSO name, an email, a domain name, a session
+	// method or connection, or a listing cursor) is longer than storeerr.MaxKeyBytes
 	// (sso.MaxKeyBytes). Every method refuses such a key before it reaches
 	// the database; the error wraps ErrInvalidArgument too.
 	ErrKeyTooLong = fmt.Errorf("sqlstore: key longer than %d bytes: %w", storeerr.MaxKeyBytes, ErrInvalidArgument)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/orgsso/orgsso/rolemap"
 	"github.com/orgsso/orgsso/sso"
@@ -57,6 +58,34 @@ func (s *Store) OrganizationBySSOName(ctx context.Context, ssoName string) (*sso
 	return o, nil
 }
 
+// OrganizationByDomain returns the organization that has verified this
+// email domain (sso.DomainStore), or an error wrapping sso.ErrNotFound: an
+// unknown domain, one only claimed (not verified), and the empty name. The
+// domain matches exactly (bytewise) the Name of a verified sso.Domain; the
+// store does not lowercase it (the Service stores and asks lowercase
+// names). It reads the organization through the verified domain registry
+// (verified_domains, see migration 0007) in one query. A domain longer than
+// sso.MaxKeyBytes is an error wrapping ErrKeyTooLong.
+func (s *Store) OrganizationByDomain(ctx context.Context, domain string) (*sso.Organization, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkKeys("organization by domain", domain); err != nil {
+		return nil, err
+	}
+	if domain == "" || !storable(domain) {
+		return nil, errorf(sso.ErrNotFound, "organization with verified domain %q", domain)
+	}
+	o, err := s.scanOrg(s.stmts.orgByDomain.QueryRowContext(ctx, domain))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errorf(sso.ErrNotFound, "organization with verified domain %q", domain)
+	}
+	if err != nil {
+		return nil, dbErr(ctx, "organization by domain", err)
+	}
+	return o, nil
+}
+
 func (s *Store) scanOrg(row *sql.Row) (*sso.Organization, error) {
 	var r orgRow
 	if err := row.Scan(r.dests()...); err != nil {
@@ -66,8 +95,8 @@ func (s *Store) scanOrg(row *sql.Row) (*sso.Organization, error) {
 }
 
 // orgRowFor checks what every write of an organization needs (a non-nil
-// org with an ID, keys within sso.MaxKeyBytes, storable strings) and returns
-// its row.
+// org with an ID, keys within sso.MaxKeyBytes, domain names included,
+// storable strings, times within the years 0–9999) and returns its row.
 func orgRowFor(org *sso.Organization) (*orgRow, error) {
 	if org == nil {
 		return nil, errorf(ErrInvalidArgument, "nil organization")
@@ -77,6 +106,11 @@ func orgRowFor(org *sso.Organization) (*orgRow, error) {
 	}
 	if err := checkKeys("organization", org.ID, org.SSOName, org.OwnerID); err != nil {
 		return nil, err
+	}
+	for _, d := range org.Domains {
+		if err := checkKeys("organization domain", d.Name); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkStorable("organization", org); err != nil {
 		return nil, err
@@ -110,17 +144,97 @@ func (s *Store) nameTaken(ctx context.Context, op string, org *sso.Organization,
 	return true, nil
 }
 
+// registerDomains brings the verified domain registry (verified_domains,
+// see migration 0007) in line with org, whose row tx has just written: the
+// organization holds exactly its verified domains (verifiedDomains). It
+// claims the domains it does not hold yet and releases those it no longer
+// verifies, in domain order, so that concurrent writers never wait for each
+// other in a circle. If another organization holds a domain it returns
+// that domain, and the caller rolls tx back.
+func (s *Store) registerDomains(ctx context.Context, tx *sql.Tx, org *sso.Organization) (taken string, _ error) {
+	want := verifiedDomains(org.Domains)
+	rows, err := tx.StmtContext(ctx, s.stmts.heldDomains).QueryContext(ctx, org.ID)
+	if err != nil {
+		return "", err
+	}
+	var held []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			rows.Close()
+			return "", err
+		}
+		held = append(held, d)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return "", err
+	}
+	if len(want) == 0 && len(held) == 0 {
+		return "", nil
+	}
+	slices.Sort(held)
+	all := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(want), held...))))
+	for _, d := range all {
+		_, wanted := slices.BinarySearch(want, d)
+		_, holds := slices.BinarySearch(held, d)
+		switch {
+		case wanted && !holds:
+			n, err := rowsAffected(tx.StmtContext(ctx, s.stmts.claimDomain).ExecContext(ctx, d, org.ID))
+			if err != nil {
+				return "", err
+			}
+			if n == 0 {
+				return d, nil
+			}
+		case holds && !wanted:
+			if _, err := rowsAffected(tx.StmtContext(ctx, s.stmts.releaseDomain).ExecContext(ctx, d, org.ID)); err != nil {
+				return "", err
+			}
+		}
+	}
+	return "", nil
+}
+
+// writeOrg runs write, a statement on the organizations row of org, and
+// registerDomains in one transaction, and commits only if write wrote a row
+// and no other organization holds one of org's verified domains. written
+// tells whether write wrote one, so an error came after it; taken is the
+// domain another organization holds, if any.
+func (s *Store) writeOrg(ctx context.Context, org *sso.Organization, write *sql.Stmt, args []any) (n int, written bool, taken string, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) (bool, error) {
+		var err error
+		n, err = rowsAffected(tx.StmtContext(ctx, write).ExecContext(ctx, args...))
+		if err != nil || n == 0 {
+			return false, err
+		}
+		written = true
+		taken, err = s.registerDomains(ctx, tx, org)
+		return taken == "", err
+	})
+	return n, written, taken, err
+}
+
+// domainTaken is the error of an organization write refused because
+// another organization has verified domain.
+func domainTaken(org *sso.Organization, domain string) error {
+	return errorf(sso.ErrDomainTaken, "organization %q: domain %q", org.ID, domain)
+}
+
 // SaveOrganization creates org or replaces the organization with the same
-// ID, in one statement, Version and SSOEpoch included, as given. An SSO name
-// held by another organization is an error wrapping sso.ErrSSONameTaken (the
-// database's unique index decides, so two replicas cannot both take a name);
-// renaming an organization frees its old name at once. An empty SSO name is
-// allowed (a draft) and is not unique.
+// ID, Version and SSOEpoch included, as given, in one transaction with the
+// verified domain registry. An SSO name held by another organization is an
+// error wrapping sso.ErrSSONameTaken (the database's unique index decides,
+// so two replicas cannot both take a name); renaming an organization frees
+// its old name at once. An empty SSO name is allowed (a draft) and is not
+// unique. Then a verified domain (sso.Domain.Verified) another organization
+// has verified is an error wrapping sso.ErrDomainTaken (the registry's
+// primary key decides); a domain the organization no longer verifies is
+// free at once. On error nothing is written.
 //
 // The store checks only what it needs: a non-nil org with an ID, keys (ID,
-// SSO name, OwnerID) of at most sso.MaxKeyBytes (else ErrKeyTooLong), and
-// strings it can store unchanged. Validating the organization (org.Validate)
-// is the caller's job.
+// SSO name, OwnerID, domain names) of at most sso.MaxKeyBytes (else
+// ErrKeyTooLong), strings it can store unchanged and times within the years
+// 0–9999. Validating the organization (org.Validate) is the caller's job.
 func (s *Store) SaveOrganization(ctx context.Context, org *sso.Organization) error {
 	if err := s.begin(ctx); err != nil {
 		return err
@@ -130,9 +244,14 @@ func (s *Store) SaveOrganization(ctx context.Context, org *sso.Organization) err
 		return err
 	}
 	for attempt := 1; ; attempt++ {
-		_, err := s.exec(ctx, s.stmts.saveOrg, row.args()...)
-		if err == nil {
+		_, written, taken, err := s.writeOrg(ctx, org, s.stmts.saveOrg, row.args())
+		switch {
+		case err == nil && taken != "":
+			return domainTaken(org, taken)
+		case err == nil:
 			return nil
+		case written:
+			return dbErr(ctx, "save organization", err)
 		}
 		if retry, err := s.nameTaken(ctx, "save organization", org, err, attempt); !retry {
 			return err
@@ -141,11 +260,14 @@ func (s *Store) SaveOrganization(ctx context.Context, org *sso.Organization) err
 }
 
 // CreateOrganization stores org as a new organization with Version 1, in one
-// INSERT … ON CONFLICT (id) DO NOTHING, and sets org.Version to 1; SSOEpoch
-// is stored as given. An ID already stored is an error wrapping
+// INSERT … ON CONFLICT (id) DO NOTHING in a transaction with the verified
+// domain registry, and sets org.Version to 1; SSOEpoch is stored as given.
+// In this order: an ID already stored is an error wrapping
 // sso.ErrDuplicateID, an SSO name another organization holds one wrapping
-// sso.ErrSSONameTaken (the unique index decides); either way nothing is
-// written and org is unchanged. It checks org as SaveOrganization does.
+// sso.ErrSSONameTaken (the unique index decides), a verified domain another
+// organization holds one wrapping sso.ErrDomainTaken (the registry decides);
+// in each case nothing is written and org is unchanged. It checks org as
+// SaveOrganization does.
 func (s *Store) CreateOrganization(ctx context.Context, org *sso.Organization) error {
 	if err := s.begin(ctx); err != nil {
 		return err
@@ -156,13 +278,17 @@ func (s *Store) CreateOrganization(ctx context.Context, org *sso.Organization) e
 	}
 	row.version = 1
 	for attempt := 1; ; attempt++ {
-		n, err := s.exec(ctx, s.stmts.createOrg, row.args()...)
-		if err == nil {
-			if n == 0 {
-				return errorf(sso.ErrDuplicateID, "organization %q", org.ID)
-			}
+		n, written, taken, err := s.writeOrg(ctx, org, s.stmts.createOrg, row.args())
+		switch {
+		case err == nil && n == 0:
+			return errorf(sso.ErrDuplicateID, "organization %q", org.ID)
+		case err == nil && taken != "":
+			return domainTaken(org, taken)
+		case err == nil:
 			org.Version = 1
 			return nil
+		case written:
+			return dbErr(ctx, "create organization", err)
 		}
 		// An ID taken as well as a name: the ID is the first thing wrong.
 		if ctx.Err() == nil {
@@ -182,13 +308,15 @@ func (s *Store) CreateOrganization(ctx context.Context, org *sso.Organization) e
 
 // UpdateOrganization replaces the stored organization with org's ID if its
 // stored Version is org.Version, in one UPDATE … WHERE id = ? AND version = ?
-// that also adds one to the version: of any number of concurrent updates
-// from one version, in any number of processes, exactly one finds the row.
-// On success org.Version is the new version. Otherwise nothing is written,
-// org is unchanged, and the error wraps sso.ErrConflict (the stored Version
-// differs), sso.ErrNotFound (no organization has the ID) or
-// sso.ErrSSONameTaken. Every field but the version is stored as given,
-// SSOEpoch included. It checks org as SaveOrganization does.
+// that also adds one to the version, in a transaction with the verified
+// domain registry: of any number of concurrent updates from one version, in
+// any number of processes, exactly one finds the row. On success
+// org.Version is the new version. Otherwise nothing is written, org is
+// unchanged, and the error wraps, in this order, sso.ErrNotFound (no
+// organization has the ID), sso.ErrConflict (the stored Version differs),
+// sso.ErrSSONameTaken or sso.ErrDomainTaken (a domain org verifies another
+// organization has verified). Every field but the version is stored as
+// given, SSOEpoch included. It checks org as SaveOrganization does.
 func (s *Store) UpdateOrganization(ctx context.Context, org *sso.Organization) error {
 	if err := s.begin(ctx); err != nil {
 		return err
@@ -198,12 +326,17 @@ func (s *Store) UpdateOrganization(ctx context.Context, org *sso.Organization) e
 		return err
 	}
 	for attempt := 1; ; attempt++ {
-		n, err := s.exec(ctx, s.stmts.updateOrg, row.updateArgs()...)
-		if err != nil {
+		n, written, taken, err := s.writeOrg(ctx, org, s.stmts.updateOrg, row.updateArgs())
+		switch {
+		case err != nil && written:
+			return dbErr(ctx, "update organization", err)
+		case err != nil:
 			if retry, err := s.nameTaken(ctx, "update organization", org, err, attempt); !retry {
 				return err
 			}
 			continue
+		case taken != "":
+			return domainTaken(org, taken)
 		}
 		if n == 1 {
 			org.Version++

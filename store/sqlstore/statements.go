@@ -14,10 +14,10 @@ const orgColumns = `id, sso_name, owner_id, enabled, idp_entity_id, idp_sso_url,
 	idp_certificates, idp_signature_algorithm, strict_mode, session_timeout_ns,
 	role_mapping_enabled, role_delimiter, role_mappings,
 	jit_provisioning, allow_idp_initiated, attributes, version, sso_epoch,
-	connections`
+	connections, domains`
 
 // orgValues has a placeholder per column of orgColumns.
-const orgValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const orgValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // memberColumns lists the members columns a Member is read from, in the
 // order of memberRow.dests; memberWriteColumns those it is written to, in the
@@ -62,7 +62,8 @@ const (
 			attributes = excluded.attributes,
 			version = excluded.version,
 			sso_epoch = excluded.sso_epoch,
-			connections = excluded.connections`
+			connections = excluded.connections,
+			domains = excluded.domains`
 	// An ID already stored inserts nothing (ErrDuplicateID); an SSO name
 	// another organization holds breaks the unique index.
 	qCreateOrg = `INSERT INTO organizations (` + orgColumns + `) VALUES ` + orgValues + `
@@ -89,11 +90,25 @@ const (
 			attributes = ?,
 			sso_epoch = ?,
 			connections = ?,
+			domains = ?,
 			version = version + 1
 		WHERE id = ? AND version = ?`
 	qOrgVersion = `SELECT version FROM organizations WHERE id = ?`
 	qNameHolder = `SELECT id FROM organizations WHERE sso_name = ? AND sso_name <> '' AND id <> ?`
 	qOrgExists  = `SELECT 1 FROM organizations WHERE id = ?`
+
+	// The verified domain registry (verified_domains, see migration 0007),
+	// written in the transaction of the organization write, after the
+	// organization's row: its writers take turns on that row, so the
+	// domains the organization holds stay as read until the transaction
+	// ends. A claim inserts nothing if another organization holds the
+	// domain (PostgreSQL waits for a concurrent claim or release and
+	// re-checks).
+	qOrgByDomain = `SELECT ` + orgColumns + ` FROM organizations
+		WHERE id = (SELECT org_id FROM verified_domains WHERE domain = ?)`
+	qHeldDomains   = `SELECT domain FROM verified_domains WHERE org_id = ?`
+	qClaimDomain   = `INSERT INTO verified_domains (domain, org_id) VALUES (?, ?) ON CONFLICT (domain) DO NOTHING`
+	qReleaseDomain = `DELETE FROM verified_domains WHERE domain = ? AND org_id = ?`
 
 	qMember     = `SELECT ` + memberColumns + ` FROM members WHERE org_id = ? AND email_key = ?`
 	qSaveMember = `INSERT INTO members (` + memberWriteColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -273,6 +288,7 @@ const sessionFilters = 8
 type statements struct {
 	orgByID, orgByName, saveOrg, nameHolder                           *sql.Stmt
 	createOrg, updateOrg, orgVersion, orgExists                       *sql.Stmt
+	orgByDomain, heldDomains, claimDomain, releaseDomain              *sql.Stmt
 	member, saveMember                                                *sql.Stmt
 	createMember, updateMember, deleteMember, memberByUserID, members *sql.Stmt
 	claimUserID, holderHolds, takeUserID, otherHolder, registerUserID *sql.Stmt
@@ -295,6 +311,8 @@ func (st *statements) all() []stmtSQL {
 	all := []stmtSQL{
 		{&st.orgByID, qOrgByID}, {&st.orgByName, qOrgByName}, {&st.saveOrg, qSaveOrg}, {&st.nameHolder, qNameHolder},
 		{&st.createOrg, qCreateOrg}, {&st.updateOrg, qUpdateOrg}, {&st.orgVersion, qOrgVersion}, {&st.orgExists, qOrgExists},
+		{&st.orgByDomain, qOrgByDomain}, {&st.heldDomains, qHeldDomains}, {&st.claimDomain, qClaimDomain},
+		{&st.releaseDomain, qReleaseDomain},
 		{&st.member, qMember}, {&st.saveMember, qSaveMember},
 		{&st.createMember, qCreateMember}, {&st.updateMember, qUpdateMember}, {&st.deleteMember, qDeleteMember},
 		{&st.memberByUserID, qMemberByUserID}, {&st.members, qMembers},

@@ -18,16 +18,18 @@ var (
 	_ sso.RequestConsumer = (*Store)(nil)
 	_ sso.Cleaner         = (*Store)(nil)
 	_ sso.AdminStore      = (*Store)(nil)
+	_ sso.DomainStore     = (*Store)(nil)
 	_ sso.BatchCleaner    = (*Store)(nil)
 	_ session.Store       = (*Store)(nil)
 	_ session.Lister      = (*Store)(nil)
 )
 
 // Store implements sso.Store, sso.AdminStore (with sso.RequestConsumer),
-// sso.Cleaner, sso.BatchCleaner, session.Store and session.Lister on a SQL
-// database. It is safe for concurrent use, also by several processes sharing
-// the database: ConsumeRequest, ConsumeMatchingRequest, UseAssertion, the
-// SSO name check, UpdateOrganization's version check and CreateMember's
+// sso.DomainStore, sso.Cleaner, sso.BatchCleaner, session.Store and
+// session.Lister on a SQL database. It is safe for concurrent use, also by
+// several processes sharing the database: ConsumeRequest,
+// ConsumeMatchingRequest, UseAssertion, the SSO name check, the verified
+// domain check, UpdateOrganization's version check and CreateMember's
 // create-if-absent (email and user ID) are atomic in the database, not in
 // the process. Create
 // one with New (or sqlite.Open, postgres.Open) and Close it when done.
