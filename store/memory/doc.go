@@ -1,6 +1,8 @@
 // Package memory is an in-process store for orgsso: it implements sso.Store,
 // sso.RequestConsumer, sso.AdminStore (compare-and-swap organization updates,
-// create-if-absent members, member listing), sso.Cleaner, sso.BatchCleaner,
+// create-if-absent members, member listing), sso.DomainStore (an
+// organization by a domain it verified, each domain verified by at most one
+// organization), sso.Cleaner, sso.BatchCleaner,
 // session.Store and session.Lister (listing sessions, ending them with a
 // reason) with Go maps behind one lock. store/storetest checks it, as it
 // checks every orgsso store.
@@ -38,8 +40,10 @@
 // with the store, so changing a value after saving it, or one returned by a
 // lookup or listing, never changes what the store holds. Values read back are
 // as saved, nil and empty slices and maps kept apart, except an
-// organization's Connections: none, nil or empty, reads back as nil, as in
-// every store.
+// organization's Connections and Domains: none, nil or empty, reads back as
+// nil, as in every store. A domain's VerifiedAt is kept as given (location
+// and monotonic reading included); store/sqlstore reads it back in UTC
+// without a monotonic reading, as its other times.
 //
 // Keys (IDs, SSO names, emails) longer than sso.MaxKeyBytes bytes are refused
 // by every method with an error wrapping ErrInvalidArgument, as in every

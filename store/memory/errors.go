@@ -7,8 +7,8 @@ import (
 )
 
 // Errors of this package, besides the shared sso.ErrNotFound (which is
-// storeerr.ErrNotFound), sso.ErrReplay, sso.ErrSSONameTaken, sso.ErrConflict
-// and sso.ErrMemberExists.
+// storeerr.ErrNotFound), sso.ErrReplay, sso.ErrSSONameTaken, sso.ErrConflict,
+// sso.ErrMemberExists, sso.ErrUserIDTaken and sso.ErrDomainTaken.
 var (
 	// ErrInvalidArgument is storeerr.ErrInvalidArgument, shared by every store:
 	// a nil store, context or value, a value missing a key field, a key

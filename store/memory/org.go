@@ -9,13 +9,19 @@ import (
 )
 
 // checkOrg checks what the store needs of an organization to write it: a
-// non-nil org with an ID, and keys within sso.MaxKeyBytes.
+// non-nil org with an ID, and keys within sso.MaxKeyBytes, the names of its
+// domains included.
 func checkOrg(org *sso.Organization) error {
 	if org == nil {
 		return errorf(ErrInvalidArgument, "nil organization")
 	}
 	if org.ID == "" {
 		return errorf(ErrInvalidArgument, "organization without an ID")
+	}
+	for _, d := range org.Domains {
+		if err := checkKeys("organization domain", d.Name); err != nil {
+			return err
+		}
 	}
 	return checkKeys("organization", org.ID, org.SSOName, org.OwnerID)
 }
@@ -60,11 +66,38 @@ func (s *Store) OrganizationBySSOName(ctx context.Context, ssoName string) (*sso
 	return cloneOrg(o), nil
 }
 
+// OrganizationByDomain returns a copy of the organization that has verified
+// this email domain (sso.DomainStore), or an error wrapping sso.ErrNotFound:
+// an unknown domain, one only claimed (not verified), and the empty name.
+// The domain matches exactly the Name of a verified sso.Domain; the store
+// does not lowercase it (the Service stores and asks lowercase names).
+func (s *Store) OrganizationByDomain(ctx context.Context, domain string) (*sso.Organization, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkKeys("organization by domain", domain); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	var o *sso.Organization
+	if id, ok := s.orgIDByDom[domain]; ok { // "" is never a key
+		o = s.orgs[id]
+	}
+	s.mu.RUnlock()
+	if o == nil {
+		return nil, errorf(sso.ErrNotFound, "organization with verified domain %q", domain)
+	}
+	return cloneOrg(o), nil
+}
+
 // SaveOrganization stores a copy of org, creating it or replacing the one with
 // the same ID, Version and SSOEpoch included as given. An SSO name held by
 // another organization is an error wrapping sso.ErrSSONameTaken; renaming an
 // organization frees its old name at once. An empty SSO name is allowed (a
-// draft) and is not indexed.
+// draft) and is not indexed. Then a verified domain another organization
+// has verified is an error wrapping sso.ErrDomainTaken; a domain the
+// organization no longer verifies is free at once. Nothing is written on
+// error.
 //
 // The store checks only what it needs: a non-nil org with an ID, and keys
 // within sso.MaxKeyBytes. Validating the organization (org.Validate) is the
@@ -84,6 +117,9 @@ func (s *Store) SaveOrganization(ctx context.Context, org *sso.Organization) err
 	if s.nameTakenLocked(c) {
 		return errorf(sso.ErrSSONameTaken, "SSO name %q", c.SSOName)
 	}
+	if d, taken := s.domainTakenLocked(c); taken {
+		return domainTaken(c, d)
+	}
 	s.putOrgLocked(c)
 	return nil
 }
@@ -91,9 +127,10 @@ func (s *Store) SaveOrganization(ctx context.Context, org *sso.Organization) err
 // CreateOrganization stores a copy of org as a new organization with Version
 // 1, whatever org.Version was, and then sets org.Version to 1. An ID the
 // store holds is an error wrapping sso.ErrDuplicateID, whatever the SSO name;
-// an SSO name another organization holds, one wrapping sso.ErrSSONameTaken.
-// Nothing is written on error, and org is left as it was. It checks org as
-// SaveOrganization does.
+// an SSO name another organization holds, one wrapping sso.ErrSSONameTaken;
+// a verified domain another organization holds, one wrapping
+// sso.ErrDomainTaken. Nothing is written on error, and org is left as it
+// was. It checks org as SaveOrganization does.
 func (s *Store) CreateOrganization(ctx context.Context, org *sso.Organization) error {
 	if err := s.begin(ctx); err != nil {
 		return err
@@ -113,6 +150,9 @@ func (s *Store) CreateOrganization(ctx context.Context, org *sso.Organization) e
 	if s.nameTakenLocked(c) {
 		return errorf(sso.ErrSSONameTaken, "SSO name %q", c.SSOName)
 	}
+	if d, taken := s.domainTakenLocked(c); taken {
+		return domainTaken(c, d)
+	}
 	s.putOrgLocked(c)
 	org.Version = c.Version
 	return nil
@@ -123,9 +163,12 @@ func (s *Store) CreateOrganization(ctx context.Context, org *sso.Organization) e
 // Version plus one, which it then sets in org.Version. In this order: an
 // unknown ID is an error wrapping sso.ErrNotFound, another stored Version one
 // wrapping sso.ErrConflict, an SSO name another organization holds one
-// wrapping sso.ErrSSONameTaken. Nothing is written on error, and org is left
-// as it was. The check and the write are one step under the store's lock, so
-// of concurrent updates from one Version exactly one succeeds. It checks org
+// wrapping sso.ErrSSONameTaken, a verified domain another organization has
+// verified one wrapping sso.ErrDomainTaken. Nothing is written on error, and
+// org is left as it was. The checks and the write are one step under the
+// store's lock, so of concurrent updates from one Version exactly one
+// succeeds, and of concurrent writes verifying one domain for different
+// organizations at most one. It checks org
 // as SaveOrganization does.
 func (s *Store) UpdateOrganization(ctx context.Context, org *sso.Organization) error {
 	if err := s.begin(ctx); err != nil {
@@ -148,6 +191,9 @@ func (s *Store) UpdateOrganization(ctx context.Context, org *sso.Organization) e
 	case s.nameTakenLocked(c):
 		return errorf(sso.ErrSSONameTaken, "SSO name %q", c.SSOName)
 	}
+	if d, taken := s.domainTakenLocked(c); taken {
+		return domainTaken(c, d)
+	}
 	c.Version = old.Version + 1
 	s.putOrgLocked(c)
 	org.Version = c.Version
@@ -164,16 +210,50 @@ func (s *Store) nameTakenLocked(o *sso.Organization) bool {
 	return ok && owner != o.ID
 }
 
+// domainTakenLocked returns a verified domain of o that another
+// organization has verified, if any. The caller holds s.mu.
+func (s *Store) domainTakenLocked(o *sso.Organization) (string, bool) {
+	for _, d := range o.Domains {
+		if !d.Verified() || d.Name == "" {
+			continue
+		}
+		if owner, ok := s.orgIDByDom[d.Name]; ok && owner != o.ID {
+			return d.Name, true
+		}
+	}
+	return "", false
+}
+
+// domainTaken is the error of an organization write refused because
+// another organization has verified domain.
+func domainTaken(o *sso.Organization, domain string) error {
+	return errorf(sso.ErrDomainTaken, "organization %q: domain %q", o.ID, domain)
+}
+
 // putOrgLocked stores c, which the store now owns, in place of the
-// organization with its ID, and moves its SSO name in the index. The caller
-// holds s.mu for writing and has checked that the name is free.
+// organization with its ID, and moves its SSO name and verified domains in
+// the indexes. The caller holds s.mu for writing and has checked that the
+// name and the domains are free.
 func (s *Store) putOrgLocked(c *sso.Organization) {
-	if old := s.orgs[c.ID]; old != nil && old.SSOName != c.SSOName && old.SSOName != "" {
+	old := s.orgs[c.ID]
+	if old != nil && old.SSOName != c.SSOName && old.SSOName != "" {
 		delete(s.orgIDByName, old.SSOName)
+	}
+	if old != nil {
+		for _, d := range old.Domains {
+			if d.Verified() && s.orgIDByDom[d.Name] == c.ID {
+				delete(s.orgIDByDom, d.Name)
+			}
+		}
 	}
 	s.orgs[c.ID] = c
 	if c.SSOName != "" {
 		s.orgIDByName[c.SSOName] = c.ID
+	}
+	for _, d := range c.Domains {
+		if d.Verified() && d.Name != "" {
+			s.orgIDByDom[d.Name] = c.ID
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ var (
 	_ sso.Store           = (*Store)(nil)
 	_ sso.RequestConsumer = (*Store)(nil)
 	_ sso.AdminStore      = (*Store)(nil)
+	_ sso.DomainStore     = (*Store)(nil)
 	_ sso.Cleaner         = (*Store)(nil)
 	_ sso.BatchCleaner    = (*Store)(nil)
 	_ session.Store       = (*Store)(nil)
@@ -22,8 +23,8 @@ var (
 )
 
 // Store is an in-process implementation of sso.Store, sso.RequestConsumer,
-// sso.AdminStore, sso.Cleaner, sso.BatchCleaner, session.Store and
-// session.Lister. It is safe for concurrent use. Create one with New; the
+// sso.AdminStore, sso.DomainStore, sso.Cleaner, sso.BatchCleaner,
+// session.Store and session.Lister. It is safe for concurrent use. Create one with New; the
 // zero value is also ready to use.
 //
 // Every method first returns ctx.Err() if ctx is already done, and an error
@@ -38,6 +39,7 @@ type Store struct {
 	mu          sync.RWMutex
 	orgs        map[string]*sso.Organization      // by ID
 	orgIDByName map[string]string                 // SSO name -> organization ID; "" is never a key
+	orgIDByDom  map[string]string                 // verified domain -> organization ID; "" is never a key
 	members     map[string]map[string]*sso.Member // organization ID -> sso.MemberEmailKey -> member
 	requests    map[string]*sso.PendingRequest
 	assertions  map[assertionKey]time.Time     // -> kept until
@@ -60,6 +62,7 @@ func (s *Store) initLocked() {
 	}
 	s.orgs = make(map[string]*sso.Organization)
 	s.orgIDByName = make(map[string]string)
+	s.orgIDByDom = make(map[string]string)
 	s.members = make(map[string]map[string]*sso.Member)
 	s.requests = make(map[string]*sso.PendingRequest)
 	s.assertions = make(map[assertionKey]time.Time)
