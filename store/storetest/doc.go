@@ -1,7 +1,8 @@
 // Package storetest is a conformance suite for orgsso stores, in the spirit
 // of testing/fstest: a store that implements sso.Store, sso.RequestConsumer,
-// sso.AdminStore, sso.Cleaner, sso.BatchCleaner, session.Store and
-// session.Lister (the Store interface here) runs it from its own tests.
+// sso.AdminStore, sso.DomainStore, sso.Cleaner, sso.BatchCleaner,
+// session.Store and session.Lister (the Store interface here) runs it from
+// its own tests.
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) storetest.Store {
@@ -17,7 +18,8 @@
 // The behaviour it checks is that of store/memory, the reference: exact
 // round trips (times compared in UTC without their monotonic reading; nil
 // and empty slices and maps kept apart, but an organization without
-// connections, nil or empty, reads back with nil Connections; a connection's
+// connections or domains, nil or empty, reads back with nil Connections or
+// Domains; a connection's
 // client secret and a request's code verifier as their values, never their
 // redacted form), emails keyed by sso.MemberEmailKey
 // (ASCII case folding only: addresses Unicode case mapping or normalization
@@ -42,12 +44,25 @@
 // by session.Query.Connection too (only that connection's sessions, exactly;
 // "" for every connection). Connections round-trip in order, every field,
 // through SaveOrganization, CreateOrganization and the compare-and-swap of
-// UpdateOrganization (a stale update changes none of them). Every
-// key (see sso.MaxKeyBytes) is refused with session.ErrInvalidArgument by
+// UpdateOrganization (a stale update changes none of them). So do domain
+// claims (sso.Domain: every field, VerifiedAt compared in UTC without its
+// monotonic reading), and OrganizationByDomain finds an organization by a
+// domain it has verified, exactly (no case folding, no subdomains), never
+// by one only claimed, and follows every change of the list. A domain is
+// verified by at most one organization: a SaveOrganization,
+// CreateOrganization or UpdateOrganization verifying a domain another
+// organization has verified fails with sso.ErrDomainTaken (after
+// sso.ErrDuplicateID, sso.ErrNotFound, sso.ErrConflict and
+// sso.ErrSSONameTaken) and writes nothing, none of the other domains
+// included; of 100 organizations verifying one domain at once exactly one
+// succeeds, and organizations swapping domains at once neither fail
+// otherwise nor leave a domain to two. Every
+// key (see sso.MaxKeyBytes; a domain name is one too) is refused with session.ErrInvalidArgument by
 // every method when it is one byte too long, in ASCII or in two-byte
 // characters, and accepted at exactly sso.MaxKeyBytes.
 //
 // The shared sentinels (sso.ErrNotFound, sso.ErrReplay, sso.ErrSSONameTaken,
-// sso.ErrConflict, sso.ErrMemberExists, session.ErrInvalidArgument,
+// sso.ErrConflict, sso.ErrMemberExists, sso.ErrDomainTaken,
+// session.ErrInvalidArgument,
 // session.ErrDuplicateID, context.Canceled) must match with errors.Is.
 package storetest

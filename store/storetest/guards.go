@@ -45,6 +45,10 @@ func testNotFound(t *testing.T, ctx context.Context, st Store) {
 		check("Organization(org2)", err)
 		_, err = st.OrganizationBySSOName(ctx, "globex")
 		check("OrganizationBySSOName(globex)", err)
+		_, err = st.OrganizationByDomain(ctx, verifiedDomain("org2"))
+		check("OrganizationByDomain(org2's)", err)
+		_, err = st.OrganizationByDomain(ctx, claimedDomain("org1"))
+		check("OrganizationByDomain(a domain org1 claims, not verified)", err)
 		_, err = st.Member(ctx, "org1", "bob@example.com")
 		check("Member(org1, bob)", err)
 		_, err = st.Member(ctx, "org2", "ada@example.com")
@@ -75,6 +79,10 @@ var calls = []struct {
 	{"Organization", func(ctx context.Context, st Store) error { _, err := st.Organization(ctx, "org1"); return err }},
 	{"OrganizationBySSOName", func(ctx context.Context, st Store) error {
 		_, err := st.OrganizationBySSOName(ctx, "acme")
+		return err
+	}},
+	{"OrganizationByDomain", func(ctx context.Context, st Store) error {
+		_, err := st.OrganizationByDomain(ctx, verifiedDomain("org1"))
 		return err
 	}},
 	{"SaveOrganization", func(ctx context.Context, st Store) error { return st.SaveOrganization(ctx, fullOrg("org2", "globex")) }},
@@ -241,16 +249,28 @@ func testInvalidValues(t *testing.T, ctx context.Context, st Store) {
 func testUnusualStrings(t *testing.T, ctx context.Context, st Store) {
 	for _, s := range []string{"bad\xffutf8", "nul\x00byte", "\xc3", "\x00"} {
 		o := &sso.Organization{ID: "org-" + s, SSOName: "name-" + s, OwnerID: s,
-			IdP: sso.IdPConfig{Certificates: []string{s}}}
+			IdP:     sso.IdPConfig{Certificates: []string{s}},
+			Domains: []sso.Domain{{Name: "d-" + s, Token: s, VerifiedAt: t0}}}
 		if err := st.SaveOrganization(ctx, o); err == nil {
 			if got, err := st.Organization(ctx, o.ID); err != nil || !reflect.DeepEqual(got, o) {
 				t.Errorf("Organization(%q) = %#v, %v; want %#v or SaveOrganization to fail", o.ID, got, err, o)
 			}
-		} else if _, err := st.Organization(ctx, o.ID); !errors.Is(err, sso.ErrNotFound) {
-			t.Errorf("Organization(%q) after a refused save err = %v; want ErrNotFound", o.ID, err)
+			if got, err := st.OrganizationByDomain(ctx, "d-"+s); err != nil || !reflect.DeepEqual(got, o) {
+				t.Errorf("OrganizationByDomain(%q) = %#v, %v; want %#v", "d-"+s, got, err, o)
+			}
+		} else {
+			if _, err := st.Organization(ctx, o.ID); !errors.Is(err, sso.ErrNotFound) {
+				t.Errorf("Organization(%q) after a refused save err = %v; want ErrNotFound", o.ID, err)
+			}
+			if _, err := st.OrganizationByDomain(ctx, "d-"+s); !errors.Is(err, sso.ErrNotFound) {
+				t.Errorf("OrganizationByDomain(%q) after a refused save err = %v; want ErrNotFound", "d-"+s, err)
+			}
 		}
 		if _, err := st.OrganizationBySSOName(ctx, "other-"+s); !errors.Is(err, sso.ErrNotFound) {
 			t.Errorf("OrganizationBySSOName(%q) err = %v; want ErrNotFound", "other-"+s, err)
+		}
+		if _, err := st.OrganizationByDomain(ctx, "other-"+s); !errors.Is(err, sso.ErrNotFound) {
+			t.Errorf("OrganizationByDomain(%q) err = %v; want ErrNotFound", "other-"+s, err)
 		}
 
 		// Emails are the exception: every store refuses them alike

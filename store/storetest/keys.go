@@ -71,6 +71,22 @@ var keyed = []struct {
 	{"UpdateOrganization(OwnerID)", func(ctx context.Context, st Store, k string) error {
 		return st.UpdateOrganization(ctx, &sso.Organization{ID: "o0", OwnerID: k, Version: 1})
 	}},
+	{"OrganizationByDomain(domain)", func(ctx context.Context, st Store, k string) error {
+		_, err := st.OrganizationByDomain(ctx, k)
+		return err
+	}},
+	{"SaveOrganization(Domains[i].Name, verified)", func(ctx context.Context, st Store, k string) error {
+		return st.SaveOrganization(ctx, &sso.Organization{ID: "o", Domains: []sso.Domain{claimed("ok.example"), verified(k, 0)}})
+	}},
+	{"SaveOrganization(Domains[i].Name, claimed)", func(ctx context.Context, st Store, k string) error {
+		return st.SaveOrganization(ctx, &sso.Organization{ID: "o", Domains: []sso.Domain{claimed(k)}})
+	}},
+	{"CreateOrganization(Domains[i].Name)", func(ctx context.Context, st Store, k string) error {
+		return st.CreateOrganization(ctx, &sso.Organization{ID: "o", Domains: []sso.Domain{verified(k, 0)}})
+	}},
+	{"UpdateOrganization(Domains[i].Name)", func(ctx context.Context, st Store, k string) error {
+		return st.UpdateOrganization(ctx, &sso.Organization{ID: "o0", Version: 1, Domains: []sso.Domain{claimed(k)}})
+	}},
 	{"Member(orgID)", func(ctx context.Context, st Store, k string) error {
 		_, err := st.Member(ctx, k, "e@x.example")
 		return err
@@ -227,9 +243,10 @@ func testMaxSizeKeys(t *testing.T, ctx context.Context, st Store) {
 			t.Helper()
 			t.Errorf("%s keys: %s = %+v, %v", flavour, what, got, err)
 		}
-		// An organization: ID, SSO name and owner.
+		// An organization: ID, SSO name, owner and a verified domain.
 		o := fullOrg(k, k)
 		o.OwnerID = k
+		o.Domains = []sso.Domain{verified(k, 0), claimed(k)}
 		if err := st.CreateOrganization(ctx, o); err != nil {
 			fail("CreateOrganization()", nil, err)
 		}
@@ -238,6 +255,9 @@ func testMaxSizeKeys(t *testing.T, ctx context.Context, st Store) {
 		}
 		if got, err := st.OrganizationBySSOName(ctx, k); err != nil || !reflect.DeepEqual(got, o) {
 			fail("OrganizationBySSOName()", got, err)
+		}
+		if got, err := st.OrganizationByDomain(ctx, k); err != nil || !reflect.DeepEqual(got, o) {
+			fail("OrganizationByDomain()", got, err)
 		}
 		if err := st.UpdateOrganization(ctx, o); err != nil || o.Version != 2 {
 			fail("UpdateOrganization()", o.Version, err)

@@ -19,6 +19,7 @@ type Store interface {
 	sso.Store
 	sso.RequestConsumer
 	sso.AdminStore
+	sso.DomainStore
 	sso.Cleaner
 	sso.BatchCleaner
 	session.Store
@@ -87,6 +88,10 @@ func groups() []group {
 		{"Connections", connectionTests},
 		{"RequestConnection", requestConnectionTests},
 		{"SessionConnection", sessionConnectionTests},
+		{"Domains", domainTests},
+		{"OrganizationByDomain", orgByDomainTests},
+		{"DomainUniqueness", domainUniquenessTests},
+		{"DomainConcurrency", domainConcurrencyTests},
 	}
 }
 
@@ -152,10 +157,29 @@ func fullOrg(id, name string) *sso.Organization {
 			Roles:     []string{"roles", "groups"},
 		},
 		Connections: []sso.Connection{fullSAMLConnection("contoso"), fullOIDCConnection("okta")},
+		Domains:     fixtureDomains(id),
 		Version:     3,
 		SSOEpoch:    2,
 	}
 }
+
+// fixtureDomains returns the domains fullOrg gives organization id: one
+// verified (verifiedDomain(id)) and one only claimed (claimedDomain(id)),
+// named after the ID so that organizations of distinct IDs never verify
+// one domain.
+func fixtureDomains(id string) []sso.Domain {
+	return []sso.Domain{
+		{Name: verifiedDomain(id), Token: "token-verified-" + id, VerifiedAt: t0.Add(-48*time.Hour + time.Nanosecond)},
+		{Name: claimedDomain(id), Token: "token-claimed-" + id},
+	}
+}
+
+// verifiedDomain is the domain fullOrg(id, …) has verified.
+func verifiedDomain(id string) string { return id + ".example" }
+
+// claimedDomain is the domain fullOrg(id, …) claims without having verified
+// it.
+func claimedDomain(id string) string { return "claimed." + id + ".example" }
 
 // fullSAMLConnection returns a SAML connection with every field a SAML
 // connection has set, slices non-empty.
