@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/orgsso/orgsso/sso"
 )
 
 func TestTimeRoundTrip(t *testing.T) {
@@ -246,6 +248,77 @@ func FuzzDecodeConnections(f *testing.F) {
 		again, err := decodeConnections(enc)
 		if err != nil || !reflect.DeepEqual(again, cs) {
 			t.Fatalf("decode(encode(decode(%q))) = %#v, %v; want %#v", s, again, err, cs)
+		}
+	})
+}
+
+// corruptDomains are domains columns the store never writes: each must read
+// as an error, never as a panic or a partial value.
+var corruptDomains = []string{
+	``, `not json`, `[`, `[{"name":`, `{"name":"x"}`, `"[]"`, `1`, `true`, `[1]`, `["x"]`, `[[]]`,
+	`[{"name":1}]`, `[{"token":{}}]`, `[{"verified_at":5}]`, `[{"name":"a","token":"t"}]`,
+	`[{"verified_at":"2026-03-01"}]`, `[{"verified_at":"2026-03-01T12:00:00Z"}]`, `[{"verified_at":null}]`,
+	`[] []`, `[]x`,
+}
+
+func TestDecodeDomainsCorrupt(t *testing.T) {
+	for _, s := range corruptDomains {
+		if ds, err := decodeDomains(s); err == nil {
+			t.Errorf("decodeDomains(%q) = %#v, nil; want an error", s, ds)
+		}
+	}
+	for _, s := range []string{`[]`, `null`, ` [ ] `} {
+		if ds, err := decodeDomains(s); err != nil || ds != nil {
+			t.Errorf("decodeDomains(%q) = %#v, %v; want nil, nil", s, ds, err)
+		}
+	}
+	// Unknown names (a newer orgsso's) are skipped, known ones read.
+	ds, err := decodeDomains(`[{"name":"a.example","token":"t","verified_at":"0001-01-01T00:00:00.000000000Z","future":[1]}]`)
+	if err != nil || len(ds) != 1 || ds[0].Name != "a.example" || ds[0].Token != "t" || ds[0].Verified() {
+		t.Errorf("decodeDomains(unknown names) = %#v, %v; want a.example, not verified", ds, err)
+	}
+}
+
+func TestEncodeDomains(t *testing.T) {
+	at := time.Date(2026, 3, 1, 13, 0, 0, 5, time.FixedZone("CET", 3600))
+	got, err := encodeDomains([]sso.Domain{{Name: "b.example", Token: "t\"1", VerifiedAt: at}, {Name: "a.example"}})
+	want := `[{"name":"b.example","token":"t\"1","verified_at":"2026-03-01T12:00:00.000000005Z"},` +
+		`{"name":"a.example","token":"","verified_at":"0001-01-01T00:00:00.000000000Z"}]`
+	if err != nil || got != want {
+		t.Errorf("encodeDomains() = %s, %v; want %s", got, err, want)
+	}
+	for _, ds := range [][]sso.Domain{nil, {}} {
+		if got, err := encodeDomains(ds); err != nil || got != "[]" {
+			t.Errorf("encodeDomains(%#v) = %s, %v; want []", ds, got, err)
+		}
+	}
+	if _, err := encodeDomains([]sso.Domain{{Name: "x", VerifiedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("encodeDomains(year 10000) err = %v; want ErrInvalidArgument", err)
+	}
+}
+
+// FuzzDecodeDomains: whatever the column holds, decoding returns a value or
+// an error without panicking, and a value it returns is stored and read
+// back unchanged.
+func FuzzDecodeDomains(f *testing.F) {
+	for _, s := range corruptDomains {
+		f.Add(s)
+	}
+	f.Add(`[{"name":"acme.example","token":"tok","verified_at":"2026-03-01T12:00:00.000000000Z"},` +
+		`{"name":"b.example","token":"","verified_at":"0001-01-01T00:00:00.000000000Z"}]`)
+	f.Add(`[{"name":"","token":"","verified_at":"9999-12-31T23:59:59.999999999Z"},{"verified_at":"0000-01-01T00:00:00.000000001Z"}]`)
+	f.Fuzz(func(t *testing.T, s string) {
+		ds, err := decodeDomains(s)
+		if err != nil {
+			return
+		}
+		enc, err := encodeDomains(ds)
+		if err != nil {
+			t.Fatalf("encodeDomains(decoded %q) err = %v", s, err)
+		}
+		again, err := decodeDomains(enc)
+		if err != nil || !reflect.DeepEqual(again, ds) {
+			t.Fatalf("decode(encode(decode(%q))) = %#v, %v; want %#v", s, again, err, ds)
 		}
 	})
 }

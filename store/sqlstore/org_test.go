@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/orgsso/orgsso/rolemap"
 	"github.com/orgsso/orgsso/sso"
@@ -246,6 +247,54 @@ func TestCorruptConnectionsColumn(t *testing.T) {
 		}
 		if o, err := st.Organization(ctx, "org1"); err != nil || !reflect.DeepEqual(o, org("org1", "acme")) {
 			t.Errorf("Organization(org1) saved again = %+v, %v; want it", o, err)
+		}
+	})
+}
+
+// TestCorruptDomainsColumn: a domains column the store did not write
+// (edited by hand, or damaged) makes the organization's lookups fail with an
+// error naming the column, never panic or return part of it; the other
+// organizations read on, and saving the organization again repairs it.
+func TestCorruptDomainsColumn(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, open func() *sqlstore.Store) {
+		st, ctx := open(), t.Context()
+		acme := org("org1", "acme")
+		acme.Domains = []sso.Domain{{Name: "acme.example", Token: "t", VerifiedAt: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}}
+		for _, o := range []*sso.Organization{acme, org("org2", "globex")} {
+			if err := st.SaveOrganization(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		set := `UPDATE organizations SET domains = ? WHERE id = 'org1'`
+		if st.Dialect() == sqlstore.Postgres {
+			set = `UPDATE organizations SET domains = $1::jsonb WHERE id = 'org1'` // jsonb holds only valid JSON
+		}
+		corrupt := []string{`{"name":"x"}`, `[1]`, `[{"name":1}]`, `[{"verified_at":"yesterday"}]`, `"[]"`}
+		if st.Dialect() == sqlstore.SQLite {
+			corrupt = append(corrupt, ``, `not json`, `[{"name":`)
+		}
+		for _, c := range corrupt {
+			if _, err := st.DB().ExecContext(ctx, set, c); err != nil {
+				t.Fatalf("set domains %q: %v", c, err)
+			}
+			for name, get := range map[string]func() (*sso.Organization, error){
+				"Organization":          func() (*sso.Organization, error) { return st.Organization(ctx, "org1") },
+				"OrganizationBySSOName": func() (*sso.Organization, error) { return st.OrganizationBySSOName(ctx, "acme") },
+				"OrganizationByDomain":  func() (*sso.Organization, error) { return st.OrganizationByDomain(ctx, "acme.example") },
+			} {
+				if o, err := get(); err == nil || o != nil || errors.Is(err, sso.ErrNotFound) || !strings.Contains(err.Error(), "domains") {
+					t.Errorf("%s(domains %q) = %+v, %v; want an error naming the column", name, c, o, err)
+				}
+			}
+		}
+		if o, err := st.Organization(ctx, "org2"); err != nil || !reflect.DeepEqual(o, org("org2", "globex")) {
+			t.Errorf("Organization(org2) beside a corrupt row = %+v, %v; want it", o, err)
+		}
+		if err := st.SaveOrganization(ctx, acme); err != nil {
+			t.Fatal(err)
+		}
+		if o, err := st.OrganizationByDomain(ctx, "acme.example"); err != nil || !reflect.DeepEqual(o, acme) {
+			t.Errorf("OrganizationByDomain(acme.example) saved again = %+v, %v; want it", o, err)
 		}
 	})
 }
