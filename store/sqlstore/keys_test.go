@@ -49,9 +49,13 @@ func keyCalls(ctx context.Context, st *sqlstore.Store, k string) []struct {
 
 	add("Organization", errOf(st.Organization(ctx, k)))
 	add("OrganizationBySSOName", errOf(st.OrganizationBySSOName(ctx, k)))
+	add("OrganizationByDomain", errOf(st.OrganizationByDomain(ctx, k)))
 	for field, f := range map[string]func(o *sso.Organization){
 		"ID": func(o *sso.Organization) { o.ID = k }, "SSOName": func(o *sso.Organization) { o.SSOName = k },
 		"OwnerID": func(o *sso.Organization) { o.OwnerID = k },
+		"Domains[i].Name": func(o *sso.Organization) { // held by the verified domain registry
+			o.Domains = []sso.Domain{{Name: "ok.example", Token: "t"}, {Name: k, Token: "t", VerifiedAt: t0}}
+		},
 	} {
 		add("SaveOrganization "+field, st.SaveOrganization(ctx, orgWith(f)))
 		add("CreateOrganization "+field, st.CreateOrganization(ctx, orgWith(f)))
