@@ -137,6 +137,9 @@ type connectionJSON struct {
 	JITProvisioning   bool           `json:"jit_provisioning"`
 	Attributes        attributesJSON `json:"attributes"`
 	Domains           []string       `json:"domains"`
+	// Epoch is absent in what orgsso stored before connection epochs: it
+	// reads as 0, as a connection never enabled since.
+	Epoch int64 `json:"epoch"`
 }
 
 type samlJSON struct {
@@ -181,6 +184,7 @@ func encodeConnections(cs []sso.Connection) (string, error) {
 			JITProvisioning: c.JITProvisioning,
 			Attributes:      encodeAttributes(c.Attributes),
 			Domains:         c.Domains,
+			Epoch:           c.Epoch,
 		}
 	}
 	b, err := json.Marshal(out)
@@ -216,6 +220,7 @@ func decodeConnections(s string) ([]sso.Connection, error) {
 			JITProvisioning: c.JITProvisioning,
 			Attributes:      c.Attributes.decode(),
 			Domains:         c.Domains,
+			Epoch:           c.Epoch,
 		}
 	}
 	return out, nil

@@ -220,7 +220,7 @@ func TestDecodeConnectionsCorrupt(t *testing.T) {
 	}
 	// Unknown names (a newer orgsso's) are skipped, known ones read.
 	cs, err := decodeConnections(`[{"id":"a","future":{"x":1},"oidc":{"client_secret":"s","future":[]}}]`)
-	if err != nil || len(cs) != 1 || cs[0].ID != "a" || cs[0].OIDC.ClientSecret != "s" {
+	if err != nil || len(cs) != 1 || cs[0].ID != "a" || cs[0].OIDC.ClientSecret != "s" || cs[0].Epoch != 0 {
 		t.Errorf("decodeConnections(unknown names) = %#v, %v; want connection a with its secret", cs, err)
 	}
 }

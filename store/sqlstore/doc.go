@@ -57,7 +57,9 @@
 // nil and empty slices and maps kept apart, but for two lists: an
 // organization without connections or domains, nil or empty, reads back
 // with nil Connections or Domains, as in every store (organizations stored
-// before schema versions 6 and 7 have none). A domain's VerifiedAt is
+// before schema versions 6 and 7 have none). A connection's Epoch is a
+// member of its JSON object; connections stored before connection epochs
+// lack it and read back with Epoch 0. A domain's VerifiedAt is
 // stored as every time is, the zero time of an unverified claim too. A connection's client secret (sso.Secret) and a
 // pending request's code verifier are stored as their plain string value:
 // the Service seals the client secret first when the host configures a key. Strings must be valid UTF-8

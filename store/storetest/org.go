@@ -242,7 +242,7 @@ func mutateOrg(o *sso.Organization) {
 func mutateConnections(o *sso.Organization) {
 	for i := range o.Connections {
 		c := &o.Connections[i]
-		c.ID, c.Name, c.Enabled = "changed", "changed", !c.Enabled
+		c.ID, c.Name, c.Enabled, c.Epoch = "changed", "changed", !c.Enabled, c.Epoch+1
 		if len(c.SAML.Certificates) > 0 {
 			c.SAML.Certificates[0] = "changed"
 		}

@@ -201,6 +201,7 @@ func fullSAMLConnection(id string) sso.Connection {
 			Roles:     []string{"groups"},
 		},
 		Domains: []string{"contoso.example", "contoso-eu.example"},
+		Epoch:   -7364115240170712301, // drawn at random: any int64
 	}
 }
 
@@ -220,6 +221,7 @@ func fullOIDCConnection(id string) sso.Connection {
 		JITProvisioning: true,
 		Attributes:      sso.AttributeNames{Email: []string{"email"}, FirstName: []string{"given_name"}, LastName: []string{"family_name"}, Roles: []string{"roles"}},
 		Domains:         []string{"acme.example"},
+		Epoch:           1<<62 + 12345,
 	}
 }
 
