@@ -38,7 +38,7 @@ var errNoResult = errors.New("the store returned no value and no error")
 // the Service passes on as they are.
 func isAnswer(err error) bool {
 	for _, a := range [...]error{ErrNotFound, ErrReplay, ErrDuplicateID, ErrSSONameTaken,
-		ErrConflict, ErrMemberExists, ErrUserIDTaken, session.ErrInvalidArgument} {
+		ErrConflict, ErrMemberExists, ErrUserIDTaken, ErrDomainTaken, session.ErrInvalidArgument} {
 		if errors.Is(err, a) {
 			return true
 		}
