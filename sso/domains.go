@@ -62,10 +62,15 @@ var (
 
 // DomainStore is implemented by stores that find an organization by one of
 // its verified domains, for StartLoginForEmail and to keep a domain verified
-// by one organization only. Every store in orgsso/store does.
+// by one organization only: every organization write that would verify a
+// domain another organization has verified fails with ErrDomainTaken and
+// writes nothing, atomically across replicas. Every store in orgsso/store
+// does.
 type DomainStore interface {
 	// OrganizationByDomain returns the organization that has verified
-	// domain (lowercase), or ErrNotFound.
+	// domain, matched exactly (lowercase, no parent or subdomain), or
+	// ErrNotFound; unverified claims and "" are ErrNotFound, a name longer
+	// than MaxKeyBytes ErrInvalidArgument.
 	OrganizationByDomain(ctx context.Context, domain string) (*Organization, error)
 }
 

@@ -45,7 +45,10 @@ type Store interface {
 	Organization(ctx context.Context, id string) (*Organization, error)
 	OrganizationBySSOName(ctx context.Context, ssoName string) (*Organization, error)
 	// SaveOrganization creates or replaces an organization by ID. Another
-	// organization holding the same SSO name is an error (ErrSSONameTaken).
+	// organization holding the same SSO name is an error (ErrSSONameTaken);
+	// so is a verified domain another organization has verified
+	// (ErrDomainTaken, for stores that implement DomainStore). Nothing is
+	// written on error.
 	SaveOrganization(ctx context.Context, org *Organization) error
 	// Member looks a member up by organization and email, by MemberEmailKey
 	// (ASCII case-insensitively); see ValidateMemberEmail for the emails
@@ -100,14 +103,17 @@ type AdminStore interface {
 	// org.Version was; SSOEpoch is stored as given) and, on success only,
 	// sets org.Version to 1. An ID already stored is ErrDuplicateID, whatever
 	// the SSO name; otherwise an SSO name another organization holds is
-	// ErrSSONameTaken (an empty name, a draft's, is never taken). A nil org or
-	// one without an ID is ErrInvalidArgument. Nothing is written on error.
+	// ErrSSONameTaken (an empty name, a draft's, is never taken), then a
+	// verified domain another organization has verified ErrDomainTaken. A
+	// nil org or one without an ID is ErrInvalidArgument. Nothing is written
+	// on error.
 	CreateOrganization(ctx context.Context, org *Organization) error
 	// UpdateOrganization replaces the stored organization that has org.ID
 	// if, and only if, its stored Version equals org.Version; it stores org
 	// with Version+1 and, on success, sets org.Version to that. A stored
 	// Version that differs is ErrConflict; an unknown ID ErrNotFound; an SSO
-	// name another organization holds ErrSSONameTaken. They are checked in
+	// name another organization holds ErrSSONameTaken; a verified domain
+	// another organization has verified ErrDomainTaken. They are checked in
 	// that order: an unknown ID is ErrNotFound, a stale Version ErrConflict
 	// whatever the name. SSOEpoch is stored as given; renaming frees the old
 	// name. Nothing is written on error, and org.Version changes only on
