@@ -155,3 +155,36 @@ func TestVerifiedDomainsLimitProvisioning(t *testing.T) {
 		})
 	}
 }
+
+func TestDomainVerifiedByOneOrganizationAndDiscovery(t *testing.T) {
+	e := newEnv(t, nil)
+	z := withZone(t, e)
+	ctx := context.Background()
+	verify(t, e, z, "acme.example")
+	beta := e.addOrg(t, "org-beta", "beta")
+
+	// Another organization claims the domain and even publishes its own
+	// token: verification is refused, atomically in the store.
+	d, err := e.svc.AddDomain(ctx, beta.ID, beta.OwnerID, "acme.example")
+	require.NoError(t, err)
+	z.publish(d.Record())
+	_, err = e.svc.VerifyDomain(ctx, beta.ID, beta.OwnerID, "acme.example")
+	require.ErrorIs(t, err, sso.ErrDomainTaken)
+	assert.NotErrorIs(t, err, sso.ErrUnavailable)
+
+	// Home-realm discovery: the email's domain (or its parent) finds acme.
+	rd, err := e.svc.StartLoginForEmail(ctx, "kim@eu.acme.example", "/x")
+	require.NoError(t, err)
+	assert.Contains(t, rd.URL, "https://idp.example.test/sso?")
+	for _, email := range []string{"kim@beta.example", "kim@acme.example.evil", "no-at-sign", "kim@", ""} {
+		_, err = e.svc.StartLoginForEmail(ctx, email, "/")
+		require.ErrorIs(t, err, sso.ErrUnknownOrganization, email)
+	}
+	// After the domain is removed, discovery no longer finds acme, and beta
+	// may verify it.
+	require.NoError(t, e.svc.RemoveDomain(ctx, e.org.ID, ownerID, "acme.example"))
+	_, err = e.svc.StartLoginForEmail(ctx, "kim@acme.example", "/")
+	require.ErrorIs(t, err, sso.ErrUnknownOrganization)
+	_, err = e.svc.VerifyDomain(ctx, beta.ID, beta.OwnerID, "acme.example")
+	require.NoError(t, err)
+}
