@@ -1,5 +1,5 @@
-// Package sso gives a multi-tenant Go application SAML 2.0 single sign-on for
-// its customer organizations.
+// Package sso gives a multi-tenant Go application single sign-on for its
+// customer organizations, through SAML 2.0 and OpenID Connect.
 //
 // A host builds one Service with New (its BaseURL, a Store from store/memory,
 // store/sqlite or store/postgres, and a session.Manager) and calls it from
@@ -28,8 +28,14 @@
 // UserMessage for the end user, ReportFailure for the owner.
 //
 // An organization signs in through its own IdP and through further
-// Connections (SAML or OpenID Connect, chosen by the user or routed by email
-// domain); OpenID Connect is package oidc.
+// Connections (SAML or OpenID Connect): StartLoginWith chooses one, routes by
+// the email's domain, or returns Redirect.Choices for a chooser;
+// HandleConnectionACS and HandleCallback (OIDC) finish them; the owner tests,
+// enables and disables each (StartConnectionTest, EnableConnection,
+// DisableConnection). Verified email domains (AddDomain, VerifyDomain) limit
+// provisioning and find the organization from an email (StartLoginForEmail).
+// IdP metadata URLs are refreshed by Run and RefreshMetadata. OpenID Connect
+// itself is package oidc.
 //
 // The SAML protocol itself (response validation, certificates, IdP and SP
 // metadata, AuthnRequests) is package saml; the contract's protocol names
