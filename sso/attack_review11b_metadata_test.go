@@ -310,9 +310,13 @@ func TestAttackReview11bMetadataBodies(t *testing.T) {
 		"doctype": func() io.Reader {
 			return strings.NewReader(`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>` + md[strings.Index(md, "<md:")+0:])
 		},
-		"two":      func() io.Reader { return strings.NewReader("<EntitiesDescriptor xmlns=\"urn:oasis:names:tc:SAML:2.0:metadata\">" + md + md + "</EntitiesDescriptor>") },
+		"two": func() io.Reader {
+			return strings.NewReader("<EntitiesDescriptor xmlns=\"urn:oasis:names:tc:SAML:2.0:metadata\">" + md + md + "</EntitiesDescriptor>")
+		},
 		"trailing": func() io.Reader { return strings.NewReader(md + "<evil/>") },
-		"text":     func() io.Reader { return strings.NewReader("<x>\n\nERROR: <script>alert(1)</script>\r\n" + strings.Repeat("Z", 5000) + "</x>") },
+		"text": func() io.Reader {
+			return strings.NewReader("<x>\n\nERROR: <script>alert(1)</script>\r\n" + strings.Repeat("Z", 5000) + "</x>")
+		},
 	}
 	for name, body := range bodies {
 		t.Run(name, func(t *testing.T) {
