@@ -72,16 +72,13 @@ func (s *Service) cleanupOnce(ctx context.Context) (int, error) {
 //
 //	go svc.Run(ctx)
 func (s *Service) Run(ctx context.Context) error {
+	go s.metadataLoop(ctx) // its own loop: a slow IdP never holds up Cleanup
 	t := time.NewTicker(s.cleanupInterval)
 	defer t.Stop()
-	m := time.NewTicker(s.metadataInterval)
-	defer m.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-m.C:
-			s.refreshAllMetadata(ctx)
 		case <-t.C:
 			n, err := s.Cleanup(ctx)
 			if err != nil && ctx.Err() == nil {

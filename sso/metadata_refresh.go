@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/orgsso/orgsso/internal/text"
@@ -183,9 +184,18 @@ func (s *Service) fetchMetadata(ctx context.Context, url string) (IdPConfig, err
 		return IdPConfig{}, &ConfigError{Field: "IdPMetadataURL", Reason: "is not a URL", Err: err}
 	}
 	req.Header.Set("Accept", "application/samlmetadata+xml, application/xml, text/xml")
-	resp, err := s.httpClient.Do(req)
+	client := *s.httpClient
+	client.CheckRedirect = func(next *http.Request, via []*http.Request) error {
+		if len(via) >= 5 {
+			return errors.New("sso: the metadata URL redirects more than 5 times")
+		}
+		// Each hop follows the URL's own rules: an https URL never leads to
+		// plain http (which anyone on the path could answer).
+		return checkMetadataURL("IdPMetadataURL", next.URL.String())
+	}
+	resp, err := client.Do(req)
 	if err != nil {
-		return IdPConfig{}, fmt.Errorf("sso: fetching IdP metadata: %w", err)
+		return IdPConfig{}, boundedError{fmt.Errorf("sso: fetching IdP metadata: %w", err)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -218,13 +228,39 @@ func checkMetadataURL(field, u string) error {
 	return nil
 }
 
-// refreshAllMetadata refreshes every metadata URL the store lists, one
-// organization after another; failures are reported by event and logged.
+// metadataLoop refreshes every metadata URL each metadataInterval until
+// ctx is done; a round never outlasts the interval.
+func (s *Service) metadataLoop(ctx context.Context) {
+	if _, ok := s.store.(MetadataLister); !ok {
+		return
+	}
+	t := time.NewTicker(s.metadataInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			round, cancel := context.WithTimeout(ctx, s.metadataInterval)
+			s.refreshAllMetadata(round)
+			cancel()
+		}
+	}
+}
+
+// metadataParallel is how many metadata URLs a round fetches at once.
+const metadataParallel = 4
+
+// refreshAllMetadata refreshes every metadata URL the store lists, a few at
+// a time; failures are reported by event and logged (bounded).
 func (s *Service) refreshAllMetadata(ctx context.Context) {
 	ml, ok := s.store.(MetadataLister)
 	if !ok {
 		return
 	}
+	sem := make(chan struct{}, metadataParallel)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	after := ""
 	for {
 		var page []*Organization
@@ -238,13 +274,20 @@ func (s *Service) refreshAllMetadata(ctx context.Context) {
 		}
 		for _, org := range page {
 			for _, id := range org.metadataSources() {
-				if ctx.Err() != nil {
+				select {
+				case <-ctx.Done():
 					return
+				case sem <- struct{}{}:
 				}
-				if _, err := s.refreshMetadata(ctx, org.ID, id, ""); err != nil {
-					s.log.LogAttrs(ctx, slog.LevelWarn, "orgsso metadata refresh failed", slog.String("org", org.ID),
-						slog.String("connection", id), slog.String("err", err.Error()))
-				}
+				wg.Add(1)
+				go func(orgID, connID string) {
+					defer wg.Done()
+					defer func() { <-sem }()
+					if _, err := s.refreshMetadata(ctx, orgID, connID, ""); err != nil {
+						s.log.LogAttrs(ctx, slog.LevelWarn, "orgsso metadata refresh failed", slog.String("org", orgID),
+							slog.String("connection", connID), slog.String("err", text.Truncate(err.Error(), 300)))
+					}
+				}(org.ID, id)
 			}
 			after = org.ID
 		}
@@ -267,3 +310,11 @@ func (o *Organization) metadataSources() []string {
 	}
 	return ids
 }
+
+// boundedError cuts the text of an error that may quote a URL or an answer
+// (Go's HTTP client quotes redirect targets whole) to 300 bytes, keeping
+// its chain for errors.Is.
+type boundedError struct{ err error }
+
+func (e boundedError) Error() string { return text.Truncate(e.err.Error(), 300) }
+func (e boundedError) Unwrap() error { return e.err }

@@ -2,8 +2,11 @@ package sso
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,11 +59,24 @@ func (s *Service) relyingParty(ctx context.Context, org *Organization, c *Connec
 			return nil, cached.err
 		}
 	}
-	v, err, _ := s.discovery.Do(key, func() (any, error) { return s.discover(ctx, key, redirect, c) })
-	if err != nil {
-		return nil, err
+	// Only callers with the same settings share a discovery: a start that
+	// loaded the organization after an issuer change never gets the old
+	// provider's relying party. The discovery runs detached from the first
+	// caller's context (a visitor who hangs up cancels nothing for the
+	// others), bounded by the HTTP client's timeout.
+	flight := key + "\x00" + c.OIDC.fingerprint(redirect)
+	ch := s.discovery.DoChan(flight, func() (any, error) {
+		return s.discover(context.WithoutCancel(ctx), key, redirect, c)
+	})
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err() // this caller gave up; the discovery goes on for the others
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*oidc.RelyingParty), nil
 	}
-	return v.(*oidc.RelyingParty), nil
 }
 
 // discover runs discovery for an OIDC connection and caches the outcome.
@@ -87,6 +103,18 @@ func (s *Service) discover(ctx context.Context, key, redirect string, c *Connect
 	s.rps[key] = entry
 	s.mu.Unlock()
 	return rp, err
+}
+
+// fingerprint identifies the settings a relying party is built from (the
+// secret only by its hash).
+func (c OIDCConfig) fingerprint(redirect string) string {
+	h := sha256.New()
+	for _, f := range append([]string{redirect, c.Issuer, c.ClientID, string(c.ClientSecret), c.RolesClaim, strconv.FormatBool(c.UserInfo), strconv.FormatBool(c.Scopes == nil)}, c.Scopes...) {
+		h.Write([]byte(strconv.Itoa(len(f))))
+		h.Write([]byte{0})
+		h.Write([]byte(f))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func (c OIDCConfig) clone() OIDCConfig {
