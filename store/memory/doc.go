@@ -2,7 +2,8 @@
 // sso.RequestConsumer, sso.AdminStore (compare-and-swap organization updates,
 // create-if-absent members, member listing), sso.DomainStore (an
 // organization by a domain it verified, each domain verified by at most one
-// organization), sso.Cleaner, sso.BatchCleaner,
+// organization), sso.MetadataLister (the organizations that name an IdP
+// metadata URL, for the scheduled refresh), sso.Cleaner, sso.BatchCleaner,
 // session.Store and session.Lister (listing sessions, ending them with a
 // reason) with Go maps behind one lock. store/storetest checks it, as it
 // checks every orgsso store.
@@ -48,6 +49,8 @@
 // Keys (IDs, SSO names, emails) longer than sso.MaxKeyBytes bytes are refused
 // by every method with an error wrapping ErrInvalidArgument, as in every
 // store, so code tested on this store meets the same bounds in production.
-// Listings (Members, ListSessions) sort an organization's members or sessions
-// on each call: fine for the sizes a single-replica application holds.
+// Listings (Members, ListSessions, OrganizationsWithMetadataURL) sort an
+// organization's members or sessions, or the IDs of the organizations with
+// a metadata URL, on each call: fine for the sizes a single-replica
+// application holds.
 package memory

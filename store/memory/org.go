@@ -231,9 +231,10 @@ func domainTaken(o *sso.Organization, domain string) error {
 }
 
 // putOrgLocked stores c, which the store now owns, in place of the
-// organization with its ID, and moves its SSO name and verified domains in
-// the indexes. The caller holds s.mu for writing and has checked that the
-// name and the domains are free.
+// organization with its ID, moves its SSO name and verified domains in the
+// indexes, and lists it among the organizations with a metadata URL or
+// not. The caller holds s.mu for writing and has checked that the name and
+// the domains are free.
 func (s *Store) putOrgLocked(c *sso.Organization) {
 	old := s.orgs[c.ID]
 	if old != nil && old.SSOName != c.SSOName && old.SSOName != "" {
@@ -255,6 +256,64 @@ func (s *Store) putOrgLocked(c *sso.Organization) {
 			s.orgIDByDom[d.Name] = c.ID
 		}
 	}
+	if hasMetadataURL(c) {
+		s.metaOrgIDs[c.ID] = struct{}{}
+	} else {
+		delete(s.metaOrgIDs, c.ID)
+	}
+}
+
+// hasMetadataURL reports whether o names a metadata URL, its own IdP's or
+// a SAML connection's: whether OrganizationsWithMetadataURL lists it.
+func hasMetadataURL(o *sso.Organization) bool {
+	if o.IdPMetadataURL != "" {
+		return true
+	}
+	for _, c := range o.Connections {
+		if c.Protocol == sso.ProtocolSAML && c.MetadataURL != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// OrganizationsWithMetadataURL returns copies of the organizations that
+// name an IdP metadata URL (sso.MetadataLister): their own
+// (IdPMetadataURL) or a SAML connection's (Connection.MetadataURL), those
+// whose ID sorts, as bytes, after after ("" = from the start), in
+// ascending ID order, at most limit of them. limit must be 1 to
+// sso.MaxListLimit and after at most sso.MaxKeyBytes, else the error wraps
+// ErrInvalidArgument. Every organization write keeps an index of these
+// organizations up to date; a page sorts their IDs.
+func (s *Store) OrganizationsWithMetadataURL(ctx context.Context, after string, limit int) ([]*sso.Organization, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if limit < 1 || limit > sso.MaxListLimit {
+		return nil, errorf(ErrInvalidArgument, "organizations with a metadata URL: limit %d not within 1..%d", limit, sso.MaxListLimit)
+	}
+	if err := checkKeys("organizations with a metadata URL: the cursor", after); err != nil {
+		return nil, err
+	}
+
+	s.mu.RLock()
+	ids := make([]string, 0, len(s.metaOrgIDs))
+	for id := range s.metaOrgIDs {
+		if id > after {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	ids = ids[:min(limit, len(ids))]
+	var page []*sso.Organization
+	for _, id := range ids {
+		page = append(page, s.orgs[id])
+	}
+	s.mu.RUnlock()
+	for i, o := range page {
+		page[i] = cloneOrg(o) // stored values are never modified: copy outside the lock
+	}
+	return page, nil
 }
 
 // checkMember checks what the store needs of a member to write it: a non-nil

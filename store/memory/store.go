@@ -16,6 +16,7 @@ var (
 	_ sso.RequestConsumer = (*Store)(nil)
 	_ sso.AdminStore      = (*Store)(nil)
 	_ sso.DomainStore     = (*Store)(nil)
+	_ sso.MetadataLister  = (*Store)(nil)
 	_ sso.Cleaner         = (*Store)(nil)
 	_ sso.BatchCleaner    = (*Store)(nil)
 	_ session.Store       = (*Store)(nil)
@@ -23,7 +24,7 @@ var (
 )
 
 // Store is an in-process implementation of sso.Store, sso.RequestConsumer,
-// sso.AdminStore, sso.DomainStore, sso.Cleaner, sso.BatchCleaner,
+// sso.AdminStore, sso.DomainStore, sso.MetadataLister, sso.Cleaner, sso.BatchCleaner,
 // session.Store and session.Lister. It is safe for concurrent use. Create one with New; the
 // zero value is also ready to use.
 //
@@ -40,6 +41,7 @@ type Store struct {
 	orgs        map[string]*sso.Organization      // by ID
 	orgIDByName map[string]string                 // SSO name -> organization ID; "" is never a key
 	orgIDByDom  map[string]string                 // verified domain -> organization ID; "" is never a key
+	metaOrgIDs  map[string]struct{}               // IDs of the organizations that name a metadata URL (hasMetadataURL)
 	members     map[string]map[string]*sso.Member // organization ID -> sso.MemberEmailKey -> member
 	requests    map[string]*sso.PendingRequest
 	assertions  map[assertionKey]time.Time     // -> kept until
@@ -63,6 +65,7 @@ func (s *Store) initLocked() {
 	s.orgs = make(map[string]*sso.Organization)
 	s.orgIDByName = make(map[string]string)
 	s.orgIDByDom = make(map[string]string)
+	s.metaOrgIDs = make(map[string]struct{})
 	s.members = make(map[string]map[string]*sso.Member)
 	s.requests = make(map[string]*sso.PendingRequest)
 	s.assertions = make(map[assertionKey]time.Time)

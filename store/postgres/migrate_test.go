@@ -99,3 +99,24 @@ func TestMigrateDomains(t *testing.T) {
 	// A second replica opening the migrated schema applies nothing again.
 	migrationtest.CheckDomainsAgain(t, openDSN(t, dsn))
 }
+
+// TestMigrateMetadataURLs: a PostgreSQL schema written by the migrations
+// before the metadata URLs one, by the code of that schema (the rows of
+// TestMigrateDomains, and an organization with a SAML connection and a
+// verified domain), is migrated by Open with nothing lost: every value
+// reads back as written, with no metadata URL, and none is listed.
+// Metadata URLs stored after the migration (the organization's own, a
+// connection's) round-trip and are listed in ID order; a second replica
+// reads them alike, and once removed they are no longer listed.
+func TestMigrateMetadataURLs(t *testing.T) {
+	dsn := schemaDSN(t)
+	db := adminDB(t, dsn) // its search_path is the test's schema
+	defer db.Close()
+	ph := func(n int) string { return "$" + strconv.Itoa(n) }
+	version := migrationtest.ApplyBefore(t, db, filepath.Join("..", "sqlstore", "migrations", "postgres"), migrationtest.MetadataURLsMigration, ph)
+	migrationtest.InsertPreMetadataRows(t, db, ph)
+
+	migrationtest.CheckMetadataURLs(t, openDSN(t, dsn), version)
+	// A second replica opening the migrated schema applies nothing again.
+	migrationtest.CheckMetadataURLsAgain(t, openDSN(t, dsn))
+}

@@ -127,16 +127,19 @@ type attributesJSON struct {
 // [], as elsewhere; the client secret is its plain string value (the Service
 // seals it before it reaches the store when the host configures a key).
 type connectionJSON struct {
-	ID                string         `json:"id"`
-	Name              string         `json:"name"`
-	Protocol          string         `json:"protocol"`
-	Enabled           bool           `json:"enabled"`
-	SAML              samlJSON       `json:"saml"`
-	AllowIdPInitiated bool           `json:"allow_idp_initiated"`
-	OIDC              oidcJSON       `json:"oidc"`
-	JITProvisioning   bool           `json:"jit_provisioning"`
-	Attributes        attributesJSON `json:"attributes"`
-	Domains           []string       `json:"domains"`
+	ID                string   `json:"id"`
+	Name              string   `json:"name"`
+	Protocol          string   `json:"protocol"`
+	Enabled           bool     `json:"enabled"`
+	SAML              samlJSON `json:"saml"`
+	AllowIdPInitiated bool     `json:"allow_idp_initiated"`
+	// MetadataURL is absent in what orgsso stored before metadata URLs
+	// (schema version 8): it reads as "", no URL.
+	MetadataURL     string         `json:"metadata_url"`
+	OIDC            oidcJSON       `json:"oidc"`
+	JITProvisioning bool           `json:"jit_provisioning"`
+	Attributes      attributesJSON `json:"attributes"`
+	Domains         []string       `json:"domains"`
 	// Epoch is absent in what orgsso stored before connection epochs: it
 	// reads as 0, as a connection never enabled since.
 	Epoch int64 `json:"epoch"`
@@ -177,6 +180,7 @@ func encodeConnections(cs []sso.Connection) (string, error) {
 				Certificates: c.SAML.Certificates, SignatureAlgorithm: c.SAML.SignatureAlgorithm,
 			},
 			AllowIdPInitiated: c.AllowIdPInitiated,
+			MetadataURL:       c.MetadataURL,
 			OIDC: oidcJSON{
 				Issuer: c.OIDC.Issuer, ClientID: c.OIDC.ClientID, ClientSecret: string(c.OIDC.ClientSecret),
 				Scopes: c.OIDC.Scopes, RolesClaim: c.OIDC.RolesClaim, UserInfo: c.OIDC.UserInfo,
@@ -213,6 +217,7 @@ func decodeConnections(s string) ([]sso.Connection, error) {
 				Certificates: c.SAML.Certificates, SignatureAlgorithm: c.SAML.SignatureAlgorithm,
 			},
 			AllowIdPInitiated: c.AllowIdPInitiated,
+			MetadataURL:       c.MetadataURL,
 			OIDC: sso.OIDCConfig{
 				Issuer: c.OIDC.Issuer, ClientID: c.OIDC.ClientID, ClientSecret: sso.Secret(c.OIDC.ClientSecret),
 				Scopes: c.OIDC.Scopes, RolesClaim: c.OIDC.RolesClaim, UserInfo: c.OIDC.UserInfo,
@@ -317,6 +322,23 @@ type orgRow struct {
 	version, ssoEpoch                  int64
 	connections                        string // JSON
 	domains                            string // JSON
+	idpMetadataURL                     string
+	hasMetadataURL                     bool // derived: hasMetadataURL(o)
+}
+
+// hasMetadataURL reports whether o names a metadata URL, its own IdP's or
+// a SAML connection's: what the has_metadata_url column stores, and what
+// OrganizationsWithMetadataURL lists by (sso.MetadataLister).
+func hasMetadataURL(o *sso.Organization) bool {
+	if o.IdPMetadataURL != "" {
+		return true
+	}
+	for _, c := range o.Connections {
+		if c.Protocol == sso.ProtocolSAML && c.MetadataURL != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func encodeOrg(o *sso.Organization) (*orgRow, error) {
@@ -363,6 +385,8 @@ func encodeOrg(o *sso.Organization) (*orgRow, error) {
 		ssoEpoch:           o.SSOEpoch,
 		connections:        conns,
 		domains:            domains,
+		idpMetadataURL:     o.IdPMetadataURL,
+		hasMetadataURL:     hasMetadataURL(o),
 	}, nil
 }
 
@@ -374,6 +398,7 @@ func (r *orgRow) args() []any {
 		r.roleMappingEnabled, r.roleDelimiter, r.roleMappings,
 		r.jitProvisioning, r.allowIdPInitiated, r.attributes,
 		r.version, r.ssoEpoch, r.connections, r.domains,
+		r.idpMetadataURL, r.hasMetadataURL,
 	}
 }
 
@@ -386,6 +411,7 @@ func (r *orgRow) updateArgs() []any {
 		r.roleMappingEnabled, r.roleDelimiter, r.roleMappings,
 		r.jitProvisioning, r.allowIdPInitiated, r.attributes,
 		r.ssoEpoch, r.connections, r.domains,
+		r.idpMetadataURL, r.hasMetadataURL,
 		r.id, r.version,
 	}
 }
@@ -398,6 +424,7 @@ func (r *orgRow) dests() []any {
 		&r.roleMappingEnabled, &r.roleDelimiter, &r.roleMappings,
 		&r.jitProvisioning, &r.allowIdPInitiated, &r.attributes,
 		&r.version, &r.ssoEpoch, &r.connections, &r.domains,
+		&r.idpMetadataURL, &r.hasMetadataURL,
 	}
 }
 
@@ -414,6 +441,7 @@ func (r *orgRow) decode() (*sso.Organization, error) {
 		RoleMapping:       rolemap.Config{Enabled: r.roleMappingEnabled, Delimiter: r.roleDelimiter},
 		JITProvisioning:   r.jitProvisioning,
 		AllowIdPInitiated: r.allowIdPInitiated,
+		IdPMetadataURL:    r.idpMetadataURL,
 		Version:           r.version,
 		SSOEpoch:          r.ssoEpoch,
 	}

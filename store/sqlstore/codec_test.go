@@ -204,7 +204,7 @@ var corruptConnections = []string{
 	``, `not json`, `[`, `[{"id":`, `{"id":"x"}`, `"[]"`, `1`, `true`, `[1]`, `["x"]`, `[[]]`,
 	`[{"id":1}]`, `[{"enabled":"yes"}]`, `[{"saml":"x"}]`, `[{"saml":{"certificates":"pem"}}]`,
 	`[{"oidc":{"scopes":[1]}}]`, `[{"oidc":{"client_secret":{}}}]`, `[{"domains":{}}]`,
-	`[{"attributes":[]}]`, `[] []`, `[]x`,
+	`[{"attributes":[]}]`, `[{"metadata_url":1}]`, `[{"metadata_url":["u"]}]`, `[] []`, `[]x`,
 }
 
 func TestDecodeConnectionsCorrupt(t *testing.T) {
@@ -220,7 +220,7 @@ func TestDecodeConnectionsCorrupt(t *testing.T) {
 	}
 	// Unknown names (a newer orgsso's) are skipped, known ones read.
 	cs, err := decodeConnections(`[{"id":"a","future":{"x":1},"oidc":{"client_secret":"s","future":[]}}]`)
-	if err != nil || len(cs) != 1 || cs[0].ID != "a" || cs[0].OIDC.ClientSecret != "s" || cs[0].Epoch != 0 {
+	if err != nil || len(cs) != 1 || cs[0].ID != "a" || cs[0].OIDC.ClientSecret != "s" || cs[0].Epoch != 0 || cs[0].MetadataURL != "" {
 		t.Errorf("decodeConnections(unknown names) = %#v, %v; want connection a with its secret", cs, err)
 	}
 }
@@ -250,6 +250,39 @@ func FuzzDecodeConnections(f *testing.F) {
 			t.Fatalf("decode(encode(decode(%q))) = %#v, %v; want %#v", s, again, err, cs)
 		}
 	})
+}
+
+// TestHasMetadataURL: has_metadata_url is set by the organization's own
+// metadata URL or a SAML connection's, not by an OIDC connection's (which
+// the Service refuses, and the refresh would skip).
+func TestHasMetadataURL(t *testing.T) {
+	const u = "https://idp.example/metadata"
+	saml := sso.Connection{ID: "s", Protocol: sso.ProtocolSAML}
+	samlURL := sso.Connection{ID: "u", Protocol: sso.ProtocolSAML, MetadataURL: u}
+	oidcURL := sso.Connection{ID: "o", Protocol: sso.ProtocolOIDC, MetadataURL: u}
+	for _, tt := range []struct {
+		name string
+		org  sso.Organization
+		want bool
+	}{
+		{"none", sso.Organization{ID: "o"}, false},
+		{"own", sso.Organization{ID: "o", IdPMetadataURL: u}, true},
+		{"SAML connection without", sso.Organization{ID: "o", Connections: []sso.Connection{saml}}, false},
+		{"SAML connection", sso.Organization{ID: "o", Connections: []sso.Connection{saml, samlURL}}, true},
+		{"OIDC connection", sso.Organization{ID: "o", Connections: []sso.Connection{oidcURL}}, false},
+		{"own and SAML connection", sso.Organization{ID: "o", IdPMetadataURL: u, Connections: []sso.Connection{samlURL}}, true},
+	} {
+		if got := hasMetadataURL(&tt.org); got != tt.want {
+			t.Errorf("%s: hasMetadataURL = %v; want %v", tt.name, got, tt.want)
+		}
+		r, err := encodeOrg(&tt.org)
+		if err != nil {
+			t.Fatalf("%s: encodeOrg err = %v", tt.name, err)
+		}
+		if r.hasMetadataURL != tt.want || r.idpMetadataURL != tt.org.IdPMetadataURL {
+			t.Errorf("%s: encodeOrg = has %v, url %q; want %v, %q", tt.name, r.hasMetadataURL, r.idpMetadataURL, tt.want, tt.org.IdPMetadataURL)
+		}
+	}
 }
 
 // corruptDomains are domains columns the store never writes: each must read

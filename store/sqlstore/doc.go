@@ -1,5 +1,6 @@
 // Package sqlstore implements sso.Store, sso.AdminStore, sso.DomainStore,
-// sso.Cleaner, sso.BatchCleaner, session.Store and session.Lister on database/sql, for
+// sso.MetadataLister, sso.Cleaner, sso.BatchCleaner, session.Store and
+// session.Lister on database/sql, for
 // SQLite and PostgreSQL. It imports no driver: open the
 // database with store/sqlite or store/postgres (which pick the driver and
 // its settings), or open a *sql.DB yourself and call New with its Dialect.
@@ -29,7 +30,10 @@
 //	                 and attribute names as JSON (jsonb on PostgreSQL);
 //	                 version and sso_epoch (schema version 4); connections
 //	                 as JSON, [] for none (schema version 6); domains as
-//	                 JSON, [] for none (schema version 7)
+//	                 JSON, [] for none (schema version 7); idp_metadata_url
+//	                 and has_metadata_url (whether it or a SAML
+//	                 connection names one), indexed by (has_metadata_url,
+//	                 id) (schema version 8)
 //	verified_domains PK domain: which organization (org_id) has verified
 //	                 each domain, one per domain; indexed by org_id
 //	                 (schema version 7)
@@ -59,7 +63,9 @@
 // with nil Connections or Domains, as in every store (organizations stored
 // before schema versions 6 and 7 have none). A connection's Epoch is a
 // member of its JSON object; connections stored before connection epochs
-// lack it and read back with Epoch 0. A domain's VerifiedAt is
+// lack it and read back with Epoch 0; so is its MetadataURL, as
+// "metadata_url", which connections stored before schema version 8 lack
+// and read back as "". A domain's VerifiedAt is
 // stored as every time is, the zero time of an unverified claim too. A connection's client secret (sso.Secret) and a
 // pending request's code verifier are stored as their plain string value:
 // the Service seals the client secret first when the host configures a key. Strings must be valid UTF-8
@@ -96,7 +102,11 @@
 // domain another organization holds rolls the write back
 // (sso.ErrDomainTaken), so a domain is verified by at most one
 // organization, whichever replica writes. OrganizationByDomain reads the
-// organization through the registry. Each member
+// organization through the registry. Every organization write also stores
+// has_metadata_url, whether the organization names a metadata URL (its
+// own or a SAML connection's), in the row it writes, so
+// OrganizationsWithMetadataURL lists them from the (has_metadata_url, id)
+// index, one query a page. Each member
 // write is one transaction with the user ID registry, member_users:
 // CreateMember inserts the member (INSERT … ON CONFLICT DO NOTHING; if it
 // inserted nothing, it then reads the member in the way) and claims its

@@ -86,6 +86,53 @@ func (s *Store) OrganizationByDomain(ctx context.Context, domain string) (*sso.O
 	return o, nil
 }
 
+// OrganizationsWithMetadataURL lists the organizations that name an IdP
+// metadata URL (sso.MetadataLister): their own (IdPMetadataURL) or a SAML
+// connection's (Connection.MetadataURL), those whose ID sorts after after
+// ("" = from the start; the last ID of a page is the cursor of the next),
+// in ascending ID order (bytewise), at most limit of them. One page is one
+// query, a range of the (has_metadata_url, id) index (see migration 0008),
+// which every organization write keeps in line with the URLs. None is a nil
+// slice and no error. A limit outside 1..sso.MaxListLimit, an after longer
+// than sso.MaxKeyBytes (ErrKeyTooLong) or one that is not valid UTF-8 or
+// holds NUL is an error wrapping ErrInvalidArgument.
+func (s *Store) OrganizationsWithMetadataURL(ctx context.Context, after string, limit int) ([]*sso.Organization, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if limit < 1 || limit > sso.MaxListLimit {
+		return nil, errorf(ErrInvalidArgument, "organizations with a metadata URL: limit %d not within 1..%d", limit, sso.MaxListLimit)
+	}
+	if err := checkKeys("organizations with a metadata URL: the cursor", after); err != nil {
+		return nil, err
+	}
+	if !storable(after) {
+		return nil, errorf(ErrInvalidArgument, "organizations with a metadata URL: the cursor is not valid UTF-8 or holds a NUL byte")
+	}
+	rows, err := s.stmts.orgsWithMetadataURL.QueryContext(ctx, true, after, limit)
+	if err != nil {
+		return nil, dbErr(ctx, "organizations with a metadata URL", err)
+	}
+	defer rows.Close()
+	var list []*sso.Organization
+	for rows.Next() {
+		var r orgRow
+		err := rows.Scan(r.dests()...)
+		var o *sso.Organization
+		if err == nil {
+			o, err = r.decode()
+		}
+		if err != nil {
+			return nil, dbErr(ctx, "organizations with a metadata URL", err)
+		}
+		list = append(list, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbErr(ctx, "organizations with a metadata URL", err)
+	}
+	return list, nil
+}
+
 func (s *Store) scanOrg(row *sql.Row) (*sso.Organization, error) {
 	var r orgRow
 	if err := row.Scan(r.dests()...); err != nil {

@@ -14,10 +14,10 @@ const orgColumns = `id, sso_name, owner_id, enabled, idp_entity_id, idp_sso_url,
 	idp_certificates, idp_signature_algorithm, strict_mode, session_timeout_ns,
 	role_mapping_enabled, role_delimiter, role_mappings,
 	jit_provisioning, allow_idp_initiated, attributes, version, sso_epoch,
-	connections, domains`
+	connections, domains, idp_metadata_url, has_metadata_url`
 
 // orgValues has a placeholder per column of orgColumns.
-const orgValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const orgValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // memberColumns lists the members columns a Member is read from, in the
 // order of memberRow.dests; memberWriteColumns those it is written to, in the
@@ -63,7 +63,9 @@ const (
 			version = excluded.version,
 			sso_epoch = excluded.sso_epoch,
 			connections = excluded.connections,
-			domains = excluded.domains`
+			domains = excluded.domains,
+			idp_metadata_url = excluded.idp_metadata_url,
+			has_metadata_url = excluded.has_metadata_url`
 	// An ID already stored inserts nothing (ErrDuplicateID); an SSO name
 	// another organization holds breaks the unique index.
 	qCreateOrg = `INSERT INTO organizations (` + orgColumns + `) VALUES ` + orgValues + `
@@ -91,6 +93,8 @@ const (
 			sso_epoch = ?,
 			connections = ?,
 			domains = ?,
+			idp_metadata_url = ?,
+			has_metadata_url = ?,
 			version = version + 1
 		WHERE id = ? AND version = ?`
 	qOrgVersion = `SELECT version FROM organizations WHERE id = ?`
@@ -106,7 +110,11 @@ const (
 	// re-checks).
 	qOrgByDomain = `SELECT ` + orgColumns + ` FROM organizations
 		WHERE id = (SELECT org_id FROM verified_domains WHERE domain = ?)`
-	qHeldDomains   = `SELECT domain FROM verified_domains WHERE org_id = ?`
+	qHeldDomains = `SELECT domain FROM verified_domains WHERE org_id = ?`
+	// OrganizationsWithMetadataURL: one range of the (has_metadata_url, id)
+	// index (see migration 0008), in ID order. The first argument is true.
+	qOrgsWithMetadataURL = `SELECT ` + orgColumns + ` FROM organizations
+		WHERE has_metadata_url = ? AND id > ? ORDER BY id LIMIT ?`
 	qClaimDomain   = `INSERT INTO verified_domains (domain, org_id) VALUES (?, ?) ON CONFLICT (domain) DO NOTHING`
 	qReleaseDomain = `DELETE FROM verified_domains WHERE domain = ? AND org_id = ?`
 
@@ -289,6 +297,7 @@ type statements struct {
 	orgByID, orgByName, saveOrg, nameHolder                           *sql.Stmt
 	createOrg, updateOrg, orgVersion, orgExists                       *sql.Stmt
 	orgByDomain, heldDomains, claimDomain, releaseDomain              *sql.Stmt
+	orgsWithMetadataURL                                               *sql.Stmt
 	member, saveMember                                                *sql.Stmt
 	createMember, updateMember, deleteMember, memberByUserID, members *sql.Stmt
 	claimUserID, holderHolds, takeUserID, otherHolder, registerUserID *sql.Stmt
@@ -312,7 +321,7 @@ func (st *statements) all() []stmtSQL {
 		{&st.orgByID, qOrgByID}, {&st.orgByName, qOrgByName}, {&st.saveOrg, qSaveOrg}, {&st.nameHolder, qNameHolder},
 		{&st.createOrg, qCreateOrg}, {&st.updateOrg, qUpdateOrg}, {&st.orgVersion, qOrgVersion}, {&st.orgExists, qOrgExists},
 		{&st.orgByDomain, qOrgByDomain}, {&st.heldDomains, qHeldDomains}, {&st.claimDomain, qClaimDomain},
-		{&st.releaseDomain, qReleaseDomain},
+		{&st.releaseDomain, qReleaseDomain}, {&st.orgsWithMetadataURL, qOrgsWithMetadataURL},
 		{&st.member, qMember}, {&st.saveMember, qSaveMember},
 		{&st.createMember, qCreateMember}, {&st.updateMember, qUpdateMember}, {&st.deleteMember, qDeleteMember},
 		{&st.memberByUserID, qMemberByUserID}, {&st.members, qMembers},

@@ -19,13 +19,14 @@ var (
 	_ sso.Cleaner         = (*Store)(nil)
 	_ sso.AdminStore      = (*Store)(nil)
 	_ sso.DomainStore     = (*Store)(nil)
+	_ sso.MetadataLister  = (*Store)(nil)
 	_ sso.BatchCleaner    = (*Store)(nil)
 	_ session.Store       = (*Store)(nil)
 	_ session.Lister      = (*Store)(nil)
 )
 
 // Store implements sso.Store, sso.AdminStore (with sso.RequestConsumer),
-// sso.DomainStore, sso.Cleaner, sso.BatchCleaner, session.Store and
+// sso.DomainStore, sso.MetadataLister, sso.Cleaner, sso.BatchCleaner, session.Store and
 // session.Lister on a SQL database. It is safe for concurrent use, also by
 // several processes sharing the database: ConsumeRequest,
 // ConsumeMatchingRequest, UseAssertion, the SSO name check, the verified

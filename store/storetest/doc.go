@@ -1,8 +1,8 @@
 // Package storetest is a conformance suite for orgsso stores, in the spirit
 // of testing/fstest: a store that implements sso.Store, sso.RequestConsumer,
-// sso.AdminStore, sso.DomainStore, sso.Cleaner, sso.BatchCleaner,
-// session.Store and session.Lister (the Store interface here) runs it from
-// its own tests.
+// sso.AdminStore, sso.DomainStore, sso.MetadataLister, sso.Cleaner,
+// sso.BatchCleaner, session.Store and session.Lister (the Store interface
+// here) runs it from its own tests.
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) storetest.Store {
@@ -56,7 +56,14 @@
 // sso.ErrSSONameTaken) and writes nothing, none of the other domains
 // included; of 100 organizations verifying one domain at once exactly one
 // succeeds, and organizations swapping domains at once neither fail
-// otherwise nor leave a domain to two. Every
+// otherwise nor leave a domain to two. Metadata URLs
+// (Organization.IdPMetadataURL, Connection.MetadataURL) round-trip through
+// every write, and OrganizationsWithMetadataURL lists exactly the
+// organizations whose own IdP or a SAML connection names one (not one
+// whose only URL is an OIDC connection's), in byte order of their IDs after
+// the cursor, in pages of 1 to sso.MaxListLimit (another limit is
+// session.ErrInvalidArgument), following every change (a URL removed: no
+// longer listed; a stale update changes nothing) and returning copies. Every
 // key (see sso.MaxKeyBytes; a domain name is one too) is refused with session.ErrInvalidArgument by
 // every method when it is one byte too long, in ASCII or in two-byte
 // characters, and accepted at exactly sso.MaxKeyBytes.

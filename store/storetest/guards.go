@@ -130,6 +130,10 @@ var calls = []struct {
 		return err
 	}},
 	{"Members", func(ctx context.Context, st Store) error { _, err := st.Members(ctx, "org1", "", 10); return err }},
+	{"OrganizationsWithMetadataURL", func(ctx context.Context, st Store) error {
+		_, err := st.OrganizationsWithMetadataURL(ctx, "", 10)
+		return err
+	}},
 	{"DeleteMember", func(ctx context.Context, st Store) error { return st.DeleteMember(ctx, "org1", "bob@example.com") }},
 	{"ListSessions", func(ctx context.Context, st Store) error {
 		_, err := st.ListSessions(ctx, session.Query{OrgID: "org1"}, t0)
@@ -202,6 +206,8 @@ func testInvalidValues(t *testing.T, ctx context.Context, st Store) {
 		{"Members(limit 0)", second(st.Members(ctx, "o", "", 0))},
 		{"Members(limit -1)", second(st.Members(ctx, "o", "", -1))},
 		{"Members(limit MaxListLimit+1)", second(st.Members(ctx, "o", "", sso.MaxListLimit+1))},
+		{"OrganizationsWithMetadataURL(limit 0)", second(st.OrganizationsWithMetadataURL(ctx, "", 0))},
+		{"OrganizationsWithMetadataURL(limit MaxListLimit+1)", second(st.OrganizationsWithMetadataURL(ctx, "", sso.MaxListLimit+1))},
 		{"ListSessions(no org)", second(st.ListSessions(ctx, session.Query{}, t0))},
 		{"ListSessions(limit -1)", second(st.ListSessions(ctx, session.Query{OrgID: "o", Limit: -1}, t0))},
 		{"ListSessions(limit MaxListLimit+1)", second(st.ListSessions(ctx, session.Query{OrgID: "o", Limit: session.MaxListLimit + 1}, t0))},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +134,10 @@ var keyed = []struct {
 		return err
 	}},
 	{"Members(orgID)", func(ctx context.Context, st Store, k string) error { _, err := st.Members(ctx, k, "", 10); return err }},
+	{"OrganizationsWithMetadataURL(after)", func(ctx context.Context, st Store, k string) error {
+		_, err := st.OrganizationsWithMetadataURL(ctx, k, 10)
+		return err
+	}},
 	{"Members(after)", func(ctx context.Context, st Store, k string) error {
 		_, err := st.Members(ctx, "o0", k, 10)
 		return err
@@ -258,6 +263,12 @@ func testMaxSizeKeys(t *testing.T, ctx context.Context, st Store) {
 		}
 		if got, err := st.OrganizationByDomain(ctx, k); err != nil || !reflect.DeepEqual(got, o) {
 			fail("OrganizationByDomain()", got, err)
+		}
+		if got := listMetadataOrgs(t, ctx, st, flavour+" keys", "", sso.MaxListLimit); !slices.Contains(got, k) {
+			fail("OrganizationsWithMetadataURL()", got, nil)
+		}
+		if got := listMetadataOrgs(t, ctx, st, flavour+" keys", k, sso.MaxListLimit); slices.Contains(got, k) {
+			fail("OrganizationsWithMetadataURL(after the key)", got, nil)
 		}
 		if err := st.UpdateOrganization(ctx, o); err != nil || o.Version != 2 {
 			fail("UpdateOrganization()", o.Version, err)

@@ -223,6 +223,7 @@ func testFixturesFullyPopulated(t *testing.T, _ context.Context, _ Store) {
 // mutateOrg changes every slice and map of o in place.
 func mutateOrg(o *sso.Organization) {
 	o.SSOName = "changed"
+	o.IdPMetadataURL = "https://changed.example/metadata"
 	o.IdP.Certificates[0] = "changed"
 	o.IdP.Certificates = append(o.IdP.Certificates, "appended")
 	o.RoleMapping.Mappings[0].IdPRole = "changed"
@@ -243,6 +244,7 @@ func mutateConnections(o *sso.Organization) {
 	for i := range o.Connections {
 		c := &o.Connections[i]
 		c.ID, c.Name, c.Enabled, c.Epoch = "changed", "changed", !c.Enabled, c.Epoch+1
+		c.MetadataURL = "https://changed.example/" + c.MetadataURL
 		if len(c.SAML.Certificates) > 0 {
 			c.SAML.Certificates[0] = "changed"
 		}

@@ -20,6 +20,7 @@ type Store interface {
 	sso.RequestConsumer
 	sso.AdminStore
 	sso.DomainStore
+	sso.MetadataLister
 	sso.Cleaner
 	sso.BatchCleaner
 	session.Store
@@ -92,6 +93,8 @@ func groups() []group {
 		{"OrganizationByDomain", orgByDomainTests},
 		{"DomainUniqueness", domainUniquenessTests},
 		{"DomainConcurrency", domainConcurrencyTests},
+		{"MetadataURLs", metadataURLTests},
+		{"OrganizationsWithMetadataURL", metadataListerTests},
 	}
 }
 
@@ -138,6 +141,7 @@ func fullOrg(id, name string) *sso.Organization {
 			Certificates:       []string{"-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n", "-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n"},
 			SignatureAlgorithm: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
 		},
+		IdPMetadataURL: "https://idp.example.com/" + id + "/metadata",
 		StrictMode:     true,
 		SessionTimeout: 8 * time.Hour,
 		RoleMapping: rolemap.Config{
@@ -193,6 +197,7 @@ func fullSAMLConnection(id string) sso.Connection {
 			SignatureAlgorithm: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512",
 		},
 		AllowIdPInitiated: true,
+		MetadataURL:       "https://adfs.contoso.example/" + id + "/FederationMetadata/2007-06/FederationMetadata.xml",
 		JITProvisioning:   true,
 		Attributes: sso.AttributeNames{
 			Email:     []string{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"},

@@ -309,7 +309,7 @@ func CheckConnections(t *testing.T, st *sqlstore.Store, version int) {
 	if err := json.Unmarshal([]byte(raw), &stored); err != nil || len(stored) != 2 {
 		t.Fatalf("connections column of org1 = %s (%v); want a JSON array of 2", raw, err)
 	}
-	wantKeys := []string{"allow_idp_initiated", "attributes", "domains", "enabled", "epoch", "id", "jit_provisioning", "name", "oidc", "protocol", "saml"}
+	wantKeys := []string{"allow_idp_initiated", "attributes", "domains", "enabled", "epoch", "id", "jit_provisioning", "metadata_url", "name", "oidc", "protocol", "saml"}
 	if keys := slices.Sorted(maps.Keys(stored[1])); !slices.Equal(keys, wantKeys) {
 		t.Errorf("stored connection keys = %v; want %v", keys, wantKeys)
 	}

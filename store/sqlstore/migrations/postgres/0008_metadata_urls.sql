@@ -1,0 +1,29 @@
+-- orgsso schema version 8, PostgreSQL: IdP metadata URLs.
+--
+-- organizations.idp_metadata_url is where the organization's own IdP
+-- publishes its SAML metadata (sso.Organization.IdPMetadataURL), '' for
+-- none: every organization stored before this version. A SAML
+-- connection's metadata URL (sso.Connection.MetadataURL) is in the
+-- connections column, as "metadata_url" of its object; a connection stored
+-- before this version has no such key and reads ''.
+--
+-- organizations.has_metadata_url is true when the organization names a
+-- metadata URL, its own or a SAML connection's: derived from the two, and
+-- written with them by every organization write (SaveOrganization,
+-- CreateOrganization, UpdateOrganization), never on its own. It is what
+-- OrganizationsWithMetadataURL selects by, for the scheduled metadata
+-- refresh: a page is one range of the (has_metadata_url, id) index, read
+-- in ID order (id is COLLATE "C": byte order), whatever the number of
+-- organizations without a URL.
+--
+-- No organization names a metadata URL before this version: every row
+-- starts at '' and false. The columns are added with constant defaults,
+-- which do not rewrite the table (PostgreSQL 11 and later); the index is
+-- built with a plain CREATE INDEX in the migration's transaction, which
+-- blocks writes to organizations while it runs (a table of organizations
+-- is small).
+
+ALTER TABLE organizations ADD COLUMN idp_metadata_url text NOT NULL DEFAULT '';
+ALTER TABLE organizations ADD COLUMN has_metadata_url boolean NOT NULL DEFAULT false;
+
+CREATE INDEX organizations_has_metadata_url ON organizations (has_metadata_url, id);
