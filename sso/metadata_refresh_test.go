@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -157,4 +158,29 @@ func TestRefreshMetadataRules(t *testing.T) {
 	assert.Equal(t, []string{"Connections.contoso.SAML.EntityID", "Connections.contoso.SAML.SSOURL", "Connections.contoso.SAML.Certificates"}, changed)
 	org, _ := e.svc.Organization(ctx, e.org.ID)
 	assert.Equal(t, idp.IdPConfig().EntityID, org.Connection("contoso").SAML.EntityID)
+}
+
+// Run refreshes every organization that names a metadata URL, on its own
+// schedule, through the store's MetadataLister.
+func TestRunRefreshesMetadata(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	next := rotatedIdP(t)
+	srv := newMetadataServer(t, mustMetadata(t, next))
+	_, err := e.svc.UpdateOrganization(ctx, e.org.ID, ownerID, func(o *sso.Organization) error { o.IdPMetadataURL = srv.URL; return nil })
+	require.NoError(t, err)
+	svc := ar11Service(t, e, func(c *sso.Config) {
+		c.MetadataRefreshInterval = 20 * time.Millisecond
+		c.InsecureAllowPrivateNetworks = true
+	})
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { _ = svc.Run(runCtx) }()
+	assert.Eventually(t, func() bool {
+		org, err := svc.Organization(ctx, e.org.ID)
+		return err == nil && slices.Equal(org.IdP.Certificates, next.IdPConfig().Certificates)
+	}, 5*time.Second, 10*time.Millisecond, "the scheduled refresh applied the rotated certificate")
+	ev := e.eventsOf(sso.EventIdPMetadataUpdated)
+	require.NotEmpty(t, ev)
+	assert.Empty(t, ev[0].Actor, "scheduled: no actor")
 }
