@@ -147,10 +147,12 @@ func describe(r auditRecord, name func(userID string) string) auditEntry {
 		e.Text = actor + " enabled SSO" + endedPhrase(r.SessionsEnded, "password session")
 	case sso.EventSSODisabled:
 		e.Text = actor + " disabled SSO" + endedPhrase(r.SessionsEnded, "SSO session")
-	case sso.EventConnectionEnabled:
-		e.Text = actor + " enabled a connection: " + r.Detail
-	case sso.EventConnectionDisabled:
-		e.Text = actor + " disabled a connection: " + r.Detail + endedPhrase(r.SessionsEnded, "SSO session")
+	case sso.EventConnectionEnabled, sso.EventConnectionDisabled:
+		// Detail: "Connection “Okta” (okta) turned on."
+		e.Text = actor + ": " + strings.TrimSuffix(r.Detail, ".")
+		if r.SessionsEnded > 0 {
+			e.Text += " (" + plural(r.SessionsEnded, "SSO session") + ")"
+		}
 	case sso.EventMemberAdded:
 		e.Text = actor + " invited " + who + " as " + roleName(r.NewRole)
 	case sso.EventMemberChanged:
