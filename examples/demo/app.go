@@ -26,7 +26,8 @@ type config struct {
 	// IdPAddr is the bundled IdP's listen address; "" means the first free
 	// port from 8081 on.
 	IdPAddr string
-	// DB is the SQLite file. The IdP's key pair is kept next to it.
+	// DB is the SQLite file. The IdP's key pair and the OpenID
+	// provider's key are kept next to it.
 	DB string
 	// Log receives the operator log (text slog) and samlidp's log. nil =
 	// io.Discard.

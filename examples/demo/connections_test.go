@@ -294,7 +294,7 @@ func TestSeedAddsTheOIDCConnection(t *testing.T) {
 	require.NoError(t, err)
 	stop()
 
-	a, u, stop := startApp(t, dir, nil)
+	a, _, stop = startApp(t, dir, nil)
 	org, err := a.svc.Organization(ctx, demoOrgID)
 	require.NoError(t, err)
 	c := org.Connection(demoOIDCConnID)
@@ -304,7 +304,7 @@ func TestSeedAddsTheOIDCConnection(t *testing.T) {
 	version := org.Version
 	stop()
 
-	a, u, _ = startApp(t, dir, nil)
+	a, u, _ := startApp(t, dir, nil)
 	org, err = a.svc.Organization(ctx, demoOrgID)
 	require.NoError(t, err)
 	require.Len(t, org.Connections, 1)

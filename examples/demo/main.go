@@ -30,7 +30,7 @@ func main() {
 	var cfg config
 	flag.StringVar(&cfg.Addr, "addr", ":8080", "app listen address (host defaults to 127.0.0.1)")
 	flag.StringVar(&cfg.IdPAddr, "idp-addr", "", "bundled IdP listen address (default :8081 or the next free port)")
-	flag.StringVar(&cfg.DB, "db", defaultDBPath(), "SQLite file (created if missing); the IdP key pair is kept next to it")
+	flag.StringVar(&cfg.DB, "db", defaultDBPath(), "SQLite file (created if missing); the IdP key pair and the OpenID provider key are kept next to it")
 	flag.Parse()
 	cfg.Log = os.Stderr
 
