@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/orgsso/orgsso/oidc"
 	"github.com/orgsso/orgsso/rolemap"
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
@@ -513,10 +512,6 @@ func (a *app) acsFailed(w http.ResponseWriter, r *http.Request, connID string, t
 					row := a.connectionRow(v.Org, *c)
 					p.Conn = &row
 				}
-				var ve *oidc.ValidationError
-				if errors.As(err, &ve) {
-					p.OIDCCheck = string(ve.Check)
-				}
 			}
 			a.render(w, http.StatusOK, "test_failed", p)
 			return
@@ -629,12 +624,11 @@ func readFromRows(m map[string][]string) []readFromRow {
 // testFailedPage is the owner's report of a failed Test SSO.
 type testFailedPage struct {
 	base
-	Report    *sso.FailureReport
-	Org       *sso.Organization
-	SP        sso.SPDetails
-	Certs     []certificateRow
-	Conn      *connectionRow // the connection tested; nil = the organization's own IdP
-	OIDCCheck string         // the failed OIDC check, if any
+	Report *sso.FailureReport
+	Org    *sso.Organization
+	SP     sso.SPDetails
+	Certs  []certificateRow
+	Conn   *connectionRow // the connection tested; nil = the organization's own IdP
 }
 
 // dashboardPage is the signed-in home page.

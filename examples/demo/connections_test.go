@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/orgsso/orgsso/oidc"
+	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/sso"
 )
 
@@ -218,7 +221,7 @@ func TestConnections(t *testing.T) {
 		// The wrong secret: the token exchange fails, and the owner gets
 		// the failure report.
 		failed := opSignIn(t, owner, u, owner.submit(settings(), "conn-test-partner", nil), "owner", "owner-idp-password")
-		wantIn(t, "failure report", failed.Body, `id="test-failed"`, `id="failed-connection"`, "Partner OIDC",
+		wantIn(t, "failure report", failed.Body, `id="test-failed"`, `id="failed-check"`, `id="failure-fix"`, `id="failed-connection"`, "Partner OIDC",
 			u.App+"/sso/acme/partner/callback", `<input type="hidden" name="connection" value="partner">`)
 		noSecret("failure report", failed, "wrong-secret")
 
@@ -342,6 +345,19 @@ func TestConnInvalid(t *testing.T) {
 	} {
 		if got := connInvalid(&sso.ConfigError{Field: field}); got != want {
 			t.Errorf("connInvalid(%s) = %q; want %q", field, got, want)
+		}
+	}
+}
+
+// TestCheckName names SAML and OIDC checks for the failure report.
+func TestCheckName(t *testing.T) {
+	for c, want := range map[error]string{
+		saml.CheckExpired:   "not on or after",
+		oidc.CheckNonce:     "nonce",
+		errors.New("other"): "unnamed",
+	} {
+		if got := checkName(c); got != want {
+			t.Errorf("checkName(%v) = %q; want %q", c, got, want)
 		}
 	}
 }
