@@ -26,7 +26,8 @@ type config struct {
 	// IdPAddr is the bundled IdP's listen address; "" means the first free
 	// port from 8081 on.
 	IdPAddr string
-	// DB is the SQLite file. The IdP's key pair is kept next to it.
+	// DB is the SQLite file. The IdP's key pair and the OpenID
+	// provider's key are kept next to it.
 	DB string
 	// Log receives the operator log (text slog) and samlidp's log. nil =
 	// io.Discard.
@@ -154,6 +155,11 @@ func start(ctx context.Context, cfg config) (*app, func() error, error) {
 		Logger:        logger,
 		OnEvent:       a.audit.record,
 		ProvisionUser: a.provisionUser,
+		// The bundled OpenID provider answers on http://localhost: a local
+		// demo. orgsso refuses loopback and private addresses by default, so
+		// that an organization's owner cannot point discovery at the host's
+		// own network; production leaves this off.
+		InsecureAllowPrivateNetworks: true,
 	})
 	if err != nil {
 		return fail(err)
@@ -228,6 +234,9 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("POST /logout", a.handleLogout)
 	mux.HandleFunc("POST /sso/{name}/acs", a.handleACS)
 	mux.HandleFunc("GET /sso/{name}/metadata", a.handleMetadata)
+	mux.HandleFunc("POST /sso/{name}/{id}/acs", a.handleConnectionACS)
+	mux.HandleFunc("GET /sso/{name}/{id}/metadata", a.handleConnectionMetadata)
+	mux.HandleFunc("GET /sso/{name}/{id}/callback", a.handleCallback)
 	mux.HandleFunc("GET /settings", a.handleSettings)
 	mux.HandleFunc("POST /settings/name", a.handleSaveName)
 	mux.HandleFunc("POST /settings/idp", a.handleSaveIdP)
@@ -241,12 +250,18 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("POST /settings/test", a.handleTestSSO)
 	mux.HandleFunc("POST /settings/enable", a.handleEnable)
 	mux.HandleFunc("POST /settings/disable", a.handleDisable)
+	mux.HandleFunc("POST /settings/connections/save", a.handleSaveConnection)
+	mux.HandleFunc("POST /settings/connections/test", a.handleTestConnection)
+	mux.HandleFunc("POST /settings/connections/enable", a.handleEnableConnection)
+	mux.HandleFunc("POST /settings/connections/disable", a.handleDisableConnection)
 
 	// Cross-origin POSTs are refused (Go's CSRF protection, by Sec-Fetch-Site
 	// and Origin), except at the ACS: the IdP's auto-post form is
-	// cross-origin by design, and the SAML checks protect it.
+	// cross-origin by design, and the SAML checks protect it. (The OIDC
+	// callback is a GET, which the protection lets through.)
 	cop := http.NewCrossOriginProtection()
 	cop.AddInsecureBypassPattern("POST /sso/{name}/acs")
+	cop.AddInsecureBypassPattern("POST /sso/{name}/{id}/acs")
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.renderError(w, r, http.StatusForbidden, "Request refused", "This form was sent from another site. Reload the page and try again.")
 	}))

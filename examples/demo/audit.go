@@ -147,6 +147,12 @@ func describe(r auditRecord, name func(userID string) string) auditEntry {
 		e.Text = actor + " enabled SSO" + endedPhrase(r.SessionsEnded, "password session")
 	case sso.EventSSODisabled:
 		e.Text = actor + " disabled SSO" + endedPhrase(r.SessionsEnded, "SSO session")
+	case sso.EventConnectionEnabled, sso.EventConnectionDisabled:
+		// Detail: "Connection “Okta” (okta) turned on."
+		e.Text = actor + ": " + strings.TrimSuffix(r.Detail, ".")
+		if r.SessionsEnded > 0 {
+			e.Text += " (" + plural(r.SessionsEnded, "SSO session") + ")"
+		}
 	case sso.EventMemberAdded:
 		e.Text = actor + " invited " + who + " as " + roleName(r.NewRole)
 	case sso.EventMemberChanged:
@@ -214,6 +220,7 @@ var settingPhrases = map[string]string{
 	"JITProvisioning":        "just-in-time provisioning",
 	"AllowIdPInitiated":      "IdP-initiated sign-in",
 	"Attributes":             "the attribute names",
+	"Connections":            "the connections",
 }
 
 // memberPhrases name a member's fields (Event.Fields of EventMemberChanged).

@@ -116,6 +116,7 @@ var endedMessages = map[string]string{
 	"removed":            "You were removed from the organization, which ended your session. Ask its owner if this is a mistake.",
 	"sso_required":       "This organization now requires single sign-on, which ended your password session. Use “Login via SSO”.",
 	"revoked":            "An administrator ended your session. Please sign in again.",
+	"connection_off":     "The identity provider you signed in with was turned off by your organization's owner, which ended your session. Sign in again with “Login via SSO”.",
 	sso.CodeSessionEnded: sso.MessageFor(sso.CodeSessionEnded),
 }
 
@@ -130,6 +131,8 @@ func endedCode(reason string) string {
 		return "sso_required"
 	case session.EndRevoked:
 		return "revoked"
+	case session.EndConnectionOff:
+		return "connection_off"
 	}
 	return sso.CodeSessionEnded
 }
@@ -173,8 +176,9 @@ func (a *app) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 			a.render(w, sso.StatusCode(err), "sso_login", p)
 			return
 		}
-		http.SetCookie(w, rd.Cookie) // binds the sign-in to this browser
-		http.Redirect(w, r, rd.URL, http.StatusFound)
+		p := a.ssoLoginData(returnTo)
+		p.SSOName = cut(strings.ToLower(strings.TrimSpace(r.URL.Query().Get(sso.TriggerParam))), 64)
+		a.startRedirect(w, r, rd, p)
 		return
 	}
 	p := a.loginPageData(returnTo)
@@ -285,12 +289,44 @@ func (a *app) passwordUser(ctx context.Context, email, password string) (User, e
 	return User{}, errNoUser
 }
 
-// ssoLoginPage asks for the organization's SSO name.
+// ssoLoginPage asks for the organization's SSO name and, optionally, the
+// person's email (routed by its domain to a connection); with several
+// connections to choose from, it shows them, one button each.
 type ssoLoginPage struct {
 	base
 	SSOName  string
+	Email    string
 	ReturnTo string
 	Error    string
+	Choices  []choiceView // the chooser; none = the SSO name form
+}
+
+// choiceView is one button of the chooser.
+type choiceView struct {
+	Key        string // the connection ID, "primary" for the organization's own IdP (element IDs)
+	Connection string // sso.Choice.Connection
+	Name       string
+	Protocol   string // "SAML" or "OIDC"
+}
+
+// choiceViews lists the choices of a Redirect.
+func choiceViews(cs []sso.Choice) []choiceView {
+	out := make([]choiceView, len(cs))
+	for i, c := range cs {
+		out[i] = choiceView{Key: c.Connection, Connection: c.Connection, Name: c.Name, Protocol: protocolLabel(c.Protocol)}
+		if c.Connection == sso.PrimaryConnection {
+			out[i].Key = "primary"
+		}
+	}
+	return out
+}
+
+// protocolLabel names a protocol for people.
+func protocolLabel(p sso.Protocol) string {
+	if p == sso.ProtocolOIDC {
+		return "OIDC"
+	}
+	return "SAML"
 }
 
 // ssoLoginData is the SSO name page before any input.
@@ -305,7 +341,12 @@ func (a *app) handleSSOLoginPage(w http.ResponseWriter, r *http.Request) {
 	a.render(w, http.StatusOK, "sso_login", p)
 }
 
-// handleSSOLogin starts an SP-initiated sign-in for the SSO name typed in.
+// handleSSOLogin starts an SP-initiated sign-in for the SSO name typed in
+// (Service.StartLoginWith): through the connection picked on the chooser
+// (connection, choose=1), or the one the email's domain is routed to, or
+// the only one; with several and nothing to choose by, it shows the
+// chooser. An email without an SSO name finds the organization that
+// verified its domain (Service.StartLoginForEmail).
 func (a *app) handleSSOLogin(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r, 64<<10); err != nil {
 		a.badForm(w, r, err)
@@ -313,13 +354,25 @@ func (a *app) handleSSOLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	p := a.ssoLoginData(sso.SafeReturnTo(r.PostForm.Get(sso.ReturnToParam)))
 	name := strings.ToLower(strings.TrimSpace(r.PostForm.Get("sso_name")))
-	p.SSOName = cut(name, 64)
-	if name == "" {
-		p.Error = "Enter your organization's SSO name."
+	email := strings.TrimSpace(r.PostForm.Get("email"))
+	p.SSOName, p.Email = cut(name, 64), cut(email, sso.MaxEmailBytes)
+	if name == "" && email == "" {
+		p.Error = "Enter your organization's SSO name, or your work email."
 		a.render(w, http.StatusUnprocessableEntity, "sso_login", p)
 		return
 	}
-	rd, err := a.svc.StartLogin(r.Context(), name, p.ReturnTo)
+	var rd *sso.Redirect
+	var err error
+	if name == "" {
+		rd, err = a.svc.StartLoginForEmail(r.Context(), email, p.ReturnTo)
+	} else {
+		rd, err = a.svc.StartLoginWith(r.Context(), name, sso.LoginOptions{
+			Connection: cut(r.PostForm.Get("connection"), 64),
+			Choose:     r.PostForm.Get("choose") == "1",
+			Email:      email,
+			ReturnTo:   p.ReturnTo,
+		})
+	}
 	if err != nil {
 		a.log.Info("SSO start refused", "sso_name", p.SSOName, "err", err)
 		p.Error = sso.UserMessage(err)
@@ -328,6 +381,19 @@ func (a *app) handleSSOLogin(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusUnprocessableEntity
 		}
 		a.render(w, status, "sso_login", p)
+		return
+	}
+	a.startRedirect(w, r, rd, p)
+}
+
+// startRedirect follows a started sign-in: to the IdP, with the cookie that
+// binds the sign-in to this browser, or, when the organization offers
+// several connections, to the chooser (p with the choices).
+func (a *app) startRedirect(w http.ResponseWriter, r *http.Request, rd *sso.Redirect, p ssoLoginPage) {
+	if len(rd.Choices) > 0 {
+		p.Choices = choiceViews(rd.Choices)
+		p.Title = "Choose how to sign in"
+		a.render(w, http.StatusOK, "sso_login", p)
 		return
 	}
 	http.SetCookie(w, rd.Cookie) // binds the sign-in to this browser
@@ -346,18 +412,45 @@ func (a *app) handleLogout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/login?info=signed_out", http.StatusSeeOther)
 }
 
-// handleACS is the Assertion Consumer Service: orgsso validates the IdP's
-// response and applies the organization's rules; the app sets its cookie.
+// handleACS is the Assertion Consumer Service of the organization's own
+// IdP: orgsso validates the IdP's response and applies the organization's
+// rules; the app sets its cookie.
 func (a *app) handleACS(w http.ResponseWriter, r *http.Request) {
+	res, err := a.svc.HandleACS(r.Context(), r.PathValue("name"), r)
+	a.finishSignIn(w, r, sso.PrimaryConnection, res, err)
+}
+
+// handleConnectionACS is the ACS of one of the organization's further SAML
+// connections (/sso/{name}/{id}/acs).
+func (a *app) handleConnectionACS(w http.ResponseWriter, r *http.Request) {
+	res, err := a.svc.HandleConnectionACS(r.Context(), r.PathValue("name"), r.PathValue("id"), r)
+	a.finishSignIn(w, r, r.PathValue("id"), res, err)
+}
+
+// handleCallback is the redirect URI of an OIDC connection
+// (/sso/{name}/{id}/callback): the provider sends the browser back here
+// with the code and state, and orgsso exchanges and verifies them.
+func (a *app) handleCallback(w http.ResponseWriter, r *http.Request) {
+	res, err := a.svc.HandleCallback(r.Context(), r.PathValue("name"), r.PathValue("id"), r)
+	a.finishSignIn(w, r, r.PathValue("id"), res, err)
+}
+
+// finishSignIn answers the end of a sign-in or Test SSO through connection
+// connID, whatever its protocol: the session cookie and the return path, the
+// test report, or the failure.
+func (a *app) finishSignIn(w http.ResponseWriter, r *http.Request, connID string, res *sso.Result, err error) {
 	ctx := r.Context()
-	res, err := a.svc.HandleACS(ctx, r.PathValue("name"), r)
+	testHint := hasTestHint(r, connID)
+	if testHint {
+		clearTestHint(w)
+	}
 	if err != nil {
 		// orgsso has logged the detail (Config.Logger) and sent the event
 		// (Config.OnEvent). The browser forgets its browser-binding cookie.
 		for _, c := range a.svc.ClearBindingCookies(r) {
 			http.SetCookie(w, c)
 		}
-		a.acsFailed(w, r, err)
+		a.acsFailed(w, r, connID, testHint, err)
 		return
 	}
 	for _, c := range res.ClearCookies { // the sign-in's binding cookie is used up
@@ -371,6 +464,7 @@ func (a *app) handleACS(w http.ResponseWriter, r *http.Request) {
 			ReadFrom:       readFromRows(res.Test.ReadFrom),
 			Org:            res.Org,
 			MappingEnabled: res.Org.RoleMapping.Enabled,
+			Connection:     connectionName(res.Org, res.Connection),
 		})
 		return
 	}
@@ -392,28 +486,60 @@ func (a *app) handleACS(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, res.ReturnTo, http.StatusSeeOther)
 }
 
-// acsFailed answers a failed ACS post. The organization's signed-in owner
+// acsFailed answers a failed sign-in. The organization's signed-in owner
 // finishing a Test SSO gets a report naming the failed check and its fix;
 // anyone else the login page's safe message (sso.UserMessage, by code),
-// which never says which check failed.
-func (a *app) acsFailed(w http.ResponseWriter, r *http.Request, err error) {
+// which never says which check failed. A SAML test is recognised by its
+// RelayState (sso.IsTestResponse), an OIDC one by the hint cookie the
+// settings page set when it started it; both are hints that only choose
+// how to present the failure to the signed-in owner.
+func (a *app) acsFailed(w http.ResponseWriter, r *http.Request, connID string, testHint bool, err error) {
 	if errors.Is(err, sso.ErrUnavailable) {
 		a.failure(w, r, err)
 		return
 	}
-	if sso.IsTestResponse(r) {
+	if sso.IsTestResponse(r) || testHint {
 		if v, verr := a.viewer(r); verr == nil && v != nil && v.IsOwner() && v.Org.SSOName == r.PathValue("name") {
-			a.render(w, http.StatusOK, "test_failed", testFailedPage{
+			p := testFailedPage{
 				base:   base{Title: "Test SSO failed", Viewer: v},
 				Report: sso.ReportFailure(err),
 				Org:    v.Org,
 				SP:     a.svc.Details(v.Org),
 				Certs:  certificateRows(v.Org.IdP, a.now()),
-			})
+			}
+			if connID != sso.PrimaryConnection {
+				if c := v.Org.Connection(connID); c != nil {
+					row := a.connectionRow(v.Org, *c)
+					p.Conn = &row
+				}
+			}
+			a.render(w, http.StatusOK, "test_failed", p)
 			return
 		}
 	}
 	http.Redirect(w, r, "/login?error="+sso.ErrorCode(err), http.StatusSeeOther)
+}
+
+// testHintCookie marks a browser whose owner started a Test SSO of an OIDC
+// connection (its value is the connection ID), so that a failed callback
+// shows the owner the failure report. Its path is the SSO endpoints'.
+const testHintCookie = "democms_test"
+
+// setTestHint sets the hint cookie for connection connID.
+func setTestHint(w http.ResponseWriter, connID string) {
+	http.SetCookie(w, &http.Cookie{Name: testHintCookie, Value: connID, Path: "/sso/", MaxAge: int(sso.DefaultRequestTTL.Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+// hasTestHint reports whether r carries the hint cookie of connID.
+func hasTestHint(r *http.Request, connID string) bool {
+	c, err := r.Cookie(testHintCookie)
+	return err == nil && connID != sso.PrimaryConnection && c.Value == connID
+}
+
+// clearTestHint deletes the hint cookie.
+func clearTestHint(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: testHintCookie, Value: "", Path: "/sso/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
 // linkMember keeps the app's user of the member orgsso signed in in step
@@ -445,9 +571,23 @@ func (a *app) linkMember(ctx context.Context, m *sso.Member) error {
 // handleMetadata serves the organization's SP metadata at its entity ID.
 func (a *app) handleMetadata(w http.ResponseWriter, r *http.Request) {
 	md, err := a.svc.MetadataFor(r.Context(), r.PathValue("name"))
+	a.serveMetadata(w, r, md, err)
+}
+
+// handleConnectionMetadata serves the SP metadata of a SAML connection.
+func (a *app) handleConnectionMetadata(w http.ResponseWriter, r *http.Request) {
+	md, err := a.svc.ConnectionMetadataFor(r.Context(), r.PathValue("name"), r.PathValue("id"))
+	a.serveMetadata(w, r, md, err)
+}
+
+// serveMetadata answers a metadata request.
+func (a *app) serveMetadata(w http.ResponseWriter, r *http.Request, md []byte, err error) {
 	switch {
 	case errors.Is(err, sso.ErrUnknownOrganization):
 		a.renderError(w, r, http.StatusNotFound, "Not found", "No organization uses that SSO name.")
+		return
+	case errors.Is(err, sso.ErrUnknownConnection):
+		a.renderError(w, r, http.StatusNotFound, "Not found", "The organization has no SAML connection with that ID.")
 		return
 	case err != nil:
 		a.failure(w, r, err)
@@ -464,6 +604,7 @@ type testReportPage struct {
 	ReadFrom       []readFromRow
 	Org            *sso.Organization
 	MappingEnabled bool
+	Connection     string // the connection tested, by name
 }
 
 // readFromRow is one identity field of a Test SSO report and the
@@ -487,6 +628,7 @@ type testFailedPage struct {
 	Org    *sso.Organization
 	SP     sso.SPDetails
 	Certs  []certificateRow
+	Conn   *connectionRow // the connection tested; nil = the organization's own IdP
 }
 
 // dashboardPage is the signed-in home page.

@@ -209,6 +209,27 @@ func (b *browser) idpSignIn(user, password string) {
 	)
 }
 
+// opSignIn fills in the bundled OpenID provider's login form.
+func (b *browser) opSignIn(user, password string) {
+	b.t.Helper()
+	b.do("OpenID provider sign-in as "+user,
+		chromedp.WaitVisible(chromedp.CSS("#op-form")),
+		chromedp.SendKeys(chromedp.CSS(`#op-form input[name="user"]`), user),
+		chromedp.SendKeys(chromedp.CSS(`#op-form input[name="password"]`), password),
+		chromedp.Click(chromedp.CSS("#op-submit")),
+	)
+}
+
+// choose picks a connection on the sign-in chooser: "primary" (the
+// organization's own SAML IdP) or a connection ID.
+func (b *browser) choose(key string) {
+	b.t.Helper()
+	b.do("choose "+key,
+		chromedp.WaitVisible(chromedp.CSS("#sso-choices")),
+		chromedp.Click(chromedp.CSS("#choose-"+key+"-button")),
+	)
+}
+
 // passwordSignIn fills in the app's login form.
 func (b *browser) passwordSignIn(appURL, email, password string) {
 	b.t.Helper()
@@ -260,8 +281,11 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#sso-form")),
 		chromedp.SendKeys(chromedp.CSS(`#sso-form input[name="sso_name"]`), "acme"),
 		chromedp.Click(chromedp.CSS("#sso-continue")),
-		chromedp.WaitVisible(chromedp.CSS("#idp-form")),
 	)
+	// Acme signs in through two connections: the chooser, then its own
+	// SAML IdP.
+	b.choose("primary")
+	b.do("IdP form", chromedp.WaitVisible(chromedp.CSS("#idp-form")))
 	b.wantContains("IdP login form URL", b.location(), u.IdP+"/sso")
 	// The redirect to the IdP set the sign-in's browser binding; the IdP's
 	// POST back carries it (the sign-in below succeeds only if it does), and
@@ -283,10 +307,8 @@ func TestBrowser(t *testing.T) {
 
 	// carol: her IdP group maps to nothing.
 	b.fresh()
-	b.do("SSO deep link for carol",
-		chromedp.Navigate(u.App+"/login?trigger_sso_flow=acme"),
-		chromedp.WaitVisible(chromedp.CSS("#idp-form")),
-	)
+	b.do("SSO deep link for carol", chromedp.Navigate(u.App+"/login?trigger_sso_flow=acme"))
+	b.choose("primary")
 	b.idpSignIn("carol", "carol-idp-password")
 	b.do("carol's login page", chromedp.WaitVisible(chromedp.CSS("#login-error")))
 	b.want("carol's message", b.text("#login-error"), sso.UserMessage(sso.ErrAccessDenied))
@@ -295,6 +317,7 @@ func TestBrowser(t *testing.T) {
 	// bob: admin.
 	b.fresh()
 	b.do("SSO deep link for bob", chromedp.Navigate(u.App+"/login?trigger_sso_flow=acme"))
+	b.choose("primary")
 	b.idpSignIn("bob", "bob-idp-password")
 	b.do("bob's dashboard", chromedp.WaitVisible(chromedp.CSS("#org-role")))
 	b.want("bob's organization role", b.text("#org-role"), "admin")
@@ -380,12 +403,12 @@ func TestBrowser(t *testing.T) {
 	b.do("owner still signs in", chromedp.WaitVisible(chromedp.CSS("#org-role")))
 	b.want("owner's organization role under strict mode", b.text("#org-role"), "owner")
 
-	// The deep link skips the login page.
+	// The deep link skips the login page (to the chooser: Acme has two
+	// connections).
 	b.fresh()
-	b.do("SSO deep link",
-		chromedp.Navigate(u.App+"/login?trigger_sso_flow=acme"),
-		chromedp.WaitVisible(chromedp.CSS("#idp-form")),
-	)
+	b.do("SSO deep link", chromedp.Navigate(u.App+"/login?trigger_sso_flow=acme"))
+	b.choose("primary")
+	b.do("IdP form", chromedp.WaitVisible(chromedp.CSS("#idp-form")))
 	b.wantContains("deep link lands on", b.location(), u.IdP+"/sso")
 	b.idpSignIn("alice", "alice-idp-password")
 	b.do("alice's dashboard again", chromedp.WaitVisible(chromedp.CSS("#org-role")))
@@ -417,6 +440,113 @@ func TestBrowser(t *testing.T) {
 	b.want("problem", b.text("#failure-problem"), fr.Problem)
 	b.want("fix", b.text("#failure-fix"), fr.Fix)
 	b.shot("11-test-sso-failed")
+}
+
+// TestBrowserConnections signs people in through both of Acme's
+// connections from the same "Login via SSO" page in Chromium: alice through
+// the chooser and the SAML IdP (member, developer on blog), bob through the
+// chooser and the bundled OpenID provider (admin), grace by her email's
+// domain straight to the OpenID provider; each sign-in's binding cookie set
+// at the start and cleared at the end. Then the owner's Connections section
+// renders both connections, and Test SSO of the OIDC connection shows the
+// report with the roles the mapping grants.
+func TestBrowserConnections(t *testing.T) {
+	u, _ := startDemo(t, "") // before the browser: see TestBrowser
+	b := newBrowser(t)
+	loginViaSSO := func(email string) {
+		b.t.Helper()
+		b.do("Login via SSO",
+			chromedp.Navigate(u.App+"/login"),
+			chromedp.WaitVisible(chromedp.CSS("#sso-link")),
+			chromedp.Click(chromedp.CSS("#sso-link")),
+			chromedp.WaitVisible(chromedp.CSS("#sso-form")),
+			chromedp.SendKeys(chromedp.CSS(`#sso-form input[name="sso_name"]`), "acme"),
+		)
+		if email != "" {
+			b.do("email", chromedp.SendKeys(chromedp.CSS(`#sso-form input[name="email"]`), email))
+		}
+		b.do("continue", chromedp.Click(chromedp.CSS("#sso-continue")))
+	}
+
+	// alice: the chooser, then SAML.
+	loginViaSSO("")
+	b.do("the chooser", chromedp.WaitVisible(chromedp.CSS("#sso-choices")))
+	b.wantContains("choices", b.text("#choose-primary-button"), sso.PrimaryConnectionName)
+	b.wantContains("choices", b.text("#choose-primary-button"), "SAML")
+	b.wantContains("choices", b.text("#choose-workforce-button"), demoOIDCConnName)
+	b.wantContains("choices", b.text("#choose-workforce-button"), "OIDC")
+	b.shot("20-chooser")
+	b.choose("primary")
+	b.do("SAML IdP form", chromedp.WaitVisible(chromedp.CSS("#idp-form")))
+	b.wantContains("SAML IdP URL", b.location(), u.IdP+"/sso")
+	b.wantBinding("at the SAML IdP", u.App)
+	b.idpSignIn("alice", "alice-idp-password")
+	b.do("alice's dashboard", chromedp.WaitVisible(chromedp.CSS("#org-role")))
+	b.wantNoBinding("after alice's SAML sign-in", u.App)
+	b.want("alice's email", b.text("#email"), "alice@acme.example")
+	b.want("alice's organization role", b.text("#org-role"), "member")
+	b.want("alice's stack roles", b.text("#stack-roles"), "blog: developer")
+	b.do("log out",
+		chromedp.Click(chromedp.CSS("#logout")),
+		chromedp.WaitVisible(chromedp.CSS("#login-info")),
+	)
+
+	// bob: the same page, the chooser, then OIDC.
+	b.fresh()
+	loginViaSSO("")
+	b.choose("workforce")
+	b.do("OpenID provider form", chromedp.WaitVisible(chromedp.CSS("#op-form")))
+	b.wantContains("OpenID provider URL", b.location(), u.IdP+oidcPath+"/authorize?")
+	b.wantBinding("at the OpenID provider", u.App)
+	b.shot("21-op-form")
+	b.opSignIn("bob", "bob-idp-password")
+	b.do("bob's dashboard", chromedp.WaitVisible(chromedp.CSS("#org-role")))
+	b.wantNoBinding("after bob's OIDC sign-in", u.App)
+	b.want("bob's email", b.text("#email"), "bob@acme.example")
+	b.want("bob's organization role", b.text("#org-role"), "admin")
+	b.want("bob's sign-in method", b.text("#method"), "single sign-on (SSO)")
+	b.wantContains("bob lands at", b.location(), u.App+"/")
+	b.shot("22-bob-oidc-dashboard")
+
+	// grace: her email's domain is routed to the OIDC connection.
+	b.fresh()
+	loginViaSSO("grace@" + demoOIDCDomain)
+	b.do("OpenID provider form for grace", chromedp.WaitVisible(chromedp.CSS("#op-form")))
+	b.opSignIn("grace", "grace-idp-password")
+	b.do("grace's dashboard", chromedp.WaitVisible(chromedp.CSS("#org-role")))
+	b.want("grace's email", b.text("#email"), "grace@"+demoOIDCDomain)
+	b.want("grace's organization role", b.text("#org-role"), "member")
+	b.want("grace's stack roles", b.text("#stack-roles"), "blog: developer")
+
+	// The owner: the Connections section, and Test SSO of the OIDC connection.
+	b.fresh()
+	b.passwordSignIn(u.App, "owner@acme.example", "owner-demo-password")
+	b.do("the Connections section",
+		chromedp.WaitVisible(chromedp.CSS("#org-role")),
+		chromedp.Navigate(u.App+"/settings#connections"),
+		chromedp.WaitVisible(chromedp.CSS("#connections-table")),
+	)
+	saml := b.text(`#connections-table tr[data-connection="primary"]`)
+	b.wantContains("SAML row", saml, "SAML")
+	b.wantContains("SAML row", saml, "enabled")
+	b.wantContains("SAML row", saml, u.App+"/sso/acme/acs")
+	oidcRow := b.text(`#connections-table tr[data-connection="workforce"]`)
+	b.wantContains("OIDC row", oidcRow, demoOIDCConnName)
+	b.wantContains("OIDC row", oidcRow, "OIDC")
+	b.wantContains("OIDC row", oidcRow, "enabled")
+	b.wantContains("OIDC row", oidcRow, u.App+"/sso/acme/workforce/callback")
+	b.wantContains("OIDC row", oidcRow, "client secret set")
+	b.shot("23-connections")
+	b.do("Test SSO of the OIDC connection", chromedp.Click(chromedp.CSS(`#conn-test-workforce button`)))
+	b.wantBinding("Test SSO at the OpenID provider", u.App)
+	b.opSignIn("owner", "owner-idp-password")
+	b.do("the OIDC Test SSO report", chromedp.WaitVisible(chromedp.CSS("#test-ok")))
+	b.wantNoBinding("after the OIDC Test SSO report", u.App)
+	b.want("connection tested", b.text("#test-connection"), demoOIDCConnName)
+	b.want("IdP roles received", b.text("#idp-roles"), "Admins\nContentstack Developers")
+	b.want("mapped organization role", b.text("#test-org-role"), "admin")
+	b.want("mapped stack roles", b.text("#test-stack-roles"), "blog: developer")
+	b.shot("24-oidc-test-report")
 }
 
 // TestBrowserCrossSiteBinding proves, in Chromium, the https story of the

@@ -19,10 +19,14 @@ func ssoSignIn(t *testing.T, c *client, u urls, p *page, user, password string) 
 	return c.submit(idpAutoPost(t, c, u, p, user, password), "SAMLResponseForm", nil)
 }
 
-// idpAutoPost signs in at the IdP from p (its login form) and returns the
+// idpAutoPost signs in at the IdP from p (its login form, or the sign-in
+// chooser, where it picks the organization's own SAML IdP) and returns the
 // IdP's auto-post form, not yet posted.
 func idpAutoPost(t *testing.T, c *client, u urls, p *page, user, password string) *page {
 	t.Helper()
+	if strings.Contains(p.Body, `id="sso-choices"`) {
+		p = c.submit(p, "choose-primary", nil)
+	}
 	if p.URL.Host != strings.TrimPrefix(u.IdP, "http://") || !strings.Contains(p.Body, `name="SAMLRequest"`) {
 		t.Fatalf("want the IdP login form, got %s (status %d)\n%s", p.URL, p.Status, cutStr(p.Body, 2000))
 	}
@@ -88,7 +92,14 @@ func TestDemo(t *testing.T) {
 		login := c.get(u.App + "/login")
 		wantIn(t, "login page", login.Body, `href="/login/sso"`)
 		ssoPage := c.get(u.App + "/login/sso")
-		idpForm := c.submit(ssoPage, "sso-form", map[string]string{"sso_name": "acme"})
+		// Acme signs in through two connections: the chooser comes first,
+		// and starts nothing yet.
+		chooser := c.submit(ssoPage, "sso-form", map[string]string{"sso_name": "acme"})
+		wantIn(t, "chooser", chooser.Body, `id="sso-choices"`, `id="choose-primary"`, `id="choose-workforce"`)
+		if _, cookies := c.takeHops(); len(cookies) != 0 {
+			t.Errorf("the chooser set cookies %q; want none", cookies)
+		}
+		idpForm := c.submit(chooser, "choose-primary", nil)
 		_, started := c.takeHops()
 		// The redirect to the IdP sets the sign-in's browser-binding cookie
 		// (http demo: SameSite=Lax, not Secure).

@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/crewjam/saml/samlidp"
@@ -54,6 +55,7 @@ type bundledIdP struct {
 	server     *http.Server
 	adminToken string
 	certPEM    string
+	op         *bundledOP // the OpenID provider, under /oidc
 }
 
 // startIdP starts samlidp on ln, signing with the key pair kept in dir
@@ -91,6 +93,11 @@ func startIdP(ln net.Listener, dir string, logOut io.Writer) (*bundledIdP, error
 	// Posting it back to the SSO URL, as 0.4.x did, completes the flow.
 	idp.IDP.LoginURL = idp.IDP.SSOURL
 
+	op, err := newBundledOP(base.String()+oidcPath, dir)
+	if err != nil {
+		return nil, err
+	}
+
 	token := make([]byte, 16)
 	if _, err := rand.Read(token); err != nil {
 		return nil, err
@@ -100,16 +107,22 @@ func startIdP(ln net.Listener, dir string, logOut io.Writer) (*bundledIdP, error
 		idp:        idp,
 		adminToken: hex.EncodeToString(token),
 		certPEM:    string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})),
+		op:         op,
 	}
 	b.server = &http.Server{Handler: b, ReadHeaderTimeout: 10 * time.Second}
 	go b.server.Serve(ln)
 	return b, nil
 }
 
-// ServeHTTP serves the IdP's SAML endpoints to everyone and its REST API only
-// to the demo itself.
+// ServeHTTP serves the IdP's SAML endpoints and the OpenID provider to
+// everyone, and samlidp's REST API only to the demo itself.
 func (b *bundledIdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
+	case strings.HasPrefix(r.URL.Path, oidcPath+"/"):
+		// The app's cookies reach this port too (cookies do not separate
+		// ports): the provider has no use for them.
+		r.Header.Del("Cookie")
+		b.op.ServeHTTP(w, r)
 	case r.URL.Path == "/metadata" || r.URL.Path == "/sso":
 		// No IdP session: every sign-in shows the login form. (Its cookie
 		// would also land on the app: cookies do not separate ports.)

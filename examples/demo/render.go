@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgsso/orgsso/oidc"
 	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/sso"
 )
@@ -39,7 +40,9 @@ var templateFuncs = template.FuncMap{
 	"inc": func(i int) int { return i + 1 },
 	// checkName names a failed response check for people: "signature",
 	// "not on or after".
-	"checkName": func(c saml.Check) string { return strings.ReplaceAll(string(c), "_", " ") },
+	// "signature", "nonce"; FailureReport.Check is a saml.Check or an
+	// oidc.Check.
+	"checkName": checkName,
 }
 
 // loadPages parses the embedded templates.
@@ -129,4 +132,19 @@ func cut(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// checkName names a failed check of a SAML response or an OIDC callback for
+// people: "not on or after", "nonce".
+func checkName(c error) string {
+	var name string
+	switch c := c.(type) {
+	case saml.Check:
+		name = string(c)
+	case oidc.Check:
+		name = string(c)
+	default:
+		return "unnamed"
+	}
+	return strings.ReplaceAll(name, "_", " ")
 }

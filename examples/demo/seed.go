@@ -55,6 +55,34 @@ func demoAccounts() []demoAccount {
 			AppPassword: "dave-demo-password", Role: rolemap.RoleMember, External: true,
 			IdPUser: "dave", IdPPassword: "dave-idp-password", Groups: []string{"Contractors"},
 			Note: "member allowed access without SSO (password works while strict mode is off)"},
+		{Email: "grace@" + demoOIDCDomain, Given: "Grace", Surname: "Hopper",
+			IdPUser: "grace", IdPPassword: "grace-idp-password", Groups: []string{"Contentstack Developers"},
+			Note: "email domain " + demoOIDCDomain + ": “Login via SSO” with her email goes straight to the OIDC connection"},
+	}
+}
+
+// The seeded OIDC connection of Acme, at the bundled OpenID provider.
+const (
+	demoOIDCConnID   = "workforce"
+	demoOIDCConnName = "Acme Workforce (OIDC)"
+	demoOIDCDomain   = "oidc.acme.test" // its users are routed to it by email
+)
+
+// demoOIDCConnection is the seeded OIDC connection, trusting the bundled
+// provider at issuer. The organization's role mapping applies to it as to
+// the SAML IdP: the provider sends the same groups in the "groups" claim.
+func demoOIDCConnection(issuer string) sso.Connection {
+	return sso.Connection{
+		ID:       demoOIDCConnID,
+		Name:     demoOIDCConnName,
+		Protocol: sso.ProtocolOIDC,
+		OIDC: sso.OIDCConfig{
+			Issuer:       issuer,
+			ClientID:     demoOIDCClientID,
+			ClientSecret: demoOIDCClientSecret,
+			RolesClaim:   oidcRolesClaim,
+		},
+		Domains: []string{demoOIDCDomain},
 	}
 }
 
@@ -136,7 +164,46 @@ func (a *app) seed(ctx context.Context) error {
 			return err
 		}
 	}
+	if org.ID == demoOrgID {
+		if org, err = a.seedOIDCConnection(ctx, org); err != nil {
+			return fmt.Errorf("the OIDC connection: %w", err)
+		}
+	}
 	return a.registerSP(ctx, org)
+}
+
+// seedOIDCConnection gives the organization the demo's OIDC connection when
+// it has none with that ID (a new database, or one of a demo from before
+// connections), and turns it on. An existing one is left as the owner set
+// it, except that one trusting a bundled provider is pointed at this run's
+// issuer (the IdP's port may differ between runs).
+func (a *app) seedOIDCConnection(ctx context.Context, org *sso.Organization) (*sso.Organization, error) {
+	issuer := a.idp.op.Issuer
+	c := org.Connection(demoOIDCConnID)
+	switch {
+	case c == nil:
+		org, err := a.svc.UpdateOrganization(ctx, org.ID, org.OwnerID, func(o *sso.Organization) error {
+			if o.Connection(demoOIDCConnID) == nil {
+				o.Connections = append(o.Connections, demoOIDCConnection(issuer))
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := a.svc.EnableConnection(ctx, org.ID, demoOIDCConnID, org.OwnerID); err != nil {
+			return nil, err
+		}
+		return a.svc.Organization(ctx, org.ID)
+	case a.idp.op.owns(c.OIDC) && c.OIDC.Issuer != issuer:
+		return a.svc.UpdateOrganization(ctx, org.ID, org.OwnerID, func(o *sso.Organization) error {
+			if c := o.Connection(demoOIDCConnID); c != nil && a.idp.op.owns(c.OIDC) {
+				c.OIDC.Issuer = issuer
+			}
+			return nil
+		})
+	}
+	return org, nil
 }
 
 // createDemoOrg creates the organization, SSO off, adds its members as the
@@ -170,14 +237,31 @@ func (a *app) createDemoOrg(ctx context.Context, idpCfg sso.IdPConfig) (*sso.Org
 }
 
 // registerSP tells the bundled IdP about the organization's service
-// provider (its SP metadata), as an owner does in a real IdP's console. It
-// runs at start and whenever the SSO name (and so the ACS URL) changes.
+// provider (its SP metadata), and the bundled OpenID provider the redirect
+// URIs of the organization's OIDC connections that trust it, as an owner
+// does in a real IdP's console. It runs at start, whenever the SSO name
+// (and so the ACS URL and redirect URIs) changes, and when an OIDC
+// connection is saved.
 func (a *app) registerSP(ctx context.Context, org *sso.Organization) error {
 	md, err := a.svc.Metadata(org)
 	if err != nil {
 		return err
 	}
-	return a.idp.putService(ctx, org.ID, md)
+	if err := a.idp.putService(ctx, org.ID, md); err != nil {
+		return err
+	}
+	var uris []string
+	for _, c := range org.Connections {
+		if c.Protocol != sso.ProtocolOIDC || !a.idp.op.owns(c.OIDC) {
+			continue
+		}
+		u, err := a.svc.RedirectURL(org, c.ID)
+		if err != nil {
+			return err
+		}
+		uris = append(uris, u)
+	}
+	return a.idp.op.register(uris...)
 }
 
 // joinStrings joins with ", " (a template helper).

@@ -53,6 +53,13 @@ type settingsPage struct {
 	EnableError string
 	Audit       []auditEntry
 
+	Connections []connectionRow
+	AddConn     connForm
+	ConnError   string // a refused Test / Enable / Disable of a connection
+	BundledOP   string // the bundled OpenID provider's issuer
+	// RedirectPattern is an OIDC connection's redirect URI, ID left out.
+	RedirectPattern string
+
 	Algorithms   []option
 	Delimiters   []option
 	OrgRoles     []option
@@ -117,6 +124,11 @@ var settingsNotices = map[string]notice{
 	"sessions":   {"members", "The member's sessions have ended."},
 	"enabled":    {"step5", "SSO enabled. Members now sign in through the IdP."},
 	"disabled":   {"step5", "SSO disabled. Members sign in with passwords; SSO sessions have ended."},
+
+	"connection_added":    {"connections", "Connection added. It starts disabled: test it, then enable it."},
+	"connection_saved":    {"connections", "Connection saved."},
+	"connection_enabled":  {"connections", "Connection enabled. Members can choose it at “Login via SSO”."},
+	"connection_disabled": {"connections", "Connection disabled. Its SSO sessions have ended."},
 }
 
 // owner returns the signed-in owner, or answers the request itself (sign-in
@@ -147,25 +159,29 @@ func (a *app) settingsData(ctx context.Context, v *viewer, membersCursor string)
 	now := a.now()
 	def := sso.DefaultAttributeNames()
 	p := settingsPage{
-		base:          base{Title: "SSO settings", Viewer: v},
-		Org:           org,
-		OrgName:       orgDisplayName(org),
-		SP:            a.svc.Details(org),
-		MetadataURL:   a.baseURL + "/sso/" + org.SSOName + "/metadata",
-		OneClickURL:   a.baseURL + "/login?" + sso.TriggerParam + "=" + org.SSOName,
-		IdPWarnings:   org.IdP.Warnings(now),
-		Certs:         certificateRows(org.IdP, now),
-		BundledIdP:    a.idp.URL + "/metadata",
-		UsesBundled:   a.idp.owns(org.IdP),
-		Name:          nameForm{SSOName: org.SSOName},
-		IdP:           idpFormFrom(org.IdP),
-		Attrs:         attrFormFrom(org.Attributes),
-		Users:         usersFormFrom(org),
-		MembersCursor: membersCursor,
-		Invite:        inviteForm{Role: string(rolemap.RoleMember)},
-		Algorithms:    algorithmChoices(org.IdP.SignatureAlgorithm),
-		Delimiters:    delimiterChoices(org.RoleMapping.Delimiter),
-		OrgRoles:      orgRoleOptions,
+		base:            base{Title: "SSO settings", Viewer: v},
+		Org:             org,
+		OrgName:         orgDisplayName(org),
+		SP:              a.svc.Details(org),
+		MetadataURL:     a.baseURL + "/sso/" + org.SSOName + "/metadata",
+		OneClickURL:     a.baseURL + "/login?" + sso.TriggerParam + "=" + org.SSOName,
+		IdPWarnings:     org.IdP.Warnings(now),
+		Certs:           certificateRows(org.IdP, now),
+		BundledIdP:      a.idp.URL + "/metadata",
+		UsesBundled:     a.idp.owns(org.IdP),
+		Name:            nameForm{SSOName: org.SSOName},
+		IdP:             idpFormFrom(org.IdP),
+		Attrs:           attrFormFrom(org.Attributes),
+		Users:           usersFormFrom(org),
+		MembersCursor:   membersCursor,
+		Invite:          inviteForm{Role: string(rolemap.RoleMember)},
+		Connections:     a.connectionRows(org),
+		AddConn:         connForm{RolesClaim: oidcRolesClaim},
+		BundledOP:       a.idp.op.Issuer,
+		RedirectPattern: a.baseURL + "/sso/" + org.SSOName + "/{ID}/callback",
+		Algorithms:      algorithmChoices(org.IdP.SignatureAlgorithm),
+		Delimiters:      delimiterChoices(org.RoleMapping.Delimiter),
+		OrgRoles:        orgRoleOptions,
 		DefaultAttrs: attrFormFrom(sso.AttributeNames{Email: def.Email[:2], FirstName: def.FirstName[:2],
 			LastName: def.LastName[:2], Roles: def.Roles[:2]}),
 	}
