@@ -200,7 +200,7 @@ func TestAttackReview11bDiscoveryIsolatedPerOrganization(t *testing.T) {
 // failure cache.
 func TestAttackReview11bFailureCacheOwnerRetryAndEdit(t *testing.T) {
 	e := newEnv(t, nil)
-	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "down", 503) }))
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) }))
 	t.Cleanup(down.Close)
 	ar11bAddOIDC(t, e, "okta", down.URL)
 	ctx := context.Background()
