@@ -180,11 +180,22 @@ func (a *app) handleSaveConnection(w http.ResponseWriter, r *http.Request) {
 			return formError("Only OIDC connections are edited here.")
 		}
 		cfg.ClientSecret = c.OIDC.ClientSecret
+		retype := false
 		if secret != "" {
 			cfg.ClientSecret = sso.Secret(secret)
+		} else {
+			// The saved secret was given for one provider and client: it is
+			// never sent to another one unless the owner types it again.
+			retype = c.OIDC.ClientSecret != "" && (cfg.Issuer != c.OIDC.Issuer || cfg.ClientID != c.OIDC.ClientID)
 		}
 		cfg.Scopes, cfg.UserInfo = c.OIDC.Scopes, c.OIDC.UserInfo
 		c.Name, c.OIDC, c.Domains = f.Name, cfg, parseDomains(f.Domains)
+		if retype {
+			if err := o.Validate(); err != nil {
+				return err // a malformed issuer is said first
+			}
+			return &fieldError{Field: "client_secret", Row: -1, Msg: "Enter the client secret again: the issuer or client ID changed."}
+		}
 		return nil
 	})
 	if err != nil {

@@ -231,9 +231,14 @@ func TestConnections(t *testing.T) {
 		p = owner.submit(settings(), "conn-form-partner", map[string]string{"issuer": "http://op.example/?x=1"})
 		wantIn(t, "change with a bad issuer", p.Body, `<details class="dialog" id="conn-edit-partner" open>`, `id="conn-form-error-partner"`,
 			`value="http://op.example/?x=1" spellcheck="false" aria-invalid="true"`)
+		// Another issuer (or client ID) without the secret typed again: the
+		// saved secret is never sent to another provider.
+		p = owner.submit(settings(), "conn-form-partner", map[string]string{"issuer": "https://op.other.example"})
+		wantIn(t, "another issuer without the secret", p.Body, `id="conn-form-error-partner"`, "Enter the client secret again")
 		org, err := a.svc.Organization(t.Context(), demoOrgID)
 		require.NoError(t, err)
 		require.Equal(t, sso.Secret("wrong-secret"), org.Connection("partner").OIDC.ClientSecret, "a change without a secret kept the saved one")
+		require.Equal(t, a.idp.op.Issuer, org.Connection("partner").OIDC.Issuer, "the issuer change without the secret was not saved")
 
 		p = owner.submit(settings(), "conn-form-partner", map[string]string{"client_secret": demoOIDCClientSecret})
 		wantIn(t, "settings after a new secret", p.Body, "Connection saved.")
