@@ -91,8 +91,17 @@ func (s *Service) HandleACS(ctx context.Context, ssoName string, r *http.Request
 // (ErrSSODisabled). A response answers only a request started for this
 // connection: one posted to another connection's ACS matches nothing.
 func (s *Service) HandleConnectionACS(ctx context.Context, ssoName, connectionID string, r *http.Request) (*Result, error) {
-	res, verified, err := s.handleACS(ctx, ssoName, connectionID, r)
-	if err != nil {
+	return s.reported(ctx, ssoName)(s.handleACS(ctx, ssoName, connectionID, r))
+}
+
+// reported passes a sign-in's outcome on, reporting a failure (event and
+// log) with what the partial result knows: the organization and, once the
+// answer was verified, the identity.
+func (s *Service) reported(ctx context.Context, ssoName string) func(*Result, bool, error) (*Result, error) {
+	return func(res *Result, verified bool, err error) (*Result, error) {
+		if err == nil {
+			return res, nil
+		}
 		var org *Organization
 		email := ""
 		if res != nil {
@@ -100,22 +109,33 @@ func (s *Service) HandleConnectionACS(ctx context.Context, ssoName, connectionID
 		}
 		return nil, s.failed(ctx, org, ssoName, email, verified, err)
 	}
-	return res, nil
+}
+
+// connectionFor loads the organization with this SSO name and its
+// connection connID, which must speak protocol (ErrUnknownConnection). The
+// partial result names both for the failure report.
+func (s *Service) connectionFor(ctx context.Context, ssoName, connID string, protocol Protocol) (*Result, Connection, error) {
+	org, err := s.lookup(ctx, ssoName)
+	if err != nil {
+		return nil, Connection{}, err
+	}
+	part := &Result{Org: org, Connection: connID}
+	conn, ok := org.connectionView(connID)
+	if !ok || conn.Protocol != protocol {
+		return part, conn, ErrUnknownConnection
+	}
+	return part, conn, nil
 }
 
 // handleACS returns, with an error, a partial Result for the failure event,
 // and whether the failure came after the response was verified (its identity
 // is then signed content).
 func (s *Service) handleACS(ctx context.Context, ssoName, connID string, r *http.Request) (*Result, bool, error) {
-	org, err := s.lookup(ctx, ssoName)
+	part, conn, err := s.connectionFor(ctx, ssoName, connID, ProtocolSAML)
 	if err != nil {
-		return nil, false, err
+		return part, false, err
 	}
-	part := &Result{Org: org, Connection: connID}
-	conn, ok := org.connectionView(connID)
-	if !ok || conn.Protocol != ProtocolSAML {
-		return part, false, ErrUnknownConnection
-	}
+	org := part.Org
 	if r == nil || r.Method != http.MethodPost {
 		return part, false, fail(saml.CheckEncoding, "the ACS accepts only an HTTP POST form (HTTP-POST binding)")
 	}

@@ -159,28 +159,15 @@ func (s *Service) startOIDC(ctx context.Context, org *Organization, c Connection
 // oidc.ErrInvalidToken, or oidc.ErrProvider when the provider failed), or
 // this package's errors; ErrorCode and UserMessage give what to show.
 func (s *Service) HandleCallback(ctx context.Context, ssoName, connectionID string, r *http.Request) (*Result, error) {
-	res, verified, err := s.handleCallback(ctx, ssoName, connectionID, r)
-	if err != nil {
-		var org *Organization
-		email := ""
-		if res != nil {
-			org, email = res.Org, res.Identity.Email
-		}
-		return nil, s.failed(ctx, org, ssoName, email, verified, err)
-	}
-	return res, nil
+	return s.reported(ctx, ssoName)(s.handleCallback(ctx, ssoName, connectionID, r))
 }
 
 func (s *Service) handleCallback(ctx context.Context, ssoName, connID string, r *http.Request) (*Result, bool, error) {
-	org, err := s.lookup(ctx, ssoName)
+	part, conn, err := s.connectionFor(ctx, ssoName, connID, ProtocolOIDC)
 	if err != nil {
-		return nil, false, err
+		return part, false, err
 	}
-	part := &Result{Org: org, Connection: connID}
-	conn, ok := org.connectionView(connID)
-	if !ok || conn.Protocol != ProtocolOIDC {
-		return part, false, ErrUnknownConnection
-	}
+	org := part.Org
 	if r == nil || r.URL == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		return part, false, &oidc.ValidationError{Check: oidc.CheckAuthorization, Reason: "the callback accepts only a GET with the query the provider sent"}
 	}
