@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -156,14 +157,18 @@ func boundedClient(c *http.Client, max int64) *http.Client {
 	if c != nil {
 		cp = *c
 	}
+	var timeout time.Duration
 	if cp.Timeout <= 0 {
-		cp.Timeout = DefaultHTTPTimeout
+		// A per-request context deadline in the transport rather than
+		// Client.Timeout: the same bound without the client's timer
+		// goroutine per request.
+		timeout = DefaultHTTPTimeout
 	}
 	base := cp.Transport
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	cp.Transport = limitTransport{base: base, max: max}
+	cp.Transport = limitTransport{base: base, max: max, timeout: timeout}
 	next := cp.CheckRedirect
 	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if err := checkURL(req.URL.String()); err != nil {
@@ -187,27 +192,37 @@ var errBodyTooLarge = errors.New("response body larger than MaxResponseBytes")
 // with errBodyTooLarge (rather than silently truncating, which could turn a
 // large JWKS into a different, smaller valid one).
 type limitTransport struct {
-	base http.RoundTripper
-	max  int64
+	base    http.RoundTripper
+	max     int64
+	timeout time.Duration // per request, body included; 0 = the client's own
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	cancel := context.CancelFunc(func() {})
+	if t.timeout > 0 {
+		var ctx context.Context
+		ctx, cancel = context.WithTimeout(req.Context(), t.timeout)
+		req = req.WithContext(ctx)
+	}
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
+		cancel()
 		return nil, err
 	}
 	if resp.ContentLength > t.max {
 		resp.Body.Close()
+		cancel()
 		return nil, errBodyTooLarge
 	}
-	resp.Body = &limitedBody{rc: resp.Body, left: t.max}
+	resp.Body = &limitedBody{rc: resp.Body, left: t.max, cancel: cancel}
 	return resp, nil
 }
 
 type limitedBody struct {
-	rc   io.ReadCloser
-	left int64
+	rc     io.ReadCloser
+	left   int64
+	cancel context.CancelFunc // ends the request's deadline with the body
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
@@ -225,7 +240,10 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (b *limitedBody) Close() error { return b.rc.Close() }
+func (b *limitedBody) Close() error {
+	defer b.cancel()
+	return b.rc.Close()
+}
 
 // isTimeout reports whether err is a timeout of the HTTP client or context.
 func isTimeout(err error) bool {
