@@ -163,6 +163,15 @@ func (s *Service) UpdateOrganization(ctx context.Context, orgID, actorUserID str
 	if edit == nil {
 		return nil, configErr("edit", "is nil")
 	}
+	return s.update(ctx, orgID, actorUserID, edit, checkEditRules, "")
+}
+
+// update runs an owner's change: on a fresh copy each attempt, refused by
+// rules (nil for the Service's own changes, such as domains), validated,
+// saved only from the version it loaded, audited as one
+// EventSettingsChanged with detail.
+func (s *Service) update(ctx context.Context, orgID, actorUserID string, edit func(*Organization) error,
+	rules func(cur, next *Organization) error, detail string) (*Organization, error) {
 	for range updateAttempts {
 		cur, err := s.adminOrg(ctx, orgID)
 		if err != nil {
@@ -175,8 +184,10 @@ func (s *Service) UpdateOrganization(ctx context.Context, orgID, actorUserID str
 		if err := edit(next); err != nil {
 			return nil, err
 		}
-		if err := checkEditRules(cur, next); err != nil {
-			return nil, err
+		if rules != nil {
+			if err := rules(cur, next); err != nil {
+				return nil, err
+			}
 		}
 		now := s.now()
 		expiring, err := s.checkSaved(next, cur, actorUserID, now)
@@ -206,7 +217,7 @@ func (s *Service) UpdateOrganization(ctx context.Context, orgID, actorUserID str
 			ended = s.endPasswordSessionsAfter(ctx, next, "")
 		}
 		s.emit(ctx, Event{Type: EventSettingsChanged, OrgID: next.ID, SSOName: next.SSOName, Actor: actorUserID,
-			Fields: fields, SessionsEnded: ended})
+			Fields: fields, SessionsEnded: ended, Detail: detail})
 		s.emitAll(ctx, expiring)
 		return next, nil
 	}

@@ -273,38 +273,10 @@ func (s *Service) RemoveDomain(ctx context.Context, orgID, actorUserID, domain s
 	return err
 }
 
-// updateDomains applies a domain change as an owner edit: checked, saved
-// only from the version it loaded (re-run on conflict), audited.
+// updateDomains applies a domain change as the Service's own owner edit
+// (the rules that keep Domains out of UpdateOrganization do not apply).
 func (s *Service) updateDomains(ctx context.Context, orgID, actor, detail string, change func(*Organization) error) (*Organization, error) {
-	for range updateAttempts {
-		cur, err := s.adminOrg(ctx, orgID)
-		if err != nil {
-			return nil, err
-		}
-		if actor == "" || actor != cur.OwnerID {
-			return nil, ErrNotOwner
-		}
-		next := cur.Clone()
-		if err := change(next); err != nil {
-			return nil, err
-		}
-		if slices.EqualFunc(cur.Domains, next.Domains, Domain.equal) {
-			return cur, nil
-		}
-		if err := next.ValidateAt(s.now()); err != nil {
-			return nil, err
-		}
-		switch err := s.updateOrg(ctx, next); {
-		case errors.Is(err, ErrConflict):
-			continue
-		case err != nil:
-			return nil, err
-		}
-		s.emit(ctx, Event{Type: EventSettingsChanged, OrgID: next.ID, SSOName: next.SSOName, Actor: actor,
-			Fields: []string{"Domains"}, Detail: detail})
-		return next, nil
-	}
-	return nil, ErrConflict
+	return s.update(ctx, orgID, actor, change, nil, detail)
 }
 
 func (d Domain) equal(e Domain) bool {
