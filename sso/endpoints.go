@@ -15,17 +15,14 @@ func (s *Service) connectionDetails(org *Organization, connID string) (SPDetails
 	if err := ValidateSSOName(org.SSOName); err != nil {
 		return SPDetails{}, err
 	}
-	d := s.Details(org)
 	if connID == PrimaryConnection {
-		return d, nil
+		return spDetailsAt(s.baseURL + "/sso/" + org.SSOName), nil
 	}
 	c := org.Connection(connID)
 	if c == nil || c.Protocol != ProtocolSAML {
 		return SPDetails{}, ErrUnknownConnection
 	}
-	base := s.connectionBase(org, connID)
-	d.EntityID, d.ACSURL = base+"/metadata", base+"/acs"
-	return d, nil
+	return spDetailsAt(s.connectionBase(org, connID)), nil
 }
 
 // connectionBase is {BaseURL}/sso/{name}/{id}: names and IDs are URL-safe

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -164,12 +163,13 @@ func (c cachedValidator) matches(sp SPDetails, conn *Connection) bool {
 
 // New checks cfg and returns a Service.
 func New(cfg Config) (*Service, error) {
-	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
-		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(cfg.BaseURL, "#") {
-		return nil, &ConfigError{Field: "BaseURL", Reason: "must be an absolute http(s) URL without credentials, query or fragment", Err: err,
-			Message: "The base URL must look like https://app.example.com (no user name, password, query or fragment)."}
+	base, err := spCheckBaseURL(cfg.BaseURL)
+	if err != nil {
+		ce := err.(*ConfigError)
+		ce.Message = "The base URL must look like https://app.example.com (no user name, password, query or fragment)."
+		return nil, ce
 	}
+	u, _ := url.Parse(base) // checked: parses
 	if cfg.Store == nil {
 		return nil, configErr("Store", "is nil")
 	}
@@ -181,7 +181,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, configErr("ClockSkew/MaxResponseSize/RequestTTL/FailureEventWindow/StoreTimeout/CleanupBudget/CleanupInterval", "must not be negative")
 	}
 	s := &Service{
-		baseURL:    strings.TrimRight(cfg.BaseURL, "/"),
+		baseURL:    base,
 		secure:     u.Scheme == "https", // url.Parse lowers the scheme
 		store:      cfg.Store,
 		sessions:   cfg.Sessions,
@@ -245,12 +245,12 @@ func (s *Service) Details(org *Organization) SPDetails {
 	if org == nil {
 		return SPDetails{}
 	}
-	d, err := NewSPDetails(s.baseURL, org.SSOName)
-	if err != nil {
+	if ValidateSSOName(org.SSOName) != nil {
 		// An invalid name has no endpoints; say so by leaving them empty.
 		return SPDetails{NameIDFormat: saml.NameIDFormatEmail, Attributes: []string{AttrEmail, AttrFirstName, AttrLastName, AttrRoles}}
 	}
-	return d
+	// BaseURL was checked once, by New.
+	return spDetailsAt(s.baseURL + "/sso/" + org.SSOName)
 }
 
 // Metadata returns the organization's SP metadata XML, served at its entity ID.

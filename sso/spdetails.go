@@ -37,18 +37,24 @@ func NewSPDetails(baseURL, ssoName string) (SPDetails, error) {
 	if err := ValidateSSOName(ssoName); err != nil {
 		return SPDetails{}, err
 	}
-	prefix := base + "/sso/" + ssoName
+	return spDetailsAt(base + "/sso/" + ssoName), nil
+}
+
+// spDetailsAt is the SP of the endpoints under prefix ({BaseURL}/sso/{name},
+// or a connection's {BaseURL}/sso/{name}/{id}): entity ID prefix/metadata,
+// ACS URL prefix/acs.
+func spDetailsAt(prefix string) SPDetails {
 	return SPDetails{
 		EntityID:           prefix + "/metadata",
 		ACSURL:             prefix + "/acs",
 		NameIDFormat:       saml.NameIDFormatEmail,
 		Attributes:         []string{AttrEmail, AttrFirstName, AttrLastName, AttrRoles},
 		OptionalAttributes: []string{AttrRoles},
-	}, nil
+	}
 }
 
 // spCheckBaseURL validates an application base URL and returns it without
-// trailing slashes.
+// trailing slashes: the one BaseURL check (New uses it too).
 func spCheckBaseURL(raw string) (string, error) {
 	const field = "BaseURL"
 	base := strings.TrimRight(raw, "/")
