@@ -239,13 +239,19 @@ func oidcWithQuery(base string, kv ...string) string {
 	if err != nil {
 		return base
 	}
-	q := u.Query()
+	// The registered URI's own query is kept byte for byte (RFC 6749
+	// 3.1.2); the parameters are appended.
+	add := url.Values{}
 	for i := 0; i+1 < len(kv); i += 2 {
 		if kv[i+1] != "" {
-			q.Set(kv[i], kv[i+1])
+			add.Set(kv[i], kv[i+1])
 		}
 	}
-	u.RawQuery = q.Encode()
+	if u.RawQuery != "" {
+		u.RawQuery += "&" + add.Encode()
+	} else {
+		u.RawQuery = add.Encode()
+	}
 	return u.String()
 }
 

@@ -16,6 +16,9 @@ type oidcAccess struct {
 	scopes   []string
 	user     User
 	expires  time.Time
+	// emailVerified is the ID token's email_verified knob: userinfo says
+	// the same as the ID token it came with.
+	emailVerified EmailVerified
 }
 
 // maxTokenForm bounds the body of a token request.
@@ -88,6 +91,16 @@ func (op *OIDCProvider) serveToken(w http.ResponseWriter, r *http.Request) {
 		oidcTokenError(w, oauthErr(knobs.Error, "refused on demand (ssotest NextToken)"), false)
 		return
 	}
+	op.mu.Lock()
+	if at := op.tokens[access]; at != nil {
+		// Userinfo answers as the ID token does: the email knobs apply to
+		// both, so a relying party that reads userinfo is tested too.
+		at.emailVerified = knobs.IDToken.EmailVerified
+		if v, ok := knobs.IDToken.Claims["email"]; ok {
+			at.user.Email, _ = v.(string)
+		}
+	}
+	op.mu.Unlock()
 
 	resp := oidcTokenJSON{
 		AccessToken: access,
@@ -230,5 +243,5 @@ func (op *OIDCProvider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		oidcJSON(w, http.StatusUnauthorized, oidcErrorJSON{Error: "invalid_token", Description: "unknown, expired or revoked access token"})
 		return
 	}
-	oidcJSON(w, http.StatusOK, op.userClaims(at.user, at.scopes, EmailVerifiedTrue))
+	oidcJSON(w, http.StatusOK, op.userClaims(at.user, at.scopes, at.emailVerified))
 }
