@@ -342,7 +342,7 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Del("Cache-Control")
 	w.Header().Set("Content-Type", "application/samlmetadata+xml")
-	w.Write(md) //nolint:errcheck // the client went away
+	w.Write(md) // a failed write is a client that went away
 }
 
 // logout ends the session of the request's cookie. It is POST only and

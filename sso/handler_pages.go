@@ -129,5 +129,5 @@ func writePage(w http.ResponseWriter, status int, t *template.Template, data any
 	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(status)
-	w.Write(b.Bytes()) //nolint:errcheck // the client went away
+	w.Write(b.Bytes()) // a failed write is a client that went away
 }

@@ -592,7 +592,7 @@ func TestSessionFromContext(t *testing.T) {
 	assert.False(t, ok)
 	assert.Nil(t, s)
 	//lint:ignore SA1012 a nil context must not panic
-	s, ok = sso.SessionFromContext(nil) //nolint:staticcheck
+	s, ok = sso.SessionFromContext(nil)
 	assert.False(t, ok)
 	assert.Nil(t, s)
 }
