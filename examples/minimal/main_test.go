@@ -83,7 +83,7 @@ func newSite(t *testing.T) *site {
 	st.app = httptest.NewUnstartedServer(nil)
 	base := "http://" + st.app.Listener.Addr().String()
 	cfg := sso.Config{BaseURL: base, Store: st.store, InsecureAllowPrivateNetworks: true} // the provider is on 127.0.0.1
-	h, err := sso.NewHandler(cfg, sso.HandlerConfig{}) // as main does
+	h, err := sso.NewHandler(cfg, sso.HandlerConfig{})                                    // as main does
 	if err != nil {
 		t.Fatal(err)
 	}
