@@ -67,6 +67,23 @@ func TestMinimalLineCount(t *testing.T) {
 	}
 }
 
+// TestReadmeShowsMinimal: README's integration section shows this file's
+// code as it is.
+func TestReadmeShowsMinimal(t *testing.T) {
+	src, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := string(src[strings.Index(string(src), "package main"):])
+	if !strings.Contains(string(readme), "```go\n"+code+"```") {
+		t.Errorf("README.md does not show examples/minimal/main.go from its package clause on; copy it again")
+	}
+}
+
 // site is the example's application on a real HTTP server, with a SAML IdP
 // and an OpenID provider of ssotest on theirs, and organization "acme"
 // signing in through either.
@@ -83,7 +100,8 @@ func newSite(t *testing.T) *site {
 	st.app = httptest.NewUnstartedServer(nil)
 	base := "http://" + st.app.Listener.Addr().String()
 	cfg := sso.Config{BaseURL: base, Store: st.store, InsecureAllowPrivateNetworks: true} // the provider is on 127.0.0.1
-	h, err := sso.NewHandler(cfg, sso.HandlerConfig{})                                    // as main does
+	// As main does, with the test's base URL and store.
+	h, err := sso.NewHandler(cfg, sso.HandlerConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
