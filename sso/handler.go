@@ -249,10 +249,12 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 	if own := h.prefix + "login"; h.loginURL.Host != "" || h.loginURL.Path != own {
 		u := *h.loginURL
 		q := u.Query()
-		for _, k := range []string{ReturnToParam, ErrorParam} {
-			if v := r.URL.Query().Get(k); v != "" {
-				q.Set(k, v)
-			}
+		in := r.URL.Query()
+		if v := in.Get(ReturnToParam); v != "" {
+			q.Set(ReturnToParam, SafeReturnTo(v))
+		}
+		if v := in.Get(ErrorParam); messages[v] != "" { // only codes of ours
+			q.Set(ErrorParam, v)
 		}
 		u.RawQuery = q.Encode()
 		http.Redirect(w, r, u.String(), http.StatusFound)

@@ -609,9 +609,12 @@ func TestHandlerLoginPage(t *testing.T) {
 
 	// A host with its own login page gets the browser sent there.
 	h = handler(t, e, sso.HandlerConfig{LoginURL: "/signin?tab=sso"})
-	rec = serve(e, h, httptest.NewRequest(http.MethodGet, "/sso/login?return_to=/a", nil))
+	rec = serve(e, h, httptest.NewRequest(http.MethodGet, "/sso/login?return_to=/a&error=session_ended", nil))
 	assert.Equal(t, http.StatusFound, rec.Code)
-	assert.Equal(t, "/signin?return_to=%2Fa&tab=sso", rec.Header().Get("Location"))
+	assert.Equal(t, "/signin?error=session_ended&return_to=%2Fa&tab=sso", rec.Header().Get("Location"))
+	// What it passes on is safe: a local path, a code of ours.
+	rec = serve(e, h, httptest.NewRequest(http.MethodGet, "/sso/login?return_to=//evil.example&error=%3Cb%3E", nil))
+	assert.Equal(t, "/signin?return_to=%2F&tab=sso", rec.Header().Get("Location"))
 }
 
 // TestHandlerLoginByEmail: an email alone finds the organization that
