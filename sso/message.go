@@ -100,9 +100,13 @@ func ErrorCode(err error) string {
 // StatusCode maps an error of this package to the HTTP status a host's
 // handler answers with: 503 for ErrUnavailable (try again later), 409 for
 // ErrConflict, 403 for the refusals (not owner, not admin, not allowed,
-// access denied, SSO required), 404 for unknown organizations and
-// ErrNotFound, 400 for invalid configuration and responses, 401 for ended,
-// expired and unknown sessions, 500 otherwise. nil gives 200.
+// access denied, SSO required, SSO disabled, not a member, a cross-site
+// request), 404 for unknown organizations and connections and ErrNotFound,
+// 400 for invalid configuration, arguments and responses (a replay, a
+// callback the provider answered with an error or that carries no code),
+// 502 when the organization's OpenID provider failed (discovery, token
+// exchange, keys, userinfo) or may not be reached, 401 for ended, expired
+// and unknown sessions, 500 otherwise. nil gives 200.
 func StatusCode(err error) int {
 	err = samlConfigErr(err)
 	switch {
@@ -113,12 +117,16 @@ func StatusCode(err error) int {
 	case errors.Is(err, ErrConflict), errors.Is(err, ErrMemberExists), errors.Is(err, ErrSSONameTaken):
 		return http.StatusConflict
 	case errors.Is(err, ErrNotOwner), errors.Is(err, ErrNotAdmin), errors.Is(err, ErrNotAllowed),
-		errors.Is(err, ErrAccessDenied), errors.Is(err, ErrSSODisabled):
+		errors.Is(err, ErrAccessDenied), errors.Is(err, ErrSSODisabled), errors.Is(err, ErrNotMember),
+		errors.Is(err, ErrCrossSite):
 		return http.StatusForbidden
-	case errors.Is(err, ErrUnknownOrganization), errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrUnknownOrganization), errors.Is(err, ErrNotFound), errors.Is(err, ErrUnknownConnection):
 		return http.StatusNotFound
 	case errors.Is(err, ErrInvalidConfig), errors.Is(err, ErrInvalidResponse), errors.Is(err, ErrReplay),
-		errors.Is(err, oidc.ErrInvalidToken), errors.Is(err, ErrUnknownConnection):
+		errors.Is(err, oidc.ErrInvalidToken), errors.Is(err, session.ErrInvalidArgument),
+		// The browser brought the provider's refusal (error=access_denied),
+		// or no single code: like a SAML error status, not a gateway failure.
+		errors.Is(err, oidc.CheckAuthorization):
 		return http.StatusBadRequest
 	case errors.Is(err, oidc.ErrProvider), errors.Is(err, ErrPrivateAddress):
 		return http.StatusBadGateway // the organization's provider failed, not the request

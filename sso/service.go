@@ -33,7 +33,11 @@ type Config struct {
 	// Store keeps organizations, members, pending requests and used
 	// assertion IDs. Required.
 	Store Store
-	// Sessions makes the sessions of successful sign-ins. Required.
+	// Sessions makes and checks the sessions of successful sign-ins. nil =
+	// a session.Manager over Store (which must then implement session.Store,
+	// as every store in orgsso/store does: otherwise New fails naming
+	// Sessions), with the Service's clock (Now) and, when Rand is set, its
+	// randomness. Set it to give the Manager options of its own.
 	Sessions *session.Manager
 	// Now is the clock of every time decision. nil = time.Now.
 	Now func() time.Time
@@ -173,8 +177,13 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil {
 		return nil, configErr("Store", "is nil")
 	}
+	var sessionStore session.Store
 	if cfg.Sessions == nil {
-		return nil, configErr("Sessions", "is nil")
+		st, ok := cfg.Store.(session.Store)
+		if !ok {
+			return nil, configErr("Sessions", "is nil, and Store does not implement session.Store to make a Manager over")
+		}
+		sessionStore = st
 	}
 	if cfg.ClockSkew < 0 || cfg.MaxResponseSize < 0 || cfg.RequestTTL < 0 || cfg.FailureEventWindow < 0 ||
 		cfg.StoreTimeout < 0 || cfg.CleanupBudget < 0 || cfg.CleanupInterval < 0 || cfg.MetadataRefreshInterval < 0 {
@@ -215,6 +224,13 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.rand == nil {
 		s.rand = rand.Reader
+	}
+	if s.sessions == nil {
+		var r io.Reader // nil: the Manager's own crypto/rand
+		if cfg.Rand != nil {
+			r = lockedRand{s} // one lock for one reader that need not be safe for concurrent use
+		}
+		s.sessions = session.NewManager(sessionStore, session.WithClock(s.now), session.WithRand(r))
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

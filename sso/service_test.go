@@ -688,7 +688,7 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"base URL with an empty fragment", sso.Config{BaseURL: "https://a.example/#", Store: st, Sessions: mgr}},
 		{"base URL with credentials", sso.Config{BaseURL: "https://u:p@a.example", Store: st, Sessions: mgr}},
 		{"no store", sso.Config{BaseURL: "https://a.example", Sessions: mgr}},
-		{"no sessions", sso.Config{BaseURL: "https://a.example", Store: st}},
+		{"no sessions, and a store that cannot keep them", sso.Config{BaseURL: "https://a.example", Store: struct{ sso.Store }{st}}},
 		{"negative skew", sso.Config{BaseURL: "https://a.example", Store: st, Sessions: mgr, ClockSkew: -1}},
 	}
 	for _, tt := range tests {
