@@ -163,10 +163,19 @@ const (
 // put it under) or not (cacheBypass).
 func (c *sessionCache) get(id string, now time.Time) (*session.Session, uint64, int) {
 	c.mu.RLock()
-	fresh, epoch := c.freshLocked(), c.epoch
+	fresh, epoch, n := c.freshLocked(), c.epoch, len(c.entries)
 	sess := c.entries[id]
 	c.mu.RUnlock()
 	switch {
+	case !fresh && n > 0:
+		// Stale: what is cached may predate any write, and a late poll
+		// must not make it servable again.
+		c.mu.Lock()
+		if !c.freshLocked() {
+			c.dropLocked()
+		}
+		c.mu.Unlock()
+		fallthrough
 	case !fresh:
 		c.bypasses.Add(1)
 		return nil, 0, cacheBypass

@@ -214,14 +214,16 @@ type MetadataLister interface {
 type ChangeFeed interface {
 	// ChangeSeq returns the store's change counter. Every committed write
 	// that can end a valid session raises it, in the transaction of the
-	// write: a session ended or deleted (sign-out, EndSessions,
-	// DeleteOrgSessions, and the cleanup of expired sessions too), an
-	// organization updated, replaced or deleted, a member updated,
-	// replaced or deleted. Creating a session, an organization or a member
-	// need not raise it. A call that starts after a write committed sees
-	// the raised value. The counter only grows; a value lower than one read
-	// before means the store was replaced (a restored backup), and a reader
-	// treats any other value as a change.
+	// write: a session ended or deleted (DeleteSession, DeleteOrgSessions,
+	// EndSessions), an organization updated, replaced or deleted, a member
+	// updated, replaced or deleted. Writes that change nothing, and those
+	// that create (a session, an organization, a member), should not: each
+	// raise drops every replica's cache. The deletion of expired sessions
+	// may raise it (the stores of orgsso/store do; a cache judges expiry by
+	// its clock anyway). A call that starts after a write committed sees
+	// the raised value. The counter only grows; a reader treats any other
+	// value than the last it read as a change (a lower one: the store was
+	// replaced, a backup restored).
 	ChangeSeq(ctx context.Context) (int64, error)
 }
 
