@@ -72,5 +72,8 @@ func parseChange(payload, schema string) (int64, bool) {
 		return 0, false
 	}
 	seq, err := strconv.ParseInt(payload[i+1:], 10, 64)
-	return seq, err == nil
+	if err != nil {
+		return 0, false
+	}
+	return seq, true
 }
