@@ -325,3 +325,76 @@ func refusedWithin(t *testing.T, name string, svc *sso.Service, token string, wr
 	}
 	t.Logf("replica %s refused %v after the revocation; %d checks after that, %d accepted", name, refusedAt.Sub(written).Round(time.Microsecond), after, staleAccepts)
 }
+
+// BenchSessionCheck measures sso.Service.ValidateSession, the check behind
+// every page view, over st: sub-benchmark "cached" with the session cache
+// on, Run keeping it fresh and every session already cached (a warm
+// replica), "uncached" with the cache off (the session, its organization
+// and its member read from st at every check). Both cycle through 100
+// sessions of one organization. A cached run reports hit/op, the share of
+// its checks answered from the cache.
+func BenchSessionCheck(b *testing.B, st Store) {
+	ctx := b.Context()
+	now := t0
+	clock := func() time.Time { return now }
+	org := &sso.Organization{ID: "org-bench", SSOName: "bench", OwnerID: "u-owner", Enabled: true, SSOEpoch: 3}
+	if err := st.CreateOrganization(ctx, org); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.CreateMember(ctx, &sso.Member{OrgID: org.ID, Email: "alice@bench.example", UserID: "u-alice"}); err != nil {
+		b.Fatal(err)
+	}
+	mgr := session.NewManager(st, session.WithClock(clock))
+	toks := make([]string, 100)
+	for i := range toks {
+		var err error
+		if _, toks[i], err = mgr.Start(ctx, session.Params{OrgID: org.ID, UserID: "u-alice", Method: session.MethodSSO,
+			TTL: time.Hour, Epoch: org.SSOEpoch}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, bb := range []struct {
+		name string
+		cfg  sso.SessionCacheConfig
+	}{
+		{"cached", sso.SessionCacheConfig{}},
+		{"uncached", sso.SessionCacheConfig{Disabled: true}},
+	} {
+		svc, err := sso.New(sso.Config{BaseURL: "https://app.example.com", Store: st, Sessions: mgr, Now: clock, SessionCache: bb.cfg})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() { defer close(done); svc.Run(runCtx) }()
+		if !bb.cfg.Disabled {
+			for deadline := time.Now().Add(freshWait); !svc.SessionCacheStats().Fresh; time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					b.Fatalf("session cache not fresh %v after Run started", freshWait)
+				}
+			}
+		}
+		for _, tok := range toks { // warm
+			if _, err := svc.ValidateSession(ctx, tok); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			before := svc.SessionCacheStats()
+			i := 0
+			for b.Loop() {
+				if _, err := svc.ValidateSession(ctx, toks[i%len(toks)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			if !bb.cfg.Disabled {
+				after := svc.SessionCacheStats()
+				b.ReportMetric(float64(after.Hits-before.Hits)/float64(i), "hit/op")
+			}
+		})
+		cancel()
+		<-done
+	}
+}
