@@ -223,7 +223,7 @@ func New(cfg Config) (*Service, error) {
 	if s.sealer, err = newSealer(cfg.SecretKey); err != nil {
 		return nil, err
 	}
-	if s.cache, err = newSessionCache(cfg.SessionCache, cfg.Store); err != nil {
+	if s.cache, err = newSessionCache(cfg.SessionCache, cfg.Store, cfg.Sessions); err != nil {
 		return nil, err
 	}
 	if s.now == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,8 +49,9 @@ const (
 // The cache needs Service.Run: Run keeps it fresh (polls the counter,
 // listens for notifications). A Service whose Run is not running reads the
 // store at every check, as without a cache. It needs a Store that
-// implements ChangeFeed (every store in orgsso/store does); over another
-// Store there is no cache.
+// implements ChangeFeed (every store in orgsso/store does), and a session
+// Manager over that same Store (Config.Sessions built with
+// session.NewManager(store)); otherwise there is no cache.
 type SessionCacheConfig struct {
 	// Disabled turns the cache off: every ValidateSession reads the store.
 	Disabled bool
@@ -124,8 +126,9 @@ type sessionCache struct {
 }
 
 // newSessionCache returns the cache cfg asks for over st, or nil: when it
-// is disabled or st has no ChangeFeed.
-func newSessionCache(cfg SessionCacheConfig, st Store) (*sessionCache, error) {
+// is disabled, st has no ChangeFeed, or the session manager keeps its
+// sessions elsewhere (its sign-outs would not move st's counter).
+func newSessionCache(cfg SessionCacheConfig, st Store, sessions *session.Manager) (*sessionCache, error) {
 	switch {
 	case cfg.MaxStaleness < 0:
 		return nil, configErr("SessionCache.MaxStaleness", "must not be negative")
@@ -135,7 +138,7 @@ func newSessionCache(cfg SessionCacheConfig, st Store) (*sessionCache, error) {
 		return nil, configErr("SessionCache.MaxEntries", "must not be negative")
 	}
 	feed, ok := st.(ChangeFeed)
-	if cfg.Disabled || !ok {
+	if cfg.Disabled || !ok || !sameStore(st, sessions.Store()) {
 		return nil, nil
 	}
 	c := &sessionCache{
@@ -148,6 +151,21 @@ func newSessionCache(cfg SessionCacheConfig, st Store) (*sessionCache, error) {
 	c.watcher, _ = st.(ChangeWatcher)
 	c.poll = c.maxStale / 4
 	return c, nil
+}
+
+// sameStore reports whether the session store is st itself: interface
+// values of one comparable dynamic type, equal (a pointer to the same
+// store, as a host passes it to both). Values of other types, or not
+// comparable, are not the same for this purpose.
+func sameStore(st Store, sessions session.Store) bool {
+	if st == nil || sessions == nil {
+		return false
+	}
+	t := reflect.TypeOf(st)
+	if t != reflect.TypeOf(sessions) || !t.Comparable() {
+		return false
+	}
+	return any(st) == any(sessions)
 }
 
 // ValidateSession's cache states for one check.

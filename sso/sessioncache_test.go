@@ -172,3 +172,29 @@ func TestSessionCacheExpiry(t *testing.T) {
 		t.Errorf("ValidateSession at ExpiresAt err = %v; want session.ErrExpired", err)
 	}
 }
+
+// TestSessionCacheNeedsOneStore: the cache is on only when the session
+// manager keeps its sessions in the Store whose change counter it reads;
+// sessions kept elsewhere would be signed out without the counter moving.
+func TestSessionCacheNeedsOneStore(t *testing.T) {
+	st, other := memory.New(), memory.New()
+	for _, tt := range []struct {
+		name     string
+		sessions *session.Manager
+		want     bool
+	}{
+		{"same store", session.NewManager(st), true},
+		{"another store", session.NewManager(other), false},
+		{"no store", session.NewManager(nil), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			svc, err := sso.New(sso.Config{BaseURL: "https://app.example.com", Store: st, Sessions: tt.sessions})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := svc.SessionCacheStats().Enabled; got != tt.want {
+				t.Errorf("SessionCacheStats().Enabled = %v; want %v", got, tt.want)
+			}
+		})
+	}
+}
