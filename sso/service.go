@@ -223,9 +223,6 @@ func New(cfg Config) (*Service, error) {
 	if s.sealer, err = newSealer(cfg.SecretKey); err != nil {
 		return nil, err
 	}
-	if s.cache, err = newSessionCache(cfg.SessionCache, cfg.Store, cfg.Sessions); err != nil {
-		return nil, err
-	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -241,6 +238,9 @@ func New(cfg Config) (*Service, error) {
 			r = lockedRand{s} // one lock for one reader that need not be safe for concurrent use
 		}
 		s.sessions = session.NewManager(sessionStore, session.WithClock(s.now), session.WithRand(r))
+	}
+	if s.cache, err = newSessionCache(cfg.SessionCache, cfg.Store, s.sessions); err != nil {
+		return nil, err
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

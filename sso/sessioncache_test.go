@@ -184,6 +184,7 @@ func TestSessionCacheNeedsOneStore(t *testing.T) {
 		want     bool
 	}{
 		{"same store", session.NewManager(st), true},
+		{"the Service's own manager", nil, true},
 		{"another store", session.NewManager(other), false},
 		{"no store", session.NewManager(nil), false},
 	} {
