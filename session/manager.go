@@ -290,6 +290,16 @@ func (m *Manager) Cleanup(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// Store returns the Store the Manager keeps its sessions in (nil for a nil
+// Manager). A package that caches Validate's answers uses it to check that
+// it can learn of every change to them (see sso.SessionCacheConfig).
+func (m *Manager) Store() Store {
+	if m == nil {
+		return nil
+	}
+	return m.store
+}
+
 // errNoResult is Validate's error for a Store that returned neither a
 // session nor an error: a broken store, which callers must not read as
 // "signed out".

@@ -66,13 +66,18 @@ func (s *Service) cleanupOnce(ctx context.Context) (int, error) {
 // Run cleans up every Config.CleanupInterval and refreshes IdP
 // configurations from their metadata URLs every
 // Config.MetadataRefreshInterval (when the Store implements
-// MetadataLister), until ctx is done, then returns ctx's error. A failed
+// MetadataLister), and keeps the session cache fresh (Config.SessionCache:
+// without Run, every session check reads the store), until ctx is done,
+// then returns ctx's error. A failed
 // Cleanup or refresh is logged and retried at the next tick. Start it once
 // per process:
 //
 //	go svc.Run(ctx)
 func (s *Service) Run(ctx context.Context) error {
 	go s.metadataLoop(ctx) // its own loop: a slow IdP never holds up Cleanup
+	if s.cache != nil {
+		go s.cache.run(ctx, s.log) // keeps the session cache fresh (Config.SessionCache)
+	}
 	t := time.NewTicker(s.cleanupInterval)
 	defer t.Stop()
 	for {

@@ -113,6 +113,11 @@ type Config struct {
 	// configurations from their metadata URLs. 0 =
 	// DefaultMetadataRefreshInterval.
 	MetadataRefreshInterval time.Duration
+	// SessionCache configures the cache of ValidateSession's verdicts: on
+	// by default over a Store with a ChangeFeed (every store in
+	// orgsso/store), kept fresh by Run. See SessionCacheConfig for the
+	// staleness bound and the off switch.
+	SessionCache SessionCacheConfig
 }
 
 // Service runs SSO for every organization of an application: sign-in start,
@@ -141,6 +146,8 @@ type Service struct {
 	httpClient *http.Client
 
 	storeTimeout, cleanupBudget, cleanupInterval, metadataInterval time.Duration
+
+	cache *sessionCache // nil when Config.SessionCache is off or the Store has no ChangeFeed
 
 	mu         sync.Mutex
 	validators map[string]cachedValidator // by organization ID and connection ID
@@ -231,6 +238,9 @@ func New(cfg Config) (*Service, error) {
 			r = lockedRand{s} // one lock for one reader that need not be safe for concurrent use
 		}
 		s.sessions = session.NewManager(sessionStore, session.WithClock(s.now), session.WithRand(r))
+	}
+	if s.cache, err = newSessionCache(cfg.SessionCache, cfg.Store, s.sessions); err != nil {
+		return nil, err
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -27,7 +27,20 @@ import (
 // EndRevoked), and ErrUnavailable when the store cannot answer: a host must
 // not read that one as "signed out". A session found ended by the
 // organization's state is also marked ended in the store, with its reason.
+//
+// While Run runs, valid sessions are cached (Config.SessionCache): a
+// revocation made through this Service is seen at once, one made on another
+// replica within SessionCacheConfig.MaxStaleness (1 s by default).
 func (s *Service) ValidateSession(ctx context.Context, token string) (*session.Session, error) {
+	if c := s.cache; c != nil {
+		return s.validateCached(ctx, c, token)
+	}
+	return s.validateSession(ctx, token)
+}
+
+// validateSession is ValidateSession without the cache: it reads the
+// session, its organization and its member from the store.
+func (s *Service) validateSession(ctx context.Context, token string) (*session.Session, error) {
 	sctx, cancel := s.storeCtx(ctx)
 	sess, err := s.sessions.Validate(sctx, token)
 	cancel()
@@ -112,6 +125,7 @@ func (s *Service) endSessions(ctx context.Context, q session.Query, reason strin
 // session store that cannot end sessions (no session.Lister) ends none, and
 // that is not an error: ValidateSession judges by the organization's state.
 func (s *Service) end(ctx context.Context, q session.Query, reason string) (int, error) {
+	defer s.cache.drop() // after the write: a check in flight must not cache what it read before
 	return s.count(ctx, "EndSessions", func(ctx context.Context) (int, error) {
 		n, err := s.sessions.End(ctx, q, reason)
 		if errors.Is(err, session.ErrNotSupported) {
@@ -146,6 +160,7 @@ func (s *Service) SignOut(ctx context.Context, r *http.Request) (*http.Cookie, e
 		return clear, nil
 	}
 	err = s.do(ctx, "DeleteSession", func(ctx context.Context) error { return s.sessions.Revoke(ctx, c.Value) })
+	s.cache.drop()
 	if err != nil && !errors.Is(err, session.ErrUnknownSession) {
 		return clear, err
 	}
@@ -218,6 +233,7 @@ func (s *Service) RevokeSessions(ctx context.Context, orgID, actorUserID, userID
 	n, err := s.count(ctx, "EndSessions", func(ctx context.Context) (int, error) {
 		return s.sessions.End(ctx, session.Query{OrgID: orgID, UserID: userID}, session.EndRevoked)
 	})
+	s.cache.drop()
 	if err != nil {
 		return n, err
 	}

@@ -206,3 +206,39 @@ type MetadataLister interface {
 	// order.
 	OrganizationsWithMetadataURL(ctx context.Context, after string, limit int) ([]*Organization, error)
 }
+
+// ChangeFeed is implemented by stores that count the writes which can make
+// a valid session invalid, so that a Service can cache session checks
+// (Config.SessionCache) and still learn of every revocation, also one made
+// by another replica. Every store in orgsso/store implements it.
+type ChangeFeed interface {
+	// ChangeSeq returns the store's change counter. Every committed write
+	// that can end a valid session raises it, in the transaction of the
+	// write: a session ended or deleted (DeleteSession, DeleteOrgSessions,
+	// EndSessions), an organization updated, replaced or deleted, a member
+	// updated, replaced or deleted. Writes that change nothing, and those
+	// that create (a session, an organization, a member), should not: each
+	// raise drops every replica's cache. The deletion of expired sessions
+	// may raise it (the stores of orgsso/store do; a cache judges expiry by
+	// its clock anyway). A call that starts after a write committed sees
+	// the raised value. The counter only grows; a reader treats any other
+	// value than the last it read as a change (a lower one: the store was
+	// replaced, a backup restored).
+	ChangeSeq(ctx context.Context) (int64, error)
+}
+
+// ChangeWatcher is implemented by stores that push their change counter
+// as writes commit (PostgreSQL: LISTEN/NOTIFY), so that replicas learn of a
+// revocation in milliseconds rather than at their next ChangeSeq poll.
+// store/postgres implements it; a store that cannot push returns an error
+// wrapping errors.ErrUnsupported at once.
+type ChangeWatcher interface {
+	// WatchChanges calls changed with the counter's new value after writes
+	// that raised it commit, until ctx is done or the watch fails, and then
+	// returns why (ctx.Err() when ctx ended). It may skip values, never
+	// reports one from another store, and calls changed from one goroutine
+	// at a time; changed must return quickly. A Service polls ChangeSeq
+	// regardless: the watch makes revocations arrive sooner, it does not
+	// bound how late they arrive.
+	WatchChanges(ctx context.Context, changed func(seq int64)) error
+}

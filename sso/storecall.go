@@ -167,6 +167,7 @@ func (s *Service) createMember(ctx context.Context, m *Member) (*Member, error) 
 // Over a Store without AdminStore it saves (and so may recreate a member
 // removed a moment before).
 func (s *Service) updateMember(ctx context.Context, m *Member) error {
+	defer s.cache.drop() // after the write, whatever its outcome (a timeout may have committed)
 	if s.admin == nil {
 		return s.do(ctx, "SaveMember", func(ctx context.Context) error { return s.store.SaveMember(ctx, m) })
 	}
@@ -177,6 +178,7 @@ func (s *Service) updateMember(ctx context.Context, m *Member) error {
 // advances org.Version. Over a Store without AdminStore the check is a read
 // before the write.
 func (s *Service) updateOrg(ctx context.Context, org *Organization) error {
+	defer s.cache.drop() // after the write, whatever its outcome (a timeout may have committed)
 	w, err := s.sealed(org)
 	if err != nil {
 		return err

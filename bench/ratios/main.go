@@ -1,6 +1,7 @@
 // Command ratios reads `go test -bench` output on stdin and prints the medians
 // and ratios the performance work tracks: Validate against the floor and the
-// peers per response shape, allocations, and HandleACS against Validate.
+// peers per response shape, allocations, HandleACS against Validate, and
+// the session check with a warm session cache against without it.
 package main
 
 import (
@@ -84,6 +85,13 @@ func main() {
 	ratio("HandleACS memory (sso) / Validate (saml)", "sso.BenchmarkHandleACS", "saml.BenchmarkValidate", "target <= 1.2x")
 	ratio("HandleACS memory / Validate typical (sqlite pkg vs bench pkg)", "sqlite.BenchmarkHandleACS/memory", "bench.BenchmarkOrgssoValidate/typical", "")
 	ratio("HandleACS sqlite / HandleACS memory (same process)", "sqlite.BenchmarkHandleACS/sqlite", "sqlite.BenchmarkHandleACS/memory", "")
+	for _, st := range []string{"memory", "sqlite", "postgres"} {
+		cached := st + ".BenchmarkSessionCheck/cached"
+		if x := med(ns[cached]); x > 0 {
+			fmt.Printf("%-60s %14s   %s\n", "SessionCheck cached, warm replica ("+st+")", dur(x), "target <= 5 µs")
+		}
+		ratio("SessionCheck uncached / cached ("+st+")", st+".BenchmarkSessionCheck/uncached", cached, "")
+	}
 }
 
 func dur(ns float64) string {

@@ -69,6 +69,14 @@ func (f *flakyStore) Session(ctx context.Context, id string) (*session.Session, 
 	return f.Store.Session(ctx, id)
 }
 
+// ChangeSeq never answers: the Service's session cache stays stale, so
+// every check reads the store (the cache fails closed; with it, the checks
+// of a warm replica would go on for up to its MaxStaleness of an outage,
+// which storetest.RunSessionCache covers).
+func (f *flakyStore) ChangeSeq(context.Context) (int64, error) {
+	return 0, errors.New("change counter not read in this test")
+}
+
 // TestStoreUnavailable: when the store cannot say whether a session is
 // valid (sso.ErrUnavailable), the pages answer 503 "try again", and nobody
 // is signed out: the cookie stays, and the session works again once the

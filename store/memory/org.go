@@ -241,6 +241,7 @@ func (s *Store) putOrgLocked(c *sso.Organization) {
 		delete(s.orgIDByName, old.SSOName)
 	}
 	if old != nil {
+		s.changedLocked() // replaced: it may end sessions
 		for _, d := range old.Domains {
 			if d.Verified() && s.orgIDByDom[d.Name] == c.ID {
 				delete(s.orgIDByDom, d.Name)
@@ -484,6 +485,7 @@ func (s *Store) DeleteMember(ctx context.Context, orgID, email string) error {
 	if len(byKey) == 0 {
 		delete(s.members, orgID)
 	}
+	s.changedLocked()
 	return nil
 }
 
@@ -565,5 +567,9 @@ func (s *Store) putMemberLocked(c *sso.Member) {
 		byKey = make(map[string]*sso.Member)
 		s.members[c.OrgID] = byKey
 	}
-	byKey[sso.MemberEmailKey(c.Email)] = c
+	key := sso.MemberEmailKey(c.Email)
+	if byKey[key] != nil {
+		s.changedLocked() // replaced: it may end sessions
+	}
+	byKey[key] = c
 }

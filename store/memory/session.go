@@ -188,6 +188,7 @@ func (s *Store) EndSessions(ctx context.Context, q session.Query, reason string)
 			c := *sess // a stored value is replaced, never modified
 			c.EndReason = reason
 			s.sessions[id] = &c
+			s.changedLocked()
 			n++
 		}
 	}
@@ -230,6 +231,7 @@ func (s *Store) deleteExpiredSessionsLocked(now time.Time, limit int) int {
 // deleteSessionLocked removes a stored session and its index entry. The
 // caller holds s.mu for writing.
 func (s *Store) deleteSessionLocked(sess *session.Session) {
+	s.changedLocked()
 	delete(s.sessions, sess.ID)
 	if ids := s.orgSessions[sess.OrgID]; ids != nil {
 		delete(ids, sess.ID)

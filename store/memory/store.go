@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/orgsso/orgsso/session"
@@ -19,14 +20,16 @@ var (
 	_ sso.MetadataLister  = (*Store)(nil)
 	_ sso.Cleaner         = (*Store)(nil)
 	_ sso.BatchCleaner    = (*Store)(nil)
+	_ sso.ChangeFeed      = (*Store)(nil)
 	_ session.Store       = (*Store)(nil)
 	_ session.Lister      = (*Store)(nil)
 )
 
 // Store is an in-process implementation of sso.Store, sso.RequestConsumer,
-// sso.AdminStore, sso.DomainStore, sso.MetadataLister, sso.Cleaner, sso.BatchCleaner,
-// session.Store and session.Lister. It is safe for concurrent use. Create one with New; the
-// zero value is also ready to use.
+// sso.AdminStore, sso.DomainStore, sso.MetadataLister, sso.Cleaner,
+// sso.BatchCleaner, sso.ChangeFeed, session.Store and session.Lister. It is
+// safe for concurrent use. Create one with New; the zero value is also ready
+// to use.
 //
 // Every method first returns ctx.Err() if ctx is already done, and an error
 // wrapping ErrInvalidArgument for a nil *Store or a nil context. Every method
@@ -47,6 +50,7 @@ type Store struct {
 	assertions  map[assertionKey]time.Time     // -> kept until
 	sessions    map[string]*session.Session    // by ID
 	orgSessions map[string]map[string]struct{} // organization ID -> session IDs
+	changes     atomic.Int64                   // the change counter (ChangeSeq); raised under mu
 }
 
 // New returns an empty store.

@@ -16,5 +16,7 @@
 // Open's pool allows MaxOpenConns connections (idle ones close after
 // MaxIdleTime, every one is replaced after MaxLifetime); tune it with
 // st.DB().SetMaxOpenConns and friends, keeping the sum over replicas under
-// the server's max_connections.
+// the server's max_connections. A Service's Run also keeps one connection
+// of its own per replica, outside the pool, that LISTENs for the change
+// notifications of its session cache (ChangesChannel).
 package postgres

@@ -120,3 +120,21 @@ func TestMigrateMetadataURLs(t *testing.T) {
 	// A second replica opening the migrated schema applies nothing again.
 	migrationtest.CheckMetadataURLsAgain(t, openDSN(t, dsn))
 }
+
+// TestMigrateChangeCounter: a PostgreSQL schema written by the migrations
+// before the change counter one, by the code of that schema (the rows of
+// TestMigrateMetadataURLs), is migrated by Open with nothing lost; the
+// counter starts at 1, creating leaves it, and revoking writes raise it,
+// those of the store and those of a replica still on schema 8 (its plain
+// SQL) alike. A second replica reads the counter as left.
+func TestMigrateChangeCounter(t *testing.T) {
+	dsn := schemaDSN(t)
+	db := adminDB(t, dsn) // its search_path is the test's schema
+	defer db.Close()
+	ph := func(n int) string { return "$" + strconv.Itoa(n) }
+	version := migrationtest.ApplyBefore(t, db, filepath.Join("..", "sqlstore", "migrations", "postgres"), migrationtest.ChangeCounterMigration, ph)
+	migrationtest.InsertPreChangeCounterRows(t, db, ph)
+
+	seq := migrationtest.CheckChangeCounter(t, openDSN(t, dsn), version, ph)
+	migrationtest.CheckChangeCounterAgain(t, openDSN(t, dsn), version, seq)
+}

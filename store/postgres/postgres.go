@@ -33,6 +33,10 @@ const cancelWait = 2 * time.Second
 // pairs, as libpq takes them), checks the connection, brings the schema up
 // to date and returns a store on it. Close the store when done.
 //
+// The store pushes its changes (sso.ChangeWatcher): WatchChanges listens
+// on ChangesChannel with a connection of its own, so that a Service's
+// session cache hears of a revocation on another replica at its commit.
+//
 // Errors never repeat the DSN, which may hold a password. An empty or
 // unparsable DSN, or a nil context, wraps sqlstore.ErrInvalidArgument; a
 // database whose encoding is not UTF8 gives ErrEncoding; a schema newer than
@@ -50,6 +54,9 @@ func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
 		// effort basis only: it is not passed on.
 		return nil, fmt.Errorf("postgres: cannot parse the DSN (not shown: it may hold a password): %w", sqlstore.ErrInvalidArgument)
 	}
+	// The change listener's connection keeps pgx's default handling of an
+	// ended context (close the connection): it runs no statement to cancel.
+	listenCfg := cfg.Copy()
 	// When a call's context ends, ask the server to cancel the statement
 	// (and wait up to cancelWait for it to say so), rather than only drop
 	// the connection: a dropped statement that waits for a lock would go
@@ -74,7 +81,7 @@ func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
 		return nil, fmt.Errorf("postgres: the database's encoding is %s; orgsso needs UTF8 (CREATE DATABASE … ENCODING 'UTF8'): %w",
 			encoding, ErrEncoding)
 	}
-	st, err := sqlstore.New(ctx, db, sqlstore.Postgres)
+	st, err := sqlstore.New(ctx, db, sqlstore.Postgres, sqlstore.WithWatcher(listener(listenCfg)))
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)

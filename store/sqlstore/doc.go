@@ -135,4 +135,24 @@
 // of each of their indexes per row), and sign-ins go on in between. On
 // PostgreSQL the batches skip rows another cleaner has locked, so replicas
 // cleaning at once share the work.
+//
+// # Change counter
+//
+// Table change_counter (migration 0009) holds one number, which triggers
+// raise in the transaction of every write that can make a valid session
+// invalid: an UPDATE or DELETE of sessions, organizations or members
+// (inserts do not). Store.ChangeSeq reads it (sso.ChangeFeed): a
+// sso.Service polls it to keep its session cache (sso.SessionCacheConfig)
+// within its staleness bound of every replica's writes. Triggers rather
+// than statements in this package, so that no write path can forget it
+// (nor a replica still running older code during a rolling upgrade, nor an
+// operator's SQL). Deleting expired sessions raises it too (a trigger
+// cannot tell a cleanup from a sign-out): each cleanup batch that removed
+// sessions makes every replica refill its cache once. On PostgreSQL the
+// triggers run once per statement and also NOTIFY orgsso_changes with the
+// schema and the new value, delivered at commit: Store.WatchChanges
+// (sso.ChangeWatcher, given by store/postgres) reports them, so replicas
+// hear of a revocation at its commit rather than at their next poll. The
+// counter's row is locked from a raise to the commit, so revoking
+// transactions commit one at a time; they are rare next to the checks.
 package sqlstore

@@ -217,6 +217,9 @@ const (
 		(SELECT org_id, assertion_id FROM used_assertions WHERE until < ? LIMIT ? ` + skipLocked + `)`
 	qCleanupSessions = `DELETE FROM sessions WHERE id IN
 		(SELECT id FROM sessions WHERE expires_at <= ? LIMIT ? ` + skipLocked + `)`
+
+	// The change counter (see migration 0009): triggers raise it.
+	qChangeSeq = `SELECT seq FROM change_counter WHERE id = 1`
 )
 
 // sessionFilter is one of the eight shapes of a session.Query: by
@@ -307,6 +310,7 @@ type statements struct {
 	deleteOrgSessions, deleteOrgSessionsMethod                        *sql.Stmt
 	listSessions, endSessions                                         [sessionFilters]*sql.Stmt
 	cleanupRequests, cleanupAssertions, cleanupSessions               *sql.Stmt
+	changeSeq                                                         *sql.Stmt
 }
 
 // stmtSQL pairs a statement with its SQL.
@@ -334,6 +338,7 @@ func (st *statements) all() []stmtSQL {
 		{&st.deleteOrgSessions, qDeleteOrgSessions}, {&st.deleteOrgSessionsMethod, qDeleteOrgSessionsMethod},
 		{&st.cleanupRequests, qCleanupRequests}, {&st.cleanupAssertions, qCleanupAssertions},
 		{&st.cleanupSessions, qCleanupSessions},
+		{&st.changeSeq, qChangeSeq},
 	}
 	for f := range sessionFilter(sessionFilters) {
 		all = append(all, stmtSQL{&st.listSessions[f], f.listSessionsSQL()}, stmtSQL{&st.endSessions[f], f.endSessionsSQL()})

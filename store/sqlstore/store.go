@@ -21,13 +21,16 @@ var (
 	_ sso.DomainStore     = (*Store)(nil)
 	_ sso.MetadataLister  = (*Store)(nil)
 	_ sso.BatchCleaner    = (*Store)(nil)
+	_ sso.ChangeFeed      = (*Store)(nil)
+	_ sso.ChangeWatcher   = (*Store)(nil)
 	_ session.Store       = (*Store)(nil)
 	_ session.Lister      = (*Store)(nil)
 )
 
 // Store implements sso.Store, sso.AdminStore (with sso.RequestConsumer),
-// sso.DomainStore, sso.MetadataLister, sso.Cleaner, sso.BatchCleaner, session.Store and
-// session.Lister on a SQL database. It is safe for concurrent use, also by
+// sso.DomainStore, sso.MetadataLister, sso.Cleaner, sso.BatchCleaner,
+// sso.ChangeFeed (with sso.ChangeWatcher), session.Store and session.Lister
+// on a SQL database. It is safe for concurrent use, also by
 // several processes sharing the database: ConsumeRequest,
 // ConsumeMatchingRequest, UseAssertion, the SSO name check, the verified
 // domain check, UpdateOrganization's version check and CreateMember's
@@ -52,6 +55,9 @@ type Store struct {
 	// within microseconds of releasing it and starve the sign-ins.
 	writes chan struct{}
 
+	watch Watcher       // nil: WatchChanges is unsupported (SQLite)
+	done  chan struct{} // closed by Close: ends the watches
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -60,8 +66,8 @@ type Store struct {
 // New returns a Store on db, after bringing its schema up to date with the
 // migrations embedded for dialect (see the package documentation). On success
 // the Store owns db: Store.Close closes it. On failure db is left open, for
-// the caller to close.
-func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
+// the caller to close. Nil options are ignored.
+func New(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*Store, error) {
 	switch {
 	case ctx == nil:
 		return nil, errorf(ErrInvalidArgument, "nil context")
@@ -76,7 +82,12 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 	if err := migrate(ctx, db, d); err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, dialect: d}
+	s := &Store{db: db, dialect: d, done: make(chan struct{})}
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
 	if d == SQLite {
 		s.writes = make(chan struct{}, 1)
 	}
@@ -113,6 +124,7 @@ func (s *Store) Close() error {
 	}
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
+		close(s.done)
 		s.closeErr = errors.Join(s.stmts.close(), s.db.Close())
 	})
 	return s.closeErr
