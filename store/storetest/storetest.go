@@ -95,6 +95,7 @@ func groups() []group {
 		{"DomainConcurrency", domainConcurrencyTests},
 		{"MetadataURLs", metadataURLTests},
 		{"OrganizationsWithMetadataURL", metadataListerTests},
+		{"SignIn", signInTests},
 	}
 }
 
