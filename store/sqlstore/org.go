@@ -478,13 +478,8 @@ func (r runner) memberByEmail(ctx context.Context, orgID, email string) (*sso.Me
 	return m, nil
 }
 
-// member reads the member with this organization and email key;
-// sql.ErrNoRows if there is none.
-func (s *Store) member(ctx context.Context, orgID, key string) (*sso.Member, error) {
-	return runner{s: s}.member(ctx, orgID, key)
-}
-
-// member is Store.member, run by r.
+// member reads the member with this organization and email key, run by
+// r; sql.ErrNoRows if there is none.
 func (r runner) member(ctx context.Context, orgID, key string) (*sso.Member, error) {
 	return scanMember(r.queryRow(ctx, r.s.stmts.member, orgID, key).Scan)
 }
