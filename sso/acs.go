@@ -75,7 +75,9 @@ const formOverhead = 16 << 10
 // cookie, leaves the request usable. A test round trip returns Result.Test and
 // writes nothing else. A sign-in applies the organization's membership and
 // role-mapping rules and creates the session. Result.ClearCookies delete the
-// used binding cookie.
+// used binding cookie. The writes after verification (replay record,
+// request, member, session) commit in one transaction when the store
+// implements SignInStore.
 //
 // Every failure is reported as an EventSignInFailed (and logged). Failures
 // before the response's signature is verified are limited per organization

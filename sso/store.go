@@ -85,10 +85,17 @@ type RequestConsumer interface {
 // SignInStore is implemented by stores that commit the writes of a sign-in
 // in one transaction: the assertion ID's replay record, the pending
 // request's consumption, the member's creation or update and the session,
-// one commit (one fsync on SQLite) instead of one per write. The SQL stores
-// in orgsso/store implement it. A Service uses it when its Store implements
-// it and Config.Sessions keeps its sessions in that same store; otherwise it
-// makes the same calls one by one, with the same answers.
+// one commit (one fsync on SQLite) instead of one per write. Every store in
+// orgsso/store implements it. A Service uses it when its Store implements it
+// and Config.Sessions keeps its sessions in that same store; otherwise it
+// makes the same calls one by one, with the same answers. Either way, what
+// a refused sign-in wrote before the refusal stays written (a replay
+// record, a consumed request: see HandleACS); in a transaction, a store
+// failure (ErrUnavailable) rolls the whole sign-in back instead of leaving
+// the writes before it, so the same response may be posted again. No host
+// callback (Config.ProvisionUser, OnEvent, the Logger) runs inside the
+// transaction: a first sign-in that calls ProvisionUser makes its writes one
+// by one, and events are emitted once the transaction committed.
 type SignInStore interface {
 	// SignIn begins a transaction, runs f with it, and commits it if f
 	// returns true, rolling it back otherwise; it returns the error of
