@@ -87,6 +87,24 @@ type Params struct {
 // Start starts the session p describes, as Create does, and stamps p.Epoch
 // into it.
 func (m *Manager) Start(ctx context.Context, p Params) (*Session, string, error) {
+	s, token, err := m.New(p)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := m.store.CreateSession(ctxOrBackground(ctx), s); err != nil {
+		return nil, "", fmt.Errorf("session: create: %w", err)
+	}
+	out := *s // the store may keep s; the caller gets its own copy
+	return &out, token, nil
+}
+
+// New builds the session p describes, and its token, as Start does, without
+// storing it: for a caller that stores it itself, e.g. in the transaction of
+// a sign-in (package sso with a store that implements sso.SignInStore). The
+// session is valid only once stored in the Manager's Store (see Store), and
+// the token is its only copy, never to be logged. Invalid arguments give an
+// *ArgumentError, as Start; a randomness failure is returned wrapped.
+func (m *Manager) New(p Params) (*Session, string, error) {
 	if err := m.usable(); err != nil {
 		return nil, "", err
 	}
@@ -107,7 +125,7 @@ func (m *Manager) Start(ctx context.Context, p Params) (*Session, string, error)
 	// Round(0) drops the monotonic reading: expiry is wall-clock time, the
 	// same in memory as after a round trip through a database.
 	now := m.now().Round(0)
-	s := &Session{
+	return &Session{
 		ID:         HashToken(token),
 		OrgID:      p.OrgID,
 		UserID:     p.UserID,
@@ -116,12 +134,18 @@ func (m *Manager) Start(ctx context.Context, p Params) (*Session, string, error)
 		ExpiresAt:  now.Add(p.TTL),
 		Epoch:      p.Epoch,
 		Connection: p.Connection,
+	}, token, nil
+}
+
+// Store returns the Store the Manager keeps its sessions in (nil for a nil
+// Manager or one built without a Store). Package sso uses it to check that
+// the sessions live in its own Store: a sign-in's transaction and the
+// session cache's change counter both need that.
+func (m *Manager) Store() Store {
+	if m == nil {
+		return nil
 	}
-	if err := m.store.CreateSession(ctxOrBackground(ctx), s); err != nil {
-		return nil, "", fmt.Errorf("session: create: %w", err)
-	}
-	out := *s // the store may keep s; the caller gets its own copy
-	return &out, token, nil
+	return m.store
 }
 
 // Validate returns the session a token belongs to, if it is valid at the
@@ -290,15 +314,6 @@ func (m *Manager) Cleanup(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Store returns the Store the Manager keeps its sessions in (nil for a nil
-// Manager). A package that caches Validate's answers uses it to check that
-// it can learn of every change to them (see sso.SessionCacheConfig).
-func (m *Manager) Store() Store {
-	if m == nil {
-		return nil
-	}
-	return m.store
-}
 
 // errNoResult is Validate's error for a Store that returned neither a
 // session nor an error: a broken store, which callers must not read as

@@ -75,7 +75,9 @@ const formOverhead = 16 << 10
 // cookie, leaves the request usable. A test round trip returns Result.Test and
 // writes nothing else. A sign-in applies the organization's membership and
 // role-mapping rules and creates the session. Result.ClearCookies delete the
-// used binding cookie.
+// used binding cookie. The writes after verification (replay record,
+// request, member, session) commit in one transaction when the store
+// implements SignInStore.
 //
 // Every failure is reported as an EventSignInFailed (and logged). Failures
 // before the response's signature is verified are limited per organization
@@ -178,21 +180,26 @@ func (s *Service) handleACS(ctx context.Context, ssoName, connID string, r *http
 	if len(a.ID) > MaxKeyBytes {
 		return part, true, fail(saml.CheckSchema, "the assertion ID is longer than 512 bytes")
 	}
-	if err := s.do(ctx, "UseAssertion", func(ctx context.Context) error { return s.store.UseAssertion(ctx, org.ID, a.ID, until) }); err != nil {
-		return part, true, err
-	}
-
-	var req *PendingRequest
-	if a.InResponseTo != "" {
-		if req, err = s.consume(ctx, org, conn.ID, a.InResponseTo, r); err != nil {
-			return part, true, err
+	// From here on the sign-in writes: the replay record, the request's
+	// consumption, the member and the session, in one transaction where
+	// the store allows (writeSignIn).
+	res, err := s.writeSignIn(ctx, part, func(ops signInOps) (*Result, error) {
+		if err := ops.useAssertion(ctx, org.ID, a.ID, until); err != nil {
+			return part, err
 		}
-	}
-	var problems []string
-	if req != nil && req.TesterUserID != "" {
-		problems = samlTestProblems(s.now(), &conn, a)
-	}
-	res, err := s.complete(ctx, part, &conn, req, id, checked, refused, problems)
+		var req *PendingRequest
+		if a.InResponseTo != "" {
+			var err error
+			if req, err = s.consume(ctx, ops, org, conn.ID, a.InResponseTo, r); err != nil {
+				return part, err
+			}
+		}
+		var problems []string
+		if req != nil && req.TesterUserID != "" {
+			problems = samlTestProblems(s.now(), &conn, a)
+		}
+		return s.complete(ctx, ops, part, &conn, req, id, checked, refused, problems)
+	})
 	return res, true, err
 }
 
@@ -204,15 +211,18 @@ func (s *Service) handleACS(ctx context.Context, ssoName, connID string, r *http
 // is cleared. On failure the partial result part comes back for the event.
 //
 // received is the identity as read (a test reports what checkIdentity
-// refuses in it), checked what the sign-in may use.
-func (s *Service) complete(ctx context.Context, part *Result, conn *Connection, req *PendingRequest,
+// refuses in it), checked what the sign-in may use. Its store calls and
+// events go through ops.
+func (s *Service) complete(ctx context.Context, ops signInOps, part *Result, conn *Connection, req *PendingRequest,
 	received, checked Identity, refused, testProblems []string) (*Result, error) {
 	org := part.Org
 	var res *Result
 	var err error
 	switch {
 	case req != nil && req.TesterUserID != "":
-		res = s.testResult(ctx, org, conn, received, testProblems)
+		var e Event
+		res, e = testOutcome(org, conn, received, testProblems)
+		ops.emit(ctx, e)
 	case !org.Enabled || !conn.Enabled:
 		err = ErrSSODisabled
 	default:
@@ -220,7 +230,7 @@ func (s *Service) complete(ctx context.Context, part *Result, conn *Connection, 
 		if req != nil {
 			returnTo = SafeReturnTo(req.ReturnTo)
 		}
-		res, err = s.signIn(ctx, org, conn, checked, refused, returnTo)
+		res, err = s.signIn(ctx, ops, org, conn, checked, refused, returnTo)
 	}
 	if err != nil {
 		if res == nil {
@@ -236,12 +246,12 @@ func (s *Service) complete(ctx context.Context, part *Result, conn *Connection, 
 
 // consume takes the pending request of org a verified response answers, if
 // the posting browser holds its binding cookie; otherwise the request stays.
-func (s *Service) consume(ctx context.Context, org *Organization, connID, id string, r *http.Request) (*PendingRequest, error) {
+func (s *Service) consume(ctx context.Context, ops signInOps, org *Organization, connID, id string, r *http.Request) (*PendingRequest, error) {
 	hash, ok := s.bindingOf(r, id, connID)
 	if !ok {
 		return nil, errNoBinding()
 	}
-	req, err := s.consumeMatching(ctx, id, org.ID, hash)
+	req, err := ops.consumeMatching(ctx, id, org.ID, hash)
 	switch {
 	case isNotFound(err):
 		return nil, &saml.ValidationError{Check: saml.CheckInResponseTo, Reason: "response answers no pending request of this organization bound to this browser: unknown, expired, already used, another organization's, or bound to another browser", Got: text.Truncate(id, 100)}
@@ -255,10 +265,18 @@ func (s *Service) consume(ctx context.Context, org *Organization, connID, id str
 
 // testResult reports a Test SSO round trip without acting on it.
 func (s *Service) testResult(ctx context.Context, org *Organization, c *Connection, id Identity, problems []string) *Result {
+	res, e := testOutcome(org, c, id, problems)
+	s.emit(ctx, e)
+	return res
+}
+
+// testOutcome is a Test SSO round trip's result and the event that reports
+// it.
+func testOutcome(org *Organization, c *Connection, id Identity, problems []string) (*Result, Event) {
 	rep := newTestReport(org, c, id)
 	rep.Problems = append(rep.Problems, problems...)
-	s.emit(ctx, Event{Type: EventTestCompleted, OrgID: org.ID, SSOName: org.SSOName, Email: rep.Identity.Email, UserID: org.OwnerID})
-	return &Result{Org: org, Connection: c.ID, Identity: rep.Identity, Mapping: rep.Mapping, Test: rep, ReturnTo: "/"}
+	e := Event{Type: EventTestCompleted, OrgID: org.ID, SSOName: org.SSOName, Email: rep.Identity.Email, UserID: org.OwnerID}
+	return &Result{Org: org, Connection: c.ID, Identity: rep.Identity, Mapping: rep.Mapping, Test: rep, ReturnTo: "/"}, e
 }
 
 // samlTestProblems are what a SAML Test SSO reports beyond the identity:

@@ -207,7 +207,12 @@ func (s *Service) handleCallback(ctx context.Context, ssoName, connID string, r 
 	case unverified:
 		return part, true, &denied{reason: "the provider did not verify the email (email_verified is not true)"}
 	}
-	res, err := s.complete(ctx, part, &conn, req, id, checked, refused, problems)
+	// The member and the session are written in one transaction where the
+	// store allows (writeSignIn); the request was consumed above, before the
+	// code exchange.
+	res, err := s.writeSignIn(ctx, part, func(ops signInOps) (*Result, error) {
+		return s.complete(ctx, ops, part, &conn, req, id, checked, refused, problems)
+	})
 	return res, true, err
 }
 

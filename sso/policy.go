@@ -35,7 +35,7 @@ func (e *denied) Unwrap() error { return ErrAccessDenied }
 // Before all that, the identity's values must have passed checkIdentity
 // (bounds, address syntax), which gave id and refused: with anything refused
 // the error is a *saml.ValidationError of saml.CheckIdentity, and nothing is stored.
-func (s *Service) signIn(ctx context.Context, org *Organization, c *Connection, id Identity, refused []string, returnTo string) (*Result, error) {
+func (s *Service) signIn(ctx context.Context, ops signInOps, org *Organization, c *Connection, id Identity, refused []string, returnTo string) (*Result, error) {
 	res := &Result{Org: org, Connection: c.ID, Identity: id, ReturnTo: returnTo}
 	if len(refused) > 0 {
 		return res, identityError(refused)
@@ -46,7 +46,7 @@ func (s *Service) signIn(ctx context.Context, org *Organization, c *Connection, 
 	mapping := org.RoleMapping.Map(id.IdPRoles)
 	res.Mapping = mapping
 
-	m, err := s.loadMember(ctx, org.ID, id.Email)
+	m, err := ops.loadMember(ctx, org.ID, id.Email)
 	switch {
 	case isNotFound(err):
 		m = nil
@@ -55,6 +55,9 @@ func (s *Service) signIn(ctx context.Context, org *Organization, c *Connection, 
 	}
 	var provisioned bool
 	var oldRole rolemap.OrgRole
+	if m == nil && s.provision != nil && ops.inTx() {
+		return res, errOutsideTx // ProvisionUser is a host callback
+	}
 	if m == nil {
 		if m, err = s.newMember(ctx, org, c, id, mapping); err != nil {
 			return res, err
@@ -62,13 +65,13 @@ func (s *Service) signIn(ctx context.Context, org *Organization, c *Connection, 
 		if err := s.provisionable(ctx, org, m); err != nil {
 			return res, err
 		}
-		if created, err := s.createMember(ctx, m); err == nil {
+		if created, err := ops.createMember(ctx, m); err == nil {
 			m, provisioned = created, true
 			if s.provision != nil { // a host's user may have had an earlier membership
 				s.endStaleAfter(ctx, org.ID, m.UserID) // before this sign-in's own session
 			}
 			// Reported once committed, whatever happens to the session.
-			s.emit(ctx, Event{Type: EventMemberProvisioned, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, NewRole: m.OrgRole})
+			ops.emit(ctx, Event{Type: EventMemberProvisioned, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, NewRole: m.OrgRole})
 		} else if errors.Is(err, ErrMemberExists) {
 			m = created // a concurrent first sign-in won: its member, its user ID
 		} else if errors.Is(err, ErrUserIDTaken) {
@@ -85,20 +88,20 @@ func (s *Service) signIn(ctx context.Context, org *Organization, c *Connection, 
 			return res, err
 		}
 		if changed {
-			switch err := s.updateMember(ctx, m); {
+			switch err := ops.updateMember(ctx, m); {
 			case isNotFound(err):
 				return res, &denied{reason: errMemberGone.Error()}
 			case err != nil:
 				return res, err
 			}
 			if oldRole != "" {
-				s.emit(ctx, Event{Type: EventRolesChanged, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, OldRole: oldRole, NewRole: m.OrgRole})
+				ops.emit(ctx, Event{Type: EventRolesChanged, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, OldRole: oldRole, NewRole: m.OrgRole})
 			}
 		}
 	}
 	res.Member = m
 
-	sess, token, err := s.startSession(ctx, session.Params{OrgID: org.ID, UserID: m.UserID, Method: session.MethodSSO,
+	sess, token, err := ops.startSession(ctx, session.Params{OrgID: org.ID, UserID: m.UserID, Method: session.MethodSSO,
 		TTL: org.EffectiveSessionTimeout(), Epoch: c.sessionEpoch(org), Connection: c.ID})
 	if err != nil {
 		return res, err
@@ -106,7 +109,7 @@ func (s *Service) signIn(ctx context.Context, org *Organization, c *Connection, 
 	res.Session, res.Token = sess, token
 	// Each event follows the commit it reports: the member's above, the
 	// session's here.
-	s.emit(ctx, Event{Type: EventSignInSucceeded, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, NewRole: m.OrgRole})
+	ops.emit(ctx, Event{Type: EventSignInSucceeded, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, NewRole: m.OrgRole})
 	return res, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/storeerr"
 )
 
@@ -79,6 +80,51 @@ type RequestConsumer interface {
 	// (unknown ID, other organization, other binding) leaves every request
 	// in place and is ErrNotFound. Expiry is the caller's to judge.
 	ConsumeMatchingRequest(ctx context.Context, id, orgID, bindingHash string) (*PendingRequest, error)
+}
+
+// SignInStore is implemented by stores that commit the writes of a sign-in
+// in one transaction: the assertion ID's replay record, the pending
+// request's consumption, the member's creation or update and the session,
+// one commit (one fsync on SQLite) instead of one per write. Every store in
+// orgsso/store implements it. A Service uses it when its Store implements it
+// and Config.Sessions keeps its sessions in that same store; otherwise it
+// makes the same calls one by one, with the same answers. Either way, what
+// a refused sign-in wrote before the refusal stays written (a replay
+// record, a consumed request: see HandleACS); in a transaction, a store
+// failure (ErrUnavailable) rolls the whole sign-in back instead of leaving
+// the writes before it, so the same response may be posted again. No host
+// callback (Config.ProvisionUser, OnEvent, the Logger) runs inside the
+// transaction: a first sign-in that calls ProvisionUser makes its writes one
+// by one, and events are emitted once the transaction committed.
+type SignInStore interface {
+	// SignIn begins a transaction, runs f with it, and commits it if f
+	// returns true, rolling it back otherwise; it returns the error of
+	// beginning or committing (or rolling back) the transaction, nil if it
+	// committed, or rolled back as f asked. A store failure during f shows
+	// in f's calls; SignIn then never commits what f did before it (the
+	// transaction cannot commit part of itself), and if ctx ends, nothing is
+	// committed. f runs once; it must not call the store's other methods (on
+	// SQLite the transaction holds the write lock they would wait for), nor
+	// use tx after it returns.
+	SignIn(ctx context.Context, f func(tx SignInTx) (commit bool)) error
+}
+
+// SignInTx is what the transaction of SignInStore.SignIn offers: the store
+// calls of a sign-in after the response was verified. Each method answers as
+// the method of the same name of Store, RequestConsumer, AdminStore or
+// session.Store does (errors, argument checks, atomicity with other
+// callers), and what it writes is committed with the transaction or not at
+// all; a method that answers with an error (ErrReplay, ErrNotFound,
+// ErrMemberExists, ErrUserIDTaken, …) writes nothing itself, and leaves the
+// transaction usable. A Service calls them with the context given to
+// SignIn.
+type SignInTx interface {
+	UseAssertion(ctx context.Context, orgID, assertionID string, until time.Time) error
+	ConsumeMatchingRequest(ctx context.Context, id, orgID, bindingHash string) (*PendingRequest, error)
+	Member(ctx context.Context, orgID, email string) (*Member, error)
+	CreateMember(ctx context.Context, m *Member) (*Member, error)
+	UpdateMember(ctx context.Context, m *Member) error
+	CreateSession(ctx context.Context, s *session.Session) error
 }
 
 // Cleaner is implemented by stores that can evict expired pending requests,

@@ -407,22 +407,24 @@ func (s *Store) CreateMember(ctx context.Context, m *sso.Member) (*sso.Member, e
 	if err := checkMember(m); err != nil {
 		return nil, err
 	}
-	c := cloneMember(m)
-
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.createMemberLocked(m)
+}
+
+// createMemberLocked is CreateMember's step under s.mu, which the caller
+// holds; m is checked.
+func (s *Store) createMemberLocked(m *sso.Member) (*sso.Member, error) {
+	c := cloneMember(m)
 	s.initLocked()
 	old := s.members[c.OrgID][sso.MemberEmailKey(c.Email)]
-	taken := old == nil && s.userIDHeldLocked(c.OrgID, c.UserID)
-	if old == nil && !taken {
-		s.putMemberLocked(c)
-	}
-	s.mu.Unlock()
 	switch {
 	case old != nil:
 		return cloneMember(old), errorf(sso.ErrMemberExists, "member %q of organization %q", m.Email, m.OrgID)
-	case taken:
+	case s.userIDHeldLocked(c.OrgID, c.UserID):
 		return nil, errorf(sso.ErrUserIDTaken, "user %q, member %q of organization %q", m.UserID, m.Email, m.OrgID)
 	}
+	s.putMemberLocked(c)
 	return cloneMember(c), nil
 }
 
@@ -452,15 +454,21 @@ func (s *Store) UpdateMember(ctx context.Context, m *sso.Member) error {
 	if err := checkMember(m); err != nil {
 		return err
 	}
-	c := cloneMember(m)
-
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.members[c.OrgID][sso.MemberEmailKey(c.Email)] == nil {
-		return errorf(sso.ErrNotFound, "member %q of organization %q", m.Email, m.OrgID)
+	_, err := s.updateMemberLocked(m)
+	return err
+}
+
+// updateMemberLocked is UpdateMember's step under s.mu, which the caller
+// holds; m is checked. It returns the member it replaced.
+func (s *Store) updateMemberLocked(m *sso.Member) (*sso.Member, error) {
+	old := s.members[m.OrgID][sso.MemberEmailKey(m.Email)]
+	if old == nil {
+		return nil, errorf(sso.ErrNotFound, "member %q of organization %q", m.Email, m.OrgID)
 	}
-	s.putMemberLocked(c)
-	return nil
+	s.putMemberLocked(cloneMember(m))
+	return old, nil
 }
 
 // DeleteMember removes the member of organization orgID with this email

@@ -79,15 +79,19 @@ func (s *Store) ConsumeMatchingRequest(ctx context.Context, id, orgID, bindingHa
 		return nil, err
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.consumeMatchingLocked(id, orgID, bindingHash)
+}
+
+// consumeMatchingLocked is ConsumeMatchingRequest's step under s.mu, which
+// the caller holds; the arguments are checked.
+func (s *Store) consumeMatchingLocked(id, orgID, bindingHash string) (*sso.PendingRequest, error) {
 	r, ok := s.requests[id]
 	ok = ok && r.OrgID == orgID && subtle.ConstantTimeCompare([]byte(r.BindingHash), []byte(bindingHash)) == 1
-	if ok {
-		delete(s.requests, id)
-	}
-	s.mu.Unlock()
 	if !ok {
 		return nil, errorf(sso.ErrNotFound, "pending request %q of organization %q with this binding", id, orgID)
 	}
+	delete(s.requests, id)
 	return r, nil // no longer in the store: no copy needed
 }
 
@@ -103,16 +107,26 @@ func (s *Store) UseAssertion(ctx context.Context, orgID, assertionID string, unt
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
+	if err := checkAssertion(orgID, assertionID); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.useAssertionLocked(orgID, assertionID, until)
+}
+
+// checkAssertion checks UseAssertion's arguments.
+func checkAssertion(orgID, assertionID string) error {
 	if orgID == "" || assertionID == "" {
 		return errorf(ErrInvalidArgument, "assertion without an organization ID or assertion ID")
 	}
-	if err := checkKeys("assertion", orgID, assertionID); err != nil {
-		return err
-	}
-	k := assertionKey{orgID: orgID, assertionID: assertionID}
+	return checkKeys("assertion", orgID, assertionID)
+}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// useAssertionLocked is UseAssertion's step under s.mu, which the caller
+// holds; the arguments are checked.
+func (s *Store) useAssertionLocked(orgID, assertionID string, until time.Time) error {
+	k := assertionKey{orgID: orgID, assertionID: assertionID}
 	s.initLocked()
 	if _, used := s.assertions[k]; used {
 		return errorf(sso.ErrReplay, "assertion %q of organization %q", assertionID, orgID)

@@ -18,19 +18,29 @@ func (s *Store) CreateSession(ctx context.Context, sess *session.Session) error 
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
+	if err := checkSession(sess); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.createSessionLocked(sess)
+}
+
+// checkSession checks CreateSession's session.
+func checkSession(sess *session.Session) error {
 	if sess == nil {
 		return errorf(ErrInvalidArgument, "nil session")
 	}
 	if sess.ID == "" || sess.OrgID == "" {
 		return errorf(ErrInvalidArgument, "session without an ID or organization ID")
 	}
-	if err := checkKeys("session", sess.ID, sess.OrgID, sess.UserID); err != nil {
-		return err
-	}
-	c := *sess
+	return checkKeys("session", sess.ID, sess.OrgID, sess.UserID)
+}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// createSessionLocked is CreateSession's step under s.mu, which the caller
+// holds; sess is checked.
+func (s *Store) createSessionLocked(sess *session.Session) error {
+	c := *sess
 	s.initLocked()
 	if _, ok := s.sessions[c.ID]; ok {
 		// The ID is a token hash: it is not repeated in the error.

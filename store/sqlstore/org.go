@@ -450,6 +450,12 @@ func checkEmail(orgID, email string) error {
 // valid UTF-8, or holding NUL) is an error wrapping ErrInvalidArgument, and
 // so is a key longer than sso.MaxKeyBytes (ErrKeyTooLong).
 func (s *Store) Member(ctx context.Context, orgID, email string) (*sso.Member, error) {
+	return runner{s: s}.memberByEmail(ctx, orgID, email)
+}
+
+// memberByEmail is Member, run by r.
+func (r runner) memberByEmail(ctx context.Context, orgID, email string) (*sso.Member, error) {
+	s := r.s
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -462,7 +468,7 @@ func (s *Store) Member(ctx context.Context, orgID, email string) (*sso.Member, e
 	if !storable(orgID) {
 		return nil, errorf(sso.ErrNotFound, "member %q of organization %q", email, orgID)
 	}
-	m, err := s.member(ctx, orgID, sso.MemberEmailKey(email))
+	m, err := r.member(ctx, orgID, sso.MemberEmailKey(email))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errorf(sso.ErrNotFound, "member %q of organization %q", email, orgID)
 	}
@@ -472,10 +478,10 @@ func (s *Store) Member(ctx context.Context, orgID, email string) (*sso.Member, e
 	return m, nil
 }
 
-// member reads the member with this organization and email key;
-// sql.ErrNoRows if there is none.
-func (s *Store) member(ctx context.Context, orgID, key string) (*sso.Member, error) {
-	return scanMember(s.stmts.member.QueryRowContext(ctx, orgID, key).Scan)
+// member reads the member with this organization and email key, run by
+// r; sql.ErrNoRows if there is none.
+func (r runner) member(ctx context.Context, orgID, key string) (*sso.Member, error) {
+	return scanMember(r.queryRow(ctx, r.s.stmts.member, orgID, key).Scan)
 }
 
 // memberArgs checks m as every member write does (a non-nil member with an
@@ -602,6 +608,12 @@ const createMemberAttempts = 5
 // times, then gives up with an error wrapping sso.ErrConflict. m is checked
 // as SaveMember checks it.
 func (s *Store) CreateMember(ctx context.Context, m *sso.Member) (*sso.Member, error) {
+	return runner{s: s}.createMember(ctx, m)
+}
+
+// createMember is CreateMember, run by r.
+func (r runner) createMember(ctx context.Context, m *sso.Member) (*sso.Member, error) {
+	s := r.s
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -612,7 +624,7 @@ func (s *Store) CreateMember(ctx context.Context, m *sso.Member) (*sso.Member, e
 	key := args[1].(string)
 	for range createMemberAttempts {
 		var exists, taken bool
-		err := s.inTx(ctx, func(tx *sql.Tx) (bool, error) {
+		err := r.inTx(ctx, func(tx *sql.Tx) (bool, error) {
 			n, err := rowsAffected(tx.StmtContext(ctx, s.stmts.createMember).ExecContext(ctx, args...))
 			if err != nil || n == 0 {
 				exists = n == 0
@@ -657,7 +669,7 @@ func (s *Store) CreateMember(ctx context.Context, m *sso.Member) (*sso.Member, e
 		case !exists:
 			return cloneMember(m), nil
 		}
-		existing, err := s.member(ctx, m.OrgID, key)
+		existing, err := r.member(ctx, m.OrgID, key)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // removed in between: the email is free again
 		}
@@ -676,6 +688,12 @@ func (s *Store) CreateMember(ctx context.Context, m *sso.Member) (*sso.Member, e
 // sso.ErrNotFound: it never creates one. m is checked as SaveMember checks
 // it.
 func (s *Store) UpdateMember(ctx context.Context, m *sso.Member) error {
+	return runner{s: s}.updateMember(ctx, m)
+}
+
+// updateMember is UpdateMember, run by r.
+func (r runner) updateMember(ctx context.Context, m *sso.Member) error {
+	s := r.s
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
@@ -684,7 +702,7 @@ func (s *Store) UpdateMember(ctx context.Context, m *sso.Member) error {
 		return err
 	}
 	var n int
-	err = s.inTx(ctx, func(tx *sql.Tx) (bool, error) {
+	err = r.inTx(ctx, func(tx *sql.Tx) (bool, error) {
 		var err error
 		n, err = rowsAffected(tx.StmtContext(ctx, s.stmts.updateMember).ExecContext(ctx, append(args[2:], args[0], args[1])...))
 		if err != nil || n == 0 {

@@ -86,6 +86,12 @@ func (s *Store) ConsumeRequest(ctx context.Context, id string) (*sso.PendingRequ
 //
 // Like ConsumeRequest, it returns an expired request too.
 func (s *Store) ConsumeMatchingRequest(ctx context.Context, id, orgID, bindingHash string) (*sso.PendingRequest, error) {
+	return runner{s: s}.consumeMatchingRequest(ctx, id, orgID, bindingHash)
+}
+
+// consumeMatchingRequest is ConsumeMatchingRequest, run by r.
+func (r runner) consumeMatchingRequest(ctx context.Context, id, orgID, bindingHash string) (*sso.PendingRequest, error) {
+	s := r.s
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -96,21 +102,21 @@ func (s *Store) ConsumeMatchingRequest(ctx context.Context, id, orgID, bindingHa
 	if !storable(id) || !storable(orgID) || !storable(bindingHash) {
 		return nil, notFound
 	}
-	r := &sso.PendingRequest{ID: id, OrgID: orgID, BindingHash: bindingHash}
+	req := &sso.PendingRequest{ID: id, OrgID: orgID, BindingHash: bindingHash}
 	var expires, verifier string
-	err := s.writeRow(ctx, s.stmts.consumeMatchingRequest, []any{id, orgID, bindingHash}, &r.ReturnTo, &r.TesterUserID, &expires,
-		&r.Connection, &r.Nonce, &verifier)
+	err := r.writeRow(ctx, s.stmts.consumeMatchingRequest, []any{id, orgID, bindingHash}, &req.ReturnTo, &req.TesterUserID, &expires,
+		&req.Connection, &req.Nonce, &verifier)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound
 	}
 	if err != nil {
 		return nil, dbErr(ctx, "consume matching request", err)
 	}
-	if r.ExpiresAt, err = decodeTime(expires); err != nil {
+	if req.ExpiresAt, err = decodeTime(expires); err != nil {
 		return nil, dbErr(ctx, "consume matching request: expires_at", err)
 	}
-	r.CodeVerifier = sso.Secret(verifier)
-	return r, nil
+	req.CodeVerifier = sso.Secret(verifier)
+	return req, nil
 }
 
 // UseAssertion records assertionID as used in organization orgID until the
@@ -123,6 +129,12 @@ func (s *Store) ConsumeMatchingRequest(ctx context.Context, id, orgID, bindingHa
 // until; the store never evicts on its own, so a recorded ID whose until has
 // passed is still a replay until then. Recording it again does not extend it.
 func (s *Store) UseAssertion(ctx context.Context, orgID, assertionID string, until time.Time) error {
+	return runner{s: s}.useAssertion(ctx, orgID, assertionID, until)
+}
+
+// useAssertion is UseAssertion, run by r.
+func (r runner) useAssertion(ctx context.Context, orgID, assertionID string, until time.Time) error {
+	s := r.s
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
@@ -139,7 +151,7 @@ func (s *Store) UseAssertion(ctx context.Context, orgID, assertionID string, unt
 	if err != nil {
 		return err
 	}
-	n, err := s.exec(ctx, s.stmts.useAssertion, orgID, assertionID, u)
+	n, err := r.exec(ctx, s.stmts.useAssertion, orgID, assertionID, u)
 	if err != nil {
 		return dbErr(ctx, "use assertion", err)
 	}

@@ -19,6 +19,12 @@ import (
 // each, and PostgreSQL's cannot hold any length). An ID the store already holds is an error
 // wrapping ErrDuplicateID.
 func (s *Store) CreateSession(ctx context.Context, sess *session.Session) error {
+	return runner{s: s}.createSession(ctx, sess)
+}
+
+// createSession is CreateSession, run by r.
+func (r runner) createSession(ctx context.Context, sess *session.Session) error {
+	s := r.s
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
@@ -42,7 +48,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *session.Session) error 
 	if err != nil {
 		return err
 	}
-	n, err := s.exec(ctx, s.stmts.createSession,
+	n, err := r.exec(ctx, s.stmts.createSession,
 		sess.ID, sess.OrgID, sess.UserID, sess.Method, created, expires, sess.Epoch, sess.EndReason, sess.Connection)
 	if err != nil {
 		return dbErr(ctx, "create session", err)

@@ -96,6 +96,7 @@ func groups() []group {
 		{"MetadataURLs", metadataURLTests},
 		{"OrganizationsWithMetadataURL", metadataListerTests},
 		{"Changes", changeTests},
+		{"SignIn", signInTests},
 	}
 }
 
