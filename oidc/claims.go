@@ -42,9 +42,9 @@ type Claims struct {
 	// (or null), or more than MaxAuthMethods values, or one longer than
 	// MaxAuthMethodBytes, is CheckMalformed.
 	AuthMethods []string
-	IssuedAt      time.Time
-	Expiry        time.Time
-	Audience      []string
+	IssuedAt    time.Time
+	Expiry      time.Time
+	Audience    []string
 	// Raw holds every claim of the ID token, as signed.
 	Raw map[string]json.RawMessage
 
