@@ -97,6 +97,9 @@ func (s *Service) signIn(ctx context.Context, org *Organization, c *Connection, 
 		}
 	}
 	res.Member = m
+	if mfaNeeded(org, id) {
+		return s.challenge(ctx, res, org, c, m) // a pending sign-in, no session
+	}
 
 	sess, token, err := s.startSession(ctx, session.Params{OrgID: org.ID, UserID: m.UserID, Method: session.MethodSSO,
 		TTL: org.EffectiveSessionTimeout(), Epoch: c.sessionEpoch(org), Connection: c.ID})
