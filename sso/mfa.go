@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -158,6 +159,9 @@ func (c *MFAChallenge) String() string {
 
 // GoString is String, so %#v does not print the token either.
 func (c *MFAChallenge) GoString() string { return c.String() }
+
+// LogValue keeps the token out of structured logs.
+func (c *MFAChallenge) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // MFA errors. Each comes in an *MFAError.
 var (

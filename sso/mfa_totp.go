@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -106,6 +107,9 @@ func (e *TOTPEnrollment) String() string {
 
 // GoString is String, so %#v does not print the secret either.
 func (e *TOTPEnrollment) GoString() string { return e.String() }
+
+// LogValue keeps the secret out of structured logs.
+func (e *TOTPEnrollment) LogValue() slog.Value { return slog.StringValue(e.String()) }
 
 // newTOTPKey draws a TOTP secret from the Service's randomness.
 func (s *Service) newTOTPKey(account string) (*otp.Key, error) {

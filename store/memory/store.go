@@ -47,6 +47,8 @@ type Store struct {
 	assertions  map[assertionKey]time.Time     // -> kept until
 	sessions    map[string]*session.Session    // by ID
 	orgSessions map[string]map[string]struct{} // organization ID -> session IDs
+
+	mfa mfaState // MFA after SSO (sso.MFAStore), under its own lock
 }
 
 // New returns an empty store.
