@@ -23,6 +23,7 @@ type Store interface {
 	sso.MetadataLister
 	sso.Cleaner
 	sso.BatchCleaner
+	sso.MFAStore
 	session.Store
 	session.Lister
 }
@@ -95,6 +96,7 @@ func groups() []group {
 		{"DomainConcurrency", domainConcurrencyTests},
 		{"MetadataURLs", metadataURLTests},
 		{"OrganizationsWithMetadataURL", metadataListerTests},
+		{"MFA", mfaTests},
 	}
 }
 
@@ -162,8 +164,10 @@ func fullOrg(id, name string) *sso.Organization {
 		},
 		Connections: []sso.Connection{fullSAMLConnection("contoso"), fullOIDCConnection("okta")},
 		Domains:     fixtureDomains(id),
-		Version:     3,
-		SSOEpoch:    2,
+		MFA: sso.MFAPolicy{Required: true, TrustIdP: true,
+			IdPValues: []string{"mfa", "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract"}},
+		Version:  3,
+		SSOEpoch: 2,
 	}
 }
 
