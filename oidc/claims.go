@@ -13,6 +13,10 @@ const (
 	MaxRoles = 1000
 	// MaxRoleBytes is the longest role value accepted.
 	MaxRoleBytes = 1024
+	// MaxAuthMethods is the largest number of values the amr claim may
+	// hold, and MaxAuthMethodBytes the longest value accepted.
+	MaxAuthMethods     = 32
+	MaxAuthMethodBytes = 256
 )
 
 // Claims are the verified claims of an ID token (completed from userinfo when
@@ -30,9 +34,17 @@ type Claims struct {
 	GivenName     string   // given_name
 	FamilyName    string   // family_name
 	Roles         []string // the Config.RolesClaim values, as sent; nil when absent
-	IssuedAt      time.Time
-	Expiry        time.Time
-	Audience      []string
+	// AuthMethods is the amr claim (OpenID Connect Core 2, RFC 8176): how
+	// the provider authenticated the user ("pwd", "mfa", "otp", "hwk", …),
+	// as sent, in order; nil when absent. It describes the authentication
+	// the ID token reports, so it is read from the verified ID token only,
+	// never completed from userinfo. Anything but a JSON array of strings
+	// (or null), or more than MaxAuthMethods values, or one longer than
+	// MaxAuthMethodBytes, is CheckMalformed.
+	AuthMethods []string
+	IssuedAt    time.Time
+	Expiry      time.Time
+	Audience    []string
 	// Raw holds every claim of the ID token, as signed.
 	Raw map[string]json.RawMessage
 
@@ -56,7 +68,9 @@ func (c *Claims) VerifiedEmail() (string, error) {
 
 // parseClaims reads the claims by their exact names. A standard claim of the
 // wrong type is CheckMalformed; an absent one is left zero for the checks.
-func parseClaims(raw map[string]json.RawMessage, rolesClaim string) (*Claims, error) {
+//
+// authMethods reads the amr claim too: the ID token's, not userinfo's.
+func parseClaims(raw map[string]json.RawMessage, rolesClaim string, authMethods bool) (*Claims, error) {
 	c := &Claims{Raw: raw}
 	for _, f := range []struct {
 		name string
@@ -92,6 +106,13 @@ func parseClaims(raw map[string]json.RawMessage, rolesClaim string) (*Claims, er
 		}
 	}
 	c.EmailVerified = c.Email != "" && isTrue(raw["email_verified"])
+	if authMethods {
+		amr, err := amrFrom(raw["amr"])
+		if err != nil {
+			return nil, err
+		}
+		c.AuthMethods = amr
+	}
 	if rolesClaim != "" {
 		roles, err := rolesFrom(raw[rolesClaim])
 		if err != nil {
@@ -203,6 +224,27 @@ func rolesFrom(v json.RawMessage) ([]string, error) {
 		}
 	}
 	return roles, nil
+}
+
+// amrFrom reads the amr claim: absent or null = none; else a JSON array of
+// strings, bounded in count and length.
+func amrFrom(v json.RawMessage) ([]string, error) {
+	if v == nil || isNull(v) {
+		return nil, nil
+	}
+	var amr []string
+	if json.Unmarshal(v, &amr) != nil {
+		return nil, fail(CheckMalformed, "claim amr is not an array of strings")
+	}
+	if len(amr) > MaxAuthMethods {
+		return nil, &ValidationError{Check: CheckMalformed, Reason: "claim amr holds too many values", Want: "<= " + itoa(MaxAuthMethods), Got: itoa(len(amr))}
+	}
+	for _, m := range amr {
+		if len(m) > MaxAuthMethodBytes {
+			return nil, &ValidationError{Check: CheckMalformed, Reason: "an amr value is too long", Want: "<= " + itoa(MaxAuthMethodBytes) + " bytes", Got: itoa(len(m)) + " bytes"}
+		}
+	}
+	return amr, nil
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -128,7 +128,7 @@ func (rp *RelyingParty) userInfo(ctx context.Context, tok *oauth2.Token, c *Clai
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return wrapFail(CheckUserInfo, "the userinfo response is not a JSON object", err)
 	}
-	u, err := parseClaims(raw, rp.s.RolesClaim)
+	u, err := parseClaims(raw, rp.s.RolesClaim, false)
 	if err != nil {
 		var ve *ValidationError
 		if errors.As(err, &ve) {

@@ -254,6 +254,23 @@ func TestUserInfo(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "ada@example.com", claims.Email)
 	})
+	t.Run("amr only from the ID token", func(t *testing.T) {
+		// amr reports the authentication the ID token describes; userinfo
+		// neither adds one nor, malformed, fails the sign-in.
+		defer op.set(knobs{userinfo: func(u map[string]any) { u["amr"] = []string{"mfa"} }})()
+		claims, err := run(t)
+		require.NoError(t, err)
+		assert.Nil(t, claims.AuthMethods)
+	})
+	t.Run("malformed amr in userinfo is not read", func(t *testing.T) {
+		defer op.set(knobs{
+			tokenClaims: func(c map[string]any) { c["amr"] = []string{"pwd"} },
+			userinfo:    func(u map[string]any) { u["amr"] = "mfa" },
+		})()
+		claims, err := run(t)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"pwd"}, claims.AuthMethods)
+	})
 	t.Run("sub of another user", func(t *testing.T) {
 		defer op.set(knobs{userinfo: func(u map[string]any) { u["sub"] = "00u2eve" }})()
 		_, err := run(t)

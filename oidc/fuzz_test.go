@@ -35,6 +35,9 @@ func FuzzVerifyIDToken(f *testing.F) {
 	valid["iss"] = "$ISS"
 	f.Add(must(json.Marshal(valid)), "")
 	f.Add(must(json.Marshal(valid)), signWith(key, op.claims(testNonce), nil))
+	withAMR := op.claims(testNonce)
+	withAMR["iss"], withAMR["amr"] = "$ISS", []string{"pwd", "mfa"}
+	f.Add(must(json.Marshal(withAMR)), "")
 
 	f.Fuzz(func(t *testing.T, payload []byte, raw string) {
 		payload = bytes.ReplaceAll(payload, []byte("$ISS"), []byte(op.issuer()))
@@ -105,5 +108,12 @@ func assertClaimsMatch(t *testing.T, payload []byte, c *oidc.Claims) {
 	}
 	if len(roles) != len(c.Roles) || (len(roles) > 0 && !reflect.DeepEqual(roles, c.Roles)) {
 		t.Fatalf("Roles = %q; signed %s", c.Roles, m["groups"])
+	}
+	var amr []string
+	if v, ok := m["amr"]; ok && json.Unmarshal(v, &amr) != nil {
+		t.Fatalf("accepted an amr that is not an array of strings: %s", v)
+	}
+	if !reflect.DeepEqual(amr, c.AuthMethods) {
+		t.Fatalf("AuthMethods = %q; signed %s", c.AuthMethods, m["amr"])
 	}
 }

@@ -52,7 +52,7 @@ func (rp *RelyingParty) VerifyIDToken(ctx context.Context, rawIDToken, nonce str
 	if err := tok.Claims(&raw); err != nil {
 		return nil, wrapFail(CheckMalformed, "claims are not a JSON object", err)
 	}
-	c, err := parseClaims(raw, rp.s.RolesClaim)
+	c, err := parseClaims(raw, rp.s.RolesClaim, true)
 	if err != nil {
 		return nil, err
 	}

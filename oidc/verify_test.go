@@ -363,6 +363,53 @@ func TestClaims(t *testing.T) {
 	assert.JSONEq(t, `"00u1ada"`, string(got.Raw["sub"]))
 }
 
+// TestAuthMethods: the amr claim is read as signed, an array of strings;
+// any other shape, or one past the bounds, refuses the token
+// (CheckMalformed) rather than being guessed at.
+func TestAuthMethods(t *testing.T) {
+	op := newTestOP()
+	defer op.Close()
+	rp := newRP(t, op, nil)
+	long := strings.Repeat("x", oidc.MaxAuthMethodBytes)
+	many := make([]string, oidc.MaxAuthMethods)
+	for i := range many {
+		many[i] = "m" + itoa(int64(i))
+	}
+	for _, tt := range []struct {
+		name    string
+		amr     any // nil: no amr claim
+		raw     bool
+		want    []string
+		wantErr error
+	}{
+		{name: "absent"},
+		{name: "null", amr: json.RawMessage("null"), raw: true},
+		{name: "Okta password and OTP", amr: []string{"pwd", "mfa", "otp"}, want: []string{"pwd", "mfa", "otp"}},
+		{name: "Entra ID", amr: []string{"pwd", "mfa"}, want: []string{"pwd", "mfa"}},
+		{name: "empty array", amr: []string{}, want: []string{}},
+		{name: "at the bounds", amr: append(many[:len(many)-1:len(many)-1], long), want: append(many[:len(many)-1:len(many)-1], long)},
+		{name: "a string", amr: "mfa", wantErr: oidc.CheckMalformed},
+		{name: "an object", amr: map[string]any{"mfa": true}, wantErr: oidc.CheckMalformed},
+		{name: "numbers", amr: []int{1, 2}, wantErr: oidc.CheckMalformed},
+		{name: "too many", amr: append(many, "mfa"), wantErr: oidc.CheckMalformed},
+		{name: "too long", amr: []string{long + "x"}, wantErr: oidc.CheckMalformed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := op.claims(testNonce)
+			if tt.amr != nil {
+				c["amr"] = tt.amr
+			}
+			got, err := rp.VerifyIDToken(context.Background(), op.sign(c), testNonce)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got.AuthMethods)
+		})
+	}
+}
+
 func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)

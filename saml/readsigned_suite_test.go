@@ -166,6 +166,48 @@ func readSignedBases(t testing.TB) []readSignedBase {
 		}
 		out = append(out, readSignedBase{name: "capture " + tc.name, xml: raw, v: v, irt: doc.Root().SelectAttrValue("InResponseTo", "")})
 	}
+	// Bases that assert how the user authenticated in other ways, after
+	// the captures so that the corpus's base indices stay: a multi-factor
+	// class, and two AuthnStatements (a repeated class and one holding
+	// markup), whose AuthnContextClassRefs are read in order, each once.
+	for _, m := range []struct {
+		name string
+		resp func(*ssotest.Response)
+	}{
+		{name: "MFA class SignBoth", resp: func(r *ssotest.Response) {
+			r.Sign, r.AuthnContextClassRef = ssotest.SignBoth, ssotest.AuthnClassMobileTwoFactor
+		}},
+		{name: "two AuthnStatements SignAssertion", resp: func(r *ssotest.Response) {
+			r.AuthnContextClassRef = ssotest.AuthnClassREFEDSMFA
+			r.BeforeSign = func(d *etree.Document) {
+				a := d.Root().SelectElement("saml:Assertion")
+				first := a.SelectElement("saml:AuthnStatement")
+				for _, class := range []string{ssotest.AuthnClassPassword, ssotest.AuthnClassREFEDSMFA, ""} {
+					st := first.Copy()
+					ref := st.SelectElement("saml:AuthnContext").SelectElement("saml:AuthnContextClassRef")
+					if class == "" {
+						ref.SetText("")
+						ref.CreateElement("saml:Markup").SetText(ssotest.AuthnClassMobileTwoFactor)
+					} else {
+						ref.SetText(class)
+					}
+					a.InsertChildAt(first.Index()+1, st)
+				}
+			}
+		}},
+	} {
+		r := ssotest.Response{SP: f.sp, InResponseTo: testRequestID, User: readSignedUser}
+		m.resp(&r)
+		doc, err := f.idp.BuildResponse(r)
+		if err != nil {
+			t.Fatalf("%s: BuildResponse() err = %v", m.name, err)
+		}
+		raw, err := doc.WriteToBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, readSignedBase{name: m.name, xml: raw, v: f.validator(t, nil), irt: r.InResponseTo})
+	}
 	for i := range out {
 		b := &out[i]
 		b.want = b.validate(b.xml)
@@ -230,6 +272,16 @@ func TestReadEqualsSignedBases(t *testing.T) {
 			}
 			if got := b.want.Assertion.Attributes["last_name"]; len(got) != 1 || got[0] != readSignedUser.LastName {
 				t.Errorf("last_name = %q; want %q", got, readSignedUser.LastName)
+			}
+			wantRefs := []string{ssotest.AuthnClassPassword}
+			switch b.name {
+			case "MFA class SignBoth":
+				wantRefs = []string{ssotest.AuthnClassMobileTwoFactor}
+			case "two AuthnStatements SignAssertion":
+				wantRefs = []string{ssotest.AuthnClassREFEDSMFA, ssotest.AuthnClassPassword}
+			}
+			if got := b.want.Assertion.AuthnContextClassRefs; !reflect.DeepEqual(got, wantRefs) {
+				t.Errorf("AuthnContextClassRefs = %q; want %q", got, wantRefs)
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"hash"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -230,6 +231,7 @@ type irAssertionFields struct {
 	NotBefore, NotOnOrAfter                                          string
 	Audiences                                                        []string
 	SessionIndex, SessionNotOnOrAfter                                string
+	AuthnContextClassRefs                                            []string
 	Attributes                                                       []readAttribute
 }
 
@@ -264,6 +266,10 @@ func extractAssertion(a *irNode, bearer int, nameIDDecrypted bool) irAssertionFi
 		if s := st.attr("SessionIndex"); s != "" && out.SessionIndex == "" {
 			out.SessionIndex = s
 		}
+		ref, ok := st.child(irAssertion, "AuthnContext").child(irAssertion, "AuthnContextClassRef").value()
+		if ok && ref != "" && !slices.Contains(out.AuthnContextClassRefs, ref) {
+			out.AuthnContextClassRefs = append(out.AuthnContextClassRefs, ref)
+		}
 	}
 	for _, st := range a.children(irAssertion, "AttributeStatement") {
 		for _, at := range st.children(irAssertion, "Attribute") {
@@ -293,7 +299,8 @@ func assertionFieldsOf(rd readout) irAssertionFields {
 		NotBefore: rd.NotBefore, NotOnOrAfter: rd.NotOnOrAfter,
 		Audiences:    rd.Audiences,
 		SessionIndex: rd.SessionIndex, SessionNotOnOrAfter: rd.SessionNotOnOrAfter,
-		Attributes: rd.Attributes,
+		AuthnContextClassRefs: rd.AuthnContextClassRefs,
+		Attributes:            rd.Attributes,
 	}
 }
 
@@ -418,12 +425,14 @@ func checkReadSigned(posted string, a *Assertion, tr *trace) (int, error) {
 	got := map[string]any{
 		"ID": a.ID, "Issuer": a.Issuer, "NameID": a.NameID, "NameIDFormat": a.NameIDFormat,
 		"SessionIndex": a.SessionIndex, "InResponseTo": a.InResponseTo, "Attributes": a.Attributes,
+		"AuthnContextClassRefs": a.AuthnContextClassRefs,
 	}
 	want := map[string]any{
 		"ID": rd.AssertionID, "Issuer": rd.Issuer, "NameID": rd.NameID, "NameIDFormat": rd.NameIDFormat,
 		"SessionIndex": rd.SessionIndex, "InResponseTo": rd.InResponseTo, "Attributes": attributeMap(rd.Attributes),
+		"AuthnContextClassRefs": rd.AuthnContextClassRefs,
 	}
-	for _, k := range []string{"ID", "Issuer", "NameID", "NameIDFormat", "SessionIndex", "InResponseTo", "Attributes"} {
+	for _, k := range []string{"ID", "Issuer", "NameID", "NameIDFormat", "SessionIndex", "InResponseTo", "Attributes", "AuthnContextClassRefs"} {
 		report("Assertion."+k, got[k], want[k])
 	}
 	if signed != nil {

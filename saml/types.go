@@ -60,4 +60,12 @@ type Assertion struct {
 	// assertion ("" when it came in clear), so a Test SSO can warn about
 	// AES-CBC.
 	EncryptionMethod string
+	// AuthnContextClassRefs are the AuthnContextClassRef URIs of the
+	// assertion's AuthnStatements, in document order, each once (nil when
+	// none): how the IdP says the subject authenticated, e.g.
+	// urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport,
+	// or a multi-factor class. Read from the signed assertion like every
+	// other field; a class reference holding markup is not a URI and is
+	// left out.
+	AuthnContextClassRefs []string
 }

@@ -1,6 +1,7 @@
 package saml
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -302,7 +303,8 @@ func (v *Validator) checkConditions(doc *safexml.Doc, c *etree.Element, now time
 
 // authnStatements requires the AuthnStatement the Web SSO profile mandates,
 // refuses one whose SessionNotOnOrAfter has passed, and reads the first
-// SessionIndex.
+// SessionIndex and every AuthnContextClassRef (the first of each
+// AuthnStatement's AuthnContext; one holding markup is left out).
 func (v *Validator) authnStatements(doc *safexml.Doc, a *etree.Element, out *Assertion, rd *readout, now time.Time) error {
 	sts := doc.Children(a, nsAssertion, "AuthnStatement")
 	if len(sts) == 0 {
@@ -322,8 +324,31 @@ func (v *Validator) authnStatements(doc *safexml.Doc, a *etree.Element, out *Ass
 		if si := safexml.AttrValue(st, "SessionIndex"); si != "" && out.SessionIndex == "" {
 			out.SessionIndex = si
 		}
+		if ref := classRef(doc, st); ref != "" && !slices.Contains(out.AuthnContextClassRefs, ref) {
+			out.AuthnContextClassRefs = append(out.AuthnContextClassRefs, ref)
+		}
 	}
+	rd.AuthnContextClassRefs = out.AuthnContextClassRefs
 	return nil
+}
+
+// classRef is the AuthnContextClassRef of an AuthnStatement: the text of
+// the first one in its first AuthnContext, trimmed; "" when there is none or
+// it holds markup.
+func classRef(doc *safexml.Doc, st *etree.Element) string {
+	ac := doc.Child(st, nsAssertion, "AuthnContext")
+	if ac == nil {
+		return ""
+	}
+	ref := doc.Child(ac, nsAssertion, "AuthnContextClassRef")
+	if ref == nil {
+		return ""
+	}
+	s, ok := safexml.TrimmedText(ref)
+	if !ok {
+		return ""
+	}
+	return s
 }
 
 func (v *Validator) checkNotBefore(where string, nb, now time.Time) error {

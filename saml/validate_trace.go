@@ -61,7 +61,9 @@ func (t *trace) addCanonical(what string, el *etree.Element, inherited map[strin
 //     InResponseTo, NotBefore, NotOnOrAfter; the Conditions' NotBefore and
 //     NotOnOrAfter and every Audience of every AudienceRestriction, in order;
 //     the first non-empty SessionNotOnOrAfter and SessionIndex among the
-//     AuthnStatements; every Attribute with a non-empty Name of every
+//     AuthnStatements; the AuthnContextClassRef of each AuthnStatement (the
+//     first in its first AuthnContext, text trimmed, left out when empty or
+//     holding an element), in document order, each once; every Attribute with a non-empty Name of every
 //     AttributeStatement in document order, with its AttributeValues that
 //     hold no element.
 type readout struct {
@@ -75,6 +77,7 @@ type readout struct {
 	NotBefore, NotOnOrAfter                                          string
 	Audiences                                                        []string
 	SessionIndex, SessionNotOnOrAfter                                string
+	AuthnContextClassRefs                                            []string
 	Attributes                                                       []readAttribute
 
 	InResponseTo string // the binding the Validator acted on

@@ -24,6 +24,10 @@ type Identity struct {
 	// accounts by email must require it: otherwise another organization's
 	// IdP could assert any email.
 	DomainVerified bool
+	// AuthnMethods is how the IdP says the user authenticated, as signed:
+	// the SAML assertion's AuthnContextClassRefs, or the OIDC ID token's
+	// amr values. MFAPolicy reads MFA from it.
+	AuthnMethods []string
 }
 
 // TestReport is what a Test SSO round trip found: the identity and IdP roles
@@ -33,6 +37,9 @@ type TestReport struct {
 	Identity Identity
 	Mapping  rolemap.Result
 	Problems []string
+	// MFA says, in a sentence, whether the IdP asserted multi-factor
+	// authentication and what the organization's MFA policy makes of it.
+	MFA string
 	// ReadFrom names, per identity field ("email", "first_name",
 	// "last_name", "roles"), the attributes its value was read from; a field
 	// missing here was not found under any of the organization's attribute
@@ -40,7 +47,8 @@ type TestReport struct {
 	ReadFrom map[string][]string
 }
 
-// Result is the outcome of a successful HandleACS.
+// Result is the outcome of a successful HandleACS: a session, a Test SSO
+// report, or (MFA) a sign-in waiting for its second factor.
 type Result struct {
 	Org      *Organization
 	Member   *Member // nil for a test
@@ -53,11 +61,27 @@ type Result struct {
 	// Connection is the ID of the connection the sign-in came through
 	// (PrimaryConnection for the organization's own IdP).
 	Connection string
+	// MFA, when set, is a sign-in that needs its second factor
+	// (Organization.MFA): Session is nil and Token "". Set the cookie
+	// Service.MFACookie makes and send the browser to the MFA page.
+	MFA *MFAChallenge
 	// ClearCookies delete the browser-binding cookie of the request the
 	// response answered (none for an IdP-initiated sign-in). Set each with
 	// http.SetCookie on the response to the ACS POST; after a failure, use
 	// Service.ClearBindingCookies instead.
 	ClearCookies []*http.Cookie
+
+	// mfaFor, set by signIn when the organization's policy still needs a
+	// second factor, names the member whose pending sign-in writeSignIn
+	// makes once the sign-in's own writes are committed.
+	mfaFor *mfaTodo
+}
+
+// mfaTodo is what a pending sign-in (Service.challenge) is made of.
+type mfaTodo struct {
+	org  *Organization
+	conn *Connection
+	m    *Member
 }
 
 // formOverhead bounds the form fields around SAMLResponse (RelayState, names).

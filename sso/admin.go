@@ -50,6 +50,7 @@ func (o *Organization) Clone() *Organization {
 	c.Attributes = o.Attributes.clone()
 	c.Connections = cloneConnections(o.Connections)
 	c.Domains = slices.Clone(o.Domains)
+	c.MFA.IdPValues = slices.Clone(o.MFA.IdPValues)
 	return &c
 }
 

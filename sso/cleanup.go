@@ -17,7 +17,8 @@ const (
 )
 
 // Cleanup evicts what has expired at the Service's clock: pending requests,
-// used assertion IDs and sessions. With a store that implements BatchCleaner
+// used assertion IDs and sessions, and with an MFAStore the MFA pending
+// sign-ins and attempt windows (DeleteExpiredMFA). With a store that implements BatchCleaner
 // (every store in orgsso/store does) it deletes in batches of
 // CleanupBatchSize, each its own short transaction, until nothing expired is
 // left or Config.CleanupBudget is spent; the rest waits for the next call, so
@@ -28,6 +29,36 @@ const (
 // Run calls it periodically; a host that does not use Run calls it from a
 // time.Ticker.
 func (s *Service) Cleanup(ctx context.Context) (int, error) {
+	n, err := s.cleanup(ctx)
+	if err != nil || s.mfa == nil {
+		return n, err
+	}
+	m, err := s.cleanupMFA(ctx)
+	return n + m, err
+}
+
+// cleanupMFA evicts expired MFA pending sign-ins and attempt windows, in
+// batches, within the cleanup budget.
+func (s *Service) cleanupMFA(ctx context.Context) (int, error) {
+	start, total := time.Now(), 0
+	for {
+		now := s.now()
+		n, err := s.count(ctx, "DeleteExpiredMFA", func(ctx context.Context) (int, error) {
+			return s.mfa.DeleteExpiredMFA(ctx, now, CleanupBatchSize)
+		})
+		total += n
+		if err != nil || n < CleanupBatchSize || time.Since(start) >= s.cleanupBudget {
+			return total, err
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
+}
+
+// cleanup is Cleanup of the pending requests, used assertion IDs and
+// sessions.
+func (s *Service) cleanup(ctx context.Context) (int, error) {
 	bc, ok := s.store.(BatchCleaner)
 	if !ok {
 		return s.cleanupOnce(ctx)

@@ -37,6 +37,15 @@
 // IdP metadata URLs are refreshed by Run and RefreshMetadata. OpenID Connect
 // itself is package oidc.
 //
+// An organization may require MFA after SSO (Organization.MFA, MFAPolicy),
+// optionally satisfied by MFA its IdP asserts (signed SAML
+// AuthnContextClassRef, OIDC amr: Identity.AuthnMethods). Such a sign-in
+// returns Result.MFA instead of a session: the host sets MFACookie and shows
+// its MFA page, which calls MFAState, BeginTOTPEnrollment and
+// ConfirmTOTPEnrollment (an authenticator app and recovery codes) or
+// VerifyMFA; those make the session. ResetMFA clears a lost device. The
+// Store must implement MFAStore (every store in orgsso/store does).
+//
 // The SAML protocol itself (response validation, certificates, IdP and SP
 // metadata, AuthnRequests) is package saml; the contract's protocol names
 // here (IdPConfig, SPDetails, ValidatorConfig, Assertion, Validator,

@@ -35,6 +35,24 @@ const (
 	// EventCertificateExpiring: a saved IdP certificate expires within 30
 	// days; Detail says which and when.
 	EventCertificateExpiring EventType = "certificate_expiring"
+
+	// MFA after SSO (Organization.MFA). None carries the intermediate
+	// token, a code or a secret.
+	//
+	// EventMFAChallenged: a sign-in passed the IdP and waits for its second
+	// factor (no session yet).
+	EventMFAChallenged EventType = "mfa_challenged"
+	// EventMFAEnrolled: a member enrolled a second factor (Detail: which).
+	EventMFAEnrolled EventType = "mfa_enrolled"
+	// EventMFAVerified: a member passed their second factor (Detail: TOTP
+	// or recovery code); EventSignInSucceeded follows.
+	EventMFAVerified EventType = "mfa_verified"
+	// EventMFAFailed: a code was refused (wrong, replayed, or the member
+	// is locked out); Err and Detail say which.
+	EventMFAFailed EventType = "mfa_failed"
+	// EventMFAReset: the owner or an admin (Actor) reset a member's
+	// second factor (UserID).
+	EventMFAReset EventType = "mfa_reset"
 )
 
 // Event is one thing that happened, for audit logs and metrics. It never
@@ -106,6 +124,12 @@ func (s *Service) emit(ctx context.Context, e Event) {
 		attrs = append(attrs, slog.Int("sessions_ended", e.SessionsEnded))
 	}
 	level := slog.LevelInfo
+	if e.Type == EventMFAFailed {
+		level = slog.LevelWarn
+		if e.Detail != "" {
+			attrs = append(attrs, slog.String("detail", e.Detail))
+		}
+	}
 	if e.Type == EventSignInFailed {
 		level = slog.LevelWarn
 		if e.Check != nil {

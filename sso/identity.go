@@ -2,6 +2,7 @@ package sso
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -46,13 +47,16 @@ const (
 	// MaxRoles bounds how many distinct IdP roles one assertion may carry,
 	// after splitting and removing duplicates.
 	MaxRoles = 1000
+	// MaxAuthnMethods bounds Identity.AuthnMethods (each at most
+	// MaxURLBytes): SAML AuthnContextClassRefs or OIDC amr values.
+	MaxAuthnMethods = 32
 )
 
 // identityOf reads the identity from the assertion with the connection's
 // attribute names. The values are not checked yet: see checkIdentity.
 func identityOf(org *Organization, c *Connection, a *Assertion) Identity {
 	names := c.Attributes.withDefaults()
-	id := Identity{NameID: a.NameID, Attributes: a.Attributes}
+	id := Identity{NameID: a.NameID, Attributes: a.Attributes, AuthnMethods: slices.Clone(a.AuthnContextClassRefs)}
 	id.Email = strings.TrimSpace(firstValue(a.Attributes, names.Email))
 	if id.Email == "" && (a.NameIDFormat == saml.NameIDFormatEmail || (a.NameIDFormat == nameIDUnspecified && strings.Contains(a.NameID, "@"))) {
 		id.Email = a.NameID
@@ -115,6 +119,17 @@ func checkIdentity(id Identity) (Identity, []string) {
 	if long > 0 {
 		problems = append(problems, fmt.Sprintf("IdP roles: %d longer than the %d bytes accepted (the longest is %d bytes)", long, MaxRoleBytes, longest))
 		id.IdPRoles = kept
+	}
+	if len(id.AuthnMethods) > MaxAuthnMethods {
+		problems = append(problems, fmt.Sprintf("authentication methods: %d, more than the %d accepted", len(id.AuthnMethods), MaxAuthnMethods))
+		id.AuthnMethods = nil
+	}
+	for _, m := range id.AuthnMethods {
+		if p := textProblem("authentication method", m, MaxURLBytes); p != "" {
+			problems = append(problems, p)
+			id.AuthnMethods = nil
+			break
+		}
 	}
 	return id, problems
 }

@@ -28,6 +28,12 @@ const (
 	CodeNotAllowed      = "not_allowed"
 	CodeSessionEnded    = "session_ended"
 	CodeFailed          = "failed"
+	// MFA after SSO.
+	CodeMFAToken       = "mfa_expired"
+	CodeMFACode        = "mfa_code"
+	CodeMFALocked      = "mfa_locked"
+	CodeMFAEnrolled    = "mfa_enrolled"
+	CodeMFANotEnrolled = "mfa_not_enrolled"
 )
 
 var messages = map[string]string{
@@ -48,6 +54,11 @@ var messages = map[string]string{
 	CodeNotAllowed:      "This change is not allowed.",
 	CodeSessionEnded:    "Your session has ended. Please sign in again.",
 	CodeFailed:          "Sign-in failed. Please try again.",
+	CodeMFAToken:        "Your sign-in took too long or was used up. Please sign in again.",
+	CodeMFACode:         "That code is not right. Check your authenticator app (or recovery code) and try again.",
+	CodeMFALocked:       "Too many wrong codes. Wait 15 minutes, then sign in again.",
+	CodeMFAEnrolled:     "You have set up a second factor already. If you lost your device, ask an administrator to reset it.",
+	CodeMFANotEnrolled:  "Set up your authenticator app first.",
 }
 
 // ErrorCode classifies any error of this package into a short, stable code
@@ -63,6 +74,16 @@ func ErrorCode(err error) string {
 		return CodeUnavailable
 	case errors.Is(err, ErrConflict):
 		return CodeConflict
+	case errors.Is(err, ErrMFALocked):
+		return CodeMFALocked
+	case errors.Is(err, ErrMFAToken):
+		return CodeMFAToken
+	case errors.Is(err, ErrMFACode):
+		return CodeMFACode
+	case errors.Is(err, ErrMFAEnrolled):
+		return CodeMFAEnrolled
+	case errors.Is(err, ErrMFANotEnrolled):
+		return CodeMFANotEnrolled
 	case errors.Is(err, ErrNotAdmin):
 		return CodeNotAdmin
 	case errors.Is(err, ErrNotAllowed):
@@ -106,7 +127,9 @@ func ErrorCode(err error) string {
 // callback the provider answered with an error or that carries no code),
 // 502 when the organization's OpenID provider failed (discovery, token
 // exchange, keys, userinfo) or may not be reached, 401 for ended, expired
-// and unknown sessions, 500 otherwise. nil gives 200.
+// and unknown sessions and for refused second factors (a wrong code, a
+// used-up intermediate token), 429 for ErrMFALocked, 409 for ErrMFAEnrolled
+// and ErrMFANotEnrolled, 500 otherwise. nil gives 200.
 func StatusCode(err error) int {
 	err = samlConfigErr(err)
 	switch {
@@ -114,6 +137,12 @@ func StatusCode(err error) int {
 		return http.StatusOK
 	case errors.Is(err, ErrUnavailable):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrMFALocked):
+		return http.StatusTooManyRequests
+	case errors.Is(err, ErrMFAToken), errors.Is(err, ErrMFACode):
+		return http.StatusUnauthorized
+	case errors.Is(err, ErrMFAEnrolled), errors.Is(err, ErrMFANotEnrolled):
+		return http.StatusConflict
 	case errors.Is(err, ErrConflict), errors.Is(err, ErrMemberExists), errors.Is(err, ErrSSONameTaken):
 		return http.StatusConflict
 	case errors.Is(err, ErrNotOwner), errors.Is(err, ErrNotAdmin), errors.Is(err, ErrNotAllowed),

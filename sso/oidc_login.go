@@ -241,7 +241,8 @@ func (s *Service) consumeState(ctx context.Context, org *Organization, connID, s
 // email counts only when the provider verified it: unverified reports an
 // email that was sent but not verified (it is left out of the identity).
 func identityOfClaims(org *Organization, c *Connection, cl *oidc.Claims) (id Identity, unverified bool) {
-	id = Identity{NameID: cl.Subject, FirstName: strings.TrimSpace(cl.GivenName), LastName: strings.TrimSpace(cl.FamilyName)}
+	id = Identity{NameID: cl.Subject, FirstName: strings.TrimSpace(cl.GivenName), LastName: strings.TrimSpace(cl.FamilyName),
+		AuthnMethods: slices.Clone(cl.AuthMethods)}
 	if email, err := cl.VerifiedEmail(); err == nil {
 		id.Email = strings.TrimSpace(email)
 	} else if cl.Email != "" {

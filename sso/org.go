@@ -16,6 +16,7 @@ func (o *Organization) Validate() error { return o.ValidateAt(time.Now()) }
 //     [MinSessionTimeout, MaxSessionTimeout];
 //   - the role mapping is valid (the error then matches both ErrInvalidConfig
 //     and rolemap.ErrInvalidConfig);
+//   - the MFA policy's IdP values are within bounds;
 //   - every connection is valid (unique ID, name, protocol, bounds), and an
 //     enabled one of an enabled organization is complete;
 //   - when Enabled, the IdP configuration is complete (IdPConfig.ValidateAt),
@@ -49,6 +50,9 @@ func (o *Organization) ValidateAt(now time.Time) error {
 		return err
 	}
 	if err := o.validateDomains(); err != nil {
+		return err
+	}
+	if err := o.MFA.validate(); err != nil {
 		return err
 	}
 	if o.IdPMetadataURL != "" {

@@ -100,6 +100,12 @@ func (s *Service) signIn(ctx context.Context, ops signInOps, org *Organization, 
 		}
 	}
 	res.Member = m
+	if mfaNeeded(org, id) {
+		// No session: a pending sign-in, made by writeSignIn after this
+		// sign-in's writes commit (never inside their transaction).
+		res.mfaFor = &mfaTodo{org: org, conn: c, m: m}
+		return res, nil
+	}
 
 	sess, token, err := ops.startSession(ctx, session.Params{OrgID: org.ID, UserID: m.UserID, Method: session.MethodSSO,
 		TTL: org.EffectiveSessionTimeout(), Epoch: c.sessionEpoch(org), Connection: c.ID})

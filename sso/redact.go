@@ -39,7 +39,7 @@ func (r *Result) String() string {
 	if r.Org != nil {
 		org = r.Org.ID
 	}
-	return fmt.Sprintf("sso.Result{Org: %q, Email: %q, Test: %t, ReturnTo: %q, Token: %s}", org, r.Identity.Email, r.Test != nil, r.ReturnTo, tok)
+	return fmt.Sprintf("sso.Result{Org: %q, Email: %q, Test: %t, MFA: %t, ReturnTo: %q, Token: %s}", org, r.Identity.Email, r.Test != nil, r.MFA != nil, r.ReturnTo, tok)
 }
 
 // GoString is String, so %#v does not print the token either.

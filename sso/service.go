@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -118,6 +119,13 @@ type Config struct {
 	// orgsso/store), kept fresh by Run. See SessionCacheConfig for the
 	// staleness bound and the off switch.
 	SessionCache SessionCacheConfig
+	// MFATokenTTL is how long a sign-in that needs its second factor
+	// waits for it (MFAPolicy). 0 = DefaultMFATokenTTL.
+	MFATokenTTL time.Duration
+	// MFAIssuer names the application in members' authenticator apps
+	// (the otpauth issuer). "" = BaseURL's host name. It may not hold a
+	// colon.
+	MFAIssuer string
 }
 
 // Service runs SSO for every organization of an application: sign-in start,
@@ -147,7 +155,10 @@ type Service struct {
 
 	storeTimeout, cleanupBudget, cleanupInterval, metadataInterval time.Duration
 
-	cache *sessionCache // nil when Config.SessionCache is off or the Store has no ChangeFeed
+	cache     *sessionCache // nil when Config.SessionCache is off or the Store has no ChangeFeed
+	mfa       MFAStore      // the Store, when it implements MFAStore; else nil
+	mfaTTL    time.Duration
+	mfaIssuer string
 
 	mu         sync.Mutex
 	validators map[string]cachedValidator // by organization ID and connection ID
@@ -220,6 +231,13 @@ func New(cfg Config) (*Service, error) {
 		metadataInterval: orDefault(cfg.MetadataRefreshInterval, DefaultMetadataRefreshInterval),
 	}
 	s.admin, _ = cfg.Store.(AdminStore)
+	s.mfa, _ = cfg.Store.(MFAStore)
+	if s.mfaTTL = orDefault(cfg.MFATokenTTL, DefaultMFATokenTTL); s.mfaTTL < 0 {
+		return nil, configErr("MFATokenTTL", "must not be negative")
+	}
+	if s.mfaIssuer = orDefault(cfg.MFAIssuer, u.Hostname()); strings.Contains(s.mfaIssuer, ":") || textProblem("MFAIssuer", s.mfaIssuer, 256) != "" {
+		return nil, configErr("MFAIssuer", "must be at most 256 bytes without a colon or control characters")
+	}
 	if s.sealer, err = newSealer(cfg.SecretKey); err != nil {
 		return nil, err
 	}

@@ -46,8 +46,22 @@ var errOutsideTx = errors.New("sso: this sign-in calls ProvisionUser, which neve
 // failure (ErrUnavailable: an error that is no answer, the store timeout)
 // rolls everything back instead, so that nothing is half done. The
 // transaction is bounded by one store timeout. The events f emits are
-// emitted once it committed, with the outer ctx.
+// emitted once it committed, with the outer ctx. A sign-in that still needs
+// its second factor (Result.mfaFor) gets its pending sign-in after that,
+// outside the transaction: on SQLite a second writer inside it would wait
+// for the transaction's own write lock.
 func (s *Service) writeSignIn(ctx context.Context, part *Result, f func(signInOps) (*Result, error)) (*Result, error) {
+	res, err := s.writeSignInOps(ctx, part, f)
+	if err == nil && res != nil && res.mfaFor != nil {
+		todo := res.mfaFor
+		res.mfaFor = nil
+		return s.challenge(ctx, res, todo.org, todo.conn, todo.m)
+	}
+	return res, err
+}
+
+// writeSignInOps is writeSignIn's store work, before a pending sign-in.
+func (s *Service) writeSignInOps(ctx context.Context, part *Result, f func(signInOps) (*Result, error)) (*Result, error) {
 	st := s.signInStore()
 	if st == nil {
 		return f(directOps{s})

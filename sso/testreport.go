@@ -34,7 +34,7 @@ func newTestReport(org *Organization, c *Connection, received Identity) *TestRep
 	if id.Email != "" && org.hasVerifiedDomain() && !id.DomainVerified {
 		problems = append(problems, "the email's domain is not one of the organization's verified domains: this user would not be provisioned")
 	}
-	return &TestReport{Identity: id, Mapping: m, Problems: problems, ReadFrom: readFrom(c, received.Attributes)}
+	return &TestReport{Identity: id, Mapping: m, Problems: problems, MFA: mfaReport(org.MFA, id.AuthnMethods), ReadFrom: readFrom(c, received.Attributes)}
 }
 
 // readFrom names, per identity field ("email", "first_name", "last_name",

@@ -48,6 +48,9 @@ type Organization struct {
 	// otherwise), so an edit made on a stale copy is never saved. The
 	// Service manages it; an edit must not change it.
 	Version int64
+	// MFA is the organization's rule for a second factor after SSO (see
+	// MFAPolicy): off by default.
+	MFA MFAPolicy
 	// SSOEpoch moves on each time SSO is disabled. SSO sessions carry the
 	// epoch they were made in (session.Session.Epoch), and only those of the
 	// current epoch of an enabled organization are valid: a sign-in that was

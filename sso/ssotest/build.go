@@ -204,7 +204,7 @@ func (p *plan) document() *etree.Document {
 	as := a.CreateElement("saml:AuthnStatement")
 	as.CreateAttr("AuthnInstant", samlTime(p.issueInstant))
 	as.CreateAttr("SessionIndex", p.sessionIndex)
-	as.CreateElement("saml:AuthnContext").CreateElement("saml:AuthnContextClassRef").SetText(acPasswordProtect)
+	as.CreateElement("saml:AuthnContext").CreateElement("saml:AuthnContextClassRef").SetText(or(r.AuthnContextClassRef, acPasswordProtect))
 
 	if len(p.attributeNames) > 0 {
 		st := a.CreateElement("saml:AttributeStatement")

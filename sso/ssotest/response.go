@@ -13,6 +13,18 @@ import (
 	"github.com/orgsso/orgsso/sso"
 )
 
+// AuthnContextClassRef values for Response.AuthnContextClassRef.
+const (
+	// AuthnClassPassword: a password over a protected transport (the
+	// default).
+	AuthnClassPassword = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
+	// AuthnClassMobileTwoFactor: a mobile device as the second factor
+	// (SAML 2.0 authentication context MobileTwoFactorContract).
+	AuthnClassMobileTwoFactor = "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract"
+	// AuthnClassREFEDSMFA: the REFEDS multi-factor authentication profile.
+	AuthnClassREFEDSMFA = "https://refeds.org/profile/mfa"
+)
+
 // Top-level SAML status codes for Response.StatusCode.
 const (
 	StatusSuccess         = "urn:oasis:names:tc:SAML:2.0:status:Success"
@@ -165,6 +177,12 @@ type Response struct {
 	AssertionID, ResponseID string
 	// SessionIndex is the AuthnStatement's SessionIndex. "" = the assertion ID.
 	SessionIndex string
+	// AuthnContextClassRef is the AuthnStatement's AuthnContextClassRef:
+	// how the IdP says the user authenticated. "" =
+	// urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport (a
+	// password, no second factor); AuthnClassMFA and the like assert
+	// multi-factor authentication.
+	AuthnContextClassRef string
 
 	// EncryptFor, when set, encrypts the (signed) assertion for the holder of
 	// this certificate's RSA key: an EncryptedAssertion whose EncryptedData

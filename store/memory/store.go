@@ -51,6 +51,8 @@ type Store struct {
 	sessions    map[string]*session.Session    // by ID
 	orgSessions map[string]map[string]struct{} // organization ID -> session IDs
 	changes     atomic.Int64                   // the change counter (ChangeSeq); raised under mu
+
+	mfa mfaState // MFA after SSO (sso.MFAStore), under its own lock
 }
 
 // New returns an empty store.

@@ -323,7 +323,8 @@ type orgRow struct {
 	connections                        string // JSON
 	domains                            string // JSON
 	idpMetadataURL                     string
-	hasMetadataURL                     bool // derived: hasMetadataURL(o)
+	hasMetadataURL                     bool   // derived: hasMetadataURL(o)
+	mfaPolicy                          string // JSON
 }
 
 // hasMetadataURL reports whether o names a metadata URL, its own IdP's or
@@ -369,6 +370,10 @@ func encodeOrg(o *sso.Organization) (*orgRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	mfa, err := encodeMFAPolicy(o.MFA)
+	if err != nil {
+		return nil, err
+	}
 	return &orgRow{
 		id: o.ID, ssoName: o.SSOName, ownerID: o.OwnerID,
 		enabled: o.Enabled, strictMode: o.StrictMode,
@@ -387,6 +392,7 @@ func encodeOrg(o *sso.Organization) (*orgRow, error) {
 		domains:            domains,
 		idpMetadataURL:     o.IdPMetadataURL,
 		hasMetadataURL:     hasMetadataURL(o),
+		mfaPolicy:          mfa,
 	}, nil
 }
 
@@ -398,7 +404,7 @@ func (r *orgRow) args() []any {
 		r.roleMappingEnabled, r.roleDelimiter, r.roleMappings,
 		r.jitProvisioning, r.allowIdPInitiated, r.attributes,
 		r.version, r.ssoEpoch, r.connections, r.domains,
-		r.idpMetadataURL, r.hasMetadataURL,
+		r.idpMetadataURL, r.hasMetadataURL, r.mfaPolicy,
 	}
 }
 
@@ -411,7 +417,7 @@ func (r *orgRow) updateArgs() []any {
 		r.roleMappingEnabled, r.roleDelimiter, r.roleMappings,
 		r.jitProvisioning, r.allowIdPInitiated, r.attributes,
 		r.ssoEpoch, r.connections, r.domains,
-		r.idpMetadataURL, r.hasMetadataURL,
+		r.idpMetadataURL, r.hasMetadataURL, r.mfaPolicy,
 		r.id, r.version,
 	}
 }
@@ -424,7 +430,7 @@ func (r *orgRow) dests() []any {
 		&r.roleMappingEnabled, &r.roleDelimiter, &r.roleMappings,
 		&r.jitProvisioning, &r.allowIdPInitiated, &r.attributes,
 		&r.version, &r.ssoEpoch, &r.connections, &r.domains,
-		&r.idpMetadataURL, &r.hasMetadataURL,
+		&r.idpMetadataURL, &r.hasMetadataURL, &r.mfaPolicy,
 	}
 }
 
@@ -473,6 +479,9 @@ func (r *orgRow) decode() (*sso.Organization, error) {
 		return nil, errorf(err, "organization %q: domains", r.id)
 	}
 	o.Domains = domains
+	if o.MFA, err = decodeMFAPolicy(r.mfaPolicy); err != nil {
+		return nil, errorf(err, "organization %q: mfa_policy", r.id)
+	}
 	return o, nil
 }
 

@@ -14,10 +14,10 @@ const orgColumns = `id, sso_name, owner_id, enabled, idp_entity_id, idp_sso_url,
 	idp_certificates, idp_signature_algorithm, strict_mode, session_timeout_ns,
 	role_mapping_enabled, role_delimiter, role_mappings,
 	jit_provisioning, allow_idp_initiated, attributes, version, sso_epoch,
-	connections, domains, idp_metadata_url, has_metadata_url`
+	connections, domains, idp_metadata_url, has_metadata_url, mfa_policy`
 
 // orgValues has a placeholder per column of orgColumns.
-const orgValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const orgValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // memberColumns lists the members columns a Member is read from, in the
 // order of memberRow.dests; memberWriteColumns those it is written to, in the
@@ -65,7 +65,8 @@ const (
 			connections = excluded.connections,
 			domains = excluded.domains,
 			idp_metadata_url = excluded.idp_metadata_url,
-			has_metadata_url = excluded.has_metadata_url`
+			has_metadata_url = excluded.has_metadata_url,
+			mfa_policy = excluded.mfa_policy`
 	// An ID already stored inserts nothing (ErrDuplicateID); an SSO name
 	// another organization holds breaks the unique index.
 	qCreateOrg = `INSERT INTO organizations (` + orgColumns + `) VALUES ` + orgValues + `
@@ -95,6 +96,7 @@ const (
 			domains = ?,
 			idp_metadata_url = ?,
 			has_metadata_url = ?,
+			mfa_policy = ?,
 			version = version + 1
 		WHERE id = ? AND version = ?`
 	qOrgVersion = `SELECT version FROM organizations WHERE id = ?`

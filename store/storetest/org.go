@@ -235,6 +235,7 @@ func mutateOrg(o *sso.Organization) {
 	o.Attributes.FirstName[0] = "changed"
 	o.Attributes.LastName[0] = "changed"
 	o.Attributes.Roles[1] = "changed"
+	o.MFA.IdPValues[0] = "changed"
 	mutateConnections(o)
 }
 

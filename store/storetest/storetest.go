@@ -23,6 +23,7 @@ type Store interface {
 	sso.MetadataLister
 	sso.Cleaner
 	sso.BatchCleaner
+	sso.MFAStore
 	session.Store
 	session.Lister
 }
@@ -97,6 +98,7 @@ func groups() []group {
 		{"OrganizationsWithMetadataURL", metadataListerTests},
 		{"Changes", changeTests},
 		{"SignIn", signInTests},
+		{"MFA", mfaTests},
 	}
 }
 
@@ -164,8 +166,10 @@ func fullOrg(id, name string) *sso.Organization {
 		},
 		Connections: []sso.Connection{fullSAMLConnection("contoso"), fullOIDCConnection("okta")},
 		Domains:     fixtureDomains(id),
-		Version:     3,
-		SSOEpoch:    2,
+		MFA: sso.MFAPolicy{Required: true, TrustIdP: true,
+			IdPValues: []string{"mfa", "urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract"}},
+		Version:  3,
+		SSOEpoch: 2,
 	}
 }
 

@@ -1,0 +1,363 @@
+package sso
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/orgsso/orgsso/session"
+)
+
+// BeginTOTPEnrollment starts enrolling an authenticator app for the member
+// of a pending sign-in who has no second factor yet (ErrMFAEnrolled if they
+// have): it draws a TOTP secret, keeps it with the pending sign-in (sealed
+// with Config.SecretKey when set) and returns what the app needs. Calling
+// it again draws a new secret, which replaces the first. An unknown,
+// expired, used or used-up token is ErrMFAToken.
+func (s *Service) BeginTOTPEnrollment(ctx context.Context, token string) (*TOTPEnrollment, error) {
+	p, err := s.pending(ctx, token, false)
+	if err != nil {
+		return nil, err
+	}
+	switch enrolled, err := s.enrolled(ctx, p.OrgID, p.UserID); {
+	case err != nil:
+		return nil, err
+	case enrolled:
+		return nil, mfaErr(ErrMFAEnrolled, "reset the member's second factor (ResetMFA) to enroll another")
+	}
+	key, err := s.newTOTPKey(p.Email)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := s.sealMFASecret(p.OrgID, p.UserID, key.Secret())
+	if err != nil {
+		return nil, err
+	}
+	err = s.do(ctx, "SetMFAPendingSecret", func(ctx context.Context) error {
+		return s.mfa.SetMFAPendingSecret(ctx, p.TokenHash, sealed)
+	})
+	switch {
+	case isNotFound(err):
+		return nil, mfaErr(ErrMFAToken, "used while enrolling")
+	case err != nil:
+		return nil, err
+	}
+	return &TOTPEnrollment{URL: key.URL(), Secret: key.Secret(), Issuer: key.Issuer(), Account: key.AccountName()}, nil
+}
+
+// ConfirmTOTPEnrollment completes the enrollment BeginTOTPEnrollment began
+// with a code the app shows now: the member's second factor is stored, the
+// pending sign-in consumed, and the session made as the sign-in would have
+// made it (Result as from HandleACS, with the cookie that clears the MFA
+// cookie in ClearCookies). It returns RecoveryCodeCount recovery codes to
+// show the member once: orgsso keeps only their hashes.
+//
+// A wrong code is an *MFAError wrapping ErrMFACode (and ErrMFAToken once
+// the token has tried MFACodeAttempts codes); ErrMFALocked after
+// MFAMemberAttempts codes of the member's within MFALockWindow;
+// ErrMFANotEnrolled before BeginTOTPEnrollment; ErrMFAEnrolled if the member
+// enrolled meanwhile (another tab).
+func (s *Service) ConfirmTOTPEnrollment(ctx context.Context, token, code string) (*Result, []string, error) {
+	p, err := s.pending(ctx, token, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.Secret == "" {
+		return nil, nil, mfaErr(ErrMFANotEnrolled, "no enrollment begun with this sign-in (BeginTOTPEnrollment)")
+	}
+	switch enrolled, err := s.enrolled(ctx, p.OrgID, p.UserID); {
+	case err != nil:
+		return nil, nil, err
+	case enrolled:
+		return nil, nil, mfaErr(ErrMFAEnrolled, "the member enrolled meanwhile")
+	}
+	a, err := s.countAttempt(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	secret, err := s.openMFASecret(p.OrgID, p.UserID, p.Secret)
+	if err != nil {
+		return nil, nil, err
+	}
+	code = normalizeCode(code)
+	step, ok := int64(0), false
+	if isTOTPCode(code) {
+		step, ok = matchTOTP(secret, code, s.now())
+	}
+	if !ok {
+		return nil, nil, s.mfaFailed(ctx, p, a, ErrMFACode, "wrong code confirming the enrollment")
+	}
+	codes, salt, hashes, err := s.newRecoveryCodes()
+	if err != nil {
+		return nil, nil, err
+	}
+	org, m, err := s.consumePending(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	e := &MFAEnrollment{OrgID: p.OrgID, UserID: p.UserID, Secret: p.Secret, LastStep: step,
+		RecoverySalt: salt, RecoveryHashes: hashes, CreatedAt: s.now()}
+	err = s.do(ctx, "CreateMFAEnrollment", func(ctx context.Context) error { return s.mfa.CreateMFAEnrollment(ctx, e) })
+	switch {
+	case errors.Is(err, ErrDuplicateID):
+		return nil, nil, mfaErr(ErrMFAEnrolled, "the member enrolled meanwhile")
+	case err != nil:
+		return nil, nil, err
+	}
+	res, err := s.mfaSession(ctx, p, org, m)
+	if err != nil {
+		// No enrollment whose recovery codes nobody saw: the member
+		// enrolls again at the next sign-in.
+		if derr := s.do(ctx, "DeleteMFAEnrollment", func(ctx context.Context) error {
+			return s.mfa.DeleteMFAEnrollment(ctx, p.OrgID, p.UserID)
+		}); derr != nil {
+			s.log.WarnContext(ctx, "orgsso: could not undo an MFA enrollment whose sign-in failed; reset it (ResetMFA)",
+				"org", p.OrgID, "user", p.UserID, "err", derr.Error())
+		}
+		return nil, nil, err
+	}
+	s.clearAttempts(ctx, p)
+	s.emit(ctx, Event{Type: EventMFAEnrolled, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, Detail: "authenticator app (TOTP)"})
+	s.signedIn(ctx, res, "second factor enrolled")
+	return res, codes, nil
+}
+
+// VerifyMFA checks the second factor of a pending sign-in: a TOTP code of
+// the member's authenticator app (six digits; the current one, or one step
+// early or late, never one of a step already used: ErrMFAReplay), or one of
+// their recovery codes (each works once). On success the pending sign-in is
+// consumed and the session made as the sign-in would have made it (Result as
+// from HandleACS; ClearCookies holds the cookie that clears the MFA cookie).
+// Of concurrent verifications of one token, at most one makes a session.
+//
+// A wrong code is an *MFAError wrapping ErrMFACode (and ErrMFAToken once
+// the token has tried MFACodeAttempts codes: sign in again); ErrMFALocked
+// after MFAMemberAttempts codes of the member's within MFALockWindow,
+// whatever the token; ErrMFANotEnrolled for a member without a second
+// factor; ErrMFAToken for an unknown, expired or used token.
+func (s *Service) VerifyMFA(ctx context.Context, token, code string) (*Result, error) {
+	p, err := s.pending(ctx, token, true)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.loadEnrollment(ctx, p.OrgID, p.UserID)
+	switch {
+	case isNotFound(err):
+		return nil, mfaErr(ErrMFANotEnrolled, "the member has not enrolled a second factor")
+	case err != nil:
+		return nil, err
+	}
+	a, err := s.countAttempt(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	code = normalizeCode(code)
+	detail := "authenticator app (TOTP)"
+	if isTOTPCode(code) {
+		secret, err := s.openMFASecret(p.OrgID, p.UserID, e.Secret)
+		if err != nil {
+			return nil, err
+		}
+		step, ok := matchTOTP(secret, code, s.now())
+		if !ok {
+			return nil, s.mfaFailed(ctx, p, a, ErrMFACode, "wrong TOTP code")
+		}
+		err = s.do(ctx, "UseMFAStep", func(ctx context.Context) error { return s.mfa.UseMFAStep(ctx, p.OrgID, p.UserID, step) })
+		switch {
+		case errors.Is(err, ErrReplay):
+			return nil, s.mfaFailed(ctx, p, a, ErrMFAReplay, "a TOTP code of a time step already used")
+		case isNotFound(err):
+			return nil, mfaErr(ErrMFANotEnrolled, "the member's second factor was reset meanwhile")
+		case err != nil:
+			return nil, err
+		}
+	} else {
+		rc, ok := recoveryCandidate(code)
+		salt, serr := hex.DecodeString(e.RecoverySalt)
+		if !ok || serr != nil {
+			return nil, s.mfaFailed(ctx, p, a, ErrMFACode, "not a TOTP code or a recovery code")
+		}
+		h := recoveryHash(salt, rc)
+		err := s.do(ctx, "UseMFARecoveryCode", func(ctx context.Context) error {
+			return s.mfa.UseMFARecoveryCode(ctx, p.OrgID, p.UserID, h)
+		})
+		switch {
+		case isNotFound(err):
+			return nil, s.mfaFailed(ctx, p, a, ErrMFACode, "wrong or used recovery code")
+		case err != nil:
+			return nil, err
+		}
+		detail = "recovery code"
+	}
+	org, m, err := s.consumePending(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.mfaSession(ctx, p, org, m)
+	if err != nil {
+		return nil, err
+	}
+	s.clearAttempts(ctx, p)
+	s.emit(ctx, Event{Type: EventMFAVerified, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, Detail: detail})
+	s.signedIn(ctx, res, "")
+	return res, nil
+}
+
+// attempt is one counted attempt of a code.
+type attempt struct {
+	left      int       // codes the token may try after this one
+	windowEnd time.Time // the end of the member's attempt window
+	last      bool      // this is the member's last attempt in the window
+}
+
+// countAttempt counts an attempt of the member's, before its code is
+// looked at, so that concurrent guesses all count and none is checked past
+// the limit: ErrMFALocked once the member has tried MFAMemberAttempts codes
+// in the window.
+func (s *Service) countAttempt(ctx context.Context, p *MFAPending) (attempt, error) {
+	now := s.now()
+	a := attempt{left: max(MFACodeAttempts-p.Attempts, 0)}
+	var n int
+	err := s.do(ctx, "CountMFAAttempt", func(ctx context.Context) (err error) {
+		n, a.windowEnd, err = s.mfa.CountMFAAttempt(ctx, p.OrgID, p.UserID, now, now.Add(MFALockWindow))
+		return err
+	})
+	if err != nil {
+		return a, err
+	}
+	if n > MFAMemberAttempts {
+		e := &MFAError{Err: ErrMFALocked, Reason: "the member tried too many codes", AttemptsLeft: a.left, LockedUntil: a.windowEnd}
+		s.emit(ctx, Event{Type: EventMFAFailed, OrgID: p.OrgID, Email: p.Email, UserID: p.UserID, Err: e, Detail: "locked: too many codes tried"})
+		return a, e
+	}
+	a.last = n == MFAMemberAttempts
+	return a, nil
+}
+
+// mfaFailed reports a refused code of attempt a and returns its error.
+func (s *Service) mfaFailed(ctx context.Context, p *MFAPending, a attempt, sentinel error, reason string) error {
+	e := &MFAError{Err: sentinel, Reason: reason, AttemptsLeft: a.left}
+	if a.last {
+		e.LockedUntil = a.windowEnd
+	}
+	s.emit(ctx, Event{Type: EventMFAFailed, OrgID: p.OrgID, Email: p.Email, UserID: p.UserID, Err: e, Detail: reason})
+	return e
+}
+
+// clearAttempts forgets the member's attempts after a correct code; a
+// failure only leaves them to expire.
+func (s *Service) clearAttempts(ctx context.Context, p *MFAPending) {
+	if err := s.do(ctx, "ClearMFAAttempts", func(ctx context.Context) error {
+		return s.mfa.ClearMFAAttempts(ctx, p.OrgID, p.UserID)
+	}); err != nil {
+		s.log.WarnContext(ctx, "orgsso: could not clear a member's MFA attempts", "org", p.OrgID, "user", p.UserID, "err", err.Error())
+	}
+}
+
+// consumePending uses up the pending sign-in (single use: of concurrent
+// callers one gets it, the others ErrMFAToken) and checks that the session
+// it makes would be valid: the organization and connection still have SSO
+// on in the same epoch, and the member is still the member.
+func (s *Service) consumePending(ctx context.Context, p *MFAPending) (*Organization, *Member, error) {
+	_, err := get(s, ctx, "ConsumeMFAPending", func(ctx context.Context) (*MFAPending, error) {
+		return s.mfa.ConsumeMFAPending(ctx, p.TokenHash)
+	})
+	switch {
+	case isNotFound(err):
+		return nil, nil, mfaErr(ErrMFAToken, "used")
+	case err != nil:
+		return nil, nil, err
+	}
+	org, err := s.loadOrg(ctx, p.OrgID)
+	switch {
+	case isNotFound(err):
+		return nil, nil, ErrUnknownOrganization
+	case err != nil:
+		return nil, nil, err
+	}
+	conn, ok := org.connectionView(p.Connection)
+	if !org.Enabled || !ok || !conn.Enabled || conn.sessionEpoch(org) != p.Epoch {
+		return nil, nil, ErrSSODisabled
+	}
+	m, err := s.loadMember(ctx, org.ID, p.Email)
+	switch {
+	case isNotFound(err):
+		return nil, nil, &denied{reason: errMemberGone.Error()}
+	case err != nil:
+		return nil, nil, err
+	case m.UserID != p.UserID:
+		return nil, nil, &denied{reason: "the member's user changed while signing in"}
+	}
+	return org, m, nil
+}
+
+// mfaSession makes the session of a sign-in that passed its second factor,
+// from what the sign-in kept.
+func (s *Service) mfaSession(ctx context.Context, p *MFAPending, org *Organization, m *Member) (*Result, error) {
+	sess, token, err := s.startSession(ctx, session.Params{OrgID: org.ID, UserID: m.UserID, Method: session.MethodSSO,
+		TTL: p.SessionTTL, Epoch: p.Epoch, Connection: p.Connection})
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Org: org, Member: m, Identity: Identity{Email: m.Email, FirstName: m.FirstName, LastName: m.LastName},
+		Session: sess, Token: token, ReturnTo: SafeReturnTo(p.ReturnTo), Connection: p.Connection,
+		ClearCookies: []*http.Cookie{s.ClearMFACookie()}}, nil
+}
+
+// signedIn reports the session a sign-in made after its second factor.
+func (s *Service) signedIn(ctx context.Context, res *Result, detail string) {
+	s.emit(ctx, Event{Type: EventSignInSucceeded, OrgID: res.Org.ID, SSOName: res.Org.SSOName, Email: res.Member.Email,
+		UserID: res.Member.UserID, NewRole: res.Member.OrgRole, Detail: detail})
+}
+
+// ResetMFA removes a member's second factor (a lost device): their next
+// sign-in enrolls again. The owner may reset anyone's; an admin anyone's
+// but the owner's (ErrNotOwner). A member without one is ErrNotFound. It
+// emits EventMFAReset.
+func (s *Service) ResetMFA(ctx context.Context, orgID, actorUserID, userID string) error {
+	org, err := s.adminOrg(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	if err := s.authorize(ctx, org, actorUserID, userID == org.OwnerID); err != nil {
+		return err
+	}
+	if s.mfa == nil {
+		return &StoreError{Op: "DeleteMFAEnrollment", Err: errNoMFAStore}
+	}
+	if userID == "" || len(userID) > MaxKeyBytes {
+		return ErrNotFound
+	}
+	if err := s.do(ctx, "DeleteMFAEnrollment", func(ctx context.Context) error {
+		return s.mfa.DeleteMFAEnrollment(ctx, orgID, userID)
+	}); err != nil {
+		return err
+	}
+	s.emit(ctx, Event{Type: EventMFAReset, OrgID: org.ID, SSOName: org.SSOName, UserID: userID, Actor: actorUserID,
+		Detail: "second factor reset: the next sign-in enrolls again"})
+	return nil
+}
+
+// MFAEnrolled reports whether the member with this user ID has a second
+// factor, for the organization's member list. The owner and admins may ask
+// about anyone; a user about themselves.
+func (s *Service) MFAEnrolled(ctx context.Context, orgID, actorUserID, userID string) (bool, error) {
+	org, err := s.adminOrg(ctx, orgID)
+	if err != nil {
+		return false, err
+	}
+	if userID == "" || userID != actorUserID {
+		if err := s.authorize(ctx, org, actorUserID, false); err != nil {
+			return false, err
+		}
+	}
+	if s.mfa == nil {
+		return false, &StoreError{Op: "MFAEnrollment", Err: errNoMFAStore}
+	}
+	if len(userID) > MaxKeyBytes {
+		return false, nil
+	}
+	return s.enrolled(ctx, orgID, userID)
+}
