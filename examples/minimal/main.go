@@ -9,6 +9,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"net/http"
@@ -22,6 +23,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	go h.Service().Run(context.Background()) // cleanup, IdP metadata refresh, the session cache's freshness
 	log.Fatal(http.ListenAndServe("localhost:8080", routes(h)))
 }
 
