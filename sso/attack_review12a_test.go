@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -657,4 +658,123 @@ func TestAttackReview12a_MFAOneTokenOneSessionUnderRace(t *testing.T) {
 		wg.Wait()
 		require.Equal(t, 1, ok, "round %d", round)
 	}
+}
+
+// FINDING (medium): the session cookie is named "orgsso_session" on https
+// too, without the __Host- prefix that the binding and MFA cookies carry
+// "so that a sibling subdomain cannot plant its own sign-in in the browser
+// (login CSRF)". Anyone who runs script or sets headers on any sibling
+// subdomain (a user-content host, a marketing site, a takeover) can set
+// orgsso_session=<their own session token>; Domain=example.com;
+// Path=/reports in the victim's browser. The browser then sends it first
+// (longer path) beside the victim's own cookie, SessionFromRequest reads
+// the first, and RequireSession lets the victim in as the attacker: what
+// they type (a support ticket, an uploaded document, a connected account)
+// goes to the attacker's account. Session fixation with no sign-in in the
+// victim's browser at all. Smallest input: Cookie: orgsso_session=ATTACKER;
+// orgsso_session=VICTIM.
+//
+// Fix: on https, name the session cookie "__Host-orgsso_session" (as
+// bindingCookieName and mfaCookieName do) in SessionCookie,
+// clearSessionCookie and SignOut, and read only that name in
+// SessionFromRequest and SignOut; keep the plain name for http BaseURLs.
+func TestAttackReview12a_FindingSessionCookieNotHostPrefixed(t *testing.T) {
+	e := newEnv(t, nil)
+	h := handler(t, e, sso.HandlerConfig{})
+	victim, err := e.signIn(t, alice, nil)
+	require.NoError(t, err)
+	attacker, err := e.signIn(t, user("mallory@acme.example", kateMember), nil)
+	require.NoError(t, err)
+	own := e.svc.SessionCookie(victim)
+	assert.True(t, strings.HasPrefix(own.Name, "__Host-"), "session cookie %q on https: a sibling subdomain can set one of the same name", own.Name)
+
+	var seen *session.Session
+	app := h.RequireSession(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { seen, _ = sso.SessionFromContext(r.Context()) }))
+	req := httptest.NewRequest(http.MethodGet, "https://app.example.com/reports", nil)
+	// What a sibling subdomain can plant (Domain=example.com, a longer
+	// Path), sent first, then the victim's own cookie.
+	req.Header.Set("Cookie", "orgsso_session="+attacker.Token+"; "+own.Name+"="+own.Value)
+	app.ServeHTTP(httptest.NewRecorder(), req)
+	require.NotNil(t, seen)
+	assert.Equal(t, victim.Member.UserID, seen.UserID, "the victim's browser is signed in as the attacker (%s)", attacker.Member.Email)
+}
+
+// With TrustIdP, the MFA class must come from the signed assertion: a
+// class changed, an AuthnStatement added to the signed assertion or beside
+// it in the Response, or a second (unsigned) assertion asserting MFA,
+// after signing, never yields a session without the second factor.
+func TestAttackReview12a_MFAClassAfterSigning(t *testing.T) {
+	trusted := sso.MFAPolicy{Required: true, TrustIdP: true}
+	stmt := func() *etree.Element {
+		st := etree.NewElement("saml:AuthnStatement")
+		st.CreateAttr("AuthnInstant", testNow.UTC().Format(time.RFC3339))
+		st.CreateElement("saml:AuthnContext").CreateElement("saml:AuthnContextClassRef").SetText(ssotest.AuthnClassMobileTwoFactor)
+		return st
+	}
+	for _, tt := range []struct {
+		name   string
+		tamper func(doc *etree.Document)
+	}{
+		{"class rewritten", func(doc *etree.Document) {
+			for _, el := range doc.FindElements("//AuthnContextClassRef") {
+				el.SetText(ssotest.AuthnClassMobileTwoFactor)
+			}
+		}},
+		{"statement added in the assertion", func(doc *etree.Document) {
+			doc.FindElement("//Assertion").AddChild(stmt())
+		}},
+		{"statement added in the response", func(doc *etree.Document) {
+			doc.Root().AddChild(stmt())
+		}},
+		{"unsigned copy of the assertion asserting MFA", func(doc *etree.Document) {
+			a := doc.FindElement("//Assertion").Copy()
+			a.CreateAttr("ID", "_evil")
+			if sig := a.FindElement("Signature"); sig != nil {
+				a.RemoveChild(sig)
+			}
+			for _, el := range a.FindElements("//AuthnContextClassRef") {
+				el.SetText(ssotest.AuthnClassMobileTwoFactor)
+			}
+			doc.Root().InsertChildAt(0, a)
+		}},
+		{"comment inside the class", func(doc *etree.Document) {
+			el := doc.FindElement("//AuthnContextClassRef")
+			el.SetText("urn:oasis:names:tc:SAML:2.0:ac:classes:")
+			el.CreateComment("x")
+			el.CreateText("MobileTwoFactorContract")
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newMFAEnv(t, trusted)
+			res, err := e.signIn(t, user(kate, kateMember), func(r *ssotest.Response) {
+				e.now("")(r)
+				r.AfterSign = tt.tamper
+			})
+			t.Logf("err = %v", err)
+			if err == nil {
+				require.NotNil(t, res.MFA, "accepted: then only with the challenge")
+				require.Nil(t, res.Session)
+			}
+			list, _, lerr := e.svc.Sessions(ctx, e.org.ID, ownerID, "", "", 0)
+			require.NoError(t, lerr)
+			assert.Empty(t, list)
+		})
+	}
+}
+
+// A pending sign-in of a member who was removed, or whose email now
+// belongs to another user, makes no session, even with the right factor.
+func TestAttackReview12a_MFAPendingOfReplacedMember(t *testing.T) {
+	e := newMFAEnv(t, mfaRequired)
+	secret, _, res := e.enroll(t)
+	e.clock.Advance(time.Minute)
+	ch := e.challenged(t)
+	require.NoError(t, e.store.DeleteMember(ctx, e.org.ID, kate))
+	e.saveMember(t, &sso.Member{OrgID: e.org.ID, UserID: "u-new-kate", Email: kate, OrgRole: rolemap.RoleAdmin})
+	_, err := e.svc.VerifyMFA(ctx, ch.Token, codeAt(t, secret, e.clock.Now()))
+	require.ErrorIs(t, err, sso.ErrAccessDenied)
+	list, _, err := e.svc.Sessions(ctx, e.org.ID, ownerID, "u-new-kate", "", 0)
+	require.NoError(t, err)
+	assert.Empty(t, list)
+	assert.NotEqual(t, "u-new-kate", res.Member.UserID)
 }
