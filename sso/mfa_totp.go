@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -121,6 +122,31 @@ func (s *Service) newTOTPKey(account string) (*otp.Key, error) {
 		return nil, &ConfigError{Field: "Rand", Reason: "cannot make a TOTP secret", Err: err}
 	}
 	return key, nil
+}
+
+// totpKeyOf rebuilds the key (and its otpauth URL) of a secret newTOTPKey
+// drew, as newTOTPKey made it.
+func (s *Service) totpKeyOf(account, secret string) (*otp.Key, error) {
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	if err == nil && len(raw) == 0 {
+		err = errors.New("empty")
+	}
+	if err != nil {
+		return nil, &StoreError{Op: "MFAPending", Err: fmt.Errorf("the stored TOTP secret is not base32: %w", err)}
+	}
+	key, err := totp.Generate(totp.GenerateOpts{
+		Issuer: s.mfaIssuer, AccountName: account, Period: totpPeriod, Secret: raw,
+		Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
+	})
+	if err != nil {
+		return nil, &StoreError{Op: "MFAPending", Err: err}
+	}
+	return key, nil
+}
+
+// enrollmentOf is what the app needs of key.
+func enrollmentOf(key *otp.Key) *TOTPEnrollment {
+	return &TOTPEnrollment{URL: key.URL(), Secret: key.Secret(), Issuer: key.Issuer(), Account: key.AccountName()}
 }
 
 // Recovery codes: RecoveryCodeCount per enrollment, each 80 random bits
