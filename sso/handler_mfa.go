@@ -1,15 +1,11 @@
 package sso
 
 import (
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"html/template"
-	"image/png"
 	"net/http"
 	"strings"
-
-	"github.com/pquerna/otp"
 )
 
 // The Handler's MFA pages: a sign-in that needs the second factor
@@ -246,7 +242,7 @@ func newMFAData(p *MFAPage) mfaData {
 		// escaped. The scheme is checked all the same.
 		if strings.HasPrefix(en.URL, "otpauth://totp/") {
 			d.URL = template.URL(en.URL)
-			d.QR = qrDataURL(en.URL)
+			d.QR = qrDataURL(en)
 		}
 	}
 	return d
@@ -264,20 +260,12 @@ func groups(s string, n int) string {
 	return b.String()
 }
 
-// qrDataURL is a PNG QR code of an otpauth URL as a data: URL, "" when it
-// cannot be made (the page still has the link and the key).
-func qrDataURL(otpauth string) template.URL {
-	key, err := otp.NewKeyFromURL(otpauth)
+// qrDataURL is the enrollment's QR code as a data: URL, "" when it cannot
+// be made (the page still has the link and the key).
+func qrDataURL(en *TOTPEnrollment) template.URL {
+	png, err := en.QRCode(200)
 	if err != nil {
 		return ""
 	}
-	img, err := key.Image(200, 200)
-	if err != nil {
-		return ""
-	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		return ""
-	}
-	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes()))
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 }
