@@ -2,6 +2,7 @@ package sso_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -270,6 +271,18 @@ func alertOn(body string) string {
 	return html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(m[1], ""))
 }
 
+// wrongCode is a six-digit code that is none of the app's codes within
+// the accepted drift of at.
+func wrongCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	for i := 0; ; i++ {
+		c := fmt.Sprintf("%06d", i)
+		if c != codeAt(t, secret, at.Add(-30*time.Second)) && c != codeAt(t, secret, at) && c != codeAt(t, secret, at.Add(30*time.Second)) {
+			return c
+		}
+	}
+}
+
 // enroll runs a first sign-in through enrollment and returns the secret
 // and the recovery codes shown.
 func (s *mfaSite) enroll() (string, []string) {
@@ -383,7 +396,7 @@ func TestHandlerMFAWrongCodes(t *testing.T) {
 			s.challenged()
 			secret := secretOn(t, s.get("/sso/mfa").Body)
 			for left := sso.MFACodeAttempts - 1; left > 0; left-- {
-				a := s.postCode("000000", false)
+				a := s.postCode(wrongCode(t, secret, s.clock.Now()), false)
 				require.Equal(t, http.StatusUnauthorized, a.StatusCode)
 				want := "attempts"
 				if left == 1 {
@@ -392,7 +405,7 @@ func TestHandlerMFAWrongCodes(t *testing.T) {
 				assert.Equal(t, sso.UserMessage(sso.ErrMFACode)+" "+strconv.Itoa(left)+" "+want+" left.", alertOn(a.Body))
 				assert.Equal(t, secret, secretOn(t, a.Body), "the enrollment page keeps its secret")
 			}
-			a := s.postCode("000000", false)
+			a := s.postCode(wrongCode(t, secret, s.clock.Now()), false)
 			assert.Equal(t, http.StatusUnauthorized, a.StatusCode)
 			assert.Contains(t, a.Body, html.EscapeString(sso.UserMessage(sso.ErrMFAToken)))
 			assert.Contains(t, a.Body, `href="/sso/login"`, "a link to sign in again")
@@ -417,7 +430,7 @@ func TestHandlerMFALocked(t *testing.T) {
 		s.newBrowser()
 		s.challenged()
 		for range sso.MFACodeAttempts {
-			s.postCode("000000", false)
+			s.postCode(wrongCode(t, secret, s.clock.Now()), false)
 		}
 	}
 	s.newBrowser()
