@@ -640,3 +640,34 @@ func TestPendingTOTPEnrollment(t *testing.T) {
 	_, err = e.svc.PendingTOTPEnrollment(ctx, ch.Token)
 	assert.ErrorIs(t, err, sso.ErrMFAToken, "used")
 }
+
+// TestTOTPEnrollmentQRCode: the QR code is a PNG of the otpauth URL, for
+// sizes 64 to 1024; anything else, or no otpauth URL, is an error.
+func TestTOTPEnrollmentQRCode(t *testing.T) {
+	en := &sso.TOTPEnrollment{URL: "otpauth://totp/app.example.com:kate@acme.example?algorithm=SHA1&digits=6&issuer=app.example.com&period=30&secret=JBSWY3DPEHPK3PXP"}
+	for _, tt := range []struct {
+		name    string
+		en      *sso.TOTPEnrollment
+		size    int
+		wantErr bool
+	}{
+		{"200", en, 200, false},
+		{"smallest", en, 64, false},
+		{"too small", en, 63, true},
+		{"too large", en, 1025, true},
+		{"nil", nil, 200, true},
+		{"not otpauth", &sso.TOTPEnrollment{URL: "https://evil.example/"}, 200, true},
+		{"hotp", &sso.TOTPEnrollment{URL: "otpauth://hotp/x?secret=JBSWY3DPEHPK3PXP"}, 200, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			png, err := tt.en.QRCode(tt.size)
+			if tt.wantErr {
+				assert.Error(t, err)
+				assert.Nil(t, png)
+				return
+			}
+			require.NoError(t, err)
+			assert.True(t, strings.HasPrefix(string(png), "\x89PNG\r\n\x1a\n"), "a PNG")
+		})
+	}
+}
