@@ -43,8 +43,10 @@
 // returns Result.MFA instead of a session: the host sets MFACookie and shows
 // its MFA page, which calls MFAState, BeginTOTPEnrollment and
 // ConfirmTOTPEnrollment (an authenticator app and recovery codes) or
-// VerifyMFA; those make the session. ResetMFA clears a lost device. The
-// Store must implement MFAStore (every store in orgsso/store does).
+// VerifyMFA; those make the session. The Handler does all of this at
+// {prefix}mfa (HandlerConfig.RenderMFA draws the pages in the host's look).
+// ResetMFA clears a lost device. The Store must implement MFAStore (every
+// store in orgsso/store does).
 //
 // The SAML protocol itself (response validation, certificates, IdP and SP
 // metadata, AuthnRequests) is package saml; the contract's protocol names

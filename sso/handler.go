@@ -71,6 +71,17 @@ type HandlerConfig struct {
 	// of the organization's connections; each LoginChoice's URL starts the
 	// sign-in through it. nil = an HTML list of links.
 	RenderChooser func(w http.ResponseWriter, r *http.Request, ssoName string, choices []LoginChoice)
+	// RenderMFA, when set, writes the MFA page of a sign-in that needs the
+	// second factor (Organization.MFA) with the given status: 200, 401
+	// for a wrong code, 429 when the member is locked out, 409 after a
+	// change in another tab. page.Kind says which page: the enrollment
+	// (page.Enrollment: the secret and otpauth URL), the challenge, or the
+	// recovery codes shown once after enrolling. The form posts
+	// MFACodeField to page.Action. The Handler has set the cookies and
+	// Cache-Control: no-store; the page must not load anything from
+	// another site (it shows a secret). nil = small HTML pages with a QR
+	// code, the secret in groups and the otpauth link.
+	RenderMFA func(w http.ResponseWriter, r *http.Request, status int, page *MFAPage)
 }
 
 // LoginChoice is a connection a chooser page offers, with the URL (under
@@ -89,12 +100,22 @@ type LoginChoice struct {
 //	GET  {prefix}{name}/metadata, …/{id}/metadata    SP metadata
 //	GET  {prefix}{name}/{id}/callback                the OIDC redirect URI
 //	POST {prefix}logout                              sign-out (same-origin only)
+//	GET  {prefix}mfa, POST {prefix}mfa               the second factor (same-origin POST only)
 //
 // Starting a sign-in sets the browser-binding cookie and redirects to the
 // IdP (or shows a chooser when several connections are enabled); a sign-in
 // that completes clears the binding cookie, sets the session cookie
 // (SessionCookie) and redirects 303 to the destination; a Test SSO round
-// trip shows its report instead; a failure clears the binding cookies and
+// trip shows its report instead. A sign-in that needs the second factor
+// (Organization.MFA) sets the MFA cookie (MFACookie), no session cookie,
+// and redirects 303 to {prefix}mfa: the enrollment page for a member
+// without a second factor (the secret, its otpauth URL and QR code, then
+// the recovery codes, once), else the challenge page (a TOTP code or a
+// recovery code). A correct code clears the MFA cookie, sets the session
+// cookie and goes to the destination; a wrong one shows the page again
+// with the attempts left (401, or 429 when locked); a dead sign-in
+// (expired, used, out of attempts) clears the MFA cookie and shows the
+// error page. A failure clears the binding cookies and
 // renders an error page with StatusCode's status: 503 when the store is
 // unavailable, 4xx for refusals, 502 when an OpenID provider failed. Other
 // paths under the prefix are 404, a wrong method 405 with Allow.
@@ -154,6 +175,8 @@ func (s *Service) Handler(cfg HandlerConfig) (*Handler, error) {
 	mux.HandleFunc("GET "+p+"{name}/metadata", h.metadata)
 	mux.HandleFunc("GET "+p+"{name}/{conn}/metadata", h.metadata)
 	mux.HandleFunc("GET "+p+"{name}/{conn}/callback", h.callback)
+	mux.HandleFunc("GET "+p+"mfa", h.mfaGet)
+	mux.HandleFunc("POST "+p+"mfa", h.mfaPost)
 	h.mux = mux
 	return h, nil
 }
@@ -307,21 +330,33 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, res *Result, er
 		h.renderError(w, r, StatusCode(err), err)
 		return
 	}
-	h.signedIn(w, r, res)
+	h.signedIn(w, r, res, nil)
 }
 
-// signedIn answers every successful sign-in and Test SSO round trip: the
-// one place that turns a Result into cookies and a page.
-func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request, res *Result) {
+// signedIn answers every successful sign-in, Test SSO round trip and
+// second factor: the one place that turns a Result into cookies and a page.
+// A sign-in that still needs its second factor gets the MFA cookie and no
+// session; one that just enrolled shows its recovery codes (codes) once.
+func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request, res *Result, codes []string) {
 	for _, c := range res.ClearCookies {
 		http.SetCookie(w, c)
 	}
-	if res.Test != nil {
+	switch {
+	case res.Test != nil:
 		if h.cfg.RenderTest != nil {
 			h.cfg.RenderTest(w, r, res)
 			return
 		}
 		writePage(w, http.StatusOK, testTemplate, newTestData(res))
+		return
+	case res.MFA != nil:
+		http.SetCookie(w, h.svc.MFACookie(res))
+		http.Redirect(w, r, h.prefix+"mfa", http.StatusSeeOther)
+		return
+	case res.Session == nil || res.Token == "":
+		// Never "signed in" without a session: a Result of neither kind
+		// is a bug, not a sign-in.
+		h.renderError(w, r, http.StatusInternalServerError, errNoSession)
 		return
 	}
 	http.SetCookie(w, h.svc.SessionCookie(res))
@@ -331,6 +366,11 @@ func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request, res *Result) 
 	}
 	if dest == "" {
 		dest = "/"
+	}
+	if codes != nil {
+		h.renderMFA(w, r, http.StatusOK, &MFAPage{Kind: MFAPageRecoveryCodes, Action: h.prefix + "mfa",
+			Email: res.Member.Email, SSOName: res.Org.SSOName, RecoveryCodes: codes, Continue: dest})
+		return
 	}
 	http.Redirect(w, r, dest, http.StatusSeeOther)
 }
@@ -384,3 +424,7 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, status int
 		LoginURL: h.loginURL.String(),
 	})
 }
+
+// errNoSession is signedIn's answer to a Result that is neither a test, a
+// challenge nor a session: a bug, never a sign-in.
+var errNoSession = errors.New("sso: a sign-in result without a session")

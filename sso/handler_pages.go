@@ -117,6 +117,11 @@ func rows(m map[string][]string) []pageRow {
 // writePage renders t with data and writes it with status and the page
 // headers; a template failure is a plain 500, never half a page.
 func writePage(w http.ResponseWriter, status int, t *template.Template, data any) {
+	writePageCSP(w, status, pageCSP, t, data)
+}
+
+// writePageCSP is writePage with its own Content-Security-Policy.
+func writePageCSP(w http.ResponseWriter, status int, csp string, t *template.Template, data any) {
 	var b bytes.Buffer
 	if err := t.Execute(&b, data); err != nil {
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
@@ -124,7 +129,7 @@ func writePage(w http.ResponseWriter, status int, t *template.Template, data any
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
-	hd.Set("Content-Security-Policy", pageCSP)
+	hd.Set("Content-Security-Policy", csp)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("Content-Length", strconv.Itoa(b.Len()))

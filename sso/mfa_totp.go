@@ -1,12 +1,15 @@
 package sso
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"image/png"
 	"log/slog"
 	"strings"
 	"time"
@@ -111,6 +114,31 @@ func (e *TOTPEnrollment) GoString() string { return e.String() }
 // LogValue keeps the secret out of structured logs.
 func (e *TOTPEnrollment) LogValue() slog.Value { return slog.StringValue(e.String()) }
 
+// QRCode returns the otpauth URL as a PNG image of a QR code, size pixels
+// square (64 to 1024), for the enrollment page to show: as a data: URL, or
+// served from the page's own origin. It never leaves the process otherwise.
+func (e *TOTPEnrollment) QRCode(size int) ([]byte, error) {
+	if e == nil || !strings.HasPrefix(e.URL, "otpauth://totp/") {
+		return nil, errors.New("sso: no otpauth URL to encode")
+	}
+	if size < 64 || size > 1024 {
+		return nil, fmt.Errorf("sso: QR code size %d out of 64 to 1024", size)
+	}
+	key, err := otp.NewKeyFromURL(e.URL)
+	if err != nil {
+		return nil, err
+	}
+	img, err := key.Image(size, size)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
 // newTOTPKey draws a TOTP secret from the Service's randomness.
 func (s *Service) newTOTPKey(account string) (*otp.Key, error) {
 	key, err := totp.Generate(totp.GenerateOpts{
@@ -121,6 +149,31 @@ func (s *Service) newTOTPKey(account string) (*otp.Key, error) {
 		return nil, &ConfigError{Field: "Rand", Reason: "cannot make a TOTP secret", Err: err}
 	}
 	return key, nil
+}
+
+// totpKeyOf rebuilds the key (and its otpauth URL) of a secret newTOTPKey
+// drew, as newTOTPKey made it.
+func (s *Service) totpKeyOf(account, secret string) (*otp.Key, error) {
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secret)
+	if err == nil && len(raw) == 0 {
+		err = errors.New("empty")
+	}
+	if err != nil {
+		return nil, &StoreError{Op: "MFAPending", Err: fmt.Errorf("the stored TOTP secret is not base32: %w", err)}
+	}
+	key, err := totp.Generate(totp.GenerateOpts{
+		Issuer: s.mfaIssuer, AccountName: account, Period: totpPeriod, Secret: raw,
+		Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
+	})
+	if err != nil {
+		return nil, &StoreError{Op: "MFAPending", Err: err}
+	}
+	return key, nil
+}
+
+// enrollmentOf is what the app needs of key.
+func enrollmentOf(key *otp.Key) *TOTPEnrollment {
+	return &TOTPEnrollment{URL: key.URL(), Secret: key.Secret(), Issuer: key.Issuer(), Account: key.AccountName()}
 }
 
 // Recovery codes: RecoveryCodeCount per enrollment, each 80 random bits

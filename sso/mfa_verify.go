@@ -44,7 +44,38 @@ func (s *Service) BeginTOTPEnrollment(ctx context.Context, token string) (*TOTPE
 	case err != nil:
 		return nil, err
 	}
-	return &TOTPEnrollment{URL: key.URL(), Secret: key.Secret(), Issuer: key.Issuer(), Account: key.AccountName()}, nil
+	return enrollmentOf(key), nil
+}
+
+// PendingTOTPEnrollment returns again the enrollment BeginTOTPEnrollment
+// began with this token, the same secret and URL, for an enrollment page
+// shown again (a reload, a wrong code): the member keeps the entry their
+// app already holds. ErrMFANotEnrolled when none was begun; ErrMFAEnrolled
+// when the member has a second factor already; ErrMFAToken for an unknown,
+// expired, used or used-up token.
+func (s *Service) PendingTOTPEnrollment(ctx context.Context, token string) (*TOTPEnrollment, error) {
+	p, err := s.pending(ctx, token, false)
+	if err != nil {
+		return nil, err
+	}
+	switch enrolled, err := s.enrolled(ctx, p.OrgID, p.UserID); {
+	case err != nil:
+		return nil, err
+	case enrolled:
+		return nil, mfaErr(ErrMFAEnrolled, "the member enrolled meanwhile")
+	}
+	if p.Secret == "" {
+		return nil, mfaErr(ErrMFANotEnrolled, "no enrollment begun with this sign-in (BeginTOTPEnrollment)")
+	}
+	secret, err := s.openMFASecret(p.OrgID, p.UserID, p.Secret)
+	if err != nil {
+		return nil, err
+	}
+	key, err := s.totpKeyOf(p.Email, secret)
+	if err != nil {
+		return nil, err
+	}
+	return enrollmentOf(key), nil
 }
 
 // ConfirmTOTPEnrollment completes the enrollment BeginTOTPEnrollment began

@@ -59,6 +59,7 @@ type app struct {
 	audit    *auditLog
 	sessions *session.Manager
 	svc      *sso.Service
+	mfa      *sso.Handler // the MFA pages (mfa.go)
 	idp      *bundledIdP
 	pages    pages
 	now      func() time.Time
@@ -164,6 +165,9 @@ func start(ctx context.Context, cfg config) (*app, func() error, error) {
 	if err != nil {
 		return fail(err)
 	}
+	if a.mfa, err = a.newMFAHandler(); err != nil {
+		return fail(err)
+	}
 	if err := a.seed(ctx); err != nil {
 		return fail(fmt.Errorf("seeding: %w", err))
 	}
@@ -237,6 +241,8 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("POST /sso/{name}/{id}/acs", a.handleConnectionACS)
 	mux.HandleFunc("GET /sso/{name}/{id}/metadata", a.handleConnectionMetadata)
 	mux.HandleFunc("GET /sso/{name}/{id}/callback", a.handleCallback)
+	mux.Handle("GET "+mfaPath, a.mfa)
+	mux.Handle("POST "+mfaPath, a.mfa)
 	mux.HandleFunc("GET /settings", a.handleSettings)
 	mux.HandleFunc("POST /settings/name", a.handleSaveName)
 	mux.HandleFunc("POST /settings/idp", a.handleSaveIdP)
@@ -247,6 +253,8 @@ func (a *app) routes() http.Handler {
 	mux.HandleFunc("POST /settings/members/invite", a.handleInvite)
 	mux.HandleFunc("POST /settings/members/remove", a.handleRemoveMember)
 	mux.HandleFunc("POST /settings/members/sessions", a.handleEndSessions)
+	mux.HandleFunc("POST /settings/members/mfa-reset", a.handleResetMFA)
+	mux.HandleFunc("POST /settings/mfa", a.handleSaveMFA)
 	mux.HandleFunc("POST /settings/test", a.handleTestSSO)
 	mux.HandleFunc("POST /settings/enable", a.handleEnable)
 	mux.HandleFunc("POST /settings/disable", a.handleDisable)

@@ -183,6 +183,23 @@ func describe(r auditRecord, name func(userID string) string) auditEntry {
 	case sso.EventTestCompleted:
 		e.Kind = "sign-in"
 		e.Text = name(r.UserID) + " ran Test SSO (the IdP signed in " + r.Email + ")"
+	case sso.EventMFAChallenged:
+		e.Kind = "sign-in"
+		e.Text = who + " passed the IdP and was asked for a second factor"
+	case sso.EventMFAEnrolled:
+		e.Kind = "sign-in"
+		e.Text = who + " set up two-step verification"
+	case sso.EventMFAVerified:
+		e.Kind = "sign-in"
+		e.Text = who + " passed two-step verification"
+		if r.Detail != "" {
+			e.Text += " (" + r.Detail + ")"
+		}
+	case sso.EventMFAFailed:
+		e.Kind = "failure"
+		e.Text = "A two-step verification code of " + who + " was refused"
+	case sso.EventMFAReset:
+		e.Text = actor + " reset the two-step verification of " + who
 	case sso.EventSignInFailed:
 		e.Kind = "failure"
 		if r.Email != "" {
@@ -221,6 +238,7 @@ var settingPhrases = map[string]string{
 	"AllowIdPInitiated":      "IdP-initiated sign-in",
 	"Attributes":             "the attribute names",
 	"Connections":            "the connections",
+	"MFA":                    "two-step verification",
 }
 
 // memberPhrases name a member's fields (Event.Fields of EventMemberChanged).

@@ -436,7 +436,8 @@ func (a *app) handleCallback(w http.ResponseWriter, r *http.Request) {
 }
 
 // finishSignIn answers the end of a sign-in or Test SSO through connection
-// connID, whatever its protocol: the session cookie and the return path, the
+// connID, whatever its protocol: the session cookie and the return path (or,
+// when the organization requires MFA, the MFA cookie and the MFA page), the
 // test report, or the failure.
 func (a *app) finishSignIn(w http.ResponseWriter, r *http.Request, connID string, res *sso.Result, err error) {
 	ctx := r.Context()
@@ -474,12 +475,21 @@ func (a *app) finishSignIn(w http.ResponseWriter, r *http.Request, connID string
 			// organization's user. Refuse rather than sign them in as that user.
 			a.log.Error("SSO sign-in refused: the member's user belongs to another organization",
 				"org", res.Member.OrgID, "user", res.Member.UserID)
-			a.sessions.Revoke(ctx, res.Token)
+			if res.Token != "" {
+				a.sessions.Revoke(ctx, res.Token)
+			}
 			a.renderError(w, r, http.StatusForbidden, "Sign-in refused",
 				"This account is linked to a user of another organization. Ask the organization's owner to remove and invite it again.")
 			return
 		}
 		a.failure(w, r, err)
+		return
+	}
+	if res.MFA != nil {
+		// The organization wants a second factor: no session yet, the MFA
+		// cookie, and the MFA page (served by orgsso's Handler, mfa.go).
+		http.SetCookie(w, a.svc.MFACookie(res))
+		http.Redirect(w, r, mfaPath, http.StatusSeeOther)
 		return
 	}
 	http.SetCookie(w, a.svc.SessionCookie(res))

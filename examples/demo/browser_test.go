@@ -23,6 +23,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/orgsso/orgsso/saml"
 	"github.com/orgsso/orgsso/session"
@@ -669,4 +670,140 @@ func portOf(t *testing.T, srv *httptest.Server) string {
 		t.Fatal(err)
 	}
 	return port
+}
+
+// TestBrowserMFA: two-step verification after SSO in Chromium. The owner
+// turns on "Require MFA after SSO"; alice signs in through the IdP and
+// lands on the enrollment page without a session; the test reads the key
+// off the page, computes the authenticator app's code (the demo runs on the
+// real clock), confirms, sees the recovery codes once and continues to the
+// dashboard. Signed out and in again, she is challenged and uses a recovery
+// code (no waiting for the next 30-second step); the same code is refused
+// the next time. The owner's member list shows her enrollment and resets it.
+func TestBrowserMFA(t *testing.T) {
+	u, _ := startDemo(t, "") // before the browser: see TestBrowser
+	b := newBrowser(t)
+
+	b.passwordSignIn(u.App, "owner@acme.example", "owner-demo-password")
+	b.do("require MFA",
+		chromedp.WaitVisible(chromedp.CSS("#org-role")),
+		chromedp.Navigate(u.App+"/settings#mfa-settings"),
+		chromedp.WaitVisible(chromedp.CSS("#mfa-required")),
+		chromedp.Click(chromedp.CSS("#mfa-required")),
+		chromedp.Click(chromedp.CSS("#mfa-save")),
+		chromedp.WaitVisible(chromedp.CSS("#settings-notice")),
+	)
+	b.want("notice", b.text("#settings-notice"), "Two-step verification settings saved.")
+	b.wantContains("audit trail", b.text("#audit-table tr.admin"), "Olivia (owner) changed two-step verification")
+	b.do("log out the owner", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login-info")))
+
+	ssoSignIn := func(what string) {
+		b.t.Helper()
+		b.do(what+": SSO deep link", chromedp.Navigate(u.App+"/login?trigger_sso_flow=acme"))
+		b.choose("primary")
+		b.idpSignIn("alice", "alice-idp-password")
+	}
+
+	// First sign-in: enrollment.
+	ssoSignIn("first sign-in")
+	b.do("the enrollment page", chromedp.WaitVisible(chromedp.CSS("#totp-secret")))
+	b.wantNoSession("on the enrollment page", u.App)
+	b.wantContains("enrollment page URL", b.location(), u.App+"/sso/mfa")
+	b.want("who", b.text("#mfa-email"), "alice@acme.example")
+	href, err := chromedp.Run(b.ctx, chromedp.AttributeValue(chromedp.CSS("#totp-url"), "href"))
+	if err != nil || !strings.HasPrefix(href.Value, "otpauth://totp/") {
+		t.Errorf("otpauth link = %q, %v; want otpauth://totp/…", href.Value, err)
+	}
+	if qr, err := chromedp.Run(b.ctx, chromedp.AttributeValue(chromedp.CSS("#totp-qr"), "src")); err != nil || !strings.HasPrefix(qr.Value, "data:image/png;base64,") {
+		t.Errorf("QR code src = %.40q, %v; want a PNG data: URL", qr.Value, err)
+	}
+	b.shot("30-mfa-enroll")
+	secret := strings.ReplaceAll(b.text("#totp-secret"), " ", "")
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatalf("TOTP code of the key on the page: %v", err)
+	}
+	b.do("confirm the code",
+		chromedp.SendKeys(chromedp.CSS(`#mfa-form input[name="code"]`), code),
+		chromedp.Click(chromedp.CSS("#mfa-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-codes")),
+	)
+	codes := strings.Fields(b.text("#recovery-codes"))
+	if len(codes) != sso.RecoveryCodeCount {
+		t.Fatalf("recovery codes shown = %q; want %d", codes, sso.RecoveryCodeCount)
+	}
+	b.shot("31-mfa-recovery-codes")
+	b.do("continue to the dashboard",
+		chromedp.Click(chromedp.CSS("#mfa-continue")),
+		chromedp.WaitVisible(chromedp.CSS("#org-role")),
+	)
+	b.want("alice's email", b.text("#email"), "alice@acme.example")
+	b.want("alice's sign-in method", b.text("#method"), "single sign-on (SSO)")
+	b.do("log out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login-info")))
+
+	// Second sign-in: the challenge, answered with a recovery code.
+	ssoSignIn("second sign-in")
+	b.do("the challenge page", chromedp.WaitVisible(chromedp.CSS("#mfa-form")))
+	b.wantNoSession("on the challenge page", u.App)
+	if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#totp-secret").length`)); err != nil || n != 0 {
+		t.Errorf("the challenge page shows a key (%d, %v); want none", n, err)
+	}
+	b.shot("32-mfa-challenge")
+	b.do("use a recovery code",
+		chromedp.Click(chromedp.CSS("#recovery-open")),
+		chromedp.WaitVisible(chromedp.CSS(`#recovery-form input[name="code"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#recovery-form input[name="code"]`), codes[0]),
+		chromedp.Click(chromedp.CSS("#recovery-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#org-role")),
+	)
+	b.want("alice's email after the recovery code", b.text("#email"), "alice@acme.example")
+	b.do("log out again", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login-info")))
+
+	// Third sign-in: the used recovery code is refused.
+	ssoSignIn("third sign-in")
+	b.do("used recovery code",
+		chromedp.WaitVisible(chromedp.CSS("#recovery-open")),
+		chromedp.Click(chromedp.CSS("#recovery-open")),
+		chromedp.WaitVisible(chromedp.CSS(`#recovery-form input[name="code"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#recovery-form input[name="code"]`), codes[0]),
+		chromedp.Click(chromedp.CSS("#recovery-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#mfa-error")),
+	)
+	b.want("refusal", b.text("#mfa-error"), sso.UserMessage(sso.ErrMFACode)+" 4 attempts left.")
+	b.wantNoSession("after the refused code", u.App)
+	b.shot("33-mfa-refused")
+
+	// The owner sees alice's enrollment and resets it.
+	b.fresh()
+	b.passwordSignIn(u.App, "owner@acme.example", "owner-demo-password")
+	row := `tr[data-email="alice@acme.example"]`
+	b.do("the member list",
+		chromedp.WaitVisible(chromedp.CSS("#org-role")),
+		chromedp.Navigate(u.App+"/settings#members"),
+		chromedp.WaitVisible(chromedp.CSS(row)),
+	)
+	b.want("alice's two-step", b.text(row+" td.mfa-state"), "set up Reset")
+	b.do("reset alice's two-step verification",
+		chromedp.Click(chromedp.CSS(`form[id="mfa-reset-alice@acme.example"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#settings-notice")),
+	)
+	b.want("alice's two-step after the reset", b.text(row+" td.mfa-state"), "not set up")
+	b.wantContains("audit trail after the reset", b.text("#audit-table tr.admin"), "Olivia (owner) reset the two-step verification of")
+}
+
+// wantNoSession checks that Chromium holds no session cookie for the app.
+func (b *browser) wantNoSession(what, appURL string) {
+	b.t.Helper()
+	b.do("read the app's cookies", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		res, err := cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{URLs: []string{appURL + "/"}})
+		if err != nil {
+			return err
+		}
+		for _, c := range res.Cookies {
+			if c.Name == sso.SessionCookieName {
+				b.t.Errorf("%s: the browser holds a session cookie; want none before the second factor", what)
+			}
+		}
+		return nil
+	}))
 }

@@ -17,13 +17,13 @@ import (
 	"github.com/orgsso/orgsso/sso"
 )
 
-//go:embed templates/layout.html templates/login.html templates/sso_login.html templates/dashboard.html templates/settings.html templates/test_report.html templates/test_failed.html templates/error.html
+//go:embed templates/layout.html templates/login.html templates/sso_login.html templates/dashboard.html templates/settings.html templates/test_report.html templates/test_failed.html templates/error.html templates/mfa.html
 var templateFS embed.FS
 
 // pages holds one template set per page, each with the shared layout.
 type pages map[string]*template.Template
 
-var pageNames = []string{"login", "sso_login", "dashboard", "settings", "test_report", "test_failed", "error"}
+var pageNames = []string{"login", "sso_login", "dashboard", "settings", "test_report", "test_failed", "error", "mfa"}
 
 var templateFuncs = template.FuncMap{
 	"stacks": formatStacks,

@@ -49,6 +49,8 @@ type settingsPage struct {
 	MemberError   string
 	Invite        inviteForm
 
+	MFAError string // a refused save of the MFA policy
+
 	TestError   string
 	EnableError string
 	Audit       []auditEntry
@@ -78,6 +80,7 @@ type memberRow struct {
 	AllowWithoutSSO bool
 	IsOwner         bool
 	HasPassword     bool
+	MFAEnrolled     bool // has set up two-step verification
 }
 
 // certificateRow is one saved IdP certificate, as step 2 lists it.
@@ -122,6 +125,8 @@ var settingsNotices = map[string]notice{
 	"invited":    {"members", "Member invited. They can sign in through SSO now."},
 	"removed":    {"members", "Member removed. Their sessions have ended."},
 	"sessions":   {"members", "The member's sessions have ended."},
+	"mfa":        {"mfa-settings", "Two-step verification settings saved."},
+	"mfa_reset":  {"members", "Two-step verification reset. The member sets it up again at their next SSO sign-in."},
 	"enabled":    {"step5", "SSO enabled. Members now sign in through the IdP."},
 	"disabled":   {"step5", "SSO disabled. Members sign in with passwords; SSO sessions have ended."},
 
@@ -205,6 +210,9 @@ func (a *app) settingsData(ctx context.Context, v *viewer, membersCursor string)
 		if u, err := a.users.ByID(ctx, m.UserID); err == nil && u.OrgID == org.ID {
 			row.HasPassword = u.PasswordHash != ""
 		} else if err != nil && !errors.Is(err, errNoUser) {
+			return settingsPage{}, err
+		}
+		if row.MFAEnrolled, err = a.svc.MFAEnrolled(ctx, org.ID, v.actor(), m.UserID); err != nil {
 			return settingsPage{}, err
 		}
 		p.Members = append(p.Members, row)
