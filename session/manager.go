@@ -314,7 +314,6 @@ func (m *Manager) Cleanup(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-
 // errNoResult is Validate's error for a Store that returned neither a
 // session nor an error: a broken store, which callers must not read as
 // "signed out".
