@@ -150,18 +150,15 @@ type MFAChallenge struct {
 }
 
 // String prints the challenge without its token.
-func (c *MFAChallenge) String() string {
-	if c == nil {
-		return "<nil>"
-	}
+func (c MFAChallenge) String() string {
 	return fmt.Sprintf("sso.MFAChallenge{Token: %s, ExpiresAt: %s, Enrolled: %t}", redacted, c.ExpiresAt.UTC().Format(time.RFC3339), c.Enrolled)
 }
 
 // GoString is String, so %#v does not print the token either.
-func (c *MFAChallenge) GoString() string { return c.String() }
+func (c MFAChallenge) GoString() string { return c.String() }
 
 // LogValue keeps the token out of structured logs.
-func (c *MFAChallenge) LogValue() slog.Value { return slog.StringValue(c.String()) }
+func (c MFAChallenge) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // MFA errors. Each comes in an *MFAError.
 var (

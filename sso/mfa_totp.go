@@ -101,18 +101,15 @@ type TOTPEnrollment struct {
 }
 
 // String prints the enrollment without its secret or URL.
-func (e *TOTPEnrollment) String() string {
-	if e == nil {
-		return "<nil>"
-	}
+func (e TOTPEnrollment) String() string {
 	return fmt.Sprintf("sso.TOTPEnrollment{Issuer: %q, Account: %q, Secret: %s}", e.Issuer, e.Account, redacted)
 }
 
 // GoString is String, so %#v does not print the secret either.
-func (e *TOTPEnrollment) GoString() string { return e.String() }
+func (e TOTPEnrollment) GoString() string { return e.String() }
 
 // LogValue keeps the secret out of structured logs.
-func (e *TOTPEnrollment) LogValue() slog.Value { return slog.StringValue(e.String()) }
+func (e TOTPEnrollment) LogValue() slog.Value { return slog.StringValue(e.String()) }
 
 // QRCode returns the otpauth URL as a PNG image of a QR code, size pixels
 // square (64 to 1024), for the enrollment page to show: as a data: URL, or
