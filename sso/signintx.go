@@ -183,18 +183,7 @@ func (o *txOps) loadMember(_ context.Context, orgID, email string) (*Member, err
 
 // createMember answers as Service.createMember does over an AdminStore.
 func (o *txOps) createMember(_ context.Context, m *Member) (*Member, error) {
-	created, err := o.tx.CreateMember(o.ctx, m)
-	switch {
-	case errors.Is(err, ErrMemberExists) && created != nil:
-		return created, ErrMemberExists
-	case errors.Is(err, ErrMemberExists):
-		return nil, &StoreError{Op: "CreateMember", Err: errNoResult}
-	case err != nil:
-		return nil, storeErr("CreateMember", err)
-	case created == nil:
-		return nil, &StoreError{Op: "CreateMember", Err: errNoResult}
-	}
-	return created, nil
+	return createdMember(o.tx.CreateMember(o.ctx, m))
 }
 
 func (o *txOps) updateMember(_ context.Context, m *Member) error {

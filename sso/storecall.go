@@ -149,7 +149,14 @@ func (s *Service) createMember(ctx context.Context, m *Member) (*Member, error) 
 		}
 		return m, nil
 	}
-	got, err := s.admin.CreateMember(ctx, m)
+	return createdMember(s.admin.CreateMember(ctx, m))
+}
+
+// createdMember classifies what a store's CreateMember returned, for
+// Service.createMember and the sign-in transaction alike: the member made, or
+// ErrMemberExists with the member already there, or a *StoreError (also when
+// the store answered without a member).
+func createdMember(got *Member, err error) (*Member, error) {
 	switch {
 	case errors.Is(err, ErrMemberExists) && got != nil:
 		return got, ErrMemberExists
