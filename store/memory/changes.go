@@ -9,7 +9,12 @@ import "context"
 // expired sessions), an organization replaced (SaveOrganization of an
 // existing ID, UpdateOrganization), a member replaced (SaveMember of an
 // existing email, UpdateMember) or deleted. Creating one does not raise
-// it. It starts at 0 and only grows; it is an atomic read, no lock.
+// it, unless the new row concerns stored sessions: a member whose user has
+// sessions in the organization (SaveMember lets several members share a
+// user ID, and the new one may become the member MemberByUserID names), or
+// an organization with the ID of stored sessions. A first sign-in creates
+// its member before its session, so it raises nothing. It starts at 0 and
+// only grows; it is an atomic read, no lock.
 //
 // Every writer of the maps raises it through changedLocked (or a helper
 // that does: putOrgLocked, putMemberLocked, deleteSessionLocked), so that a

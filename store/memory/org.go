@@ -240,8 +240,10 @@ func (s *Store) putOrgLocked(c *sso.Organization) {
 	if old != nil && old.SSOName != c.SSOName && old.SSOName != "" {
 		delete(s.orgIDByName, old.SSOName)
 	}
+	if old != nil || len(s.orgSessions[c.ID]) > 0 {
+		s.changedLocked() // replaced, or new with sessions of its ID: it may end sessions
+	}
 	if old != nil {
-		s.changedLocked() // replaced: it may end sessions
 		for _, d := range old.Domains {
 			if d.Verified() && s.orgIDByDom[d.Name] == c.ID {
 				delete(s.orgIDByDom, d.Name)
@@ -569,6 +571,11 @@ func (s *Store) Members(ctx context.Context, orgID, after string, limit int) ([]
 
 // putMemberLocked stores c, which the store now owns, in place of the member
 // with its organization and email key. The caller holds s.mu for writing.
+// It raises the change counter when it replaces a member, and when it
+// inserts one whose user has sessions in the organization (it may become
+// the member MemberByUserID names, and decide whether those sessions are
+// valid); a first sign-in inserts its member before its session, so it
+// raises nothing.
 func (s *Store) putMemberLocked(c *sso.Member) {
 	byKey := s.members[c.OrgID]
 	if byKey == nil {
@@ -576,8 +583,20 @@ func (s *Store) putMemberLocked(c *sso.Member) {
 		s.members[c.OrgID] = byKey
 	}
 	key := sso.MemberEmailKey(c.Email)
-	if byKey[key] != nil {
-		s.changedLocked() // replaced: it may end sessions
+	if byKey[key] != nil || s.userHasSessionsLocked(c.OrgID, c.UserID) {
+		s.changedLocked() // replaced, or a new member of users with sessions: it may end sessions
 	}
 	byKey[key] = c
+}
+
+// userHasSessionsLocked reports whether a stored session (valid or not) of
+// organization orgID has this user ID. It scans the organization's
+// sessions; the caller holds s.mu.
+func (s *Store) userHasSessionsLocked(orgID, userID string) bool {
+	for id := range s.orgSessions[orgID] {
+		if sess := s.sessions[id]; sess != nil && sess.UserID == userID {
+			return true
+		}
+	}
+	return false
 }

@@ -54,8 +54,9 @@ func seedChanges(t *testing.T, ctx context.Context, st Store, org string) {
 }
 
 // testChangesRaise: every write that can make a valid session invalid
-// raises the change counter; each case writes to an organization of its
-// own, seeded by seedChanges.
+// raises the change counter, inserts that concern stored sessions
+// included; each case writes to an organization of its own, seeded by
+// seedChanges.
 func testChangesRaise(t *testing.T, ctx context.Context, st Store) {
 	for i, tt := range []struct {
 		name  string
@@ -93,6 +94,20 @@ func testChangesRaise(t *testing.T, ctx context.Context, st Store) {
 		{"DeleteMember", func(ctx context.Context, st Store, org string) error {
 			return st.DeleteMember(ctx, org, "alice@changes.example")
 		}},
+		// A new member of a user who has sessions: with a lower email key
+		// it becomes the member MemberByUserID names.
+		{"SaveMember new of a user with sessions", func(ctx context.Context, st Store, org string) error {
+			return st.SaveMember(ctx, &sso.Member{OrgID: org, Email: "amy@changes.example", UserID: "u-alice"})
+		}},
+		// A new organization with the ID of stored sessions (a row deleted
+		// and inserted again): it decides whether they are valid.
+		{"SaveOrganization new with sessions of its ID", func(ctx context.Context, st Store, org string) error {
+			s := newSession(org+"-x-s1", org+"-x", session.MethodSSO, t0.Add(time.Hour))
+			if err := st.CreateSession(ctx, s); err != nil {
+				return err
+			}
+			return st.SaveOrganization(ctx, fullOrg(org+"-x", org+"-x"))
+		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			org := fmt.Sprintf("changes%d", i)
@@ -108,9 +123,10 @@ func testChangesRaise(t *testing.T, ctx context.Context, st Store) {
 	}
 }
 
-// testChangesQuiet: writes that create, and writes that change nothing,
-// leave the change counter as it is (each raise drops every replica's
-// session cache).
+// testChangesQuiet: writes that create, a first sign-in among them (its
+// member before its session), and writes that change nothing, leave the
+// change counter as it is (each raise drops every replica's session
+// cache).
 func testChangesQuiet(t *testing.T, ctx context.Context, st Store) {
 	before := changeSeq(t, ctx, st)
 	// Creating: an organization, a member, sessions (seedChanges), a
@@ -124,6 +140,40 @@ func testChangesQuiet(t *testing.T, ctx context.Context, st Store) {
 		{"SaveOrganization new", func() error { return st.SaveOrganization(ctx, fullOrg("org-d", "changes-d")) }},
 		{"SaveMember new", func() error {
 			return st.SaveMember(ctx, &sso.Member{OrgID: "org-c", Email: "bob@changes.example", UserID: "u-bob"})
+		}},
+		// A user with sessions in another organization only.
+		{"CreateMember new of a user with sessions elsewhere", func() error {
+			_, err := st.CreateMember(ctx, &sso.Member{OrgID: "org-d", Email: "alice@changes.example", UserID: "u-alice"})
+			return err
+		}},
+		// A first sign-in: the member, then its session.
+		{"CreateMember then CreateSession", func() error {
+			if _, err := st.CreateMember(ctx, &sso.Member{OrgID: "org-c", Email: "carol@changes.example", UserID: "u-carol"}); err != nil {
+				return err
+			}
+			s := newSession("org-c-carol", "org-c", session.MethodSSO, t0.Add(time.Hour))
+			s.UserID = "u-carol"
+			return st.CreateSession(ctx, s)
+		}},
+		// The same in a sign-in transaction.
+		{"SignIn first", func() error {
+			sis, ok := st.(sso.SignInStore)
+			if !ok {
+				return nil
+			}
+			return sis.SignIn(ctx, func(tx sso.SignInTx) bool {
+				if _, err := tx.CreateMember(ctx, &sso.Member{OrgID: "org-c", Email: "dan@changes.example", UserID: "u-dan"}); err != nil {
+					t.Errorf("SignIn: CreateMember err = %v", err)
+					return false
+				}
+				s := newSession("org-c-dan", "org-c", session.MethodSSO, t0.Add(time.Hour))
+				s.UserID = "u-dan"
+				if err := tx.CreateSession(ctx, s); err != nil {
+					t.Errorf("SignIn: CreateSession err = %v", err)
+					return false
+				}
+				return true
+			})
 		}},
 		{"SaveRequest", func() error {
 			return st.SaveRequest(ctx, &sso.PendingRequest{ID: "r1", OrgID: "org-c", ExpiresAt: t0.Add(time.Hour)})
