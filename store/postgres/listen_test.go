@@ -90,3 +90,57 @@ func TestWatchChanges(t *testing.T) {
 		t.Errorf("WatchChanges on a closed store err = %v; want ErrClosed", err)
 	}
 }
+
+// TestWatchChangesInvalidateAndTruncate: InvalidateCaches raises the
+// counter by sqlstore.InvalidateCachesStep and notifies the new value, as
+// the triggers do; so does a TRUNCATE of sessions (migration 0011), which
+// fires no DELETE trigger. Each is reported to a watcher on another pool.
+func TestWatchChangesInvalidateAndTruncate(t *testing.T) {
+	ctx := t.Context()
+	dsn := schemaDSN(t)
+	writer, watcher := openDSN(t, dsn), openDSN(t, dsn)
+	seqs := make(chan int64, 100)
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- watcher.WatchChanges(wctx, func(seq int64) { seqs <- seq }) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	// The listener connects in its own time: raise until it reports.
+	var want int64
+	deadline := time.Now().Add(watchWait)
+	for listening := false; !listening; {
+		before, err := writer.ChangeSeq(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := writer.InvalidateCaches(ctx); err != nil {
+			t.Fatalf("InvalidateCaches() err = %v", err)
+		}
+		want = before + sqlstore.InvalidateCachesStep
+		if got, err := writer.ChangeSeq(ctx); err != nil || got != want {
+			t.Fatalf("ChangeSeq() after InvalidateCaches = %d, %v; want %d", got, err, want)
+		}
+		select {
+		case got := <-seqs:
+			if got != want {
+				t.Fatalf("notification after InvalidateCaches: seq = %d; want %d", got, want)
+			}
+			listening = true
+		case <-time.After(50 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatalf("no notification %v after InvalidateCaches", watchWait)
+			}
+		}
+	}
+	if _, err := writer.DB().ExecContext(ctx, `TRUNCATE sessions`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-seqs:
+		if got != want+1 {
+			t.Errorf("notification after TRUNCATE sessions: seq = %d; want %d", got, want+1)
+		}
+	case <-time.After(watchWait):
+		t.Fatalf("no notification %v after TRUNCATE sessions", watchWait)
+	}
+}

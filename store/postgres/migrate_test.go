@@ -154,3 +154,24 @@ func TestMigrateMFA(t *testing.T) {
 	migrationtest.CheckMFA(t, openDSN(t, dsn), version)
 	migrationtest.CheckMFAAgain(t, openDSN(t, dsn))
 }
+
+// TestMigrateChangeCounterInserts: a PostgreSQL schema written by the
+// migrations before the one that makes inserts concerning stored sessions,
+// and TRUNCATE, raise the change counter, by the code of that schema, is
+// migrated by Open with nothing lost and the counter kept; then a first
+// sign-in raises nothing, a new member of a user with sessions, an
+// organization inserted with the ID of sessions and a TRUNCATE of
+// members, organizations or sessions raise it. A second replica reads the
+// counter as left.
+func TestMigrateChangeCounterInserts(t *testing.T) {
+	dsn := schemaDSN(t)
+	db := adminDB(t, dsn) // its search_path is the test's schema
+	defer db.Close()
+	ph := func(n int) string { return "$" + strconv.Itoa(n) }
+	version := migrationtest.ApplyBefore(t, db, filepath.Join("..", "sqlstore", "migrations", "postgres"), migrationtest.ChangeCounterInsertsMigration, ph)
+	migrationtest.InsertPreChangeCounterInsertsRows(t, db, ph)
+	before := migrationtest.ReadChangeSeq(t, db)
+
+	seq := migrationtest.CheckChangeCounterInserts(t, openDSN(t, dsn), version, before)
+	migrationtest.CheckChangeCounterAgain(t, openDSN(t, dsn), version, seq)
+}

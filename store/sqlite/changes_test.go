@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/orgsso/orgsso/store/sqlstore"
 	"github.com/orgsso/orgsso/store/storetest"
 )
 
@@ -23,4 +24,25 @@ func TestSessionCacheReplicas(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shared.db")
 	open := func(t *testing.T) storetest.Store { return open(t, path) }
 	storetest.RunSessionCache(t, open, open)
+}
+
+// TestInvalidateCaches: InvalidateCaches raises the change counter by
+// sqlstore.InvalidateCachesStep, as another handle on the file reads it,
+// and again at each call.
+func TestInvalidateCaches(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	a, b := open(t, path), open(t, path)
+	before, err := b.ChangeSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := int64(1); i <= 2; i++ {
+		if err := a.InvalidateCaches(ctx); err != nil {
+			t.Fatalf("InvalidateCaches() err = %v", err)
+		}
+		if got, err := b.ChangeSeq(ctx); err != nil || got != before+i*sqlstore.InvalidateCachesStep {
+			t.Errorf("ChangeSeq() after %d InvalidateCaches = %d, %v; want %d", i, got, err, before+i*sqlstore.InvalidateCachesStep)
+		}
+	}
 }

@@ -237,3 +237,34 @@ func TestMigrateMFA(t *testing.T) {
 	}
 	migrationtest.CheckMFAAgain(t, open(t, path))
 }
+
+// TestMigrateChangeCounterInserts: a SQLite file written by the migrations
+// before the one that makes inserts concerning stored sessions raise the
+// change counter, by the code of that schema, is migrated by Open with
+// nothing lost and the counter kept; then a first sign-in raises nothing,
+// a new member of a user with sessions, an organization inserted with the
+// ID of sessions and a REPLACE of either (no DELETE trigger fires) raise
+// it. Reopening the file reads the counter as left.
+func TestMigrateChangeCounterInserts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph := func(int) string { return "?" }
+	version := migrationtest.ApplyBefore(t, db, filepath.Join("..", "sqlstore", "migrations", "sqlite"), migrationtest.ChangeCounterInsertsMigration, ph)
+	migrationtest.InsertPreChangeCounterInsertsRows(t, db, ph)
+	before := migrationtest.ReadChangeSeq(t, db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := openNoCleanup(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open(a schema %d file) err = %v", version-1, err)
+	}
+	seq := migrationtest.CheckChangeCounterInserts(t, st, version, before)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	migrationtest.CheckChangeCounterAgain(t, open(t, path), version, seq)
+}

@@ -2,15 +2,19 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"strconv"
 )
 
 // ChangeSeq returns the store's change counter (sso.ChangeFeed): the seq of
 // table change_counter, which triggers raise in the transaction of every
-// write that can make a valid session invalid (see migration 0009: sessions
-// ended or deleted, organizations and members updated or deleted; not
-// inserts). It is one primary-key read; it never decreases, and survives
-// reopening.
+// write that can make a valid session invalid (see migrations 0009 and
+// 0011: sessions ended or deleted, organizations and members updated or
+// deleted, or inserted when they concern stored sessions; on PostgreSQL
+// any TRUNCATE of those tables). It is one primary-key read; it survives
+// reopening, and never decreases but when a backup is restored (see
+// InvalidateCaches).
 func (s *Store) ChangeSeq(ctx context.Context) (int64, error) {
 	if err := s.begin(ctx); err != nil {
 		return 0, err
@@ -60,4 +64,56 @@ func (s *Store) WatchChanges(ctx context.Context, changed func(seq int64)) error
 		}
 	}()
 	return s.watch(ctx, changed)
+}
+
+// InvalidateCachesStep is how much InvalidateCaches raises the change
+// counter: more than the counter can have moved between a backup and its
+// restore (a raise per revoking write), so that the raised value differs
+// from every value a replica may have read since the backup.
+const InvalidateCachesStep = 1 << 32
+
+// InvalidateCaches raises the change counter by InvalidateCachesStep and,
+// on PostgreSQL, notifies the raise as the triggers do, so that every
+// sso.Service caching session checks over this database
+// (sso.SessionCacheConfig) drops its cache: within its MaxStaleness (a
+// poll), at commit over PostgreSQL's notifications.
+//
+// Call it after restoring a backup into a live database (SQLite's backup
+// API or the sqlite3 shell's .restore, pg_restore, or any copy of the rows
+// back), or restart every replica instead. A restore brings the counter
+// back to the backup's value. Replicas see that as a change only if the
+// counter moved between the backup and the restore; when it did not (the
+// sessions created since were inserts, which do not raise it), a replica
+// goes on accepting from its cache the sessions it cached, which the
+// restored database may no longer have, for as long as nothing else moves
+// the counter. Raising the counter at every session insert would close
+// that gap at the cost of every replica's cache at every sign-in; this
+// explicit step is the chosen trade-off.
+//
+// It is also the way to make replicas forget what they cached after any
+// write made behind the triggers' back (one with the triggers disabled,
+// say). It is one short write transaction; the next check of each cached
+// session on each replica reads the store again.
+func (s *Store) InvalidateCaches(ctx context.Context) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) (bool, error) {
+		var seq int64
+		if err := tx.QueryRowContext(ctx, s.dialect.sql(qInvalidateCaches), int64(InvalidateCachesStep)).Scan(&seq); err != nil {
+			return false, err
+		}
+		if s.dialect == Postgres {
+			// The payload of migration 0009's triggers: "<schema> <seq>",
+			// delivered at commit.
+			if _, err := tx.ExecContext(ctx, qNotifyChange, strconv.FormatInt(seq, 10)); err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return dbErr(ctx, "invalidate caches", err)
+	}
+	return nil
 }

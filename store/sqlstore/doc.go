@@ -140,8 +140,14 @@
 //
 // Table change_counter (migration 0009) holds one number, which triggers
 // raise in the transaction of every write that can make a valid session
-// invalid: an UPDATE or DELETE of sessions, organizations or members
-// (inserts do not). Store.ChangeSeq reads it (sso.ChangeFeed): a
+// invalid: an UPDATE or DELETE of sessions, organizations or members, and
+// (migration 0011) an INSERT of a member whose user has sessions in the
+// organization or of an organization with the ID of stored sessions (a
+// member saved under another email with the same user ID, a row replaced
+// by SQLite's REPLACE, whose implicit delete fires no trigger), and on
+// PostgreSQL a TRUNCATE of any of the three. Other inserts do not raise it
+// (a first sign-in inserts its member before its session: every replica
+// keeps its cache). Store.ChangeSeq reads it (sso.ChangeFeed): a
 // sso.Service polls it to keep its session cache (sso.SessionCacheConfig)
 // within its staleness bound of every replica's writes. Triggers rather
 // than statements in this package, so that no write path can forget it
@@ -155,4 +161,10 @@
 // hear of a revocation at its commit rather than at their next poll. The
 // counter's row is locked from a raise to the commit, so revoking
 // transactions commit one at a time; they are rare next to the checks.
+//
+// Restoring a backup into a live database brings the counter back to the
+// backup's value: replicas notice only if it moved since the backup. After
+// a restore, call Store.InvalidateCaches (or restart every replica), which
+// raises the counter far beyond any value it had, so that every replica
+// drops its session cache.
 package sqlstore

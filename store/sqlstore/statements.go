@@ -222,6 +222,10 @@ const (
 
 	// The change counter (see migration 0009): triggers raise it.
 	qChangeSeq = `SELECT seq FROM change_counter WHERE id = 1`
+	// InvalidateCaches: a large raise, and on PostgreSQL its notification
+	// (the tables are in the current schema, as the listener assumes).
+	qInvalidateCaches = `UPDATE change_counter SET seq = seq + ? WHERE id = 1 RETURNING seq`
+	qNotifyChange     = `SELECT pg_notify('orgsso_changes', current_schema() || ' ' || $1)`
 )
 
 // sessionFilter is one of the eight shapes of a session.Query: by
