@@ -148,6 +148,18 @@ func (m *Manager) Store() Store {
 	return m.store
 }
 
+// Now returns the Manager's current time: its clock (WithClock), by which
+// it stamps sessions and judges their expiry. A cache of Validate's
+// verdicts (package sso's session cache) judges expiry by it too, so that
+// it never accepts a session Validate would call expired. A nil Manager
+// reads time.Now.
+func (m *Manager) Now() time.Time {
+	if m == nil || m.now == nil {
+		return time.Now()
+	}
+	return m.now()
+}
+
 // Validate returns the session a token belongs to, if it is valid at the
 // Manager's now (now < ExpiresAt).
 //

@@ -841,3 +841,23 @@ func TestConcurrentDefaultRand(t *testing.T) {
 		t.Errorf("store holds %d sessions; want 0", st.len())
 	}
 }
+
+// TestManagerNow: Now is the Manager's clock (WithClock), the one that
+// judges expiry in Validate; time.Now without one, and for a nil Manager.
+func TestManagerNow(t *testing.T) {
+	m, _, clk := newManager(t)
+	if got := m.Now(); !got.Equal(t0) {
+		t.Errorf("Now() = %v; want the clock's %v", got, t0)
+	}
+	clk.Set(t0.Add(time.Hour))
+	if got := m.Now(); !got.Equal(t0.Add(time.Hour)) {
+		t.Errorf("Now() after the clock moved = %v; want %v", got, t0.Add(time.Hour))
+	}
+	for name, m := range map[string]*session.Manager{"no clock": session.NewManager(newFakeStore()), "nil": nil} {
+		before := time.Now()
+		got := m.Now()
+		if got.Before(before) || got.After(time.Now()) {
+			t.Errorf("%s: Now() = %v; want time.Now", name, got)
+		}
+	}
+}

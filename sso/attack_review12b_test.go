@@ -232,14 +232,14 @@ func ar12bSession(t *testing.T, st storetest.Store, clock func() time.Time, org 
 //
 // Smallest input: member zed-alice@ (u-alice, AllowWithoutSSO) with a
 // password session, cached on B; SaveMember{amy@, u-alice,
-// AllowWithoutSSO false}. Fix: raise the counter for an inserted member
-// whose user has sessions in the organization (SQL: AFTER INSERT ON
-// members WHEN EXISTS (SELECT 1 FROM sessions WHERE org_id = NEW.org_id
-// AND user_id = NEW.user_id), both dialects; memory: the same test in
-// putMemberLocked). A first sign-in inserts its member before its session,
-// so it raises nothing.
+// AllowWithoutSSO false}. Fixed: the counter is raised for an inserted
+// member whose user has sessions in the organization (migration 0011:
+// AFTER INSERT ON members, when a session of the organization has the
+// member's user ID, both dialects, PostgreSQL notifying; memory: the same
+// test in putMemberLocked). A first sign-in inserts its member before its
+// session, so it raises nothing
+// (TestAttackReview12b_FirstSignInKeepsCachesHeld).
 func TestAttackReview12b_FindingSaveMemberSharedUserID(t *testing.T) {
-	t.Skip("OPEN FINDING of attack review 12 (not fixed yet; issue 12 stays open until it is): remove this skip with the fix")
 	for name, open := range ar12bBackends() {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
@@ -269,6 +269,49 @@ func TestAttackReview12b_FindingSaveMemberSharedUserID(t *testing.T) {
 	}
 }
 
+// TestAttackReview12b_FirstSignInKeepsCachesHeld: the fix of the finding
+// above raises the counter for a member inserted for a user with sessions
+// in the organization; a first sign-in inserts its member before its
+// session, so on every backend it raises nothing, and another replica
+// keeps its cache (no drop, the next check a hit).
+func TestAttackReview12b_FirstSignInKeepsCachesHeld(t *testing.T) {
+	for name, open := range ar12bBackends() {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			eA := newTxEnv(t, db.a, db.a, db.a, nil)
+			svcB := ar12bReplica(t, db.b, time.Now, sso.SessionCacheConfig{})
+			org := ar12bOrg(t, db.a, "org-ar12b-first")
+			token := ar12bSession(t, db.a, time.Now, org, session.MethodPassword)
+			ar12bWarm(t, svcB, token)
+			// B has read the counter as it is now.
+			seq, err := db.a.(sso.ChangeFeed).ChangeSeq(context.Background())
+			require.NoError(t, err)
+			for deadline := time.Now().Add(10 * time.Second); svcB.SessionCacheStats().ChangeSeq != seq; time.Sleep(time.Millisecond) {
+				require.False(t, time.Now().After(deadline), "B did not read the counter: %+v", svcB.SessionCacheStats())
+			}
+			drops := svcB.SessionCacheStats().Drops
+
+			id, relay, cookie := eA.start(t)
+			res, err := eA.post(t, eA.response(t, id, "ada@acme.example", "Staff"), relay, cookie)
+			require.NoError(t, err)
+			m, err := db.a.Member(context.Background(), eA.org.ID, "ada@acme.example")
+			require.NoError(t, err, "the first sign-in created its member")
+			require.Equal(t, m.UserID, res.Session.UserID)
+
+			time.Sleep(sso.DefaultSessionCacheMaxStaleness / 2) // two polls
+			after, err := db.a.(sso.ChangeFeed).ChangeSeq(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, seq, after, "change counter after a first sign-in")
+			hits := svcB.SessionCacheStats().Hits
+			_, err = svcB.ValidateSession(context.Background(), token)
+			require.NoError(t, err)
+			stats := svcB.SessionCacheStats()
+			assert.Equal(t, drops, stats.Drops, "B's cache drops after a first sign-in on A")
+			assert.Greater(t, stats.Hits, hits, "B's next check is a hit")
+		})
+	}
+}
+
 // TestAttackReview12b_FindingSQLiteReplaceNotSeen: on SQLite, a writer
 // that is no Service (the StoreWrite case of RunSessionCache: an
 // operator's script) replacing a row with REPLACE / INSERT OR REPLACE
@@ -289,8 +332,8 @@ func TestAttackReview12b_FindingSaveMemberSharedUserID(t *testing.T) {
 // NEW.id)` (tried: this test then passes; a first sign-in inserts its
 // member before its session, so it raises nothing). The same members
 // trigger fixes TestAttackReview12b_FindingSaveMemberSharedUserID.
+// Fixed so, by migration 0011.
 func TestAttackReview12b_FindingSQLiteReplaceNotSeen(t *testing.T) {
-	t.Skip("OPEN FINDING of attack review 12 (not fixed yet; issue 12 stays open until it is): remove this skip with the fix")
 	for _, tt := range []struct {
 		name, method string
 		sql          []string
@@ -352,25 +395,117 @@ func TestAttackReview12b_FindingSQLiteReplaceNotSeen(t *testing.T) {
 // intruder made, sessions included.
 //
 // Smallest input: VACUUM INTO backup; start a session; B caches it;
-// restore backup. Fix: make a restore visible — e.g. a random database
-// generation read with the counter and reset by every Open/Migrate (not
-// stored in the backed-up rows), or document that replicas must restart
-// (or the counter be raised, `UPDATE change_counter SET seq = seq + 1<<32`)
-// after a restore, and raise it on session inserts if that is to hold
-// without help.
+// restore backup.
+//
+// Fixed by an explicit operator step, not by detection: raising the
+// counter at every session insert would drop every replica's cache at
+// every sign-in. sqlstore.Store.InvalidateCaches raises the counter by
+// 1<<32 (and notifies on PostgreSQL); SessionCacheConfig and package
+// sqlstore document that it is to be called after a restore into a live
+// database (or every replica restarted). What is detected without help: a
+// restore after which the counter differs from the value a replica last
+// read (a revoking write between the backup and the restore), as the cache
+// takes any other value, a lower one too, for a change.
+//
+// Cases: "moved" (a sign-out between the backup and the restore: B refuses
+// within MaxStaleness by itself); "unmoved" (the limit, asserted so that
+// it stays documented: B still serves the session from its cache after a
+// poll of the restored counter; after InvalidateCaches B refuses within
+// MaxStaleness); "postgres" (the same limit and step on PostgreSQL, the
+// "restore" being a DELETE with the table's triggers disabled, which the
+// counter does not see either; the step's notification reaches B).
 func TestAttackReview12b_FindingRestoredBackupNotSeen(t *testing.T) {
-	t.Skip("OPEN FINDING of attack review 12 (not fixed yet; issue 12 stays open until it is): remove this skip with the fix")
-	db := ar12bSQLite(t)
-	clock := time.Now
-	svcB := ar12bReplica(t, db.b, clock, sso.SessionCacheConfig{})
-	org := ar12bOrg(t, db.a, "org-ar12b-restore")
-	backup := filepath.Join(t.TempDir(), "backup.db")
-	_, err := db.raw.Exec(`VACUUM INTO ?`, backup)
-	require.NoError(t, err)
+	type invalidator interface {
+		InvalidateCaches(ctx context.Context) error
+	}
+	for _, tt := range []struct {
+		name    string
+		open    func(t *testing.T) *ar12bDB
+		moved   bool // a revoking write between the backup and the restore
+		restore func(t *testing.T, db *ar12bDB, backup string)
+	}{
+		{"sqlite/moved", ar12bSQLite, true, ar12bRestoreSQLite},
+		{"sqlite/unmoved", ar12bSQLite, false, ar12bRestoreSQLite},
+		{"postgres/unmoved", ar12bPostgres, false, func(t *testing.T, db *ar12bDB, _ string) {
+			conn, err := db.raw.Conn(context.Background())
+			require.NoError(t, err)
+			defer func() { require.NoError(t, conn.Close()) }()
+			for _, q := range []string{
+				`ALTER TABLE sessions DISABLE TRIGGER sessions_changed_delete`,
+				`DELETE FROM sessions`,
+				`ALTER TABLE sessions ENABLE TRIGGER sessions_changed_delete`,
+			} {
+				_, err := conn.ExecContext(context.Background(), q)
+				require.NoError(t, err, q)
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db := tt.open(t)
+			clock := time.Now
+			svcB := ar12bReplica(t, db.b, clock, sso.SessionCacheConfig{})
+			org := ar12bOrg(t, db.a, "org-ar12b-restore")
+			backup := filepath.Join(t.TempDir(), "backup.db")
+			if db.path != "" {
+				_, err := db.raw.Exec(`VACUUM INTO ?`, backup)
+				require.NoError(t, err)
+			}
+			seqBackup, err := db.a.(sso.ChangeFeed).ChangeSeq(context.Background())
+			require.NoError(t, err)
 
-	token := ar12bSession(t, db.a, clock, org, session.MethodSSO)
-	ar12bWarm(t, svcB, token)
+			token := ar12bSession(t, db.a, clock, org, session.MethodSSO)
+			ar12bWarm(t, svcB, token)
+			if tt.moved {
+				other := ar12bSession(t, db.a, clock, org, session.MethodSSO)
+				require.NoError(t, session.NewManager(db.a).Revoke(context.Background(), other))
+				raised, err := db.a.(sso.ChangeFeed).ChangeSeq(context.Background())
+				require.NoError(t, err)
+				require.Greater(t, raised, seqBackup)
+				for deadline := time.Now().Add(10 * time.Second); svcB.SessionCacheStats().ChangeSeq != raised; time.Sleep(time.Millisecond) {
+					require.False(t, time.Now().After(deadline), "B did not read the raised counter: %+v", svcB.SessionCacheStats())
+				}
+				ar12bWarm(t, svcB, token) // B dropped its cache, and caches the session again
+			}
 
+			tt.restore(t, db, backup)
+			written := time.Now()
+			svcA, err := sso.New(sso.Config{BaseURL: "https://app.example.com", Store: db.a, SessionCache: sso.SessionCacheConfig{Disabled: true}})
+			require.NoError(t, err)
+			_, err = svcA.ValidateSession(context.Background(), token)
+			require.ErrorIs(t, err, session.ErrUnknownSession, "the restored database has no such session")
+			seqRestored, err := db.a.(sso.ChangeFeed).ChangeSeq(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, seqBackup, seqRestored, "the restore brought the counter back")
+
+			if tt.moved {
+				// Detected without help: the counter B last read differs.
+				ar12bRefusedWithin(t, svcB, token, written, sso.DefaultSessionCacheMaxStaleness)
+				return
+			}
+			// The limit (SessionCacheConfig's doc): after polls of the
+			// restored counter, B still answers from its cache. If this
+			// fails, the restore became visible: update the docs.
+			time.Sleep(sso.DefaultSessionCacheMaxStaleness / 2) // two polls
+			hits := svcB.SessionCacheStats().Hits
+			_, err = svcB.ValidateSession(context.Background(), token)
+			require.NoError(t, err, "the documented limit: a restore the counter does not show is not seen")
+			require.Greater(t, svcB.SessionCacheStats().Hits, hits, "served from the cache")
+
+			// The documented step.
+			require.NoError(t, db.a.(invalidator).InvalidateCaches(context.Background()))
+			written = time.Now()
+			ar12bRefusedWithin(t, svcB, token, written, sso.DefaultSessionCacheMaxStaleness)
+			seq, err := db.b.(sso.ChangeFeed).ChangeSeq(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, seqRestored+(1<<32), seq, "InvalidateCaches raised the counter by 1<<32")
+		})
+	}
+}
+
+// ar12bRestoreSQLite restores the SQLite file backup into db's live file
+// with SQLite's online backup API (as the sqlite3 shell's .restore).
+func ar12bRestoreSQLite(t *testing.T, db *ar12bDB, backup string) {
+	t.Helper()
 	conn, err := db.raw.Conn(context.Background())
 	require.NoError(t, err)
 	err = conn.Raw(func(dc any) error {
@@ -394,14 +529,6 @@ func TestAttackReview12b_FindingRestoredBackupNotSeen(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.NoError(t, conn.Close())
-	written := time.Now()
-
-	svcA, err := sso.New(sso.Config{BaseURL: "https://app.example.com", Store: db.a, SessionCache: sso.SessionCacheConfig{Disabled: true}})
-	require.NoError(t, err)
-	_, err = svcA.ValidateSession(context.Background(), token)
-	require.ErrorIs(t, err, session.ErrUnknownSession, "the restored database has no such session")
-
-	ar12bRefusedWithin(t, svcB, token, written, sso.DefaultSessionCacheMaxStaleness)
 }
 
 // TestAttackReview12b_FindingManagerClockDiffers: a host's Config.Sessions
@@ -413,12 +540,11 @@ func TestAttackReview12b_FindingRestoredBackupNotSeen(t *testing.T) {
 // cache, ValidateSession says session.ErrExpired.
 //
 // Smallest input: Manager clock at ExpiresAt+1 s, Service clock (Now) an
-// hour behind; one cached check before. Fix: judge a hit by the Manager's
-// clock (export Manager.Now, or keep the Manager's own verdict time), or
-// refuse Config.Sessions with another clock than Config.Now when the cache
-// is on.
+// hour behind; one cached check before. Fixed: a hit is judged by the
+// Manager's clock (session.Manager.Now). The test also checks the other
+// way round: the Service's clock past the expiry, the Manager's not, the
+// hit accepts as the Manager does.
 func TestAttackReview12b_FindingManagerClockDiffers(t *testing.T) {
-	t.Skip("OPEN FINDING of attack review 12 (not fixed yet; issue 12 stays open until it is): remove this skip with the fix")
 	st := memory.New()
 	base := time.Now().UTC().Truncate(time.Second)
 	var mgrNow, svcNow atomic.Int64
@@ -434,11 +560,24 @@ func TestAttackReview12b_FindingManagerClockDiffers(t *testing.T) {
 	token := ar12bSession(t, st, mclock, org, session.MethodSSO)
 	ar12bWarm(t, svc, token)
 
+	// The Service's clock past the expiry, the Manager's not: the
+	// Manager's verdict (valid), from the cache.
+	svcNow.Add(int64(time.Hour + time.Second))
+	hits := svc.SessionCacheStats().Hits
+	_, err = svc.ValidateSession(context.Background(), token)
+	require.NoError(t, err, "the Service's clock is not the Manager's")
+	require.Greater(t, svc.SessionCacheStats().Hits, hits, "served from the cache")
+	svcNow.Store(base.UnixNano())
+
 	mgrNow.Add(int64(time.Hour + time.Second)) // the Manager: expired
 	_, err = mgr.Validate(context.Background(), token)
 	require.ErrorIs(t, err, session.ErrExpired, "the Manager's own verdict")
+	hits = svc.SessionCacheStats().Hits
 	_, err = svc.ValidateSession(context.Background(), token)
 	assert.ErrorIs(t, err, session.ErrExpired, "the Service with its cache: want the Manager's verdict")
+	stats := svc.SessionCacheStats()
+	assert.Equal(t, hits, stats.Hits, "an expired session is no hit")
+	assert.Zero(t, stats.Entries, "the expired entry is gone")
 }
 
 // TestAttackReview12b_RacingValidatorsHeld: on SQLite and PostgreSQL,
@@ -754,23 +893,34 @@ func TestAttackReview12b_SameResponseTwoReplicasHeld(t *testing.T) {
 // sessions|organizations|members FOR EACH STATEMENT EXECUTE FUNCTION
 // orgsso_changed_always()`, a variant of orgsso_changed without the
 // transition table (TRUNCATE triggers cannot have one) that always
-// raises and notifies.
+// raises and notifies. Fixed so, by migration 0011.
 func TestAttackReview12b_FindingPostgresTruncateNotSeen(t *testing.T) {
-	t.Skip("OPEN FINDING of attack review 12 (not fixed yet; issue 12 stays open until it is): remove this skip with the fix")
-	db := ar12bPostgres(t)
-	clock := time.Now
-	svcB := ar12bReplica(t, db.b, clock, sso.SessionCacheConfig{})
-	org := ar12bOrg(t, db.a, "org-ar12b-truncate")
-	token := ar12bSession(t, db.a, clock, org, session.MethodSSO)
-	ar12bWarm(t, svcB, token)
-	_, err := db.raw.Exec(`TRUNCATE sessions`)
-	require.NoError(t, err)
-	written := time.Now()
-	svcA, err := sso.New(sso.Config{BaseURL: "https://app.example.com", Store: db.a, SessionCache: sso.SessionCacheConfig{Disabled: true}})
-	require.NoError(t, err)
-	_, err = svcA.ValidateSession(context.Background(), token)
-	require.ErrorIs(t, err, session.ErrUnknownSession, "the session is gone from the database")
-	ar12bRefusedWithin(t, svcB, token, written, sso.DefaultSessionCacheMaxStaleness)
+	// Each table: what an uncached check says after its TRUNCATE.
+	for _, tt := range []struct {
+		table string
+		want  error
+	}{
+		{"sessions", session.ErrUnknownSession},
+		{"members", session.ErrEnded},       // the member is gone
+		{"organizations", session.ErrEnded}, // the organization is gone
+	} {
+		t.Run(tt.table, func(t *testing.T) {
+			db := ar12bPostgres(t)
+			clock := time.Now
+			svcB := ar12bReplica(t, db.b, clock, sso.SessionCacheConfig{})
+			org := ar12bOrg(t, db.a, "org-ar12b-truncate")
+			token := ar12bSession(t, db.a, clock, org, session.MethodSSO)
+			ar12bWarm(t, svcB, token)
+			_, err := db.raw.Exec(`TRUNCATE ` + tt.table)
+			require.NoError(t, err)
+			written := time.Now()
+			svcA, err := sso.New(sso.Config{BaseURL: "https://app.example.com", Store: db.a, SessionCache: sso.SessionCacheConfig{Disabled: true}})
+			require.NoError(t, err)
+			_, err = svcA.ValidateSession(context.Background(), token)
+			require.ErrorIs(t, err, tt.want, "the uncached verdict after TRUNCATE %s", tt.table)
+			ar12bRefusedWithin(t, svcB, token, written, sso.DefaultSessionCacheMaxStaleness)
+		})
+	}
 }
 
 // TestAttackReview12b_OneRequestManyResponsesHeld: eight different signed

@@ -37,7 +37,9 @@ const (
 // session, on any replica) at most MaxStaleness ago. When the counter moves
 // the whole cache is dropped; when the counter cannot be read for
 // MaxStaleness, every check reads the store again (the cache fails closed).
-// Expiry is judged at every hit with the Service's clock. Writes made
+// Expiry is judged at every hit with the session Manager's clock
+// (session.Manager.Now: Config.Sessions' own, or Config.Now for the Manager
+// New builds), the one Manager.Validate judges it by. Writes made
 // through this Service (SignOut, RevokeSessions, Disable, RemoveMember,
 // organization and member updates) drop the cache at once.
 //
@@ -52,6 +54,16 @@ const (
 // implements ChangeFeed (every store in orgsso/store does), and a session
 // Manager over that same Store (Config.Sessions built with
 // session.NewManager(store)); otherwise there is no cache.
+//
+// The counter tells a change only by a value other than the last one read.
+// Restoring a backup into a live database brings it back to the backup's
+// value, and if no revoking write moved it between the backup and the
+// restore, the replicas see no change: each goes on accepting the sessions
+// it cached, which the restored database may not have, for as long as
+// nothing moves the counter. After such a restore, call the store's
+// InvalidateCaches (sqlstore.Store.InvalidateCaches, for SQLite and
+// PostgreSQL), which every replica notices within MaxStaleness, or restart
+// every replica; or run without the cache (Disabled).
 type SessionCacheConfig struct {
 	// Disabled turns the cache off: every ValidateSession reads the store.
 	Disabled bool
@@ -176,7 +188,8 @@ const (
 )
 
 // get returns the cached session with this ID if the cache is fresh and
-// the session valid at now, as a copy the caller owns. Otherwise it says
+// the session valid at now (the session Manager's now: a hit never accepts
+// what Manager.Validate would call expired), as a copy the caller owns. Otherwise it says
 // whether the store's answer may be cached (cacheMiss, with the epoch to
 // put it under) or not (cacheBypass).
 func (c *sessionCache) get(id string, now time.Time) (*session.Session, uint64, int) {
@@ -202,7 +215,7 @@ func (c *sessionCache) get(id string, now time.Time) (*session.Session, uint64, 
 		out := *sess
 		return &out, 0, cacheHit
 	case sess != nil:
-		// Expired by the Service's clock: the store gives the verdict
+		// Expired by the Manager's clock: the store gives the verdict
 		// (ErrExpired), and the entry goes.
 		c.mu.Lock()
 		if c.entries[id] == sess {
@@ -394,7 +407,7 @@ func (s *Service) validateCached(ctx context.Context, c *sessionCache, token str
 		return s.validateSession(ctx, token)
 	}
 	id := session.HashToken(token)
-	sess, epoch, state := c.get(id, s.now())
+	sess, epoch, state := c.get(id, s.sessions.Now())
 	if state == cacheHit {
 		return sess, nil
 	}
