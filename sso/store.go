@@ -262,9 +262,13 @@ type ChangeFeed interface {
 	// that can end a valid session raises it, in the transaction of the
 	// write: a session ended or deleted (DeleteSession, DeleteOrgSessions,
 	// EndSessions), an organization updated, replaced or deleted, a member
-	// updated, replaced or deleted. Writes that change nothing, and those
-	// that create (a session, an organization, a member), should not: each
-	// raise drops every replica's cache. The deletion of expired sessions
+	// updated, replaced or deleted; and a member or an organization
+	// created when stored sessions concern it (a member of a user who has
+	// sessions in the organization, an organization whose ID sessions
+	// carry: a row replaced by delete-and-insert, or a second member with
+	// the same user ID). Writes that change nothing, and other creations
+	// (a session; a first sign-in's member, written before its session),
+	// should not: each raise drops every replica's cache. The deletion of expired sessions
 	// may raise it (the stores of orgsso/store do; a cache judges expiry by
 	// its clock anyway). A call that starts after a write committed sees
 	// the raised value. The counter only grows; a reader treats any other
