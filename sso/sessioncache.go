@@ -57,8 +57,9 @@ const (
 //
 // The counter tells a change only by a value other than the last one read.
 // Restoring a backup into a live database brings it back to the backup's
-// value, and if no revoking write moved it between the backup and the
-// restore, the replicas see no change: each goes on accepting the sessions
+// value (on SQLite, a restore through the backup API is seen all the same:
+// see store/sqlstore), and if no revoking write moved it between the backup
+// and the restore, the replicas see no change: each goes on accepting the sessions
 // it cached, which the restored database may not have, for as long as
 // nothing moves the counter. After such a restore, call the store's
 // InvalidateCaches (sqlstore.Store.InvalidateCaches, for SQLite and

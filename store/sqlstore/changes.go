@@ -14,17 +14,28 @@ import (
 // deleted, or inserted when they concern stored sessions; on PostgreSQL
 // any TRUNCATE of those tables). It is one primary-key read; it survives
 // reopening, and never decreases but when a backup is restored (see
-// InvalidateCaches).
+// InvalidateCaches). On SQLite the value also carries the database's
+// schema cookie (schemaShift), so that a restore through the backup API
+// changes it by itself.
 func (s *Store) ChangeSeq(ctx context.Context) (int64, error) {
 	if err := s.begin(ctx); err != nil {
 		return 0, err
 	}
-	var seq int64
-	if err := s.stmts.changeSeq.QueryRowContext(ctx).Scan(&seq); err != nil {
+	var seq, schema int64
+	if err := s.stmts.changeSeq.QueryRowContext(ctx).Scan(&seq, &schema); err != nil {
 		return 0, dbErr(ctx, "change counter", err)
 	}
-	return seq, nil
+	return seq ^ schema<<schemaShift, nil
 }
+
+// schemaShift places SQLite's schema cookie above the bits the counter
+// uses: a restore through the backup API moves the cookie of the live
+// database (SQLite does so that its other connections reload the schema),
+// so the value ChangeSeq returns changes although the restored counter may
+// equal the one a replica read last. The two could cancel out only if the
+// counter had moved by 2^40 between the backup and the restore (256
+// InvalidateCaches). On PostgreSQL the cookie reads as 0.
+const schemaShift = 40
 
 // Watcher pushes the change counter's new values as writes commit, until
 // ctx is done or it fails, and returns why: what Store.WatchChanges runs
@@ -78,9 +89,10 @@ const InvalidateCachesStep = 1 << 32
 // (sso.SessionCacheConfig) drops its cache: within its MaxStaleness (a
 // poll), at commit over PostgreSQL's notifications.
 //
-// Call it after restoring a backup into a live database (SQLite's backup
-// API or the sqlite3 shell's .restore, pg_restore, or any copy of the rows
-// back), or restart every replica instead. A restore brings the counter
+// Call it after restoring a backup into a live database (pg_restore, or any
+// copy of the rows back; on SQLite a restore through the backup API or the
+// sqlite3 shell's .restore is seen without it, see ChangeSeq), or restart
+// every replica instead. A restore brings the counter
 // back to the backup's value. Replicas see that as a change only if the
 // counter moved between the backup and the restore; when it did not (the
 // sessions created since were inserts, which do not raise it), a replica

@@ -163,8 +163,12 @@
 // transactions commit one at a time; they are rare next to the checks.
 //
 // Restoring a backup into a live database brings the counter back to the
-// backup's value: replicas notice only if it moved since the backup. After
-// a restore, call Store.InvalidateCaches (or restart every replica), which
-// raises the counter far beyond any value it had, so that every replica
-// drops its session cache.
+// backup's value. On SQLite, a restore through the backup API (the sqlite3
+// shell's .restore) also moves the database's schema cookie, which
+// ChangeSeq folds into its value there: replicas notice such a restore by
+// themselves. Otherwise (PostgreSQL, or rows copied back) replicas notice
+// only if the counter moved since the backup: after such a restore, call
+// Store.InvalidateCaches (or restart every replica), which raises the
+// counter far beyond any value it had, so that every replica drops its
+// session cache.
 package sqlstore

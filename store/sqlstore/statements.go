@@ -221,7 +221,11 @@ const (
 		(SELECT id FROM sessions WHERE expires_at <= ? LIMIT ? ` + skipLocked + `)`
 
 	// The change counter (see migration 0009): triggers raise it.
-	qChangeSeq = `SELECT seq FROM change_counter WHERE id = 1`
+	qChangeSeq = `SELECT seq, 0 FROM change_counter WHERE id = 1`
+	// On SQLite the counter comes with the database's schema cookie, which
+	// a restore through the backup API (the sqlite3 shell's .restore) moves
+	// on the live database: ChangeSeq folds it in (see there).
+	qChangeSeqSQLite = `SELECT seq, schema_version FROM change_counter, pragma_schema_version WHERE id = 1`
 	// InvalidateCaches: a large raise, and on PostgreSQL its notification
 	// (the tables are in the current schema, as the listener assumes).
 	qInvalidateCaches = `UPDATE change_counter SET seq = seq + ? WHERE id = 1 RETURNING seq`
@@ -344,7 +348,7 @@ func (st *statements) all() []stmtSQL {
 		{&st.deleteOrgSessions, qDeleteOrgSessions}, {&st.deleteOrgSessionsMethod, qDeleteOrgSessionsMethod},
 		{&st.cleanupRequests, qCleanupRequests}, {&st.cleanupAssertions, qCleanupAssertions},
 		{&st.cleanupSessions, qCleanupSessions},
-		{&st.changeSeq, qChangeSeq},
+		{&st.changeSeq, qChangeSeq}, // qChangeSeqSQLite on SQLite (prepare)
 	}
 	for f := range sessionFilter(sessionFilters) {
 		all = append(all, stmtSQL{&st.listSessions[f], f.listSessionsSQL()}, stmtSQL{&st.endSessions[f], f.endSessionsSQL()})
@@ -355,6 +359,9 @@ func (st *statements) all() []stmtSQL {
 // prepare prepares every statement for the dialect.
 func (st *statements) prepare(ctx context.Context, db *sql.DB, d Dialect) error {
 	for _, s := range st.all() {
+		if s.stmt == &st.changeSeq && d == SQLite {
+			s.query = qChangeSeqSQLite
+		}
 		stmt, err := db.PrepareContext(ctx, d.sql(s.query))
 		if err != nil {
 			return err
