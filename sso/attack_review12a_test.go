@@ -29,6 +29,7 @@ import (
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
+	"github.com/orgsso/orgsso/store/memory"
 	"github.com/orgsso/orgsso/store/sqlite"
 	"github.com/orgsso/orgsso/store/sqlstore"
 )
@@ -63,7 +64,7 @@ func TestAttackReview12a_FindingHandlerDropsMFAChallenge(t *testing.T) {
 		ar := startThrough(t, e, h, "/sso/login?trigger_sso_flow=acme&return_to=/dashboard")
 		rec := postThrough(t, e, h, ar, user(kate, kateMember), e.now(""))
 		require.Len(t, e.eventsOf(sso.EventMFAChallenged), 1, "the sign-in was challenged")
-		assert.Nil(t, cookieNamed(rec, sso.SessionCookieName), "no session, rightly")
+		assert.Nil(t, cookieNamed(rec, hostSessionCookie), "no session, rightly")
 		mfa := cookieNamed(rec, "__Host-"+sso.MFACookieName)
 		assert.NotNil(t, mfa, "the challenge must reach the browser (MFACookie); got %d to %q without it: the pending sign-in is lost",
 			rec.Code, rec.Header().Get("Location"))
@@ -76,7 +77,7 @@ func TestAttackReview12a_FindingHandlerDropsMFAChallenge(t *testing.T) {
 		h := handler(t, e, sso.HandlerConfig{})
 		rec := oidcThrough(t, e, h, op, oidcUser(kate, kateMember))
 		require.Len(t, e.eventsOf(sso.EventMFAChallenged), 1)
-		assert.Nil(t, cookieNamed(rec, sso.SessionCookieName))
+		assert.Nil(t, cookieNamed(rec, hostSessionCookie))
 		assert.NotNil(t, cookieNamed(rec, "__Host-"+sso.MFACookieName),
 			"got %d to %q without the MFA cookie", rec.Code, rec.Header().Get("Location"))
 	})
@@ -243,7 +244,7 @@ func TestAttackReview12a_RequireSessionOddCookies(t *testing.T) {
 	ch := newMFAEnv(t, mfaRequired).challenged(t) // a live MFA token of another Service is no session either
 	for _, v := range []string{"", "x", strings.Repeat("A", 64<<10), "%00", ch.Token} {
 		req := httptest.NewRequest(http.MethodGet, "https://app.example.com/a?b=c", nil)
-		req.AddCookie(&http.Cookie{Name: sso.SessionCookieName, Value: v})
+		req.AddCookie(&http.Cookie{Name: hostSessionCookie, Value: v})
 		rec := httptest.NewRecorder()
 		app.ServeHTTP(rec, req)
 		assert.Equal(t, http.StatusSeeOther, rec.Code, "cookie of %d bytes", len(v))
@@ -681,7 +682,6 @@ func TestAttackReview12a_MFAOneTokenOneSessionUnderRace(t *testing.T) {
 // clearSessionCookie and SignOut, and read only that name in
 // SessionFromRequest and SignOut; keep the plain name for http BaseURLs.
 func TestAttackReview12a_FindingSessionCookieNotHostPrefixed(t *testing.T) {
-	t.Skip("OPEN FINDING of attack review 12 (not fixed yet; issue 12 stays open until it is): remove this skip with the fix")
 	e := newEnv(t, nil)
 	h := handler(t, e, sso.HandlerConfig{})
 	victim, err := e.signIn(t, alice, nil)
@@ -700,6 +700,96 @@ func TestAttackReview12a_FindingSessionCookieNotHostPrefixed(t *testing.T) {
 	app.ServeHTTP(httptest.NewRecorder(), req)
 	require.NotNil(t, seen)
 	assert.Equal(t, victim.Member.UserID, seen.UserID, "the victim's browser is signed in as the attacker (%s)", attacker.Member.Email)
+
+	// The planted cookie alone is no session, and signing out with it
+	// revokes nothing (not even the attacker's own session).
+	req = httptest.NewRequest(http.MethodGet, "https://app.example.com/reports", nil)
+	req.Header.Set("Cookie", "orgsso_session="+attacker.Token)
+	_, err = e.svc.SessionFromRequest(req)
+	require.ErrorIs(t, err, session.ErrUnknownSession)
+	clear, err := e.svc.SignOut(ctx, req)
+	require.NoError(t, err)
+	assert.Equal(t, own.Name, clear.Name, "SignOut clears the __Host- cookie")
+	_, err = e.svc.ValidateSession(ctx, attacker.Token)
+	assert.NoError(t, err)
+}
+
+// The session cookie's name follows BaseURL's scheme (in any letter case):
+// on https "__Host-orgsso_session" (Secure, Path "/", no Domain), which
+// SessionCookie, ClearSessionCookie and SignOut set and only which
+// SessionFromRequest, SignOut and RequireSession read; on http (local
+// development) the plain name, which a Secure __Host- cookie cannot be.
+func TestAttackReview12a_SessionCookieNameFollowsScheme(t *testing.T) {
+	for _, tt := range []struct {
+		baseURL, name, other string
+		secure               bool
+	}{
+		{"https://app.example.com", "__Host-orgsso_session", "orgsso_session", true},
+		{"HTTPS://APP.EXAMPLE.COM/base/", "__Host-orgsso_session", "orgsso_session", true},
+		{"http://localhost:8080", "orgsso_session", "__Host-orgsso_session", false},
+		{"HTTP://127.0.0.1:8080", "orgsso_session", "__Host-orgsso_session", false},
+	} {
+		t.Run(tt.baseURL, func(t *testing.T) {
+			st := memory.New()
+			svc, err := sso.New(sso.Config{BaseURL: tt.baseURL, Store: st, Sessions: session.NewManager(st)})
+			require.NoError(t, err)
+			require.NoError(t, st.SaveOrganization(ctx, &sso.Organization{ID: "o", SSOName: "acme", OwnerID: ownerID, IdP: newFixture(t).idp.IdPConfig()}))
+			require.NoError(t, st.SaveMember(ctx, &sso.Member{OrgID: "o", UserID: ownerID, Email: ownerEmail, OrgRole: rolemap.RoleOwner}))
+			verify := func(context.Context, *sso.Member) error { return nil }
+			res, err := svc.PasswordSignIn(ctx, "o", ownerEmail, verify)
+			require.NoError(t, err)
+
+			assert.Equal(t, tt.name, svc.SessionCookieName())
+			c := svc.SessionCookie(res)
+			assert.Equal(t, tt.name, c.Name)
+			assert.Equal(t, tt.secure, c.Secure, "Secure")
+			assert.Equal(t, "/", c.Path)
+			assert.Empty(t, c.Domain)
+			assert.True(t, c.HttpOnly)
+			assert.NoError(t, c.Valid())
+			cl := svc.ClearSessionCookie()
+			assert.Equal(t, tt.name, cl.Name)
+			assert.Equal(t, tt.secure, cl.Secure)
+			assert.Equal(t, "/", cl.Path)
+			assert.Less(t, cl.MaxAge, 0)
+
+			h, err := svc.Handler(sso.HandlerConfig{})
+			require.NoError(t, err)
+			through := false
+			app := h.RequireSession(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { through = true }))
+			withCookie := func(name string) *http.Request {
+				r := httptest.NewRequest(http.MethodGet, "/reports", nil)
+				r.AddCookie(&http.Cookie{Name: name, Value: res.Token})
+				return r
+			}
+
+			// The other name is no session: not read, not signed out.
+			_, err = svc.SessionFromRequest(withCookie(tt.other))
+			require.ErrorIs(t, err, session.ErrUnknownSession)
+			app.ServeHTTP(httptest.NewRecorder(), withCookie(tt.other))
+			assert.False(t, through, "RequireSession let %s through", tt.other)
+			clear, err := svc.SignOut(ctx, withCookie(tt.other))
+			require.NoError(t, err)
+			assert.Equal(t, tt.name, clear.Name)
+			_, err = svc.ValidateSession(ctx, res.Token)
+			require.NoError(t, err, "SignOut with %s revoked the session", tt.other)
+
+			// This Service's name is.
+			s, err := svc.SessionFromRequest(withCookie(tt.name))
+			require.NoError(t, err)
+			assert.Equal(t, ownerID, s.UserID)
+			app.ServeHTTP(httptest.NewRecorder(), withCookie(tt.name))
+			assert.True(t, through)
+			_, err = svc.SignOut(ctx, withCookie(tt.name))
+			require.NoError(t, err)
+			_, err = svc.ValidateSession(ctx, res.Token)
+			require.ErrorIs(t, err, session.ErrUnknownSession, "signed out")
+			rec := httptest.NewRecorder()
+			app.ServeHTTP(rec, withCookie(tt.name))
+			require.NotNil(t, cookieNamed(rec, tt.name), "RequireSession clears the dead cookie by its name")
+			assert.Less(t, cookieNamed(rec, tt.name).MaxAge, 0)
+		})
+	}
 }
 
 // With TrustIdP, the MFA class must come from the signed assertion: a

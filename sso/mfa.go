@@ -230,12 +230,7 @@ const MFACookieName = "orgsso_mfa"
 // mfaCookieName is MFACookieName as this Service names it: with the
 // __Host- prefix on https, so that a sibling subdomain cannot plant its own
 // sign-in in the browser (login CSRF).
-func (s *Service) mfaCookieName() string {
-	if s.cookieSecure() {
-		return hostCookiePrefix + MFACookieName
-	}
-	return MFACookieName
-}
+func (s *Service) mfaCookieName() string { return s.hostCookieName(MFACookieName) }
 
 // MFACookie returns the cookie that carries a sign-in's intermediate token
 // to the MFA pages: HttpOnly, SameSite=Lax (the redirect after the IdP's
