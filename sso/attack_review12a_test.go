@@ -100,7 +100,6 @@ func TestAttackReview12a_FindingHandlerDropsMFAChallenge(t *testing.T) {
 // the consumption, and give it back (re-insert the hash) if the session
 // cannot be made.
 func TestAttackReview12a_FindingRecoveryCodeBurnedByFailedVerify(t *testing.T) {
-	t.Skip("OPEN FINDING of attack review 12 (not fixed yet; issue 12 stays open until it is): remove this skip with the fix")
 	e := newMFAEnv(t, mfaRequired)
 	_, codes, _ := e.enroll(t)
 	e.clock.Advance(time.Minute)
@@ -115,6 +114,127 @@ func TestAttackReview12a_FindingRecoveryCodeBurnedByFailedVerify(t *testing.T) {
 	if err == nil {
 		assert.NotNil(t, res.Session)
 	}
+}
+
+// Every way a verification with a right code can still make no session
+// leaves the code (recovery code or TOTP step) unspent; where the member
+// may retry (the session store failed, the code lost a race), the pending
+// sign-in is left too.
+func TestAttackReview12a_FailedVerifySpendsNoFactor(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		fail    func(t *testing.T, e *env) *sso.Service // breaks the sign-in; returns the Service to verify with
+		wantErr error
+		retry   bool // the same token works afterwards
+	}{
+		{"SSO disabled", func(t *testing.T, e *env) *sso.Service {
+			require.NoError(t, e.svc.Disable(ctx, e.org.ID, ownerID))
+			require.NoError(t, e.svc.Enable(ctx, e.org.ID, ownerID))
+			return e.svc
+		}, sso.ErrSSODisabled, false},
+		{"member replaced", func(t *testing.T, e *env) *sso.Service {
+			m, err := e.store.Member(ctx, e.org.ID, kate)
+			require.NoError(t, err)
+			require.NoError(t, e.store.DeleteMember(ctx, e.org.ID, kate))
+			m2 := *m
+			m2.UserID = "u-other"
+			e.saveMember(t, &m2)
+			return e.svc
+		}, sso.ErrAccessDenied, false},
+		{"session store failing", func(t *testing.T, e *env) *sso.Service {
+			svc, err := sso.New(sso.Config{BaseURL: "https://app.example.com", Store: e.store, Now: e.clock.Now,
+				Sessions: session.NewManager(failCreate{e.store}, session.WithClock(e.clock.Now))})
+			require.NoError(t, err)
+			return svc
+		}, sso.ErrUnavailable, true},
+	} {
+		for _, kind := range []string{"recovery code", "TOTP"} {
+			t.Run(tt.name+"/"+kind, func(t *testing.T) {
+				e := newMFAEnv(t, mfaRequired)
+				secret, codes, enrolled := e.enroll(t)
+				e.clock.Advance(time.Minute)
+				code := codes[1]
+				if kind == "TOTP" {
+					code = codeAt(t, secret, e.clock.Now())
+				}
+				ch := e.challenged(t)
+				svc := tt.fail(t, e)
+				_, err := svc.VerifyMFA(ctx, ch.Token, code)
+				require.ErrorIs(t, err, tt.wantErr)
+
+				if tt.name == "member replaced" { // kate again, as she was
+					require.NoError(t, e.store.DeleteMember(ctx, e.org.ID, kate))
+					e.saveMember(t, enrolled.Member)
+				}
+				token := ch.Token
+				if _, err := e.svc.MFAState(ctx, token); !tt.retry {
+					require.ErrorIs(t, err, sso.ErrMFAToken, "a pending sign-in that can make no session is used up")
+					token = e.challenged(t).Token
+				} else {
+					require.NoError(t, err, "the member may retry with the same token")
+				}
+				res, err := e.svc.VerifyMFA(ctx, token, code)
+				require.NoError(t, err, "the %s made no session: it must still work", kind)
+				require.NotNil(t, res.Session)
+				// And it is spent now.
+				_, err = e.svc.VerifyMFA(ctx, e.challenged(t).Token, code)
+				require.Error(t, err)
+			})
+		}
+	}
+}
+
+// A wrong code and a replayed TOTP code are refused before the pending
+// sign-in is touched: the member retypes with the same token; a right code
+// that loses the race for one TOTP step or recovery code to another
+// sign-in gets its token back as well.
+func TestAttackReview12a_VerifyKeepsTokenForRetry(t *testing.T) {
+	e := newMFAEnv(t, mfaRequired)
+	secret, codes, _ := e.enroll(t)
+	e.clock.Advance(time.Minute)
+	ch := e.challenged(t)
+	_, err := e.svc.VerifyMFA(ctx, ch.Token, "000000")
+	require.ErrorIs(t, err, sso.ErrMFACode)
+	_, err = e.svc.VerifyMFA(ctx, ch.Token, "AAAA-BBBB-CCCC-DDDD")
+	require.ErrorIs(t, err, sso.ErrMFACode)
+	code := codeAt(t, secret, e.clock.Now())
+	res, err := e.svc.VerifyMFA(ctx, e.challenged(t).Token, code)
+	require.NoError(t, err)
+	require.NotNil(t, res.Session)
+	_, err = e.svc.VerifyMFA(ctx, ch.Token, code)
+	require.ErrorIs(t, err, sso.ErrMFAReplay)
+	st, err := e.svc.MFAState(ctx, ch.Token)
+	require.NoError(t, err, "a refused code leaves the token")
+	assert.Equal(t, sso.MFACodeAttempts-3, st.AttemptsLeft, "every code counted")
+
+	// Many tokens race with one recovery code: one session; every loser
+	// keeps its token, which a code of its own then completes.
+	e.clock.Advance(sso.MFALockWindow) // a fresh attempt window for the member
+	var tokens []string
+	for range 6 {
+		tokens = append(tokens, e.challenged(t).Token)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(tokens))
+	for i, tok := range tokens {
+		wg.Go(func() { _, errs[i] = e.svc.VerifyMFA(ctx, tok, codes[5]) })
+	}
+	wg.Wait()
+	won := 0
+	for i, err := range errs {
+		if err == nil {
+			won++
+			continue
+		}
+		require.ErrorIs(t, err, sso.ErrMFACode, "a loser of the race: the code is used")
+		res, err := e.svc.VerifyMFA(ctx, tokens[i], codes[6+i%4])
+		if err == nil {
+			assert.NotNil(t, res.Session)
+		} else {
+			require.ErrorIs(t, err, sso.ErrMFACode, "two losers may share a code of their own")
+		}
+	}
+	assert.Equal(t, 1, won)
 }
 
 // FINDING (low; policy semantics, the lead may classify it as a design
