@@ -253,7 +253,6 @@ func TestAttackReview12a_VerifyKeepsTokenForRetry(t *testing.T) {
 // sessions without it while the policy requires it; or move the SSO epoch
 // when the policy gets stricter.
 func TestAttackReview12a_FindingMFARolloutKeepsSessionsWithoutFactor(t *testing.T) {
-	t.Skip("OPEN FINDING of attack review 12 (not fixed yet; issue 12 stays open until it is): remove this skip with the fix")
 	e := newMFAEnv(t, sso.MFAPolicy{})
 	res, err := e.signIn(t, user(kate, kateMember), e.now(""))
 	require.NoError(t, err)
@@ -265,6 +264,106 @@ func TestAttackReview12a_FindingMFARolloutKeepsSessionsWithoutFactor(t *testing.
 	require.NoError(t, err)
 	_, err = e.svc.ValidateSession(ctx, res.Token)
 	assert.Error(t, err, "the organization now requires MFA; a session that never passed it must not stay valid")
+}
+
+// Each way of tightening the MFA policy signs out every SSO session (of the
+// organization's IdP and of a connection) in the same save, and says so in
+// the settings event; password sessions stay. Loosening it, or editing
+// something else, ends nothing.
+func TestAttackReview12a_MFATighteningEndsSSOSessions(t *testing.T) {
+	trusted := sso.MFAPolicy{Required: true, TrustIdP: true}
+	for _, tt := range []struct {
+		name     string
+		from, to sso.MFAPolicy
+		ends     bool
+	}{
+		{"required on", sso.MFAPolicy{}, mfaRequired, true},
+		{"required on, trusting the IdP", sso.MFAPolicy{TrustIdP: true}, trusted, true},
+		{"trust in the IdP off", trusted, mfaRequired, true},
+		{"a trusted value dropped", trusted, sso.MFAPolicy{Required: true, TrustIdP: true, IdPValues: []string{"mfa"}}, true},
+		{"no trusted value left", sso.MFAPolicy{Required: true, TrustIdP: true, IdPValues: []string{"mfa"}},
+			sso.MFAPolicy{Required: true, TrustIdP: true, IdPValues: []string{}}, true},
+		{"required off", mfaRequired, sso.MFAPolicy{}, false},
+		{"trust in the IdP on", mfaRequired, trusted, false},
+		{"a trusted value added", sso.MFAPolicy{Required: true, TrustIdP: true, IdPValues: []string{"mfa"}},
+			sso.MFAPolicy{Required: true, TrustIdP: true, IdPValues: []string{"mfa", "otp"}}, false},
+		{"values edited while not required", sso.MFAPolicy{TrustIdP: true}, sso.MFAPolicy{TrustIdP: true, IdPValues: []string{}}, false},
+		{"values edited while not trusted", mfaRequired, sso.MFAPolicy{Required: true, IdPValues: []string{"x"}}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.ends, tt.to.Tightens(tt.from), "Tightens")
+			e := newMFAEnv(t, sso.MFAPolicy{})
+			saml, err := e.signIn(t, user(kate, kateMember), e.now("")) // before a second connection brings the chooser
+			require.NoError(t, err)
+			op := withOIDC(t, e, true)
+			oidcSignIn := func() *sso.Result {
+				rd := oidcStart(t, e, "okta")
+				cb, err := op.Login(rd.URL, oidcUser("bob@acme.example", kateMember))
+				require.NoError(t, err)
+				res, err := callback(t, e, "okta", cb)
+				require.NoError(t, err)
+				require.NotNil(t, res.Session)
+				return res
+			}
+			oidc := oidcSignIn()
+			pw, err := e.svc.PasswordSignIn(ctx, e.org.ID, ownerEmail, func(context.Context, *sso.Member) error { return nil })
+			require.NoError(t, err)
+			// The starting policy, stored as is: the sessions are the ones
+			// it let through.
+			e.updateOrg(t, func(o *sso.Organization) { o.MFA = tt.from })
+			for _, tok := range []string{saml.Token, oidc.Token} {
+				_, err = e.svc.ValidateSession(ctx, tok)
+				require.NoError(t, err)
+			}
+
+			_, err = e.svc.UpdateOrganization(ctx, e.org.ID, ownerID, func(o *sso.Organization) error { o.MFA = tt.to; return nil })
+			require.NoError(t, err)
+			ev := e.eventsOf(sso.EventSettingsChanged)
+			last := ev[len(ev)-1]
+			assert.Equal(t, []string{"MFA"}, last.Fields, "the epochs are not reported as edited")
+			for _, tok := range []string{saml.Token, oidc.Token} {
+				_, err = e.svc.ValidateSession(ctx, tok)
+				if !tt.ends {
+					require.NoError(t, err)
+					continue
+				}
+				var ended *session.EndedError
+				require.ErrorAs(t, err, &ended)
+				assert.Equal(t, session.EndRevoked, ended.Reason)
+			}
+			if tt.ends {
+				assert.Equal(t, 2, last.SessionsEnded)
+				assert.Contains(t, last.Detail, "MFA policy")
+			} else {
+				assert.Zero(t, last.SessionsEnded)
+			}
+			_, err = e.svc.ValidateSession(ctx, pw.Token)
+			assert.NoError(t, err, "the MFA policy is for SSO sign-ins: password sessions stay")
+			// New sign-ins are judged by the new policy and keep their session.
+			if !tt.to.Required {
+				_, err = e.svc.ValidateSession(ctx, oidcSignIn().Token)
+				require.NoError(t, err)
+			}
+		})
+	}
+}
+
+// A sign-in in flight when the policy gets stricter makes no session from
+// the old policy: a pending second factor (created under the old epoch) is
+// refused, and the member signs in again under the new policy.
+func TestAttackReview12a_MFATighteningEndsSignInsInFlight(t *testing.T) {
+	e := newMFAEnv(t, sso.MFAPolicy{Required: true, TrustIdP: true})
+	secret, _, _ := e.enroll(t)
+	e.clock.Advance(time.Minute)
+	ch := e.challenged(t)
+	_, err := e.svc.UpdateOrganization(ctx, e.org.ID, ownerID, func(o *sso.Organization) error { o.MFA.TrustIdP = false; return nil })
+	require.NoError(t, err)
+	_, err = e.svc.VerifyMFA(ctx, ch.Token, codeAt(t, secret, e.clock.Now()))
+	require.ErrorIs(t, err, sso.ErrSSODisabled, "made under the old epoch")
+	res, err := e.svc.VerifyMFA(ctx, e.challenged(t).Token, codeAt(t, secret, e.clock.Now()))
+	require.NoError(t, err, "the code was not spent by the refused verification")
+	_, err = e.svc.ValidateSession(ctx, res.Token)
+	require.NoError(t, err)
 }
 
 // ---------------------------------------------------------------------------
