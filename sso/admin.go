@@ -155,11 +155,23 @@ func (s *Service) createOrgFallback(ctx context.Context, org *Organization) erro
 // must be valid now. Turning strict mode on ends the password sessions of the
 // members who lose password sign-in (not the owner's).
 //
+// Tightening the MFA policy (MFAPolicy.Tightens: Required turned on;
+// TrustIdP turned off while Required; a value dropped from the IdPValues
+// trusted while Required and TrustIdP) signs every SSO session of the
+// organization out (session.EndRevoked), since sessions do not record
+// which factors they passed: the save moves the organization's SSOEpoch and
+// every connection's Epoch on, as Disable does, so ValidateSession refuses
+// the SSO sessions made before, and those that sign-ins in flight make
+// from the old policy (pending second factors included: those members sign
+// in again). Password sessions are not affected (the policy is for sign-ins
+// through SSO). Loosening the policy ends nothing.
+//
 // On success it returns the saved organization and emits one
 // EventSettingsChanged whose Actor is actorUserID and whose Fields name the
 // fields that changed (never their values); an edit that changes nothing
-// saves nothing and emits nothing. A certificate that expires within 30 days
-// is saved and reported by EventCertificateExpiring.
+// saves nothing and emits nothing. Sessions the change ended are counted in
+// its SessionsEnded. A certificate that expires within 30 days is saved and
+// reported by EventCertificateExpiring.
 func (s *Service) UpdateOrganization(ctx context.Context, orgID, actorUserID string, edit func(*Organization) error) (*Organization, error) {
 	if edit == nil {
 		return nil, configErr("edit", "is nil")
@@ -199,6 +211,15 @@ func (s *Service) update(ctx context.Context, orgID, actorUserID string, edit fu
 		if len(fields) == 0 {
 			return cur, nil
 		}
+		tightened := next.MFA.Tightens(cur.MFA)
+		if tightened {
+			// SSO sessions made under the looser policy end: a new epoch
+			// (after the rules, which keep edits off the epochs).
+			next.SSOEpoch++
+			if err := s.redrawEpochs(next); err != nil {
+				return nil, err
+			}
+		}
 		if cur.StrictMode && !next.StrictMode {
 			// Password sign-in comes back for external members: first end
 			// what strict mode refused, so none of it comes back with it.
@@ -217,6 +238,11 @@ func (s *Service) update(ctx context.Context, orgID, actorUserID string, edit fu
 		if next.StrictMode && !cur.StrictMode {
 			ended = s.endPasswordSessionsAfter(ctx, next, "")
 		}
+		if tightened {
+			// Tidying: ValidateSession refuses them by their epoch already.
+			ended += s.endSessions(ctx, session.Query{OrgID: next.ID, Method: session.MethodSSO}, session.EndRevoked)
+			detail = strings.TrimSpace(detail + " " + mfaTightenedDetail)
+		}
 		s.emit(ctx, Event{Type: EventSettingsChanged, OrgID: next.ID, SSOName: next.SSOName, Actor: actorUserID,
 			Fields: fields, SessionsEnded: ended, Detail: detail})
 		s.emitAll(ctx, expiring)
@@ -224,6 +250,10 @@ func (s *Service) update(ctx context.Context, orgID, actorUserID string, edit fu
 	}
 	return nil, ErrConflict
 }
+
+// mfaTightenedDetail is the EventSettingsChanged detail of a change that
+// tightened the MFA policy.
+const mfaTightenedDetail = "The MFA policy got stricter: every SSO session was signed out."
 
 // checkEditRules refuses what an edit may not change.
 func checkEditRules(cur, next *Organization) error {

@@ -488,7 +488,7 @@ func TestSessionsAdministration(t *testing.T) {
 	require.ErrorIs(t, err, session.ErrUnknownSession)
 	c, err = e.svc.SignOut(ctx, r)
 	require.NoError(t, err, "signing out twice is fine")
-	assert.Equal(t, sso.SessionCookieName, c.Name)
+	assert.Equal(t, "__Host-orgsso_session", c.Name, "https: the __Host- name")
 }
 
 // TestProvisionKey: stable per organization and email, ASCII case folded.

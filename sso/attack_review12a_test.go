@@ -29,6 +29,7 @@ import (
 	"github.com/orgsso/orgsso/session"
 	"github.com/orgsso/orgsso/sso"
 	"github.com/orgsso/orgsso/sso/ssotest"
+	"github.com/orgsso/orgsso/store/memory"
 	"github.com/orgsso/orgsso/store/sqlite"
 	"github.com/orgsso/orgsso/store/sqlstore"
 )
@@ -63,7 +64,7 @@ func TestAttackReview12a_FindingHandlerDropsMFAChallenge(t *testing.T) {
 		ar := startThrough(t, e, h, "/sso/login?trigger_sso_flow=acme&return_to=/dashboard")
 		rec := postThrough(t, e, h, ar, user(kate, kateMember), e.now(""))
 		require.Len(t, e.eventsOf(sso.EventMFAChallenged), 1, "the sign-in was challenged")
-		assert.Nil(t, cookieNamed(rec, sso.SessionCookieName), "no session, rightly")
+		assert.Nil(t, cookieNamed(rec, hostSessionCookie), "no session, rightly")
 		mfa := cookieNamed(rec, "__Host-"+sso.MFACookieName)
 		assert.NotNil(t, mfa, "the challenge must reach the browser (MFACookie); got %d to %q without it: the pending sign-in is lost",
 			rec.Code, rec.Header().Get("Location"))
@@ -76,7 +77,7 @@ func TestAttackReview12a_FindingHandlerDropsMFAChallenge(t *testing.T) {
 		h := handler(t, e, sso.HandlerConfig{})
 		rec := oidcThrough(t, e, h, op, oidcUser(kate, kateMember))
 		require.Len(t, e.eventsOf(sso.EventMFAChallenged), 1)
-		assert.Nil(t, cookieNamed(rec, sso.SessionCookieName))
+		assert.Nil(t, cookieNamed(rec, hostSessionCookie))
 		assert.NotNil(t, cookieNamed(rec, "__Host-"+sso.MFACookieName),
 			"got %d to %q without the MFA cookie", rec.Code, rec.Header().Get("Location"))
 	})
@@ -99,7 +100,6 @@ func TestAttackReview12a_FindingHandlerDropsMFAChallenge(t *testing.T) {
 // the consumption, and give it back (re-insert the hash) if the session
 // cannot be made.
 func TestAttackReview12a_FindingRecoveryCodeBurnedByFailedVerify(t *testing.T) {
-	t.Skip("OPEN FINDING of attack review 12 (not fixed yet; issue 12 stays open until it is): remove this skip with the fix")
 	e := newMFAEnv(t, mfaRequired)
 	_, codes, _ := e.enroll(t)
 	e.clock.Advance(time.Minute)
@@ -114,6 +114,127 @@ func TestAttackReview12a_FindingRecoveryCodeBurnedByFailedVerify(t *testing.T) {
 	if err == nil {
 		assert.NotNil(t, res.Session)
 	}
+}
+
+// Every way a verification with a right code can still make no session
+// leaves the code (recovery code or TOTP step) unspent; where the member
+// may retry (the session store failed, the code lost a race), the pending
+// sign-in is left too.
+func TestAttackReview12a_FailedVerifySpendsNoFactor(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		fail    func(t *testing.T, e *env) *sso.Service // breaks the sign-in; returns the Service to verify with
+		wantErr error
+		retry   bool // the same token works afterwards
+	}{
+		{"SSO disabled", func(t *testing.T, e *env) *sso.Service {
+			require.NoError(t, e.svc.Disable(ctx, e.org.ID, ownerID))
+			require.NoError(t, e.svc.Enable(ctx, e.org.ID, ownerID))
+			return e.svc
+		}, sso.ErrSSODisabled, false},
+		{"member replaced", func(t *testing.T, e *env) *sso.Service {
+			m, err := e.store.Member(ctx, e.org.ID, kate)
+			require.NoError(t, err)
+			require.NoError(t, e.store.DeleteMember(ctx, e.org.ID, kate))
+			m2 := *m
+			m2.UserID = "u-other"
+			e.saveMember(t, &m2)
+			return e.svc
+		}, sso.ErrAccessDenied, false},
+		{"session store failing", func(t *testing.T, e *env) *sso.Service {
+			svc, err := sso.New(sso.Config{BaseURL: "https://app.example.com", Store: e.store, Now: e.clock.Now,
+				Sessions: session.NewManager(failCreate{e.store}, session.WithClock(e.clock.Now))})
+			require.NoError(t, err)
+			return svc
+		}, sso.ErrUnavailable, true},
+	} {
+		for _, kind := range []string{"recovery code", "TOTP"} {
+			t.Run(tt.name+"/"+kind, func(t *testing.T) {
+				e := newMFAEnv(t, mfaRequired)
+				secret, codes, enrolled := e.enroll(t)
+				e.clock.Advance(time.Minute)
+				code := codes[1]
+				if kind == "TOTP" {
+					code = codeAt(t, secret, e.clock.Now())
+				}
+				ch := e.challenged(t)
+				svc := tt.fail(t, e)
+				_, err := svc.VerifyMFA(ctx, ch.Token, code)
+				require.ErrorIs(t, err, tt.wantErr)
+
+				if tt.name == "member replaced" { // kate again, as she was
+					require.NoError(t, e.store.DeleteMember(ctx, e.org.ID, kate))
+					e.saveMember(t, enrolled.Member)
+				}
+				token := ch.Token
+				if _, err := e.svc.MFAState(ctx, token); !tt.retry {
+					require.ErrorIs(t, err, sso.ErrMFAToken, "a pending sign-in that can make no session is used up")
+					token = e.challenged(t).Token
+				} else {
+					require.NoError(t, err, "the member may retry with the same token")
+				}
+				res, err := e.svc.VerifyMFA(ctx, token, code)
+				require.NoError(t, err, "the %s made no session: it must still work", kind)
+				require.NotNil(t, res.Session)
+				// And it is spent now.
+				_, err = e.svc.VerifyMFA(ctx, e.challenged(t).Token, code)
+				require.Error(t, err)
+			})
+		}
+	}
+}
+
+// A wrong code and a replayed TOTP code are refused before the pending
+// sign-in is touched: the member retypes with the same token; a right code
+// that loses the race for one TOTP step or recovery code to another
+// sign-in gets its token back as well.
+func TestAttackReview12a_VerifyKeepsTokenForRetry(t *testing.T) {
+	e := newMFAEnv(t, mfaRequired)
+	secret, codes, _ := e.enroll(t)
+	e.clock.Advance(time.Minute)
+	ch := e.challenged(t)
+	_, err := e.svc.VerifyMFA(ctx, ch.Token, "000000")
+	require.ErrorIs(t, err, sso.ErrMFACode)
+	_, err = e.svc.VerifyMFA(ctx, ch.Token, "AAAA-BBBB-CCCC-DDDD")
+	require.ErrorIs(t, err, sso.ErrMFACode)
+	code := codeAt(t, secret, e.clock.Now())
+	res, err := e.svc.VerifyMFA(ctx, e.challenged(t).Token, code)
+	require.NoError(t, err)
+	require.NotNil(t, res.Session)
+	_, err = e.svc.VerifyMFA(ctx, ch.Token, code)
+	require.ErrorIs(t, err, sso.ErrMFAReplay)
+	st, err := e.svc.MFAState(ctx, ch.Token)
+	require.NoError(t, err, "a refused code leaves the token")
+	assert.Equal(t, sso.MFACodeAttempts-3, st.AttemptsLeft, "every code counted")
+
+	// Many tokens race with one recovery code: one session; every loser
+	// keeps its token, which a code of its own then completes.
+	e.clock.Advance(sso.MFALockWindow) // a fresh attempt window for the member
+	var tokens []string
+	for range 6 {
+		tokens = append(tokens, e.challenged(t).Token)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(tokens))
+	for i, tok := range tokens {
+		wg.Go(func() { _, errs[i] = e.svc.VerifyMFA(ctx, tok, codes[5]) })
+	}
+	wg.Wait()
+	won := 0
+	for i, err := range errs {
+		if err == nil {
+			won++
+			continue
+		}
+		require.ErrorIs(t, err, sso.ErrMFACode, "a loser of the race: the code is used")
+		res, err := e.svc.VerifyMFA(ctx, tokens[i], codes[6+i%4])
+		if err == nil {
+			assert.NotNil(t, res.Session)
+		} else {
+			require.ErrorIs(t, err, sso.ErrMFACode, "two losers may share a code of their own")
+		}
+	}
+	assert.Equal(t, 1, won)
 }
 
 // FINDING (low; policy semantics, the lead may classify it as a design
@@ -132,7 +253,6 @@ func TestAttackReview12a_FindingRecoveryCodeBurnedByFailedVerify(t *testing.T) {
 // sessions without it while the policy requires it; or move the SSO epoch
 // when the policy gets stricter.
 func TestAttackReview12a_FindingMFARolloutKeepsSessionsWithoutFactor(t *testing.T) {
-	t.Skip("OPEN FINDING of attack review 12 (not fixed yet; issue 12 stays open until it is): remove this skip with the fix")
 	e := newMFAEnv(t, sso.MFAPolicy{})
 	res, err := e.signIn(t, user(kate, kateMember), e.now(""))
 	require.NoError(t, err)
@@ -144,6 +264,106 @@ func TestAttackReview12a_FindingMFARolloutKeepsSessionsWithoutFactor(t *testing.
 	require.NoError(t, err)
 	_, err = e.svc.ValidateSession(ctx, res.Token)
 	assert.Error(t, err, "the organization now requires MFA; a session that never passed it must not stay valid")
+}
+
+// Each way of tightening the MFA policy signs out every SSO session (of the
+// organization's IdP and of a connection) in the same save, and says so in
+// the settings event; password sessions stay. Loosening it, or editing
+// something else, ends nothing.
+func TestAttackReview12a_MFATighteningEndsSSOSessions(t *testing.T) {
+	trusted := sso.MFAPolicy{Required: true, TrustIdP: true}
+	for _, tt := range []struct {
+		name     string
+		from, to sso.MFAPolicy
+		ends     bool
+	}{
+		{"required on", sso.MFAPolicy{}, mfaRequired, true},
+		{"required on, trusting the IdP", sso.MFAPolicy{TrustIdP: true}, trusted, true},
+		{"trust in the IdP off", trusted, mfaRequired, true},
+		{"a trusted value dropped", trusted, sso.MFAPolicy{Required: true, TrustIdP: true, IdPValues: []string{"mfa"}}, true},
+		{"no trusted value left", sso.MFAPolicy{Required: true, TrustIdP: true, IdPValues: []string{"mfa"}},
+			sso.MFAPolicy{Required: true, TrustIdP: true, IdPValues: []string{}}, true},
+		{"required off", mfaRequired, sso.MFAPolicy{}, false},
+		{"trust in the IdP on", mfaRequired, trusted, false},
+		{"a trusted value added", sso.MFAPolicy{Required: true, TrustIdP: true, IdPValues: []string{"mfa"}},
+			sso.MFAPolicy{Required: true, TrustIdP: true, IdPValues: []string{"mfa", "otp"}}, false},
+		{"values edited while not required", sso.MFAPolicy{TrustIdP: true}, sso.MFAPolicy{TrustIdP: true, IdPValues: []string{}}, false},
+		{"values edited while not trusted", mfaRequired, sso.MFAPolicy{Required: true, IdPValues: []string{"x"}}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.ends, tt.to.Tightens(tt.from), "Tightens")
+			e := newMFAEnv(t, sso.MFAPolicy{})
+			saml, err := e.signIn(t, user(kate, kateMember), e.now("")) // before a second connection brings the chooser
+			require.NoError(t, err)
+			op := withOIDC(t, e, true)
+			oidcSignIn := func() *sso.Result {
+				rd := oidcStart(t, e, "okta")
+				cb, err := op.Login(rd.URL, oidcUser("bob@acme.example", kateMember))
+				require.NoError(t, err)
+				res, err := callback(t, e, "okta", cb)
+				require.NoError(t, err)
+				require.NotNil(t, res.Session)
+				return res
+			}
+			oidc := oidcSignIn()
+			pw, err := e.svc.PasswordSignIn(ctx, e.org.ID, ownerEmail, func(context.Context, *sso.Member) error { return nil })
+			require.NoError(t, err)
+			// The starting policy, stored as is: the sessions are the ones
+			// it let through.
+			e.updateOrg(t, func(o *sso.Organization) { o.MFA = tt.from })
+			for _, tok := range []string{saml.Token, oidc.Token} {
+				_, err = e.svc.ValidateSession(ctx, tok)
+				require.NoError(t, err)
+			}
+
+			_, err = e.svc.UpdateOrganization(ctx, e.org.ID, ownerID, func(o *sso.Organization) error { o.MFA = tt.to; return nil })
+			require.NoError(t, err)
+			ev := e.eventsOf(sso.EventSettingsChanged)
+			last := ev[len(ev)-1]
+			assert.Equal(t, []string{"MFA"}, last.Fields, "the epochs are not reported as edited")
+			for _, tok := range []string{saml.Token, oidc.Token} {
+				_, err = e.svc.ValidateSession(ctx, tok)
+				if !tt.ends {
+					require.NoError(t, err)
+					continue
+				}
+				var ended *session.EndedError
+				require.ErrorAs(t, err, &ended)
+				assert.Equal(t, session.EndRevoked, ended.Reason)
+			}
+			if tt.ends {
+				assert.Equal(t, 2, last.SessionsEnded)
+				assert.Contains(t, last.Detail, "MFA policy")
+			} else {
+				assert.Zero(t, last.SessionsEnded)
+			}
+			_, err = e.svc.ValidateSession(ctx, pw.Token)
+			assert.NoError(t, err, "the MFA policy is for SSO sign-ins: password sessions stay")
+			// New sign-ins are judged by the new policy and keep their session.
+			if !tt.to.Required {
+				_, err = e.svc.ValidateSession(ctx, oidcSignIn().Token)
+				require.NoError(t, err)
+			}
+		})
+	}
+}
+
+// A sign-in in flight when the policy gets stricter makes no session from
+// the old policy: a pending second factor (created under the old epoch) is
+// refused, and the member signs in again under the new policy.
+func TestAttackReview12a_MFATighteningEndsSignInsInFlight(t *testing.T) {
+	e := newMFAEnv(t, sso.MFAPolicy{Required: true, TrustIdP: true})
+	secret, _, _ := e.enroll(t)
+	e.clock.Advance(time.Minute)
+	ch := e.challenged(t)
+	_, err := e.svc.UpdateOrganization(ctx, e.org.ID, ownerID, func(o *sso.Organization) error { o.MFA.TrustIdP = false; return nil })
+	require.NoError(t, err)
+	_, err = e.svc.VerifyMFA(ctx, ch.Token, codeAt(t, secret, e.clock.Now()))
+	require.ErrorIs(t, err, sso.ErrSSODisabled, "made under the old epoch")
+	res, err := e.svc.VerifyMFA(ctx, e.challenged(t).Token, codeAt(t, secret, e.clock.Now()))
+	require.NoError(t, err, "the code was not spent by the refused verification")
+	_, err = e.svc.ValidateSession(ctx, res.Token)
+	require.NoError(t, err)
 }
 
 // ---------------------------------------------------------------------------
@@ -243,7 +463,7 @@ func TestAttackReview12a_RequireSessionOddCookies(t *testing.T) {
 	ch := newMFAEnv(t, mfaRequired).challenged(t) // a live MFA token of another Service is no session either
 	for _, v := range []string{"", "x", strings.Repeat("A", 64<<10), "%00", ch.Token} {
 		req := httptest.NewRequest(http.MethodGet, "https://app.example.com/a?b=c", nil)
-		req.AddCookie(&http.Cookie{Name: sso.SessionCookieName, Value: v})
+		req.AddCookie(&http.Cookie{Name: hostSessionCookie, Value: v})
 		rec := httptest.NewRecorder()
 		app.ServeHTTP(rec, req)
 		assert.Equal(t, http.StatusSeeOther, rec.Code, "cookie of %d bytes", len(v))
@@ -681,7 +901,6 @@ func TestAttackReview12a_MFAOneTokenOneSessionUnderRace(t *testing.T) {
 // clearSessionCookie and SignOut, and read only that name in
 // SessionFromRequest and SignOut; keep the plain name for http BaseURLs.
 func TestAttackReview12a_FindingSessionCookieNotHostPrefixed(t *testing.T) {
-	t.Skip("OPEN FINDING of attack review 12 (not fixed yet; issue 12 stays open until it is): remove this skip with the fix")
 	e := newEnv(t, nil)
 	h := handler(t, e, sso.HandlerConfig{})
 	victim, err := e.signIn(t, alice, nil)
@@ -700,6 +919,96 @@ func TestAttackReview12a_FindingSessionCookieNotHostPrefixed(t *testing.T) {
 	app.ServeHTTP(httptest.NewRecorder(), req)
 	require.NotNil(t, seen)
 	assert.Equal(t, victim.Member.UserID, seen.UserID, "the victim's browser is signed in as the attacker (%s)", attacker.Member.Email)
+
+	// The planted cookie alone is no session, and signing out with it
+	// revokes nothing (not even the attacker's own session).
+	req = httptest.NewRequest(http.MethodGet, "https://app.example.com/reports", nil)
+	req.Header.Set("Cookie", "orgsso_session="+attacker.Token)
+	_, err = e.svc.SessionFromRequest(req)
+	require.ErrorIs(t, err, session.ErrUnknownSession)
+	clear, err := e.svc.SignOut(ctx, req)
+	require.NoError(t, err)
+	assert.Equal(t, own.Name, clear.Name, "SignOut clears the __Host- cookie")
+	_, err = e.svc.ValidateSession(ctx, attacker.Token)
+	assert.NoError(t, err)
+}
+
+// The session cookie's name follows BaseURL's scheme (in any letter case):
+// on https "__Host-orgsso_session" (Secure, Path "/", no Domain), which
+// SessionCookie, ClearSessionCookie and SignOut set and only which
+// SessionFromRequest, SignOut and RequireSession read; on http (local
+// development) the plain name, which a Secure __Host- cookie cannot be.
+func TestAttackReview12a_SessionCookieNameFollowsScheme(t *testing.T) {
+	for _, tt := range []struct {
+		baseURL, name, other string
+		secure               bool
+	}{
+		{"https://app.example.com", "__Host-orgsso_session", "orgsso_session", true},
+		{"HTTPS://APP.EXAMPLE.COM/base/", "__Host-orgsso_session", "orgsso_session", true},
+		{"http://localhost:8080", "orgsso_session", "__Host-orgsso_session", false},
+		{"HTTP://127.0.0.1:8080", "orgsso_session", "__Host-orgsso_session", false},
+	} {
+		t.Run(tt.baseURL, func(t *testing.T) {
+			st := memory.New()
+			svc, err := sso.New(sso.Config{BaseURL: tt.baseURL, Store: st, Sessions: session.NewManager(st)})
+			require.NoError(t, err)
+			require.NoError(t, st.SaveOrganization(ctx, &sso.Organization{ID: "o", SSOName: "acme", OwnerID: ownerID, IdP: newFixture(t).idp.IdPConfig()}))
+			require.NoError(t, st.SaveMember(ctx, &sso.Member{OrgID: "o", UserID: ownerID, Email: ownerEmail, OrgRole: rolemap.RoleOwner}))
+			verify := func(context.Context, *sso.Member) error { return nil }
+			res, err := svc.PasswordSignIn(ctx, "o", ownerEmail, verify)
+			require.NoError(t, err)
+
+			assert.Equal(t, tt.name, svc.SessionCookieName())
+			c := svc.SessionCookie(res)
+			assert.Equal(t, tt.name, c.Name)
+			assert.Equal(t, tt.secure, c.Secure, "Secure")
+			assert.Equal(t, "/", c.Path)
+			assert.Empty(t, c.Domain)
+			assert.True(t, c.HttpOnly)
+			assert.NoError(t, c.Valid())
+			cl := svc.ClearSessionCookie()
+			assert.Equal(t, tt.name, cl.Name)
+			assert.Equal(t, tt.secure, cl.Secure)
+			assert.Equal(t, "/", cl.Path)
+			assert.Less(t, cl.MaxAge, 0)
+
+			h, err := svc.Handler(sso.HandlerConfig{})
+			require.NoError(t, err)
+			through := false
+			app := h.RequireSession(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { through = true }))
+			withCookie := func(name string) *http.Request {
+				r := httptest.NewRequest(http.MethodGet, "/reports", nil)
+				r.AddCookie(&http.Cookie{Name: name, Value: res.Token})
+				return r
+			}
+
+			// The other name is no session: not read, not signed out.
+			_, err = svc.SessionFromRequest(withCookie(tt.other))
+			require.ErrorIs(t, err, session.ErrUnknownSession)
+			app.ServeHTTP(httptest.NewRecorder(), withCookie(tt.other))
+			assert.False(t, through, "RequireSession let %s through", tt.other)
+			clear, err := svc.SignOut(ctx, withCookie(tt.other))
+			require.NoError(t, err)
+			assert.Equal(t, tt.name, clear.Name)
+			_, err = svc.ValidateSession(ctx, res.Token)
+			require.NoError(t, err, "SignOut with %s revoked the session", tt.other)
+
+			// This Service's name is.
+			s, err := svc.SessionFromRequest(withCookie(tt.name))
+			require.NoError(t, err)
+			assert.Equal(t, ownerID, s.UserID)
+			app.ServeHTTP(httptest.NewRecorder(), withCookie(tt.name))
+			assert.True(t, through)
+			_, err = svc.SignOut(ctx, withCookie(tt.name))
+			require.NoError(t, err)
+			_, err = svc.ValidateSession(ctx, res.Token)
+			require.ErrorIs(t, err, session.ErrUnknownSession, "signed out")
+			rec := httptest.NewRecorder()
+			app.ServeHTTP(rec, withCookie(tt.name))
+			require.NotNil(t, cookieNamed(rec, tt.name), "RequireSession clears the dead cookie by its name")
+			assert.Less(t, cookieNamed(rec, tt.name).MaxAge, 0)
+		})
+	}
 }
 
 // With TrustIdP, the MFA class must come from the signed assertion: a

@@ -62,11 +62,7 @@ func (s *Service) cookieSecure() bool { return s.secure }
 // bindingCookieName is the cookie of the pending request with this ID.
 func (s *Service) bindingCookieName(requestID string) string {
 	sum := sha256.Sum256([]byte(requestID))
-	name := BindingCookiePrefix + strconv.Itoa(int(sum[0])%BindingCookieSlots)
-	if s.cookieSecure() {
-		name = hostCookiePrefix + name
-	}
-	return name
+	return s.hostCookieName(BindingCookiePrefix + strconv.Itoa(int(sum[0])%BindingCookieSlots))
 }
 
 // isBindingCookieName reports whether name is one of our binding cookies.

@@ -204,7 +204,7 @@ func TestClearBindingCookies(t *testing.T) {
 		a, b = e.startRedirect(t, "/"), e.startRedirect(t, "/")
 	}
 	req, err := e.idp.PostRequest(e.sp.ACSURL, "garbage", "", a.Cookie, b.Cookie,
-		&http.Cookie{Name: sso.SessionCookieName, Value: "s"}, &http.Cookie{Name: "other", Value: "x"},
+		&http.Cookie{Name: "__Host-" + sso.SessionCookieName, Value: "s"}, &http.Cookie{Name: "other", Value: "x"},
 		&http.Cookie{Name: sso.BindingCookiePrefix + "plain", Value: "made by an http Service"})
 	require.NoError(t, err)
 	_, err = e.svc.HandleACS(ctx, "acme", req)

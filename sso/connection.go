@@ -67,7 +67,8 @@ type Connection struct {
 	// Lowercase, at most MaxConnectionDomains.
 	Domains []string
 	// Epoch is drawn at random each time the connection is enabled, and
-	// again when the organization disables SSO. Sessions signed in through
+	// again when the organization disables SSO or makes its MFA policy
+	// stricter. Sessions signed in through
 	// the connection carry it (session.Session.Epoch), and only those of
 	// the current epoch of an enabled connection are valid: a session that
 	// a sign-in in flight made after DisableConnection never comes back

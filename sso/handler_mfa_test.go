@@ -144,7 +144,7 @@ func (s *mfaSite) send(req *http.Request, session bool) answer {
 	require.NoError(s.t, err)
 	sets := false
 	for _, c := range resp.Cookies() {
-		if c.Name == sso.SessionCookieName && c.MaxAge >= 0 && c.Value != "" {
+		if c.Name == hostSessionCookie && c.MaxAge >= 0 && c.Value != "" {
 			sets = true
 		}
 	}
@@ -228,7 +228,7 @@ func setCookie(a answer, name string) *http.Cookie {
 func (s *mfaSite) sessionToken() string {
 	u, _ := url.Parse(s.srv.URL)
 	for _, c := range s.jar.Cookies(u) {
-		if c.Name == sso.SessionCookieName {
+		if c.Name == hostSessionCookie {
 			return c.Value
 		}
 	}

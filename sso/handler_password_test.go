@@ -107,7 +107,7 @@ func TestHandlerPasswordSignIn(t *testing.T) {
 	rec = httptest.NewRecorder()
 	res, err := h.PasswordSignIn(rec, httptest.NewRequest(http.MethodPost, "/login", nil), e.org.ID, ownerEmail, ok)
 	require.NoError(t, err)
-	c := cookieNamed(rec, sso.SessionCookieName)
+	c := cookieNamed(rec, hostSessionCookie)
 	require.NotNil(t, c)
 	assert.Equal(t, res.Token, c.Value)
 	assert.True(t, c.HttpOnly && c.Secure)

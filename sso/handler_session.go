@@ -31,8 +31,8 @@ func (h *Handler) RequireSession(next http.Handler) http.Handler {
 			h.renderError(w, r, StatusCode(err), err) // 503 for ErrUnavailable
 			return
 		}
-		if _, cerr := r.Cookie(SessionCookieName); cerr == nil {
-			http.SetCookie(w, h.svc.clearSessionCookie())
+		if _, cerr := r.Cookie(h.svc.SessionCookieName()); cerr == nil {
+			http.SetCookie(w, h.svc.ClearSessionCookie())
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			h.renderError(w, r, http.StatusUnauthorized, err)
@@ -60,12 +60,4 @@ func SessionFromContext(ctx context.Context) (s *session.Session, ok bool) {
 	}
 	s, ok = ctx.Value(sessionKey{}).(*session.Session)
 	return s, ok && s != nil
-}
-
-// clearSessionCookie is the Set-Cookie that deletes the session cookie, with
-// SessionCookie's attributes.
-func (s *Service) clearSessionCookie() *http.Cookie {
-	c := s.clearCookie(SessionCookieName)
-	c.SameSite = http.SameSiteLaxMode
-	return c
 }

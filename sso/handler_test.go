@@ -77,6 +77,10 @@ func postThrough(t *testing.T, e *env, h http.Handler, ar *ssotest.AuthnRequest,
 	return serve(e, h, req)
 }
 
+// hostSessionCookie is the session cookie's name on the https BaseURL of
+// the test Services.
+const hostSessionCookie = "__Host-" + sso.SessionCookieName
+
 func cookieNamed(rec *httptest.ResponseRecorder, name string) *http.Cookie {
 	for _, c := range rec.Result().Cookies() {
 		if c.Name == name {
@@ -99,7 +103,7 @@ func TestHandlerSignIn(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
 	assert.Equal(t, "/dashboard", rec.Header().Get("Location"))
 	assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
-	c := cookieNamed(rec, sso.SessionCookieName)
+	c := cookieNamed(rec, hostSessionCookie)
 	require.NotNil(t, c)
 	assert.True(t, c.HttpOnly, "HttpOnly")
 	assert.True(t, c.Secure, "Secure on an https BaseURL")
@@ -132,6 +136,7 @@ func TestHandlerSessionCookieOnHTTP(t *testing.T) {
 	ar := startThrough(t, e, h, "/sso/login?trigger_sso_flow=acme")
 	rec := postThrough(t, e, h, ar, alice, nil)
 	require.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
+	assert.Nil(t, cookieNamed(rec, hostSessionCookie), "no __Host- name on http")
 	c := cookieNamed(rec, sso.SessionCookieName)
 	require.NotNil(t, c)
 	assert.False(t, c.Secure)
@@ -223,7 +228,7 @@ func TestHandlerFailureStatus(t *testing.T) {
 			assert.Contains(t, body, html.EscapeString(sso.MessageFor(tt.wantCode)))
 			assert.Equal(t, "text/html; charset=utf-8", rec.Header().Get("Content-Type"))
 			assert.Contains(t, rec.Header().Get("Content-Security-Policy"), "default-src 'none'")
-			assert.Nil(t, cookieNamed(rec, sso.SessionCookieName), "no session on a failure")
+			assert.Nil(t, cookieNamed(rec, hostSessionCookie), "no session on a failure")
 			for _, leak := range []string{"sso:", "saml:", "oidc:", "check failed", "eve@", "bob@"} {
 				assert.NotContains(t, body, leak, "the page shows operator detail")
 			}
@@ -252,7 +257,7 @@ func TestHandlerOIDCSignIn(t *testing.T) {
 	rec := oidcThrough(t, e, h, op, oidcUser("bob@acme.example", "Admins"))
 	require.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
 	assert.Equal(t, "/inbox", rec.Header().Get("Location"))
-	c := cookieNamed(rec, sso.SessionCookieName)
+	c := cookieNamed(rec, hostSessionCookie)
 	require.NotNil(t, c)
 	s, err := e.svc.ValidateSession(context.Background(), c.Value)
 	require.NoError(t, err)
@@ -388,7 +393,7 @@ func TestHandlerTestReport(t *testing.T) {
 		rd := e.startTest(t)
 		rec := postThrough(t, e, h, &ssotest.AuthnRequest{ID: rd.RequestID, RelayState: relayOf(t, rd)}, hostile, nil)
 		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
-		assert.Nil(t, cookieNamed(rec, sso.SessionCookieName), "no session for a test")
+		assert.Nil(t, cookieNamed(rec, hostSessionCookie), "no session for a test")
 		assert.Empty(t, e.cookies(), "the binding cookie is cleared")
 		body := rec.Body.String()
 		if hook {
@@ -464,7 +469,7 @@ func TestHandlerLogout(t *testing.T) {
 			rec := serve(e, h, req)
 			assert.Equal(t, tt.want, rec.Code, rec.Body.String())
 			_, err = e.svc.ValidateSession(context.Background(), res.Token)
-			c := cookieNamed(rec, sso.SessionCookieName)
+			c := cookieNamed(rec, hostSessionCookie)
 			if tt.want != http.StatusSeeOther {
 				assert.NoError(t, err, "the session survives a refused sign-out")
 				assert.Nil(t, c)
@@ -490,7 +495,7 @@ func TestHandlerLogoutOutage(t *testing.T) {
 	req.AddCookie(fe.svc.SessionCookie(res))
 	rec := serve(fe.env, h, req)
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
-	assert.Nil(t, cookieNamed(rec, sso.SessionCookieName))
+	assert.Nil(t, cookieNamed(rec, hostSessionCookie))
 }
 
 func TestRequireSession(t *testing.T) {
@@ -512,7 +517,7 @@ func TestRequireSession(t *testing.T) {
 		{"no cookie, HEAD", http.MethodHead, "/x", nil, want{http.StatusSeeOther, "/sso/login?return_to=%2Fx", false}},
 		{"no cookie, POST", http.MethodPost, "/x", nil, want{http.StatusUnauthorized, "", false}},
 		{"unknown token", http.MethodGet, "/x", func(t *testing.T, e *env) *http.Cookie {
-			return &http.Cookie{Name: sso.SessionCookieName, Value: "forged"}
+			return &http.Cookie{Name: hostSessionCookie, Value: "forged"}
 		}, want{http.StatusSeeOther, "/sso/login?return_to=%2Fx", true}},
 		{"expired", http.MethodGet, "/x", func(t *testing.T, e *env) *http.Cookie {
 			res, err := e.signIn(t, alice, nil)
@@ -554,7 +559,7 @@ func TestRequireSession(t *testing.T) {
 			app.ServeHTTP(rec, req)
 			assert.Equal(t, tt.want.status, rec.Code, rec.Body.String())
 			assert.Equal(t, tt.want.location, rec.Header().Get("Location"))
-			c := cookieNamed(rec, sso.SessionCookieName)
+			c := cookieNamed(rec, hostSessionCookie)
 			assert.Equal(t, tt.want.cleared, c != nil && c.MaxAge < 0, "dead cookie cleared")
 			if tt.want.status == http.StatusOK {
 				require.NotNil(t, seen)
@@ -583,7 +588,7 @@ func TestRequireSessionOutage(t *testing.T) {
 		assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "%s fails", m)
 		assert.False(t, called)
 		assert.Empty(t, rec.Header().Get("Location"))
-		assert.Nil(t, cookieNamed(rec, sso.SessionCookieName), "the cookie is kept")
+		assert.Nil(t, cookieNamed(rec, hostSessionCookie), "the cookie is kept")
 	}
 }
 

@@ -36,7 +36,11 @@ import (
 // TOTP code is accepted once; a recovery code once. The owner or an admin
 // resets a member's enrollment (ResetMFA) when a device is lost.
 
-// MFAPolicy is an organization's rule for a second factor after SSO.
+// MFAPolicy is an organization's rule for a second factor after SSO. It
+// applies to sign-ins through SSO, not to password sign-ins. Making it
+// stricter (see Tightens) with UpdateOrganization signs every SSO session
+// of the organization out: sessions made under the looser policy may lack
+// the factor it now asks for.
 type MFAPolicy struct {
 	// Required: a member signing in through SSO must also pass a second
 	// factor that orgsso checks (TOTP, or a recovery code) before they get
@@ -118,6 +122,28 @@ func (p MFAPolicy) AssertedBy(methods []string) bool {
 // IdP's (TrustIdP off, or the IdP asserted none of IdPValues).
 func (p MFAPolicy) Needed(methods []string) bool {
 	return p.Required && !(p.TrustIdP && p.AssertedBy(methods))
+}
+
+// Tightens reports whether p is stricter than old for some sign-in: a
+// sign-in through SSO that old let through without the second factor here
+// needs it under p. That is: p requires MFA and old did not; or both do,
+// and old trusted the IdP's MFA and p does not; or both trust it, and a
+// value old counted as MFA (its IdPValues, or DefaultMFAIdPValues for nil)
+// does not count under p. UpdateOrganization signs SSO sessions out when
+// the policy saved tightens the one before.
+func (p MFAPolicy) Tightens(old MFAPolicy) bool {
+	switch {
+	case !p.Required:
+		return false
+	case !old.Required:
+		return true
+	case !old.TrustIdP:
+		return false // old accepted only the second factor here: nothing is stricter
+	case !p.TrustIdP:
+		return true
+	}
+	vals := p.values()
+	return slices.ContainsFunc(old.values(), func(v string) bool { return !slices.Contains(vals, v) })
 }
 
 // validate checks the policy's bounds.
@@ -230,12 +256,7 @@ const MFACookieName = "orgsso_mfa"
 // mfaCookieName is MFACookieName as this Service names it: with the
 // __Host- prefix on https, so that a sibling subdomain cannot plant its own
 // sign-in in the browser (login CSRF).
-func (s *Service) mfaCookieName() string {
-	if s.cookieSecure() {
-		return hostCookiePrefix + MFACookieName
-	}
-	return MFACookieName
-}
+func (s *Service) mfaCookieName() string { return s.hostCookieName(MFACookieName) }
 
 // MFACookie returns the cookie that carries a sign-in's intermediate token
 // to the MFA pages: HttpOnly, SameSite=Lax (the redirect after the IdP's

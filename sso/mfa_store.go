@@ -102,6 +102,25 @@ type MFAStore interface {
 	// RecoveryHashes; ErrNotFound if it is not there (used, or never
 	// issued) or there is no enrollment.
 	UseMFARecoveryCode(ctx context.Context, orgID, userID, codeHash string) error
+	// RestoreMFAStep gives back the TOTP step that UseMFAStep recorded for
+	// a verification that then made no session: if the member's
+	// enrollment has RecoverySalt recoverySalt (the enrollment the step was
+	// used on: it names an enrollment, random per enrollment) and LastStep
+	// is step, LastStep becomes step-1, so that step is accepted again and
+	// every earlier one stays refused. When LastStep is another step (a
+	// later one used meanwhile) nothing changes and it is no error.
+	// ErrNotFound when the member has no enrollment with that salt (reset
+	// meanwhile).
+	RestoreMFAStep(ctx context.Context, orgID, userID, recoverySalt string, step int64) error
+	// RestoreMFARecoveryCode gives back a recovery code that
+	// UseMFARecoveryCode removed for a verification that then made no
+	// session: codeHash is added (last) to the RecoveryHashes of the
+	// member's enrollment if its RecoverySalt is recoverySalt and the hash
+	// is not there already (then nothing changes; no error). ErrNotFound
+	// when the member has no enrollment with that salt (reset meanwhile:
+	// nothing is added to another enrollment). An empty codeHash is
+	// ErrInvalidArgument.
+	RestoreMFARecoveryCode(ctx context.Context, orgID, userID, recoverySalt, codeHash string) error
 
 	// CountMFAAttempt counts one attempt of the member's and returns the
 	// count of their current window and when it ends: the window is the

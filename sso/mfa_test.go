@@ -599,7 +599,7 @@ func TestMFANoPathWithoutFactor(t *testing.T) {
 		_, err := e.svc.ValidateSession(ctx, ch.Token)
 		require.ErrorIs(t, err, session.ErrUnknownSession)
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
-		r.AddCookie(&http.Cookie{Name: sso.SessionCookieName, Value: ch.Token})
+		r.AddCookie(&http.Cookie{Name: e.svc.SessionCookieName(), Value: ch.Token})
 		_, err = e.svc.SessionFromRequest(r)
 		require.ErrorIs(t, err, session.ErrUnknownSession)
 		noSession(t, e, nil, nil)

@@ -2,6 +2,7 @@ package sso
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -124,7 +125,7 @@ func (s *Service) ConfirmTOTPEnrollment(ctx context.Context, token, code string)
 	if err != nil {
 		return nil, nil, err
 	}
-	org, m, err := s.consumePending(ctx, p)
+	org, m, _, err := s.consumePending(ctx, p)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -162,6 +163,9 @@ func (s *Service) ConfirmTOTPEnrollment(ctx context.Context, token, code string)
 // consumed and the session made as the sign-in would have made it (Result as
 // from HandleACS; ClearCookies holds the cookie that clears the MFA cookie).
 // Of concurrent verifications of one token, at most one makes a session.
+// A verification that makes no session spends no factor: a recovery code
+// or TOTP step it used is given back, whatever failed after the code was
+// found right.
 //
 // A wrong code is an *MFAError wrapping ErrMFACode (and ErrMFAToken once
 // the token has tried MFACodeAttempts codes: sign in again); ErrMFALocked
@@ -169,6 +173,23 @@ func (s *Service) ConfirmTOTPEnrollment(ctx context.Context, token, code string)
 // whatever the token; ErrMFANotEnrolled for a member without a second
 // factor; ErrMFAToken for an unknown, expired or used token.
 func (s *Service) VerifyMFA(ctx context.Context, token, code string) (*Result, error) {
+	// The order, so that a failed verification leaves nothing spent but its
+	// counted attempt:
+	//  1. Count the attempt (the token's, then the member's) before the
+	//     code is looked at: every guess counts, concurrent ones too.
+	//  2. Check the code against the enrollment as read, spending nothing:
+	//     a wrong code, or a step already used, fails here and leaves the
+	//     pending sign-in for the member to type again.
+	//  3. Consume the pending sign-in (single use) and check that its
+	//     session may still be made (SSO on in the same epoch, the member
+	//     still the member). A refusal here spends no factor.
+	//  4. Spend the factor, in one atomic store step (UseMFAStep,
+	//     UseMFARecoveryCode): of concurrent verifications with one code,
+	//     one wins. A loser (its code was right when read in 2) gets its
+	//     pending sign-in back, as a wrong code would have left it.
+	//  5. Make the session. If that fails, the factor and the pending
+	//     sign-in are given back (RestoreMFAStep, RestoreMFARecoveryCode,
+	//     CreateMFAPending): the member may try again.
 	p, err := s.pending(ctx, token, true)
 	if err != nil {
 		return nil, err
@@ -184,56 +205,129 @@ func (s *Service) VerifyMFA(ctx context.Context, token, code string) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	code = normalizeCode(code)
-	detail := "authenticator app (TOTP)"
-	if isTOTPCode(code) {
-		secret, err := s.openMFASecret(p.OrgID, p.UserID, e.Secret)
-		if err != nil {
-			return nil, err
-		}
-		step, ok := matchTOTP(secret, code, s.now())
-		if !ok {
-			return nil, s.mfaFailed(ctx, p, a, ErrMFACode, "wrong TOTP code")
-		}
-		err = s.do(ctx, "UseMFAStep", func(ctx context.Context) error { return s.mfa.UseMFAStep(ctx, p.OrgID, p.UserID, step) })
-		switch {
-		case errors.Is(err, ErrReplay):
-			return nil, s.mfaFailed(ctx, p, a, ErrMFAReplay, "a TOTP code of a time step already used")
-		case isNotFound(err):
-			return nil, mfaErr(ErrMFANotEnrolled, "the member's second factor was reset meanwhile")
-		case err != nil:
-			return nil, err
-		}
-	} else {
-		rc, ok := recoveryCandidate(code)
-		salt, serr := hex.DecodeString(e.RecoverySalt)
-		if !ok || serr != nil {
-			return nil, s.mfaFailed(ctx, p, a, ErrMFACode, "not a TOTP code or a recovery code")
-		}
-		h := recoveryHash(salt, rc)
-		err := s.do(ctx, "UseMFARecoveryCode", func(ctx context.Context) error {
-			return s.mfa.UseMFARecoveryCode(ctx, p.OrgID, p.UserID, h)
-		})
-		switch {
-		case isNotFound(err):
-			return nil, s.mfaFailed(ctx, p, a, ErrMFACode, "wrong or used recovery code")
-		case err != nil:
-			return nil, err
-		}
-		detail = "recovery code"
-	}
-	org, m, err := s.consumePending(ctx, p)
+	f, err := s.checkFactor(ctx, p, a, e, code)
 	if err != nil {
+		return nil, err
+	}
+	org, m, consumed, err := s.consumePending(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.spendFactor(ctx, p, a, f); err != nil {
+		s.restorePending(ctx, consumed)
 		return nil, err
 	}
 	res, err := s.mfaSession(ctx, p, org, m)
 	if err != nil {
+		s.giveBackFactor(ctx, p, e, f)
+		s.restorePending(ctx, consumed)
 		return nil, err
 	}
 	s.clearAttempts(ctx, p)
-	s.emit(ctx, Event{Type: EventMFAVerified, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, Detail: detail})
+	s.emit(ctx, Event{Type: EventMFAVerified, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID, Detail: f.detail})
 	s.signedIn(ctx, res, "")
 	return res, nil
+}
+
+// factor is a code VerifyMFA found right, not yet spent: a TOTP step, or
+// the hash of a recovery code.
+type factor struct {
+	step     int64  // the TOTP step, when codeHash is ""
+	codeHash string // the recovery code's hash
+	detail   string // for the event
+}
+
+// checkFactor checks code against the enrollment e as read, and spends
+// nothing: a wrong code, a TOTP step not later than the last used (a
+// replay) or a recovery code not among the unused is refused as attempt a.
+func (s *Service) checkFactor(ctx context.Context, p *MFAPending, a attempt, e *MFAEnrollment, code string) (factor, error) {
+	code = normalizeCode(code)
+	if isTOTPCode(code) {
+		secret, err := s.openMFASecret(p.OrgID, p.UserID, e.Secret)
+		if err != nil {
+			return factor{}, err
+		}
+		step, ok := matchTOTP(secret, code, s.now())
+		switch {
+		case !ok:
+			return factor{}, s.mfaFailed(ctx, p, a, ErrMFACode, "wrong TOTP code")
+		case step <= e.LastStep:
+			return factor{}, s.mfaFailed(ctx, p, a, ErrMFAReplay, "a TOTP code of a time step already used")
+		}
+		return factor{step: step, detail: "authenticator app (TOTP)"}, nil
+	}
+	rc, ok := recoveryCandidate(code)
+	salt, serr := hex.DecodeString(e.RecoverySalt)
+	if !ok || serr != nil {
+		return factor{}, s.mfaFailed(ctx, p, a, ErrMFACode, "not a TOTP code or a recovery code")
+	}
+	h := recoveryHash(salt, rc)
+	unused := 0
+	for _, u := range e.RecoveryHashes {
+		unused |= subtle.ConstantTimeCompare([]byte(u), []byte(h))
+	}
+	if unused == 0 {
+		return factor{}, s.mfaFailed(ctx, p, a, ErrMFACode, "wrong or used recovery code")
+	}
+	return factor{codeHash: h, detail: "recovery code"}, nil
+}
+
+// spendFactor uses up f in one atomic store step. Another verification
+// that spent it since checkFactor read the enrollment wins: this one is
+// refused as attempt a.
+func (s *Service) spendFactor(ctx context.Context, p *MFAPending, a attempt, f factor) error {
+	if f.codeHash == "" {
+		err := s.do(ctx, "UseMFAStep", func(ctx context.Context) error { return s.mfa.UseMFAStep(ctx, p.OrgID, p.UserID, f.step) })
+		switch {
+		case errors.Is(err, ErrReplay):
+			return s.mfaFailed(ctx, p, a, ErrMFAReplay, "a TOTP code of a time step already used")
+		case isNotFound(err):
+			return mfaErr(ErrMFANotEnrolled, "the member's second factor was reset meanwhile")
+		}
+		return err
+	}
+	err := s.do(ctx, "UseMFARecoveryCode", func(ctx context.Context) error {
+		return s.mfa.UseMFARecoveryCode(ctx, p.OrgID, p.UserID, f.codeHash)
+	})
+	if isNotFound(err) {
+		return s.mfaFailed(ctx, p, a, ErrMFACode, "wrong or used recovery code")
+	}
+	return err
+}
+
+// giveBackFactor gives back f, spent from the enrollment e by a
+// verification that then made no session. It runs even when ctx is done
+// (the failure may be its cancellation), and only logs a failure: the
+// verification's own error is what the caller returns.
+func (s *Service) giveBackFactor(ctx context.Context, p *MFAPending, e *MFAEnrollment, f factor) {
+	ctx = context.WithoutCancel(ctx)
+	op, err := "RestoreMFAStep", error(nil)
+	if f.codeHash == "" {
+		err = s.do(ctx, op, func(ctx context.Context) error {
+			return s.mfa.RestoreMFAStep(ctx, p.OrgID, p.UserID, e.RecoverySalt, f.step)
+		})
+	} else {
+		op = "RestoreMFARecoveryCode"
+		err = s.do(ctx, op, func(ctx context.Context) error {
+			return s.mfa.RestoreMFARecoveryCode(ctx, p.OrgID, p.UserID, e.RecoverySalt, f.codeHash)
+		})
+	}
+	if err != nil && !isNotFound(err) { // not found: the factor was reset meanwhile, nothing to give back
+		s.log.WarnContext(ctx, "orgsso: could not give back the second factor of a verification that made no session",
+			"op", op, "org", p.OrgID, "user", p.UserID, "err", err.Error())
+	}
+}
+
+// restorePending stores again the pending sign-in consumePending consumed
+// (as it was then: its attempts stay counted), for a verification that
+// failed after consuming it for a reason the member may retry. Like
+// giveBackFactor it runs even when ctx is done and only logs a failure.
+func (s *Service) restorePending(ctx context.Context, consumed *MFAPending) {
+	ctx = context.WithoutCancel(ctx)
+	if err := s.do(ctx, "CreateMFAPending", func(ctx context.Context) error { return s.mfa.CreateMFAPending(ctx, consumed) }); err != nil {
+		s.log.WarnContext(ctx, "orgsso: could not restore a pending MFA sign-in; the member signs in again",
+			"org", consumed.OrgID, "user", consumed.UserID, "err", err.Error())
+	}
 }
 
 // attempt is one counted attempt of a code.
@@ -290,17 +384,34 @@ func (s *Service) clearAttempts(ctx context.Context, p *MFAPending) {
 // consumePending uses up the pending sign-in (single use: of concurrent
 // callers one gets it, the others ErrMFAToken) and checks that the session
 // it makes would be valid: the organization and connection still have SSO
-// on in the same epoch, and the member is still the member.
-func (s *Service) consumePending(ctx context.Context, p *MFAPending) (*Organization, *Member, error) {
-	_, err := get(s, ctx, "ConsumeMFAPending", func(ctx context.Context) (*MFAPending, error) {
+// on in the same epoch, and the member is still the member. It returns the
+// pending sign-in as consumed (for restorePending). A refusal leaves it
+// consumed: it can never make a session. When the store cannot answer the
+// checks, it is restored, and the member may try again.
+func (s *Service) consumePending(ctx context.Context, p *MFAPending) (*Organization, *Member, *MFAPending, error) {
+	consumed, err := get(s, ctx, "ConsumeMFAPending", func(ctx context.Context) (*MFAPending, error) {
 		return s.mfa.ConsumeMFAPending(ctx, p.TokenHash)
 	})
 	switch {
 	case isNotFound(err):
-		return nil, nil, mfaErr(ErrMFAToken, "used")
+		return nil, nil, nil, mfaErr(ErrMFAToken, "used")
 	case err != nil:
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	org, m, err := s.pendingSessionAllowed(ctx, p)
+	if err != nil {
+		if errors.Is(err, ErrUnavailable) {
+			s.restorePending(ctx, consumed)
+		}
+		return nil, nil, nil, err
+	}
+	return org, m, consumed, nil
+}
+
+// pendingSessionAllowed checks that the session of the pending sign-in p
+// would be valid now: the organization and connection have SSO on in the
+// epoch of p, and the member of p's email is still p's user.
+func (s *Service) pendingSessionAllowed(ctx context.Context, p *MFAPending) (*Organization, *Member, error) {
 	org, err := s.loadOrg(ctx, p.OrgID)
 	switch {
 	case isNotFound(err):

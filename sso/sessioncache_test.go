@@ -109,7 +109,7 @@ func TestSessionCacheLocalWrites(t *testing.T) {
 	}{
 		{"SignOut", false, func(t *testing.T, e *env, token string) error {
 			r := httptest.NewRequest(http.MethodPost, "https://app.example.com/logout", nil)
-			r.AddCookie(&http.Cookie{Name: sso.SessionCookieName, Value: token})
+			r.AddCookie(&http.Cookie{Name: e.svc.SessionCookieName(), Value: token})
 			_, err := e.svc.SignOut(t.Context(), r)
 			return err
 		}},

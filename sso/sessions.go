@@ -136,12 +136,14 @@ func (s *Service) end(ctx context.Context, q session.Query, reason string) (int,
 }
 
 // SessionFromRequest validates the session cookie of a request (as set from
-// SessionCookie) with ValidateSession: session.ErrUnknownSession when there is
+// SessionCookie, and only under SessionCookieName(): on https a plain
+// "orgsso_session" that a sibling subdomain may have planted is ignored) with
+// ValidateSession: session.ErrUnknownSession when there is
 // none or it is unknown, session.ErrExpired when it has expired, an
 // *session.EndedError saying why it ended, ErrUnavailable when the store
 // cannot answer (show an error page, do not sign the user out).
 func (s *Service) SessionFromRequest(r *http.Request) (*session.Session, error) {
-	c, err := r.Cookie(SessionCookieName)
+	c, err := r.Cookie(s.SessionCookieName())
 	if err != nil {
 		return nil, session.ErrUnknownSession
 	}
@@ -153,9 +155,8 @@ func (s *Service) SessionFromRequest(r *http.Request) (*session.Session, error) 
 // ended session is already signed out (nil error). Only a store failure is
 // an error (ErrUnavailable).
 func (s *Service) SignOut(ctx context.Context, r *http.Request) (*http.Cookie, error) {
-	clear := s.clearCookie(SessionCookieName)
-	clear.HttpOnly, clear.SameSite = true, http.SameSiteLaxMode
-	c, err := r.Cookie(SessionCookieName)
+	clear := s.ClearSessionCookie()
+	c, err := r.Cookie(s.SessionCookieName())
 	if err != nil {
 		return clear, nil
 	}

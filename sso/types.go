@@ -51,7 +51,8 @@ type Organization struct {
 	// MFA is the organization's rule for a second factor after SSO (see
 	// MFAPolicy): off by default.
 	MFA MFAPolicy
-	// SSOEpoch moves on each time SSO is disabled. SSO sessions carry the
+	// SSOEpoch moves on each time SSO is disabled, and when
+	// UpdateOrganization makes the MFA policy stricter. SSO sessions carry the
 	// epoch they were made in (session.Session.Epoch), and only those of the
 	// current epoch of an enabled organization are valid: a sign-in that was
 	// in flight when Disable ran makes a session that is already over. The

@@ -67,11 +67,6 @@ type app struct {
 	perPage  int // members per page
 }
 
-// sessionCookie is the app's session cookie, orgsso's. It must differ from
-// samlidp's "session": cookies do not separate ports, and both run on
-// localhost.
-const sessionCookie = sso.SessionCookieName
-
 // passwordSessionTTL is the lifetime of a password sign-in's session (SSO
 // sessions use the organization's timeout).
 const passwordSessionTTL = 12 * time.Hour

@@ -76,7 +76,7 @@ func (a *app) signedIn(w http.ResponseWriter, r *http.Request) *viewer {
 	var ended *session.EndedError
 	switch {
 	case errors.As(err, &ended):
-		clearSessionCookie(w)
+		a.clearSessionCookie(w)
 		q := url.Values{"ended": {endedCode(ended.Reason)}}
 		if r.Method == http.MethodGet && r.URL.Path != "/" {
 			q.Set(sso.ReturnToParam, r.URL.RequestURI())
@@ -97,9 +97,10 @@ func (a *app) signedIn(w http.ResponseWriter, r *http.Request) *viewer {
 	return v
 }
 
-// clearSessionCookie makes the browser forget its session cookie.
-func clearSessionCookie(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+// clearSessionCookie makes the browser forget its session cookie (by the
+// Service's name for it: "__Host-orgsso_session" on https).
+func (a *app) clearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, a.svc.ClearSessionCookie())
 }
 
 // Login page messages travel as short codes in the URL (?error=denied, from
@@ -194,7 +195,7 @@ func (a *app) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	var ended *session.EndedError
 	switch {
 	case errors.As(err, &ended):
-		clearSessionCookie(w)
+		a.clearSessionCookie(w)
 		if p.Ended == "" {
 			p.Ended = endedMessages[endedCode(ended.Reason)]
 		}

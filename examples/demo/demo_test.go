@@ -11,6 +11,12 @@ import (
 	"github.com/orgsso/orgsso/sso"
 )
 
+// sessionCookie is the app's session cookie, orgsso's, by the name it has
+// on the demo's http BaseURL (no __Host- prefix). It must differ from
+// samlidp's "session": cookies do not separate ports, and both run on
+// localhost.
+const sessionCookie = sso.SessionCookieName
+
 // ssoSignIn walks a browser from p (a page that leads to the IdP's login
 // form) through the IdP and its auto-post form back to the app, and returns
 // the final page.

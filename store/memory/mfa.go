@@ -290,6 +290,65 @@ func (s *Store) UseMFARecoveryCode(ctx context.Context, orgID, userID, codeHash 
 	return nil
 }
 
+// RestoreMFAStep sets the member's last TOTP step back to step-1 if it is
+// step and the enrollment's RecoverySalt is recoverySalt; sso.ErrNotFound
+// without such an enrollment.
+func (s *Store) RestoreMFAStep(ctx context.Context, orgID, userID, recoverySalt string, step int64) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	k, err := mfaMemberArgs(orgID, userID)
+	if err != nil {
+		return err
+	}
+	if err := checkKeys("MFA recovery salt", recoverySalt); err != nil {
+		return err
+	}
+	s.mfa.mu.Lock()
+	defer s.mfa.mu.Unlock()
+	e, ok := s.mfa.enrollments[k]
+	if !ok || e.RecoverySalt != recoverySalt {
+		return errorf(sso.ErrNotFound, "MFA enrollment")
+	}
+	if e.LastStep == step {
+		c := cloneEnrollment(e)
+		c.LastStep = step - 1
+		s.mfa.enrollments[k] = c
+	}
+	return nil
+}
+
+// RestoreMFARecoveryCode appends codeHash to the member's unused recovery
+// codes if the enrollment's RecoverySalt is recoverySalt and it is not
+// there already; sso.ErrNotFound without such an enrollment.
+func (s *Store) RestoreMFARecoveryCode(ctx context.Context, orgID, userID, recoverySalt, codeHash string) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	k, err := mfaMemberArgs(orgID, userID)
+	if err != nil {
+		return err
+	}
+	if err := checkKeys("MFA recovery code", recoverySalt, codeHash); err != nil {
+		return err
+	}
+	if codeHash == "" {
+		return errorf(ErrInvalidArgument, "MFA recovery code: empty hash")
+	}
+	s.mfa.mu.Lock()
+	defer s.mfa.mu.Unlock()
+	e, ok := s.mfa.enrollments[k]
+	if !ok || e.RecoverySalt != recoverySalt {
+		return errorf(sso.ErrNotFound, "MFA enrollment")
+	}
+	if !slices.Contains(e.RecoveryHashes, codeHash) {
+		c := cloneEnrollment(e)
+		c.RecoveryHashes = append(c.RecoveryHashes, codeHash)
+		s.mfa.enrollments[k] = c
+	}
+	return nil
+}
+
 // CountMFAAttempt counts an attempt in the member's window (a new one
 // ending at until when the stored one ends at or before now) and returns
 // the window's count and end.

@@ -67,7 +67,17 @@ const (
 	qUseMFAStep          = `UPDATE mfa_enrollments SET last_step = ? WHERE org_id = ? AND user_id = ? AND last_step < ?`
 	qMFAEnrollmentExists = `SELECT 1 FROM mfa_enrollments WHERE org_id = ? AND user_id = ?`
 	qUseMFARecoveryCode  = `DELETE FROM mfa_recovery_codes WHERE org_id = ? AND user_id = ? AND code_hash = ?`
-	qCountMFAAttempt     = `INSERT INTO mfa_attempts (org_id, user_id, count, window_end) VALUES (?, ?, 1, ?)
+	// Giving a factor back names the enrollment by its salt. The no-op
+	// UPDATE locks the enrollment row (PostgreSQL waits for a concurrent
+	// DeleteMFAEnrollment and then finds nothing), so that no code is given
+	// back to an enrollment being deleted.
+	qRestoreMFAStep = `UPDATE mfa_enrollments SET last_step = ? WHERE org_id = ? AND user_id = ? AND recovery_salt = ? AND last_step = ?`
+	qMFASaltExists  = `SELECT 1 FROM mfa_enrollments WHERE org_id = ? AND user_id = ? AND recovery_salt = ?`
+	qLockMFASalt    = `UPDATE mfa_enrollments SET recovery_salt = recovery_salt WHERE org_id = ? AND user_id = ? AND recovery_salt = ?`
+	qRestoreCode    = `INSERT INTO mfa_recovery_codes (org_id, user_id, code_hash, position)
+		SELECT ?, ?, ?, COALESCE(MAX(position), -1) + 1 FROM mfa_recovery_codes WHERE org_id = ? AND user_id = ?
+		ON CONFLICT (org_id, user_id, code_hash) DO NOTHING`
+	qCountMFAAttempt = `INSERT INTO mfa_attempts (org_id, user_id, count, window_end) VALUES (?, ?, 1, ?)
 		ON CONFLICT (org_id, user_id) DO UPDATE SET
 			count = CASE WHEN mfa_attempts.window_end > ? THEN mfa_attempts.count + 1 ELSE 1 END,
 			window_end = CASE WHEN mfa_attempts.window_end > ? THEN mfa_attempts.window_end ELSE excluded.window_end END
@@ -462,6 +472,88 @@ func (s *Store) UseMFARecoveryCode(ctx context.Context, orgID, userID, codeHash 
 	}
 	if n == 0 {
 		return errorf(sso.ErrNotFound, "MFA recovery code")
+	}
+	return nil
+}
+
+// RestoreMFAStep sets the member's last TOTP step back to step-1 if it is
+// step and the enrollment's salt is recoverySalt, in one UPDATE;
+// sso.ErrNotFound without such an enrollment.
+func (s *Store) RestoreMFAStep(ctx context.Context, orgID, userID, recoverySalt string, step int64) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	if err := mfaMember("restore MFA step", orgID, userID); err != nil {
+		return err
+	}
+	ok, err := mfaKeys("MFA recovery salt", recoverySalt)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errorf(sso.ErrNotFound, "MFA enrollment")
+	}
+	n, err := s.execSQL(ctx, qRestoreMFAStep, step-1, orgID, userID, recoverySalt, step)
+	if err != nil {
+		return dbErr(ctx, "restore MFA step", err)
+	}
+	if n == 1 {
+		return nil
+	}
+	// Nothing to give back (a later step was used), or no such enrollment.
+	var one int
+	err = s.db.QueryRowContext(ctx, s.dialect.sql(qMFASaltExists), orgID, userID, recoverySalt).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return errorf(sso.ErrNotFound, "MFA enrollment")
+	case err != nil:
+		return dbErr(ctx, "restore MFA step", err)
+	}
+	return nil
+}
+
+// RestoreMFARecoveryCode adds codeHash back to the member's recovery codes
+// (after the others) if the enrollment's salt is recoverySalt, in one
+// transaction that first locks the enrollment row; sso.ErrNotFound without
+// such an enrollment.
+func (s *Store) RestoreMFARecoveryCode(ctx context.Context, orgID, userID, recoverySalt, codeHash string) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	if err := mfaMember("restore MFA recovery code", orgID, userID); err != nil {
+		return err
+	}
+	if codeHash == "" {
+		return errorf(ErrInvalidArgument, "MFA recovery code: empty hash")
+	}
+	switch ok, err := mfaKeys("MFA recovery code", codeHash); {
+	case err != nil:
+		return err
+	case !ok:
+		return errorf(ErrInvalidArgument, "MFA recovery code: not valid UTF-8 or holds a NUL byte")
+	}
+	ok, err := mfaKeys("MFA recovery salt", recoverySalt)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errorf(sso.ErrNotFound, "MFA enrollment")
+	}
+	found := false
+	err = s.inTx(ctx, func(tx *sql.Tx) (bool, error) {
+		n, err := rowsAffected(tx.ExecContext(ctx, s.dialect.sql(qLockMFASalt), orgID, userID, recoverySalt))
+		if err != nil || n == 0 {
+			return false, err
+		}
+		found = true
+		_, err = tx.ExecContext(ctx, s.dialect.sql(qRestoreCode), orgID, userID, codeHash, orgID, userID)
+		return err == nil, err
+	})
+	switch {
+	case err != nil:
+		return dbErr(ctx, "restore MFA recovery code", err)
+	case !found:
+		return errorf(sso.ErrNotFound, "MFA enrollment")
 	}
 	return nil
 }

@@ -30,6 +30,9 @@ var mfaTests = []test{
 	{"UseStepConcurrently", testMFAUseStepConcurrently},
 	{"RecoveryCode", testMFARecoveryCode},
 	{"RecoveryCodeConcurrently", testMFARecoveryCodeConcurrently},
+	{"RestoreStep", testMFARestoreStep},
+	{"RestoreRecoveryCode", testMFARestoreRecoveryCode},
+	{"RestoreRecoveryCodeVsReset", testMFARestoreRecoveryCodeVsReset},
 	{"Attempts", testMFAAttempts},
 	{"AttemptsConcurrently", testMFAAttemptsConcurrently},
 	{"DeleteExpired", testMFADeleteExpired},
@@ -457,6 +460,131 @@ func testMFARecoveryCodeConcurrently(t *testing.T, ctx context.Context, st Store
 	}
 }
 
+// testMFARestoreStep: a step given back is accepted once more, the steps
+// before it stay refused; nothing is given back over a later step, or to
+// another enrollment (another salt) or member.
+func testMFARestoreStep(t *testing.T, ctx context.Context, st Store) {
+	e := fullEnrollment("org1", "user1")
+	e.LastStep = 100
+	if err := st.CreateMFAEnrollment(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	use := func(step int64, want error) {
+		t.Helper()
+		if err := st.UseMFAStep(ctx, "org1", "user1", step); !errors.Is(err, want) || (want == nil && err != nil) {
+			t.Errorf("UseMFAStep(%d) err = %v; want %v", step, err, want)
+		}
+	}
+	restore := func(salt string, step int64, want error) {
+		t.Helper()
+		if err := st.RestoreMFAStep(ctx, "org1", "user1", salt, step); !errors.Is(err, want) || (want == nil && err != nil) {
+			t.Errorf("RestoreMFAStep(%.8s, %d) err = %v; want %v", salt, step, err, want)
+		}
+	}
+	use(103, nil)
+	restore(e.RecoverySalt, 103, nil)
+	use(102, sso.ErrReplay) // LastStep is 102 now: 102 and before stay refused, the given-back 103 works
+	use(101, sso.ErrReplay)
+	use(103, nil)
+	restore(e.RecoverySalt, 102, nil) // not the last step: nothing changes
+	use(103, sso.ErrReplay)
+	restore(hashOf("another salt")[:32], 103, sso.ErrNotFound)
+	use(103, sso.ErrReplay)
+	if got, err := st.MFAEnrollment(ctx, "org1", "user1"); err != nil || got.LastStep != 103 {
+		t.Errorf("LastStep = %+v, %v; want 103", got, err)
+	}
+	if err := st.RestoreMFAStep(ctx, "org1", "user2", e.RecoverySalt, 103); !errors.Is(err, sso.ErrNotFound) {
+		t.Errorf("RestoreMFAStep(no enrollment) err = %v; want ErrNotFound", err)
+	}
+}
+
+// testMFARestoreRecoveryCode: a code given back works once more, after the
+// others; giving back one that is there changes nothing; nothing is given
+// to another enrollment (another salt) or member.
+func testMFARestoreRecoveryCode(t *testing.T, ctx context.Context, st Store) {
+	e := fullEnrollment("org1", "user1")
+	if err := st.CreateMFAEnrollment(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UseMFARecoveryCode(ctx, "org1", "user1", hashOf("c1")); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		user, salt, hash string
+		wantErr          error
+	}{
+		{"user1", e.RecoverySalt, hashOf("c1"), nil},
+		{"user1", e.RecoverySalt, hashOf("c1"), nil}, // there already
+		{"user1", e.RecoverySalt, hashOf("c2"), nil}, // there already
+		{"user1", hashOf("another salt")[:32], hashOf("c9"), sso.ErrNotFound},
+		{"user1", "", hashOf("c9"), sso.ErrNotFound},
+		{"user2", e.RecoverySalt, hashOf("c9"), sso.ErrNotFound},
+		{"user1", e.RecoverySalt, "", session.ErrInvalidArgument},
+	} {
+		err := st.RestoreMFARecoveryCode(ctx, "org1", s.user, s.salt, s.hash)
+		if !errors.Is(err, s.wantErr) || (s.wantErr == nil && err != nil) {
+			t.Errorf("RestoreMFARecoveryCode(%s, %.8s, %.8s) err = %v; want %v", s.user, s.salt, s.hash, err, s.wantErr)
+		}
+	}
+	got, err := st.MFAEnrollment(ctx, "org1", "user1")
+	if want := []string{hashOf("c2"), hashOf("c3"), hashOf("c1")}; err != nil || !reflect.DeepEqual(got.RecoveryHashes, want) {
+		t.Errorf("RecoveryHashes = %+v, %v; want %v (the given-back code last)", got, err, want)
+	}
+	for _, c := range []string{"c1", "c2", "c3"} {
+		if err := st.UseMFARecoveryCode(ctx, "org1", "user1", hashOf(c)); err != nil {
+			t.Errorf("UseMFARecoveryCode(%s) err = %v", c, err)
+		}
+	}
+	if err := st.RestoreMFARecoveryCode(ctx, "org1", "user1", e.RecoverySalt, hashOf("c2")); err != nil {
+		t.Errorf("RestoreMFARecoveryCode(to no codes left) err = %v", err)
+	}
+	if got, err := st.MFAEnrollment(ctx, "org1", "user1"); err != nil || !reflect.DeepEqual(got.RecoveryHashes, []string{hashOf("c2")}) {
+		t.Errorf("RecoveryHashes = %+v, %v; want only c2", got, err)
+	}
+}
+
+// testMFARestoreRecoveryCodeVsReset: a code given back while the
+// enrollment is deleted never turns up in the member's next enrollment.
+func testMFARestoreRecoveryCodeVsReset(t *testing.T, ctx context.Context, st Store) {
+	for round := range 20 {
+		old := fullEnrollment("org1", "user1")
+		if err := st.CreateMFAEnrollment(ctx, old); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.UseMFARecoveryCode(ctx, "org1", "user1", hashOf("c1")); err != nil {
+			t.Fatal(err)
+		}
+		errs := race(func(i int) error {
+			if i == 0 {
+				return st.DeleteMFAEnrollment(ctx, "org1", "user1")
+			}
+			err := st.RestoreMFARecoveryCode(ctx, "org1", "user1", old.RecoverySalt, hashOf("c1"))
+			if errors.Is(err, sso.ErrNotFound) {
+				return nil
+			}
+			return err
+		})
+		for _, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		next := fullEnrollment("org1", "user1")
+		next.RecoverySalt = hashOf("next salt")[:32]
+		next.RecoveryHashes = []string{hashOf("n1")}
+		if err := st.CreateMFAEnrollment(ctx, next); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.MFAEnrollment(ctx, "org1", "user1")
+		if err != nil || !reflect.DeepEqual(got.RecoveryHashes, next.RecoveryHashes) {
+			t.Fatalf("round %d: the new enrollment's codes = %+v, %v; want only its own %v", round, got, err, next.RecoveryHashes)
+		}
+		if err := st.DeleteMFAEnrollment(ctx, "org1", "user1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // testMFAAttempts: the member's attempt window counts up until it ends,
 // then starts again; clearing and deleting the enrollment forget it.
 func testMFAAttempts(t *testing.T, ctx context.Context, st Store) {
@@ -603,8 +731,12 @@ func testMFAInvalidValues(t *testing.T, ctx context.Context, st Store) {
 		"DeleteMFAEnrollment": func() error { return st.DeleteMFAEnrollment(ctx, "org1", "") },
 		"UseMFAStep":          func() error { return st.UseMFAStep(ctx, "", "user1", 1) },
 		"UseMFARecoveryCode":  func() error { return st.UseMFARecoveryCode(ctx, "org1", "", hashOf("c1")) },
-		"CountMFAAttempt":     func() error { _, _, err := st.CountMFAAttempt(ctx, "", "user1", t0, t0); return err },
-		"ClearMFAAttempts":    func() error { return st.ClearMFAAttempts(ctx, "org1", "") },
+		"RestoreMFAStep":      func() error { return st.RestoreMFAStep(ctx, "", "user1", "salt", 1) },
+		"RestoreMFARecoveryCode": func() error {
+			return st.RestoreMFARecoveryCode(ctx, "org1", "", "salt", hashOf("c1"))
+		},
+		"CountMFAAttempt":  func() error { _, _, err := st.CountMFAAttempt(ctx, "", "user1", t0, t0); return err },
+		"ClearMFAAttempts": func() error { return st.ClearMFAAttempts(ctx, "org1", "") },
 	} {
 		if err := call(); !errors.Is(err, session.ErrInvalidArgument) && !errors.Is(err, sso.ErrNotFound) {
 			t.Errorf("%s(empty ID) err = %v; want ErrInvalidArgument or ErrNotFound", name, err)
@@ -641,6 +773,9 @@ func testMFAKeyBounds(t *testing.T, ctx context.Context, st Store) {
 		{"DeleteMFAEnrollment", func(k string) error { return st.DeleteMFAEnrollment(ctx, k, "u") }},
 		{"UseMFAStep", func(k string) error { return st.UseMFAStep(ctx, "o", k, 1) }},
 		{"UseMFARecoveryCode", func(k string) error { return st.UseMFARecoveryCode(ctx, "o", "u", k) }},
+		{"RestoreMFAStep", func(k string) error { return st.RestoreMFAStep(ctx, "o", k, "salt", 1) }},
+		{"RestoreMFARecoveryCode(hash)", func(k string) error { return st.RestoreMFARecoveryCode(ctx, "o", "u", "salt", k) }},
+		{"RestoreMFARecoveryCode(salt)", func(k string) error { return st.RestoreMFARecoveryCode(ctx, "o", "u", k, "h") }},
 		{"CountMFAAttempt", func(k string) error { _, _, err := st.CountMFAAttempt(ctx, k, "u", t0, t0); return err }},
 		{"ClearMFAAttempts", func(k string) error { return st.ClearMFAAttempts(ctx, "o", k) }},
 	}
@@ -683,6 +818,13 @@ func testMFACancelledContext(t *testing.T, ctx context.Context, st Store) {
 			return st.UseMFAStep(ctx, "org1", "user1", fullEnrollment("o", "u").LastStep+1)
 		}},
 		{"UseMFARecoveryCode", func(ctx context.Context) error { return st.UseMFARecoveryCode(ctx, "org1", "user1", hashOf("c1")) }},
+		{"RestoreMFAStep", func(ctx context.Context) error {
+			e := fullEnrollment("org1", "user1") // the salt fullEnrollment("org1", "user1") has
+			return st.RestoreMFAStep(ctx, "org1", "user1", e.RecoverySalt, e.LastStep+1)
+		}},
+		{"RestoreMFARecoveryCode", func(ctx context.Context) error {
+			return st.RestoreMFARecoveryCode(ctx, "org1", "user1", fullEnrollment("org1", "user1").RecoverySalt, hashOf("c1"))
+		}},
 		{"CountMFAAttempt", func(ctx context.Context) error {
 			_, _, err := st.CountMFAAttempt(ctx, "org1", "user1", t0, t0.Add(time.Minute))
 			return err

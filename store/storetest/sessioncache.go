@@ -113,7 +113,7 @@ func RunSessionCache(t *testing.T, openA, openB func(t *testing.T) Store) {
 	}{
 		{"SignOut", session.MethodSSO, "", func(org *sso.Organization, token string) error {
 			r := httptest.NewRequest(http.MethodPost, "https://app.example.com/logout", nil)
-			r.AddCookie(&http.Cookie{Name: sso.SessionCookieName, Value: token})
+			r.AddCookie(&http.Cookie{Name: svcA.SessionCookieName(), Value: token})
 			_, err := svcA.SignOut(ctx, r)
 			return err
 		}},

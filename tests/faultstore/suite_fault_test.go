@@ -936,7 +936,7 @@ func signOut(c *faultCase) operation {
 	tok := c.startSession(bob.UserID, session.MethodSSO)
 	other := c.startSession(bob.UserID, session.MethodSSO)
 	req := httptest.NewRequest(http.MethodPost, baseURL+"/logout", nil)
-	req.AddCookie(&http.Cookie{Name: sso.SessionCookieName, Value: tok})
+	req.AddCookie(&http.Cookie{Name: c.svc.svc.SessionCookieName(), Value: tok})
 	return operation{
 		run: func() error {
 			cookie, err := c.svc.svc.SignOut(c.ctx, req)
