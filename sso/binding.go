@@ -90,7 +90,7 @@ func bindingHash(nonce, connID string) string {
 func (s *Service) newBinding() (string, error) {
 	var b [bindingNonceBytes]byte
 	if err := s.readRand(b[:]); err != nil {
-		return "", &ConfigError{Field: "Rand", Reason: "cannot read random bytes for the browser binding", Err: err}
+		return "", randErr("for the browser binding", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }

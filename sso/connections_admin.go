@@ -162,7 +162,7 @@ func (o *Organization) connectionSessionValid(connID string, epoch int64) bool {
 func (s *Service) newEpoch() (int64, error) {
 	var b [8]byte
 	if err := s.readRand(b[:]); err != nil {
-		return 0, &ConfigError{Field: "Rand", Reason: "cannot read random bytes for a connection epoch", Err: err}
+		return 0, randErr("for a connection epoch", err)
 	}
 	e := int64(binary.BigEndian.Uint64(b[:]) >> 1)
 	if e == 0 {

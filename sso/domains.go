@@ -151,7 +151,7 @@ func (s *Service) AddDomain(ctx context.Context, orgID, actorUserID, domain stri
 	}
 	var b [24]byte
 	if err := s.readRand(b[:]); err != nil {
-		return Domain{}, &ConfigError{Field: "Rand", Reason: "cannot read random bytes for a domain token", Err: err}
+		return Domain{}, randErr("for a domain token", err)
 	}
 	token := base64.RawURLEncoding.EncodeToString(b[:])
 	org, err := s.updateDomains(ctx, orgID, actorUserID, "Domain "+name+" added; waiting for its DNS record.", func(o *Organization) error {

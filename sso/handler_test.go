@@ -729,3 +729,23 @@ func TestStatusCodeOfHandlerErrors(t *testing.T) {
 		assert.Equal(t, tt.want, sso.StatusCode(tt.err), "StatusCode(%v)", tt.err)
 	}
 }
+
+// failingReader is a Config.Rand that cannot give randomness.
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("entropy source failed") }
+
+// TestHandlerRandFailureIs500: when the Service cannot draw a secret (its
+// Config.Rand fails), starting a sign-in is the server's failure (500),
+// not a bad request, and sets no binding cookie.
+func TestHandlerRandFailureIs500(t *testing.T) {
+	e := newEnv(t, nil)
+	svc, err := sso.New(sso.Config{BaseURL: "https://app.example.com", Store: e.store, Sessions: e.sessions, Now: e.clock.Now, Rand: failingReader{}})
+	require.NoError(t, err)
+	h, err := svc.Handler(sso.HandlerConfig{})
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://app.example.com/sso/login?trigger_sso_flow="+e.org.SSOName, nil))
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.Empty(t, rec.Result().Cookies())
+}

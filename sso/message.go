@@ -137,6 +137,8 @@ func StatusCode(err error) int {
 		return http.StatusOK
 	case errors.Is(err, ErrUnavailable):
 		return http.StatusServiceUnavailable
+	case isRandErr(err):
+		return http.StatusInternalServerError // the server could not make a secret
 	case errors.Is(err, ErrMFALocked):
 		return http.StatusTooManyRequests
 	case errors.Is(err, ErrMFAToken), errors.Is(err, ErrMFACode):

@@ -315,7 +315,7 @@ func (s *Service) challenge(ctx context.Context, res *Result, org *Organization,
 	}
 	var b [mfaTokenBytes]byte
 	if err := s.readRand(b[:]); err != nil {
-		return res, &ConfigError{Field: "Rand", Reason: "cannot read random bytes for an MFA token", Err: err}
+		return res, randErr("for an MFA token", err)
 	}
 	token := base64.RawURLEncoding.EncodeToString(b[:])
 	p := &MFAPending{TokenHash: mfaTokenHash(token), OrgID: org.ID, UserID: m.UserID, Email: m.Email, Connection: c.ID,

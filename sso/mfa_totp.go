@@ -143,7 +143,7 @@ func (s *Service) newTOTPKey(account string) (*otp.Key, error) {
 		Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1, Rand: lockedRand{s},
 	})
 	if err != nil {
-		return nil, &ConfigError{Field: "Rand", Reason: "cannot make a TOTP secret", Err: err}
+		return nil, randErr("for a TOTP secret", err)
 	}
 	return key, nil
 }
@@ -195,13 +195,13 @@ var recoveryEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 func (s *Service) newRecoveryCodes() (codes []string, salt string, hashes []string, err error) {
 	var sb [recoverySaltBytes]byte
 	if err := s.readRand(sb[:]); err != nil {
-		return nil, "", nil, &ConfigError{Field: "Rand", Reason: "cannot read random bytes for recovery codes", Err: err}
+		return nil, "", nil, randErr("for recovery codes", err)
 	}
 	salt = hex.EncodeToString(sb[:])
 	for range RecoveryCodeCount {
 		var b [recoveryCodeBytes]byte
 		if err := s.readRand(b[:]); err != nil {
-			return nil, "", nil, &ConfigError{Field: "Rand", Reason: "cannot read random bytes for recovery codes", Err: err}
+			return nil, "", nil, randErr("for recovery codes", err)
 		}
 		raw := recoveryEncoding.EncodeToString(b[:])
 		codes = append(codes, raw[0:4]+"-"+raw[4:8]+"-"+raw[8:12]+"-"+raw[12:16])
@@ -247,7 +247,7 @@ func (s *Service) sealMFASecret(orgID, userID, secret string) (string, error) {
 	}
 	nonce := make([]byte, s.sealer.aead.NonceSize())
 	if err := s.readRand(nonce); err != nil {
-		return "", &ConfigError{Field: "Rand", Reason: "cannot read random bytes to seal a secret", Err: err}
+		return "", randErr("to seal a secret", err)
 	}
 	out := s.sealer.aead.Seal(nonce, nonce, []byte(secret), mfaSecretAAD(orgID, userID))
 	return sealedPrefix + base64.RawStdEncoding.EncodeToString(out), nil

@@ -64,7 +64,7 @@ func (s *Service) sealed(org *Organization) (*Organization, error) {
 		// refuses one in the sealed form), so every secret is sealed here.
 		nonce := make([]byte, s.sealer.aead.NonceSize())
 		if err := s.readRand(nonce); err != nil {
-			return nil, &ConfigError{Field: "Rand", Reason: "cannot read random bytes to seal a secret", Err: err}
+			return nil, randErr("to seal a secret", err)
 		}
 		out := s.sealer.aead.Seal(nonce, nonce, []byte(*sec), secretAAD(c.ID, c.Connections[i].ID))
 		*sec = Secret(sealedPrefix + base64.RawStdEncoding.EncodeToString(out))
