@@ -59,6 +59,7 @@ const (
 	EndPasswordRevoked = "password_revoked"    // a password session whose member must now use SSO
 	EndRevoked         = "revoked"             // an administrator ended the user's sessions
 	EndConnectionOff   = "connection_disabled" // the connection it came through was disabled or removed
+	EndMFARequired     = "mfa_required"        // the organization's MFA policy got stricter: sign in again with the second factor
 )
 
 // Valid reports whether the session is still valid at now: it has not been

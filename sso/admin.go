@@ -158,7 +158,7 @@ func (s *Service) createOrgFallback(ctx context.Context, org *Organization) erro
 // Tightening the MFA policy (MFAPolicy.Tightens: Required turned on;
 // TrustIdP turned off while Required; a value dropped from the IdPValues
 // trusted while Required and TrustIdP) signs every SSO session of the
-// organization out (session.EndRevoked), since sessions do not record
+// organization out (session.EndMFARequired), since sessions do not record
 // which factors they passed: the save moves the organization's SSOEpoch and
 // every connection's Epoch on, as Disable does, so ValidateSession refuses
 // the SSO sessions made before, and those that sign-ins in flight make
@@ -240,7 +240,7 @@ func (s *Service) update(ctx context.Context, orgID, actorUserID string, edit fu
 		}
 		if tightened {
 			// Tidying: ValidateSession refuses them by their epoch already.
-			ended += s.endSessions(ctx, session.Query{OrgID: next.ID, Method: session.MethodSSO}, session.EndRevoked)
+			ended += s.endSessions(ctx, session.Query{OrgID: next.ID, Method: session.MethodSSO}, session.EndMFARequired)
 			detail = strings.TrimSpace(detail + " " + mfaTightenedDetail)
 		}
 		s.emit(ctx, Event{Type: EventSettingsChanged, OrgID: next.ID, SSOName: next.SSOName, Actor: actorUserID,

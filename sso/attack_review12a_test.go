@@ -329,7 +329,7 @@ func TestAttackReview12a_MFATighteningEndsSSOSessions(t *testing.T) {
 				}
 				var ended *session.EndedError
 				require.ErrorAs(t, err, &ended)
-				assert.Equal(t, session.EndRevoked, ended.Reason)
+				assert.Equal(t, session.EndMFARequired, ended.Reason)
 			}
 			if tt.ends {
 				assert.Equal(t, 2, last.SessionsEnded)

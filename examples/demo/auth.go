@@ -117,6 +117,7 @@ var endedMessages = map[string]string{
 	"removed":            "You were removed from the organization, which ended your session. Ask its owner if this is a mistake.",
 	"sso_required":       "This organization now requires single sign-on, which ended your password session. Use “Login via SSO”.",
 	"revoked":            "An administrator ended your session. Please sign in again.",
+	"mfa_required":       "Your organization now requires two-step verification, which ended your session. Sign in again with “Login via SSO”.",
 	"connection_off":     "The identity provider you signed in with was turned off by your organization's owner, which ended your session. Sign in again with “Login via SSO”.",
 	sso.CodeSessionEnded: sso.MessageFor(sso.CodeSessionEnded),
 }
@@ -134,6 +135,8 @@ func endedCode(reason string) string {
 		return "revoked"
 	case session.EndConnectionOff:
 		return "connection_off"
+	case session.EndMFARequired:
+		return "mfa_required"
 	}
 	return sso.CodeSessionEnded
 }
