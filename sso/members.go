@@ -281,8 +281,9 @@ func (s *Service) changeMember(ctx context.Context, orgID, actor, email string,
 
 // RemoveMember removes a member from the organization and ends all their
 // sessions in it (session.EndMemberRemoved; ValidateSession refuses any that
-// a sign-in in flight creates afterwards, as the member is gone). The owner
-// and admins may; the owner cannot be removed (a *RuleError). An unknown
+// a sign-in in flight creates afterwards, as the member is gone), and
+// deletes their second factor (Organization.MFA): added again, they enroll
+// again. The owner and admins may; the owner cannot be removed (a *RuleError). An unknown
 // email is ErrNotFound. Emits EventMemberRemoved.
 func (s *Service) RemoveMember(ctx context.Context, orgID, actorUserID, email string) error {
 	if s.admin == nil {
@@ -308,9 +309,25 @@ func (s *Service) RemoveMember(ctx context.Context, orgID, actorUserID, email st
 	// If ending them fails, ValidateSession refuses them all the same (the
 	// member is gone), and adding the user again ends them first.
 	n := s.endSessions(ctx, session.Query{OrgID: orgID, UserID: m.UserID}, session.EndMemberRemoved)
+	s.forgetMFA(ctx, orgID, m.UserID)
 	s.emit(ctx, Event{Type: EventMemberRemoved, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID,
 		Actor: actorUserID, SessionsEnded: n})
 	return nil
+}
+
+// forgetMFA deletes a removed member's second factor (secret and recovery
+// codes): a factor outlives no membership, so a user added again enrolls
+// again. A failure is logged: the member is gone all the same, and the
+// enrollment can be deleted again by ResetMFA.
+func (s *Service) forgetMFA(ctx context.Context, orgID, userID string) {
+	if s.mfa == nil {
+		return
+	}
+	if err := s.do(ctx, "DeleteMFAEnrollment", func(ctx context.Context) error {
+		return s.mfa.DeleteMFAEnrollment(ctx, orgID, userID)
+	}); err != nil && !isNotFound(err) {
+		s.log.WarnContext(ctx, "orgsso: deleting a removed member's second factor failed", "org", orgID, "err", err.Error())
+	}
 }
 
 // errMemberGone is why a sign-in of a member removed while it ran is refused.

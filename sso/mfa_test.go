@@ -935,3 +935,26 @@ func TestMFAIssuerInURL(t *testing.T) {
 		assert.Equal(t, kate, key.AccountName())
 	}
 }
+
+// TestRemoveMemberForgetsMFA: removing a member deletes their second factor;
+// added again (here by their next SSO sign-in), they enroll again, and the
+// old recovery codes are worth nothing.
+func TestRemoveMemberForgetsMFA(t *testing.T) {
+	e := newMFAEnv(t, mfaRequired)
+	_, codes, res := e.enroll(t)
+	uid := res.Member.UserID
+	enrolled, err := e.svc.MFAEnrolled(ctx, e.org.ID, ownerID, uid)
+	require.NoError(t, err)
+	require.True(t, enrolled)
+
+	require.NoError(t, e.svc.RemoveMember(ctx, e.org.ID, ownerID, res.Member.Email))
+	enrolled, err = e.svc.MFAEnrolled(ctx, e.org.ID, ownerID, uid)
+	require.NoError(t, err)
+	assert.False(t, enrolled, "the removed member's factor is gone")
+
+	e.clock.Advance(time.Minute)
+	ch := e.challenged(t)
+	assert.False(t, ch.Enrolled, "added again, the member enrolls again")
+	_, err = e.svc.VerifyMFA(ctx, ch.Token, codes[0])
+	assert.Error(t, err, "an old recovery code is worth nothing")
+}
