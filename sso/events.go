@@ -53,6 +53,12 @@ const (
 	// EventMFAReset: the owner or an admin (Actor) reset a member's
 	// second factor (UserID).
 	EventMFAReset EventType = "mfa_reset"
+
+	// EventPasswordSignInSucceeded: PasswordSignIn made a password session
+	// (the member's password passed the host's verify under the
+	// organization's rules). Refused password sign-ins emit nothing: anyone
+	// can try them, and the host's login form sees the error.
+	EventPasswordSignInSucceeded EventType = "password_sign_in_succeeded"
 )
 
 // Event is one thing that happened, for audit logs and metrics. It never

@@ -34,8 +34,9 @@ var ErrNotMember = errors.New("sso: not a member of the organization")
 // (Organization.EffectiveSessionTimeout: DefaultSessionTimeout unless the
 // organization set one). The Result holds the Org, the Member, the Session
 // and its Token, ReturnTo "/": SessionCookie(res) is the cookie to set
-// (Handler.PasswordSignIn sets it). ValidateSession keeps applying the rule:
-// stricter settings later end the session.
+// (Handler.PasswordSignIn sets it), and EventPasswordSignInSucceeded is
+// emitted. ValidateSession keeps applying the rule: stricter settings later
+// end the session.
 func (s *Service) PasswordSignIn(ctx context.Context, orgID, email string, verify func(ctx context.Context, m *Member) error) (*Result, error) {
 	if verify == nil {
 		return nil, configErr("verify", "is nil")
@@ -74,6 +75,7 @@ func (s *Service) PasswordSignIn(ctx context.Context, orgID, email string, verif
 	if err != nil {
 		return nil, err
 	}
+	s.emit(ctx, Event{Type: EventPasswordSignInSucceeded, OrgID: org.ID, SSOName: org.SSOName, Email: m.Email, UserID: m.UserID})
 	return &Result{Org: org, Member: m, Session: sess, Token: token, ReturnTo: "/"}, nil
 }
 

@@ -68,12 +68,18 @@ func TestPasswordSignIn(t *testing.T) {
 				return tt.verifyErr
 			})
 			assert.Equal(t, tt.wantVerify, verified, "verify called")
+			ev := e.eventsOf(sso.EventPasswordSignInSucceeded)
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
 				assert.Nil(t, res)
+				assert.Empty(t, ev, "a refused password sign-in emits nothing")
 				return
 			}
 			require.NoError(t, err)
+			if assert.Len(t, ev, 1) {
+				assert.Equal(t, res.Member.UserID, ev[0].UserID)
+				assert.Equal(t, res.Member.Email, ev[0].Email)
+			}
 			assert.Equal(t, session.MethodPassword, res.Session.Method)
 			assert.Equal(t, 2*time.Hour, res.Session.ExpiresAt.Sub(res.Session.CreatedAt), "the organization's session timeout")
 			assert.Equal(t, res.Member.UserID, res.Session.UserID)

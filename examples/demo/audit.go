@@ -174,6 +174,9 @@ func describe(r auditRecord, name func(userID string) string) auditEntry {
 	case sso.EventSignInSucceeded:
 		e.Kind = "sign-in"
 		e.Text = who + " signed in with SSO as " + roleName(r.NewRole)
+	case sso.EventPasswordSignInSucceeded:
+		e.Kind = "sign-in"
+		e.Text = who + " signed in with a password"
 	case sso.EventMemberProvisioned:
 		e.Kind = "sign-in"
 		e.Text = who + " joined at their first SSO sign-in as " + roleName(r.NewRole)
