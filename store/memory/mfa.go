@@ -234,94 +234,76 @@ func (s *Store) DeleteMFAEnrollment(ctx context.Context, orgID, userID string) e
 // UseMFAStep records step as the member's last TOTP step if it is later
 // than the stored one; sso.ErrReplay otherwise.
 func (s *Store) UseMFAStep(ctx context.Context, orgID, userID string, step int64) error {
-	if err := s.begin(ctx); err != nil {
-		return err
-	}
-	k, err := mfaMemberArgs(orgID, userID)
-	if err != nil {
-		return err
-	}
-	s.mfa.mu.Lock()
-	defer s.mfa.mu.Unlock()
-	e, ok := s.mfa.enrollments[k]
-	switch {
-	case !ok:
-		return errorf(sso.ErrNotFound, "MFA enrollment")
-	case step <= e.LastStep:
-		return errorf(sso.ErrReplay, "TOTP step %d (last used %d)", step, e.LastStep)
-	}
-	c := cloneEnrollment(e)
-	c.LastStep = step
-	s.mfa.enrollments[k] = c
-	return nil
+	return s.editEnrollment(ctx, orgID, userID, nil, func(c *sso.MFAEnrollment) (bool, error) {
+		if step <= c.LastStep {
+			return false, errorf(sso.ErrReplay, "TOTP step %d (last used %d)", step, c.LastStep)
+		}
+		c.LastStep = step
+		return true, nil
+	})
 }
 
 // UseMFARecoveryCode removes codeHash from the member's unused recovery
 // codes, comparing in constant time; sso.ErrNotFound if it is not one.
 func (s *Store) UseMFARecoveryCode(ctx context.Context, orgID, userID, codeHash string) error {
-	if err := s.begin(ctx); err != nil {
-		return err
-	}
-	k, err := mfaMemberArgs(orgID, userID)
-	if err != nil {
-		return err
-	}
 	if err := checkKeys("MFA recovery code", codeHash); err != nil {
 		return err
 	}
-	s.mfa.mu.Lock()
-	defer s.mfa.mu.Unlock()
-	e, ok := s.mfa.enrollments[k]
-	if !ok {
-		return errorf(sso.ErrNotFound, "MFA enrollment")
-	}
-	found := -1
-	for i, h := range e.RecoveryHashes {
-		if subtle.ConstantTimeCompare([]byte(h), []byte(codeHash)) == 1 && found < 0 {
-			found = i
+	return s.editEnrollment(ctx, orgID, userID, nil, func(c *sso.MFAEnrollment) (bool, error) {
+		found := -1
+		for i, h := range c.RecoveryHashes {
+			if subtle.ConstantTimeCompare([]byte(h), []byte(codeHash)) == 1 && found < 0 {
+				found = i
+			}
 		}
-	}
-	if found < 0 || codeHash == "" {
-		return errorf(sso.ErrNotFound, "MFA recovery code")
-	}
-	c := cloneEnrollment(e)
-	c.RecoveryHashes = slices.Delete(c.RecoveryHashes, found, found+1)
-	s.mfa.enrollments[k] = c
-	return nil
+		if found < 0 || codeHash == "" {
+			return false, errorf(sso.ErrNotFound, "MFA recovery code")
+		}
+		c.RecoveryHashes = slices.Delete(c.RecoveryHashes, found, found+1)
+		return true, nil
+	})
 }
 
 // RestoreMFAStep sets the member's last TOTP step back to step-1 if it is
 // step and the enrollment's RecoverySalt is recoverySalt; sso.ErrNotFound
 // without such an enrollment.
 func (s *Store) RestoreMFAStep(ctx context.Context, orgID, userID, recoverySalt string, step int64) error {
-	if err := s.begin(ctx); err != nil {
-		return err
-	}
-	k, err := mfaMemberArgs(orgID, userID)
-	if err != nil {
-		return err
-	}
 	if err := checkKeys("MFA recovery salt", recoverySalt); err != nil {
 		return err
 	}
-	s.mfa.mu.Lock()
-	defer s.mfa.mu.Unlock()
-	e, ok := s.mfa.enrollments[k]
-	if !ok || e.RecoverySalt != recoverySalt {
-		return errorf(sso.ErrNotFound, "MFA enrollment")
-	}
-	if e.LastStep == step {
-		c := cloneEnrollment(e)
+	return s.editEnrollment(ctx, orgID, userID, &recoverySalt, func(c *sso.MFAEnrollment) (bool, error) {
+		if c.LastStep != step {
+			return false, nil
+		}
 		c.LastStep = step - 1
-		s.mfa.enrollments[k] = c
-	}
-	return nil
+		return true, nil
+	})
 }
 
 // RestoreMFARecoveryCode appends codeHash to the member's unused recovery
 // codes if the enrollment's RecoverySalt is recoverySalt and it is not
 // there already; sso.ErrNotFound without such an enrollment.
 func (s *Store) RestoreMFARecoveryCode(ctx context.Context, orgID, userID, recoverySalt, codeHash string) error {
+	if err := checkKeys("MFA recovery code", recoverySalt, codeHash); err != nil {
+		return err
+	}
+	if codeHash == "" {
+		return errorf(ErrInvalidArgument, "MFA recovery code: empty hash")
+	}
+	return s.editEnrollment(ctx, orgID, userID, &recoverySalt, func(c *sso.MFAEnrollment) (bool, error) {
+		if slices.Contains(c.RecoveryHashes, codeHash) {
+			return false, nil
+		}
+		c.RecoveryHashes = append(c.RecoveryHashes, codeHash)
+		return true, nil
+	})
+}
+
+// editEnrollment finds the member's enrollment (one whose RecoverySalt is
+// *salt, unless salt is nil) and lets edit change a copy of it, which is
+// stored when edit says so; all under the MFA lock, so the edit is atomic.
+// sso.ErrNotFound without such an enrollment; edit's error as is.
+func (s *Store) editEnrollment(ctx context.Context, orgID, userID string, salt *string, edit func(c *sso.MFAEnrollment) (store bool, err error)) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
@@ -329,24 +311,18 @@ func (s *Store) RestoreMFARecoveryCode(ctx context.Context, orgID, userID, recov
 	if err != nil {
 		return err
 	}
-	if err := checkKeys("MFA recovery code", recoverySalt, codeHash); err != nil {
-		return err
-	}
-	if codeHash == "" {
-		return errorf(ErrInvalidArgument, "MFA recovery code: empty hash")
-	}
 	s.mfa.mu.Lock()
 	defer s.mfa.mu.Unlock()
 	e, ok := s.mfa.enrollments[k]
-	if !ok || e.RecoverySalt != recoverySalt {
+	if !ok || (salt != nil && e.RecoverySalt != *salt) {
 		return errorf(sso.ErrNotFound, "MFA enrollment")
 	}
-	if !slices.Contains(e.RecoveryHashes, codeHash) {
-		c := cloneEnrollment(e)
-		c.RecoveryHashes = append(c.RecoveryHashes, codeHash)
+	c := cloneEnrollment(e)
+	keep, err := edit(c)
+	if keep && err == nil {
 		s.mfa.enrollments[k] = c
 	}
-	return nil
+	return err
 }
 
 // CountMFAAttempt counts an attempt in the member's window (a new one

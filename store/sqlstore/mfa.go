@@ -246,31 +246,21 @@ func (s *Store) SetMFAPendingSecret(ctx context.Context, tokenHash, secret strin
 // … WHERE attempts < limit RETURNING, and returns it as counted;
 // sso.ErrNotFound when there is none or it has used its attempts.
 func (s *Store) AttemptMFAPending(ctx context.Context, tokenHash string, limit int) (*sso.MFAPending, error) {
-	if err := s.begin(ctx); err != nil {
-		return nil, err
-	}
-	ok, err := mfaKeys("MFA pending sign-in", tokenHash)
-	if err != nil {
-		return nil, err
-	}
-	notFound := errorf(sso.ErrNotFound, "MFA pending sign-in with attempts left")
-	if !ok || limit < 1 {
-		return nil, notFound
-	}
-	var r pendingRow
-	err = s.writeRowSQL(ctx, qAttemptMFAPending, []any{tokenHash, limit}, r.dests()...)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, notFound
-	case err != nil:
-		return nil, dbErr(ctx, "attempt MFA pending sign-in", err)
-	}
-	return r.decode(ctx, tokenHash)
+	return s.writePending(ctx, "attempt MFA pending sign-in", "MFA pending sign-in with attempts left",
+		qAttemptMFAPending, tokenHash, limit >= 1, tokenHash, limit)
 }
 
 // ConsumeMFAPending returns and deletes the pending sign-in, in one DELETE
 // … RETURNING: at most one caller gets it.
 func (s *Store) ConsumeMFAPending(ctx context.Context, tokenHash string) (*sso.MFAPending, error) {
+	return s.writePending(ctx, "consume MFA pending sign-in", "MFA pending sign-in", qConsumeMFAPending, tokenHash, true, tokenHash)
+}
+
+// writePending runs query, a write returning one pending sign-in's row, for
+// the pending sign-in tokenHash; sso.ErrNotFound (notFound says what was
+// not found) when no row came back, or without running it when the hash
+// cannot be stored or run is false.
+func (s *Store) writePending(ctx context.Context, op, notFound, query, tokenHash string, run bool, args ...any) (*sso.MFAPending, error) {
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -278,17 +268,16 @@ func (s *Store) ConsumeMFAPending(ctx context.Context, tokenHash string) (*sso.M
 	if err != nil {
 		return nil, err
 	}
-	notFound := errorf(sso.ErrNotFound, "MFA pending sign-in")
-	if !ok {
-		return nil, notFound
+	if !ok || !run {
+		return nil, errorf(sso.ErrNotFound, "%s", notFound)
 	}
 	var r pendingRow
-	err = s.writeRowSQL(ctx, qConsumeMFAPending, []any{tokenHash}, r.dests()...)
+	err = s.writeRowSQL(ctx, query, args, r.dests()...)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil, notFound
+		return nil, errorf(sso.ErrNotFound, "%s", notFound)
 	case err != nil:
-		return nil, dbErr(ctx, "consume MFA pending sign-in", err)
+		return nil, dbErr(ctx, op, err)
 	}
 	return r.decode(ctx, tokenHash)
 }
