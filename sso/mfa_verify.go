@@ -18,15 +18,9 @@ import (
 // it again draws a new secret, which replaces the first. An unknown,
 // expired, used or used-up token is ErrMFAToken.
 func (s *Service) BeginTOTPEnrollment(ctx context.Context, token string) (*TOTPEnrollment, error) {
-	p, err := s.pending(ctx, token, false)
+	p, err := s.pendingToEnroll(ctx, token, "reset the member's second factor (ResetMFA) to enroll another")
 	if err != nil {
 		return nil, err
-	}
-	switch enrolled, err := s.enrolled(ctx, p.OrgID, p.UserID); {
-	case err != nil:
-		return nil, err
-	case enrolled:
-		return nil, mfaErr(ErrMFAEnrolled, "reset the member's second factor (ResetMFA) to enroll another")
 	}
 	key, err := s.newTOTPKey(p.Email)
 	if err != nil {
@@ -48,13 +42,10 @@ func (s *Service) BeginTOTPEnrollment(ctx context.Context, token string) (*TOTPE
 	return enrollmentOf(key), nil
 }
 
-// PendingTOTPEnrollment returns again the enrollment BeginTOTPEnrollment
-// began with this token, the same secret and URL, for an enrollment page
-// shown again (a reload, a wrong code): the member keeps the entry their
-// app already holds. ErrMFANotEnrolled when none was begun; ErrMFAEnrolled
-// when the member has a second factor already; ErrMFAToken for an unknown,
-// expired, used or used-up token.
-func (s *Service) PendingTOTPEnrollment(ctx context.Context, token string) (*TOTPEnrollment, error) {
+// pendingToEnroll returns the pending sign-in of token if its member has
+// no second factor yet; ErrMFAEnrolled (saying why it matters) if they
+// have.
+func (s *Service) pendingToEnroll(ctx context.Context, token, ifEnrolled string) (*MFAPending, error) {
 	p, err := s.pending(ctx, token, false)
 	if err != nil {
 		return nil, err
@@ -63,7 +54,21 @@ func (s *Service) PendingTOTPEnrollment(ctx context.Context, token string) (*TOT
 	case err != nil:
 		return nil, err
 	case enrolled:
-		return nil, mfaErr(ErrMFAEnrolled, "the member enrolled meanwhile")
+		return nil, mfaErr(ErrMFAEnrolled, ifEnrolled)
+	}
+	return p, nil
+}
+
+// PendingTOTPEnrollment returns again the enrollment BeginTOTPEnrollment
+// began with this token, the same secret and URL, for an enrollment page
+// shown again (a reload, a wrong code): the member keeps the entry their
+// app already holds. ErrMFANotEnrolled when none was begun; ErrMFAEnrolled
+// when the member has a second factor already; ErrMFAToken for an unknown,
+// expired, used or used-up token.
+func (s *Service) PendingTOTPEnrollment(ctx context.Context, token string) (*TOTPEnrollment, error) {
+	p, err := s.pendingToEnroll(ctx, token, "the member enrolled meanwhile")
+	if err != nil {
+		return nil, err
 	}
 	if p.Secret == "" {
 		return nil, mfaErr(ErrMFANotEnrolled, "no enrollment begun with this sign-in (BeginTOTPEnrollment)")
