@@ -273,13 +273,16 @@ func (c *sessionCache) drop() {
 }
 
 // advance takes a counter value a notification reported: a higher one
-// than known drops the cache. It confirms nothing (a later write may be
-// in flight); only polls do.
+// than known drops the cache. It neither confirms nor records the value:
+// only polls do, reading the counter itself. A notification is a hint,
+// which any database login can send (NOTIFY needs no privilege): recorded,
+// a forged "seq+1" sent before a revocation would make the revocation's
+// own seq+1 look known, to its notification and to every poll after it.
+// A forged notification costs a drop at most.
 func (c *sessionCache) advance(seq int64) {
 	c.mu.Lock()
 	if !c.haveSeq || seq > c.seq {
 		c.dropLocked()
-		c.seq, c.haveSeq = seq, true
 	}
 	c.mu.Unlock()
 }

@@ -33,3 +33,38 @@ WHEN EXISTS (SELECT 1 FROM sessions WHERE org_id = NEW.id)
 BEGIN
     UPDATE change_counter SET seq = seq + 1 WHERE id = 1;
 END;
+
+-- REPLACE (and INSERT OR REPLACE) also deletes rows other than the one
+-- inserted: any row in the way on a unique key (a member under the same
+-- email key with another user ID; an organization with the same SSO name
+-- and another ID; a session with the same ID, replaced by an ended one).
+-- Those deletes fire no trigger either, and the AFTER INSERT triggers above
+-- look only at the new row. These BEFORE INSERT triggers run while the
+-- rows in the way are still there, and raise the counter when one of them
+-- concerns stored sessions. A plain INSERT that conflicts fails, and its
+-- statement's raise is rolled back with it; an upsert (ON CONFLICT DO
+-- UPDATE) raises at most what its UPDATE raises; a new session's ID is
+-- new, and a first sign-in's member has no row in the way: they raise
+-- nothing.
+
+CREATE TRIGGER members_changed_replace BEFORE INSERT ON members
+WHEN EXISTS (SELECT 1 FROM members AS m
+             WHERE m.org_id = NEW.org_id AND m.email_key = NEW.email_key
+               AND EXISTS (SELECT 1 FROM sessions WHERE org_id = m.org_id AND user_id = m.user_id))
+BEGIN
+    UPDATE change_counter SET seq = seq + 1 WHERE id = 1;
+END;
+
+CREATE TRIGGER organizations_changed_replace BEFORE INSERT ON organizations
+WHEN EXISTS (SELECT 1 FROM organizations AS o
+             WHERE (o.id = NEW.id OR (NEW.sso_name <> '' AND o.sso_name = NEW.sso_name))
+               AND EXISTS (SELECT 1 FROM sessions WHERE org_id = o.id))
+BEGIN
+    UPDATE change_counter SET seq = seq + 1 WHERE id = 1;
+END;
+
+CREATE TRIGGER sessions_changed_replace BEFORE INSERT ON sessions
+WHEN EXISTS (SELECT 1 FROM sessions WHERE id = NEW.id)
+BEGIN
+    UPDATE change_counter SET seq = seq + 1 WHERE id = 1;
+END;
