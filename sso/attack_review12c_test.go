@@ -5,8 +5,9 @@ package sso_test
 // give back), MFA policy tightening ending SSO sessions, and the session
 // cache's change counter (migration 0011, TRUNCATE, restores, the
 // Manager's clock, PostgreSQL notifications). Tests named ..._Finding...
-// fail today (skipped with "OPEN FINDING of attack review 12c") and pass
-// once fixed; every other test is an attempt that held.
+// showed the two findings (a forged notification, SQLite REPLACE deleting
+// rows in the way) and pass since their fixes; every other test is an
+// attempt that held.
 
 import (
 	"context"
