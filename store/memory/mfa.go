@@ -234,7 +234,7 @@ func (s *Store) DeleteMFAEnrollment(ctx context.Context, orgID, userID string) e
 // UseMFAStep records step as the member's last TOTP step if it is later
 // than the stored one; sso.ErrReplay otherwise.
 func (s *Store) UseMFAStep(ctx context.Context, orgID, userID string, step int64) error {
-	return s.editEnrollment(ctx, orgID, userID, nil, func(c *sso.MFAEnrollment) (bool, error) {
+	return s.editEnrollment(ctx, orgID, userID, nil, nil, func(c *sso.MFAEnrollment) (bool, error) {
 		if step <= c.LastStep {
 			return false, errorf(sso.ErrReplay, "TOTP step %d (last used %d)", step, c.LastStep)
 		}
@@ -246,10 +246,8 @@ func (s *Store) UseMFAStep(ctx context.Context, orgID, userID string, step int64
 // UseMFARecoveryCode removes codeHash from the member's unused recovery
 // codes, comparing in constant time; sso.ErrNotFound if it is not one.
 func (s *Store) UseMFARecoveryCode(ctx context.Context, orgID, userID, codeHash string) error {
-	if err := checkKeys("MFA recovery code", codeHash); err != nil {
-		return err
-	}
-	return s.editEnrollment(ctx, orgID, userID, nil, func(c *sso.MFAEnrollment) (bool, error) {
+	check := func() error { return checkKeys("MFA recovery code", codeHash) }
+	return s.editEnrollment(ctx, orgID, userID, nil, check, func(c *sso.MFAEnrollment) (bool, error) {
 		found := -1
 		for i, h := range c.RecoveryHashes {
 			if subtle.ConstantTimeCompare([]byte(h), []byte(codeHash)) == 1 && found < 0 {
@@ -268,10 +266,8 @@ func (s *Store) UseMFARecoveryCode(ctx context.Context, orgID, userID, codeHash 
 // step and the enrollment's RecoverySalt is recoverySalt; sso.ErrNotFound
 // without such an enrollment.
 func (s *Store) RestoreMFAStep(ctx context.Context, orgID, userID, recoverySalt string, step int64) error {
-	if err := checkKeys("MFA recovery salt", recoverySalt); err != nil {
-		return err
-	}
-	return s.editEnrollment(ctx, orgID, userID, &recoverySalt, func(c *sso.MFAEnrollment) (bool, error) {
+	check := func() error { return checkKeys("MFA recovery salt", recoverySalt) }
+	return s.editEnrollment(ctx, orgID, userID, &recoverySalt, check, func(c *sso.MFAEnrollment) (bool, error) {
 		if c.LastStep != step {
 			return false, nil
 		}
@@ -284,13 +280,16 @@ func (s *Store) RestoreMFAStep(ctx context.Context, orgID, userID, recoverySalt 
 // codes if the enrollment's RecoverySalt is recoverySalt and it is not
 // there already; sso.ErrNotFound without such an enrollment.
 func (s *Store) RestoreMFARecoveryCode(ctx context.Context, orgID, userID, recoverySalt, codeHash string) error {
-	if err := checkKeys("MFA recovery code", recoverySalt, codeHash); err != nil {
-		return err
+	check := func() error {
+		if err := checkKeys("MFA recovery code", recoverySalt, codeHash); err != nil {
+			return err
+		}
+		if codeHash == "" {
+			return errorf(ErrInvalidArgument, "MFA recovery code: empty hash")
+		}
+		return nil
 	}
-	if codeHash == "" {
-		return errorf(ErrInvalidArgument, "MFA recovery code: empty hash")
-	}
-	return s.editEnrollment(ctx, orgID, userID, &recoverySalt, func(c *sso.MFAEnrollment) (bool, error) {
+	return s.editEnrollment(ctx, orgID, userID, &recoverySalt, check, func(c *sso.MFAEnrollment) (bool, error) {
 		if slices.Contains(c.RecoveryHashes, codeHash) {
 			return false, nil
 		}
@@ -302,14 +301,22 @@ func (s *Store) RestoreMFARecoveryCode(ctx context.Context, orgID, userID, recov
 // editEnrollment finds the member's enrollment (one whose RecoverySalt is
 // *salt, unless salt is nil) and lets edit change a copy of it, which is
 // stored when edit says so; all under the MFA lock, so the edit is atomic.
-// sso.ErrNotFound without such an enrollment; edit's error as is.
-func (s *Store) editEnrollment(ctx context.Context, orgID, userID string, salt *string, edit func(c *sso.MFAEnrollment) (store bool, err error)) error {
+// check, if not nil, checks the other arguments first (after the context
+// and the member's keys, as every method does). sso.ErrNotFound without
+// such an enrollment; check's and edit's errors as they are.
+func (s *Store) editEnrollment(ctx context.Context, orgID, userID string, salt *string, check func() error,
+	edit func(c *sso.MFAEnrollment) (store bool, err error)) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
 	k, err := mfaMemberArgs(orgID, userID)
 	if err != nil {
 		return err
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return err
+		}
 	}
 	s.mfa.mu.Lock()
 	defer s.mfa.mu.Unlock()

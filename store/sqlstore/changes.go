@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 )
 
@@ -22,8 +23,17 @@ func (s *Store) ChangeSeq(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	var seq, schema int64
-	if err := s.stmts.changeSeq.QueryRowContext(ctx).Scan(&seq, &schema); err != nil {
+	var version int
+	if err := s.stmts.changeSeq.QueryRowContext(ctx).Scan(&seq, &schema, &version); err != nil {
 		return 0, dbErr(ctx, "change counter", err)
+	}
+	if version < s.schema {
+		// A backup of an older schema was restored under the running
+		// Store: the triggers of the later migrations may be gone, and with
+		// them the raises of the writes they catch. No value can be
+		// trusted until a Store is opened again (Open migrates).
+		return 0, fmt.Errorf("sqlstore: schema version %d, below the %d this Store migrated to (an older backup restored?): reopen the store: %w",
+			version, s.schema, ErrMigration)
 	}
 	return seq ^ schema<<schemaShift, nil
 }

@@ -170,5 +170,9 @@
 // only if the counter moved since the backup: after such a restore, call
 // Store.InvalidateCaches (or restart every replica), which raises the
 // counter far beyond any value it had, so that every replica drops its
-// session cache.
+// session cache. A backup of an older schema (taken before a migration
+// this Store applied) brings back a database without the later triggers:
+// ChangeSeq then fails (ErrMigration) until the store is opened again
+// (Open migrates), so replicas' caches go stale and every check reads the
+// database (the cache fails closed).
 package sqlstore

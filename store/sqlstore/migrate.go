@@ -63,17 +63,19 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // migrates at the same time waits for the transaction (SQLite: BEGIN
 // IMMEDIATE and the busy timeout; PostgreSQL: an advisory lock), then sees
 // the version applied and skips it.
-func migrate(ctx context.Context, db *sql.DB, d Dialect) error {
+// It returns the schema version it brought the database to: the highest
+// this code knows.
+func migrate(ctx context.Context, db *sql.DB, d Dialect) (int, error) {
 	ms, err := migrations(d)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrMigration, err)
+		return 0, fmt.Errorf("%w: %w", ErrMigration, err)
 	}
 	for _, m := range ms {
 		if err := applyMigration(ctx, db, d, m, len(ms)); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return len(ms), nil
 }
 
 // applyMigration applies m unless the database has it already. latest is the

@@ -221,11 +221,12 @@ const (
 		(SELECT id FROM sessions WHERE expires_at <= ? LIMIT ? ` + skipLocked + `)`
 
 	// The change counter (see migration 0009): triggers raise it.
-	qChangeSeq = `SELECT seq, 0 FROM change_counter WHERE id = 1`
+	qChangeSeq = `SELECT seq, 0, (SELECT COALESCE(MAX(version), 0) FROM schema_migrations) FROM change_counter WHERE id = 1`
 	// On SQLite the counter comes with the database's schema cookie, which
 	// a restore through the backup API (the sqlite3 shell's .restore) moves
 	// on the live database: ChangeSeq folds it in (see there).
-	qChangeSeqSQLite = `SELECT seq, schema_version FROM change_counter, pragma_schema_version WHERE id = 1`
+	qChangeSeqSQLite = `SELECT seq, schema_version, (SELECT COALESCE(MAX(version), 0) FROM schema_migrations)
+		FROM change_counter, pragma_schema_version WHERE id = 1`
 	// InvalidateCaches: a large raise, and on PostgreSQL its notification
 	// (the tables are in the current schema, as the listener assumes).
 	qInvalidateCaches = `UPDATE change_counter SET seq = seq + ? WHERE id = 1 RETURNING seq`

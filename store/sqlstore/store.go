@@ -58,6 +58,8 @@ type Store struct {
 	watch Watcher       // nil: WatchChanges is unsupported (SQLite)
 	done  chan struct{} // closed by Close: ends the watches
 
+	schema int // the schema version New migrated to (ChangeSeq checks it)
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -79,10 +81,11 @@ func New(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*Store, er
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, db, d); err != nil {
+	schema, err := migrate(ctx, db, d)
+	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, dialect: d, done: make(chan struct{})}
+	s := &Store{db: db, dialect: d, schema: schema, done: make(chan struct{})}
 	for _, o := range opts {
 		if o != nil {
 			o(s)

@@ -844,6 +844,17 @@ func testMFACancelledContext(t *testing.T, ctx context.Context, st Store) {
 			t.Errorf("%s(cancelled context) err = %v; want context.Canceled", c.name, err)
 		}
 	}
+	// The context is checked first, before the other arguments.
+	long := strings.Repeat("h", sso.MaxKeyBytes+1)
+	for name, do := range map[string]func(ctx context.Context) error{
+		"UseMFARecoveryCode(long hash)":     func(ctx context.Context) error { return st.UseMFARecoveryCode(ctx, "org1", "user1", long) },
+		"RestoreMFAStep(long salt)":         func(ctx context.Context) error { return st.RestoreMFAStep(ctx, "org1", "user1", long, 1) },
+		"RestoreMFARecoveryCode(long hash)": func(ctx context.Context) error { return st.RestoreMFARecoveryCode(ctx, "org1", "user1", "salt", long) },
+	} {
+		if err := do(cancelled); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s(cancelled context) err = %v; want context.Canceled", name, err)
+		}
+	}
 	for _, c := range calls {
 		if err := c.do(ctx); err != nil {
 			t.Errorf("%s() after the cancelled calls err = %v; want nil", c.name, err)
