@@ -3,9 +3,9 @@ package sso_test
 // Attacker review 12d: a short re-attack of the 12c fixes (33bf423: a
 // PostgreSQL notification only drops the session cache; SQLite BEFORE
 // INSERT triggers for REPLACE) and of the SQLite schema cookie folded into
-// ChangeSeq (99765d1). Tests named ..._Finding... fail today (skipped with
-// "OPEN FINDING of attack review 12d") and pass once fixed; every other
-// test is an attempt that held. Store-level attempts (the schema cookie
+// ChangeSeq (99765d1). The test named ..._Finding... showed the finding
+// (a backup of an older schema drops the later triggers) and passes since
+// its fix (151bdca); every other test is an attempt that held. Store-level attempts (the schema cookie
 // under DDL/VACUUM/ANALYZE, the MFA refactors of be855bf) are in
 // store/sqlite/attack_review12d_test.go.
 
