@@ -101,6 +101,19 @@ func TestRebind(t *testing.T) {
 	}
 }
 
+// TestDialectMarkers: sql replaces the dialect markers and leaves none.
+func TestDialectMarkers(t *testing.T) {
+	q := `SELECT ` + schemaCookie + ` FROM t WHERE a = ? ` + skipLocked
+	for d, want := range map[Dialect]string{
+		SQLite:   `SELECT (SELECT schema_version FROM pragma_schema_version) FROM t WHERE a = ? `,
+		Postgres: `SELECT 0 FROM t WHERE a = $1 FOR UPDATE SKIP LOCKED`,
+	} {
+		if got := d.sql(q); got != want {
+			t.Errorf("%v.sql() = %q; want %q", d, got, want)
+		}
+	}
+}
+
 // TestQueriesHaveNoLiteralQuestionMarks: rebind counts every ?; a literal
 // one in a query would shift the placeholders.
 func TestQueriesHaveNoLiteralQuestionMarks(t *testing.T) {

@@ -41,14 +41,14 @@ func (d Dialect) String() string {
 
 func (d Dialect) valid() bool { return d == SQLite || d == Postgres }
 
-// sql returns query as the dialect runs it: the skipLocked marker replaced
-// and the placeholders rebound.
+// sql returns query as the dialect runs it: the skipLocked and schemaCookie
+// markers replaced and the placeholders rebound.
 func (d Dialect) sql(query string) string {
-	lock := ""
+	lock, cookie := "", "(SELECT schema_version FROM pragma_schema_version)"
 	if d == Postgres {
-		lock = "FOR UPDATE SKIP LOCKED"
+		lock, cookie = "FOR UPDATE SKIP LOCKED", "0"
 	}
-	return d.rebind(strings.ReplaceAll(query, skipLocked, lock))
+	return d.rebind(strings.NewReplacer(skipLocked, lock, schemaCookie, cookie).Replace(query))
 }
 
 // rebind rewrites the ? placeholders of query for the dialect. The queries of

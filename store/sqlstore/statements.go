@@ -37,6 +37,12 @@ const sessionColumns = `id, org_id, user_id, method, created_at, expires_at, epo
 // nothing in SQLite, whose writers take turns.
 const skipLocked = `/*skip locked*/`
 
+// schemaCookie stands, in a query, for the database's schema cookie where
+// the dialect has one a restore moves: SQLite's schema_version, which the
+// backup API moves on the live database (ChangeSeq folds it in); 0 on
+// PostgreSQL.
+const schemaCookie = `/*schema cookie*/`
+
 // The SQL of every statement, with ? placeholders; every value is a
 // placeholder, never text spliced into SQL.
 const (
@@ -221,12 +227,9 @@ const (
 		(SELECT id FROM sessions WHERE expires_at <= ? LIMIT ? ` + skipLocked + `)`
 
 	// The change counter (see migration 0009): triggers raise it.
-	qChangeSeq = `SELECT seq, 0, (SELECT COALESCE(MAX(version), 0) FROM schema_migrations) FROM change_counter WHERE id = 1`
-	// On SQLite the counter comes with the database's schema cookie, which
-	// a restore through the backup API (the sqlite3 shell's .restore) moves
-	// on the live database: ChangeSeq folds it in (see there).
-	qChangeSeqSQLite = `SELECT seq, schema_version, (SELECT COALESCE(MAX(version), 0) FROM schema_migrations)
-		FROM change_counter, pragma_schema_version WHERE id = 1`
+	// With it, the schema cookie and the schema version (see ChangeSeq).
+	qChangeSeq = `SELECT seq, ` + schemaCookie + `, (SELECT COALESCE(MAX(version), 0) FROM schema_migrations)
+		FROM change_counter WHERE id = 1`
 	// InvalidateCaches: a large raise, and on PostgreSQL its notification
 	// (the tables are in the current schema, as the listener assumes).
 	qInvalidateCaches = `UPDATE change_counter SET seq = seq + ? WHERE id = 1 RETURNING seq`
@@ -349,7 +352,7 @@ func (st *statements) all() []stmtSQL {
 		{&st.deleteOrgSessions, qDeleteOrgSessions}, {&st.deleteOrgSessionsMethod, qDeleteOrgSessionsMethod},
 		{&st.cleanupRequests, qCleanupRequests}, {&st.cleanupAssertions, qCleanupAssertions},
 		{&st.cleanupSessions, qCleanupSessions},
-		{&st.changeSeq, qChangeSeq}, // qChangeSeqSQLite on SQLite (prepare)
+		{&st.changeSeq, qChangeSeq},
 	}
 	for f := range sessionFilter(sessionFilters) {
 		all = append(all, stmtSQL{&st.listSessions[f], f.listSessionsSQL()}, stmtSQL{&st.endSessions[f], f.endSessionsSQL()})
@@ -360,9 +363,6 @@ func (st *statements) all() []stmtSQL {
 // prepare prepares every statement for the dialect.
 func (st *statements) prepare(ctx context.Context, db *sql.DB, d Dialect) error {
 	for _, s := range st.all() {
-		if s.stmt == &st.changeSeq && d == SQLite {
-			s.query = qChangeSeqSQLite
-		}
 		stmt, err := db.PrepareContext(ctx, d.sql(s.query))
 		if err != nil {
 			return err
