@@ -958,3 +958,28 @@ func TestRemoveMemberForgetsMFA(t *testing.T) {
 	_, err = e.svc.VerifyMFA(ctx, ch.Token, codes[0])
 	assert.Error(t, err, "an old recovery code is worth nothing")
 }
+
+// TestConfirmEnrollmentFailedSessionUndone: when the session of a confirmed
+// enrollment cannot be written, the enrollment is undone (nobody saw its
+// recovery codes) and the pending sign-in given back: the member confirms
+// again with the next code.
+func TestConfirmEnrollmentFailedSessionUndone(t *testing.T) {
+	e := newMFAEnv(t, mfaRequired)
+	ch := e.challenged(t)
+	en, err := e.svc.BeginTOTPEnrollment(ctx, ch.Token)
+	require.NoError(t, err)
+	failing, err := sso.New(sso.Config{BaseURL: "https://app.example.com", Store: e.store, Now: e.clock.Now,
+		Sessions: session.NewManager(ar12cHookSessions{Store: e.store}, session.WithClock(e.clock.Now))})
+	require.NoError(t, err)
+	_, _, err = failing.ConfirmTOTPEnrollment(ctx, ch.Token, codeAt(t, en.Secret, e.clock.Now()))
+	require.ErrorIs(t, err, sso.ErrUnavailable)
+	st, err := e.svc.MFAState(ctx, ch.Token)
+	require.NoError(t, err, "the pending sign-in is back")
+	assert.False(t, st.Enrolled, "the enrollment is undone")
+
+	e.clock.Advance(30 * time.Second)
+	res, codes, err := e.svc.ConfirmTOTPEnrollment(ctx, ch.Token, codeAt(t, en.Secret, e.clock.Now()))
+	require.NoError(t, err)
+	assert.NotNil(t, res.Session)
+	assert.Len(t, codes, sso.RecoveryCodeCount)
+}

@@ -130,7 +130,7 @@ func (s *Service) ConfirmTOTPEnrollment(ctx context.Context, token, code string)
 	if err != nil {
 		return nil, nil, err
 	}
-	org, m, _, err := s.consumePending(ctx, p)
+	org, m, consumed, err := s.consumePending(ctx, p)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -141,18 +141,22 @@ func (s *Service) ConfirmTOTPEnrollment(ctx context.Context, token, code string)
 	case errors.Is(err, ErrDuplicateID):
 		return nil, nil, mfaErr(ErrMFAEnrolled, "the member enrolled meanwhile")
 	case err != nil:
+		s.restorePending(ctx, consumed)
 		return nil, nil, err
 	}
 	res, err := s.mfaSession(ctx, p, org, m)
 	if err != nil {
-		// No enrollment whose recovery codes nobody saw: the member
-		// enrolls again at the next sign-in.
-		if derr := s.do(ctx, "DeleteMFAEnrollment", func(ctx context.Context) error {
+		// As VerifyMFA gives its factor back: no enrollment whose recovery
+		// codes nobody saw, and the pending sign-in back, so the member may
+		// confirm again (a failure may be ctx's own: undo regardless).
+		uctx := context.WithoutCancel(ctx)
+		if derr := s.do(uctx, "DeleteMFAEnrollment", func(ctx context.Context) error {
 			return s.mfa.DeleteMFAEnrollment(ctx, p.OrgID, p.UserID)
 		}); derr != nil {
 			s.log.WarnContext(ctx, "orgsso: could not undo an MFA enrollment whose sign-in failed; reset it (ResetMFA)",
 				"org", p.OrgID, "user", p.UserID, "err", derr.Error())
 		}
+		s.restorePending(ctx, consumed)
 		return nil, nil, err
 	}
 	s.clearAttempts(ctx, p)
