@@ -283,8 +283,8 @@ func (s *Service) changeMember(ctx context.Context, orgID, actor, email string,
 // sessions in it (session.EndMemberRemoved; ValidateSession refuses any that
 // a sign-in in flight creates afterwards, as the member is gone), and
 // deletes their second factor (Organization.MFA): added again, they enroll
-// again. The owner and admins may; the owner cannot be removed (a *RuleError). An unknown
-// email is ErrNotFound. Emits EventMemberRemoved.
+// again. The owner and admins may; the owner cannot be removed (a
+// *RuleError). An unknown email is ErrNotFound. Emits EventMemberRemoved.
 func (s *Service) RemoveMember(ctx context.Context, orgID, actorUserID, email string) error {
 	if s.admin == nil {
 		return &StoreError{Op: "DeleteMember", Err: errNoAdminStore}

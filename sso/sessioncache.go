@@ -59,9 +59,9 @@ const (
 // Restoring a backup into a live database brings it back to the backup's
 // value (on SQLite, a restore through the backup API is seen all the same:
 // see store/sqlstore), and if no revoking write moved it between the backup
-// and the restore, the replicas see no change: each goes on accepting the sessions
-// it cached, which the restored database may not have, for as long as
-// nothing moves the counter. After such a restore, call the store's
+// and the restore, the replicas see no change: each goes on accepting the
+// sessions it cached, which the restored database may not have, for as
+// long as nothing moves the counter. After such a restore, call the store's
 // InvalidateCaches (sqlstore.Store.InvalidateCaches, for SQLite and
 // PostgreSQL), which every replica notices within MaxStaleness, or restart
 // every replica; or run without the cache (Disabled).
@@ -190,9 +190,9 @@ const (
 
 // get returns the cached session with this ID if the cache is fresh and
 // the session valid at now (the session Manager's now: a hit never accepts
-// what Manager.Validate would call expired), as a copy the caller owns. Otherwise it says
-// whether the store's answer may be cached (cacheMiss, with the epoch to
-// put it under) or not (cacheBypass).
+// what Manager.Validate would call expired), as a copy the caller owns.
+// Otherwise it says whether the store's answer may be cached (cacheMiss,
+// with the epoch to put it under) or not (cacheBypass).
 func (c *sessionCache) get(id string, now time.Time) (*session.Session, uint64, int) {
 	c.mu.RLock()
 	fresh, epoch, n := c.freshLocked(), c.epoch, len(c.entries)

@@ -24,8 +24,8 @@ import (
 // The errors: session.ErrUnknownSession (no such session), session.ErrExpired,
 // an *session.EndedError (session.ErrEnded) whose Reason says why the session
 // ended (session.EndSSODisabled, EndMemberRemoved, EndPasswordRevoked,
-// EndRevoked, EndConnectionOff, EndMFARequired), and ErrUnavailable when the store cannot answer: a host must
-// not read that one as "signed out". A session found ended by the
+// EndRevoked, EndConnectionOff, EndMFARequired), and ErrUnavailable when
+// the store cannot answer: a host must not read that one as "signed out". A session found ended by the
 // organization's state is also marked ended in the store, with its reason.
 //
 // While Run runs, valid sessions are cached (Config.SessionCache): a

@@ -102,9 +102,9 @@ const InvalidateCachesStep = 1 << 32
 // Call it after restoring a backup into a live database (pg_restore, or any
 // copy of the rows back; on SQLite a restore through the backup API or the
 // sqlite3 shell's .restore is seen without it, see ChangeSeq), or restart
-// every replica instead. A restore brings the counter
-// back to the backup's value. Replicas see that as a change only if the
-// counter moved between the backup and the restore; when it did not (the
+// every replica instead. A restore brings the counter back to the
+// backup's value. Replicas see that as a change only if the counter moved
+// between the backup and the restore; when it did not (the
 // sessions created since were inserts, which do not raise it), a replica
 // goes on accepting from its cache the sessions it cached, which the
 // restored database may no longer have, for as long as nothing else moves
