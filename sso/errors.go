@@ -198,12 +198,15 @@ func wrapFail(c saml.Check, reason string, err error) *saml.ValidationError {
 	return &saml.ValidationError{Check: c, Reason: reason, Err: err}
 }
 
-// errNoRandomness marks randErr's errors: StatusCode answers them with 500
-// (the server cannot make a secret; the request is not at fault), not with
-// the 400 of other configuration errors.
-var errNoRandomness = errors.New("no randomness")
-
-// randErr reports that Config.Rand failed: a *ConfigError naming Rand.
+// randErr reports that Config.Rand failed: a *ConfigError naming Rand,
+// which StatusCode answers with 500 (the server cannot make a secret; the
+// request is not at fault).
 func randErr(purpose string, err error) error {
-	return &ConfigError{Field: "Rand", Reason: "cannot read random bytes " + purpose, Err: fmt.Errorf("%w: %w", errNoRandomness, err)}
+	return &ConfigError{Field: "Rand", Reason: "cannot read random bytes " + purpose, Err: err}
+}
+
+// isRandErr reports whether err is randErr's.
+func isRandErr(err error) bool {
+	var ce *ConfigError
+	return errors.As(err, &ce) && ce.Field == "Rand"
 }

@@ -137,7 +137,7 @@ func StatusCode(err error) int {
 		return http.StatusOK
 	case errors.Is(err, ErrUnavailable):
 		return http.StatusServiceUnavailable
-	case errors.Is(err, errNoRandomness):
+	case isRandErr(err):
 		return http.StatusInternalServerError // the server could not make a secret
 	case errors.Is(err, ErrMFALocked):
 		return http.StatusTooManyRequests
