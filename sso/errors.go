@@ -205,7 +205,10 @@ func randErr(purpose string, err error) error {
 	return &ConfigError{Field: "Rand", Reason: "cannot read random bytes " + purpose, Err: err}
 }
 
-// isRandErr reports whether err is randErr's.
+// isRandErr reports whether err is a failure of Config.Rand: a *ConfigError
+// naming the Rand field, the convention of this package (randErr) and of
+// package saml (its request IDs), whose ConfigError samlConfigErr carries
+// over with its Field.
 func isRandErr(err error) bool {
 	var ce *ConfigError
 	return errors.As(err, &ce) && ce.Field == "Rand"
